@@ -1,0 +1,324 @@
+"""Settings from the environment and ``.env`` (pydantic-settings), one class per concern.
+
+Every variable is documented in ``.env.example``. :func:`load_settings` turns any bad value into a
+:class:`~trader_cli.errors.ConfigError` naming the variable, the value and what is allowed; secret
+values are never echoed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from trader_cli.domain.money import normalize_currency
+from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbols
+from trader_cli.errors import ConfigError, SymbolError
+
+IB_PORTS = {("gateway", True): 4002, ("gateway", False): 4001, ("tws", True): 7497, ("tws", False): 7496}
+
+
+class Venue(str, Enum):
+    """Where orders go: Interactive Brokers, Gemini, or the offline simulator."""
+
+    IB = "ib"
+    GEMINI = "gemini"
+    SIM = "sim"
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+
+class IBSettings(_Base):
+    """Interactive Brokers (TWS / IB Gateway) connection, routing and commission settings."""
+
+    model_config = SettingsConfigDict(env_prefix="IB_")
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    app: str = Field(default="gateway", pattern="^(gateway|tws)$")
+    client_id: int = Field(default=1, ge=0, le=2**31 - 1)
+    account_id: str | None = None
+    paper: bool = True
+    base_currency: str = "AUD"
+    exchange: str = "SMART/ASX"
+    allowed_instruments: Annotated[list[InstrumentClass], NoDecode] = Field(
+        default_factory=lambda: [
+            InstrumentClass.ASX_EQUITY, InstrumentClass.ASX_ETF, InstrumentClass.FX
+        ]
+    )
+    connect_timeout: float = Field(default=10.0, gt=0)
+    commission_plan: str = Field(default="fixed", pattern="^(fixed|tiered)$")
+    commission_asx_rate: Decimal = Field(default=Decimal("0.0008"), ge=0, lt=1)
+    commission_asx_min: Decimal = Field(default=Decimal("5.00"), ge=0)
+    commission_us_per_share: Decimal = Field(default=Decimal("0.005"), ge=0)
+    commission_us_min: Decimal = Field(default=Decimal("1.00"), ge=0)
+    commission_us_max_pct: Decimal = Field(default=Decimal("0.01"), ge=0, lt=1)
+    commission_fx_bps: Decimal = Field(default=Decimal("0.20"), ge=0)
+    commission_fx_min: Decimal = Field(default=Decimal("2.00"), ge=0)
+    fx_spread_buffer_bps: Decimal = Field(default=Decimal("1.0"), ge=0)
+
+    _validate_instruments = field_validator("allowed_instruments", mode="before")(_split_csv)
+
+    @field_validator("base_currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return normalize_currency(value)
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Z]{1,3}\d{3,10}", value.strip().upper()):
+            raise ValueError("must look like an IB account id, e.g. DU1234567 (paper) or U1234567")
+        return value.strip().upper()
+
+    @field_validator("exchange")
+    @classmethod
+    def _exchange(cls, value: str) -> str:
+        text = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]+(/[A-Z]+)?", text):
+            raise ValueError("must be ROUTING/PRIMARY (e.g. SMART/ASX) or one exchange (e.g. ASX)")
+        return text
+
+    @field_validator("allowed_instruments")
+    @classmethod
+    def _no_crypto(cls, value: list[InstrumentClass]) -> list[InstrumentClass]:
+        if InstrumentClass.CRYPTO in value:
+            raise ValueError("IB Australia offers no crypto; allowed: asx_equity, asx_etf, us_equity, fx")
+        if not value:
+            raise ValueError("must name at least one of asx_equity, asx_etf, us_equity, fx")
+        return value
+
+    @property
+    def routing_exchange(self) -> str:
+        """Exchange orders are routed to (``SMART`` by default)."""
+        return self.exchange.split("/")[0]
+
+    @property
+    def primary_exchange(self) -> str:
+        """Listing exchange of stocks (``ASX`` by default)."""
+        return self.exchange.split("/")[-1]
+
+    @property
+    def effective_port(self) -> int:
+        """``IB_PORT``, or IB's default for the app and paper/live: Gateway 4002/4001, TWS 7497/7496."""
+        return self.port if self.port is not None else IB_PORTS[(self.app, self.paper)]
+
+
+class GeminiSettings(_Base):
+    """Gemini (via ccxt) credentials and fee schedule."""
+
+    model_config = SettingsConfigDict(env_prefix="GEMINI_")
+
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    sandbox: bool = True
+    maker_fee: Decimal = Field(default=Decimal("0.0020"), ge=0, lt=1)
+    taker_fee: Decimal = Field(default=Decimal("0.0040"), ge=0, lt=1)
+
+
+class RiskSettings(_Base):
+    """Risk limits, all in the base currency (``IB_BASE_CURRENCY``)."""
+
+    max_order_value: Decimal = Field(default=Decimal("5000"), gt=0)
+    max_total_exposure: Decimal = Field(default=Decimal("20000"), gt=0)
+    min_trade_size: Decimal = Field(default=Decimal("500"), ge=0)
+    min_top_of_book_notional: Decimal = Field(default=Decimal("2000"), ge=0)
+    max_daily_loss: Decimal = Field(default=Decimal("1000"), gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RiskSettings:
+        if self.max_order_value > self.max_total_exposure:
+            raise ValueError(
+                f"MAX_ORDER_VALUE ({self.max_order_value}) cannot exceed "
+                f"MAX_TOTAL_EXPOSURE ({self.max_total_exposure})"
+            )
+        if self.min_trade_size > self.max_order_value:
+            raise ValueError(
+                f"MIN_TRADE_SIZE ({self.min_trade_size}) cannot exceed "
+                f"MAX_ORDER_VALUE ({self.max_order_value})"
+            )
+        return self
+
+
+class CoreSettings(_Base):
+    """Venue selection, symbols, order ids, storage and telemetry."""
+
+    active_exchange: Venue = Venue.SIM
+    allowed_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["BHP/AUD", "CBA/AUD", "CSL/AUD", "VAS/AUD", "AUD/USD"]
+    )
+    client_order_prefix: str = "trd"
+    database_url: str | None = None
+    telemetry_log: Path | None = None
+    trader_home: Path | None = None
+
+    _validate_symbols = field_validator("allowed_symbols", mode="before")(_split_csv)
+
+    @field_validator("allowed_symbols")
+    @classmethod
+    def _symbols(cls, value: list[str]) -> list[str]:
+        try:
+            return [str(s) for s in parse_symbols(value)]
+        except SymbolError as e:
+            raise ValueError(e.message) from None
+
+    @field_validator("client_order_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,11}", value):
+            raise ValueError("must be 1-12 letters/digits starting with a letter, e.g. trd")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^(sqlite|postgres|postgresql)(\+\w+)?://", value.strip()):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value.strip()
+
+
+class Settings:
+    """All settings of one invocation; build it with :func:`load_settings`."""
+
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"GEMINI_API_KEY", "GEMINI_API_SECRET"})
+
+    def __init__(
+        self, core: CoreSettings, ib: IBSettings, gemini: GeminiSettings, risk: RiskSettings
+    ) -> None:
+        self.core = core
+        self.ib = ib
+        self.gemini = gemini
+        self.risk = risk
+
+    def __repr__(self) -> str:
+        return f"Settings(venue={self.core.active_exchange.value}, ib_paper={self.ib.paper})"
+
+    @property
+    def venue(self) -> Venue:
+        """The active venue."""
+        return self.core.active_exchange
+
+    @property
+    def base_currency(self) -> str:
+        """The currency risk limits and equity are expressed in."""
+        return self.ib.base_currency
+
+    @property
+    def allowed_symbols(self) -> list[Symbol]:
+        """``ALLOWED_SYMBOLS`` parsed."""
+        return parse_symbols(self.core.allowed_symbols)
+
+    @property
+    def home(self) -> Path:
+        """Per-user app dir (``TRADER_HOME`` or the platform default); created on first use."""
+        if self.core.trader_home is not None:
+            path = self.core.trader_home
+        else:
+            import click
+
+            path = Path(click.get_app_dir("trader"))
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def database_url(self) -> str:
+        """``DATABASE_URL``, or SQLite in the app dir."""
+        return self.core.database_url or f"sqlite:///{self.home / 'trader.sqlite'}"
+
+    @property
+    def telemetry_path(self) -> Path:
+        """``TELEMETRY_LOG``, or ``telemetry.log`` in the app dir."""
+        return self.core.telemetry_log or self.home / "telemetry.log"
+
+    def public_dict(self) -> dict[str, Any]:
+        """Every setting by environment name, secrets shown only as set/unset."""
+        out: dict[str, Any] = {}
+        for prefix, part in (("", self.core), ("IB_", self.ib), ("GEMINI_", self.gemini),
+                             ("", self.risk)):
+            for name in type(part).model_fields:
+                value = getattr(part, name)
+                key = f"{prefix}{name}".upper()
+                if isinstance(value, SecretStr):
+                    value = "********"
+                elif isinstance(value, list):
+                    value = ",".join(str(getattr(v, "value", v)) for v in value)
+                elif isinstance(value, Enum):
+                    value = value.value
+                elif value is not None and not isinstance(value, bool | int):
+                    value = str(value)
+                out[key] = value
+        return out
+
+
+def _describe(error: dict[str, Any], prefix: str) -> str:
+    field = ".".join(str(p) for p in error.get("loc", ()))
+    name = f"{prefix}{field}".upper() if field else prefix.rstrip("_") or "settings"
+    msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if name in Settings.SECRET_FIELDS:
+        return f"{name}: {msg}"
+    value = error.get("input")
+    if field and not isinstance(value, dict):
+        return f"{name}={value!r}: {msg}"
+    return f"{name}: {msg}"
+
+
+def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read settings from the environment and ``env_file`` (default ``./.env``).
+
+    Keyword ``overrides`` use environment names (``ACTIVE_EXCHANGE="ib"``) and win over both.
+    Raises :class:`ConfigError` (exit 2) for a missing env file or any invalid value.
+    """
+    if env_file is not None and not Path(env_file).is_file():
+        raise ConfigError(
+            f"env file {str(env_file)!r} does not exist",
+            hint="pass --env-file with the path of a .env file (see .env.example)",
+        )
+    source = env_file if env_file is not None else ".env"
+    upper = {k.upper(): v for k, v in overrides.items() if v is not None}
+
+    def build(cls: type[_Base], prefix: str) -> Any:
+        fields = {
+            name: upper[f"{prefix}{name}".upper()]
+            for name in cls.model_fields
+            if f"{prefix}{name}".upper() in upper
+        }
+        try:
+            return cls(_env_file=source, **fields)  # type: ignore[call-arg]
+        except ValidationError as e:
+            problems = "; ".join(_describe(err, prefix) for err in e.errors())  # type: ignore[arg-type]
+            raise ConfigError(
+                f"invalid setting: {problems}",
+                hint="fix it in the environment or your .env file (see .env.example)",
+            ) from None
+
+    return Settings(
+        core=build(CoreSettings, ""),
+        ib=build(IBSettings, "IB_"),
+        gemini=build(GeminiSettings, "GEMINI_"),
+        risk=build(RiskSettings, ""),
+    )
+
+
+def env_flag(name: str) -> bool:
+    """True if environment variable ``name`` is set to a truthy value."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

@@ -1,0 +1,1 @@
+"""Venue-neutral domain: canonical symbols, money, timeframes and ccxt-shaped models."""
