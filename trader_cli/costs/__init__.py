@@ -1,0 +1,1 @@
+"""Pure commission and cost models for the venues trader uses."""
