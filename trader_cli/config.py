@@ -19,17 +19,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from trader_cli.domain.money import normalize_currency
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbols
+from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError, SymbolError
 
 IB_PORTS = {("gateway", True): 4002, ("gateway", False): 4001, ("tws", True): 7497, ("tws", False): 7496}
-
-
-class Venue(str, Enum):
-    """Where orders go: Interactive Brokers, Gemini, or the offline simulator."""
-
-    IB = "ib"
-    GEMINI = "gemini"
-    SIM = "sim"
 
 
 def _split_csv(value: Any) -> Any:
@@ -234,9 +227,9 @@ class Settings:
         if self.core.trader_home is not None:
             path = self.core.trader_home
         else:
-            import click
+            import typer
 
-            path = Path(click.get_app_dir("trader"))
+            path = Path(typer.get_app_dir("trader"))
         path.mkdir(parents=True, exist_ok=True)
         return path
 

@@ -1,0 +1,54 @@
+"""``trader resolve-symbol``: canonical symbol → venue contract."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+
+
+def resolve_symbol(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Canonical symbol, e.g. BHP/AUD, AUD/USD, BTC/USD.")],
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Resolve from the symbol alone; no venue connection.")
+    ] = False,
+    venue: VenueOpt = None,
+    json_mode: JsonOpt = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Show the venue contract for SYMBOL: IB secType, exchange, primary exchange, currency."""
+    from trader_cli.services.symbols import resolve_offline
+
+    st = state(ctx, venue, json_mode, env_file, verbose)
+    settings = st.settings()
+    if not offline:
+        from trader_cli.errors import InputError
+
+        raise InputError(
+            "resolving against a live venue (conId, minTick, trading hours) is not available "
+            "in this version",
+            hint=f"run: trader resolve-symbol {symbol} --offline",
+        )
+    result = resolve_offline(symbol, settings)
+    out = st.output
+    if st.json_mode:
+        out.json(result)
+        return
+    _render(out, result)
+
+
+def _render(out: Any, result: dict[str, Any]) -> None:
+    contract = {k: v for k, v in result["contract"].items() if v is not None}
+    title = f"{result['symbol']} on {result['venue']} ({result['instrumentClass']})"
+    out.fields(contract, title=title)
+    if not result["allowed"]:
+        out.warn(f"{result['symbol']} is not in ALLOWED_SYMBOLS; the bot will not trade it")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the symbol commands to ``app``."""
+    app.command("resolve-symbol")(resolve_symbol)

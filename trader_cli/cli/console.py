@@ -1,0 +1,123 @@
+"""One console wrapper for every command: rich tables for people, JSON for scripts, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from trader_cli.errors import ExitCode, TraderError, exit_code_for
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _default(value: Any) -> Any:
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    return str(value)
+
+
+class Output:
+    """Where a command writes: human tables on stdout, or JSON on stdout; logs and errors on stderr."""
+
+    def __init__(self, *, json_mode: bool = False, verbose: int = 0) -> None:
+        self.json_mode = json_mode
+        self.verbose = verbose
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        """rich console on stdout (created on first use: rich is not imported for ``--help``)."""
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(highlight=False, soft_wrap=False)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        """rich console on stderr."""
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, highlight=False)
+        return self._err
+
+    def json(self, payload: Any) -> None:
+        """Write ``payload`` as one JSON document on stdout."""
+        sys.stdout.write(json.dumps(payload, default=_default, indent=2, sort_keys=False) + "\n")
+        sys.stdout.flush()
+
+    def table(
+        self,
+        rows: Iterable[Sequence[Any]],
+        columns: Sequence[str],
+        *,
+        title: str | None = None,
+        caption: str | None = None,
+        justify_right: Iterable[str] = (),
+    ) -> None:
+        """Render rows as a rich table on stdout."""
+        from rich.table import Table
+
+        right = set(justify_right)
+        table = Table(title=title, caption=caption, title_justify="left")
+        for col in columns:
+            table.add_column(col, justify="right" if col in right else "left")
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        self.out.print(table)
+
+    def fields(self, data: Mapping[str, Any], *, title: str | None = None) -> None:
+        """Render a mapping as a two-column table."""
+        self.table(((k, v) for k, v in data.items()), ("field", "value"), title=title)
+
+    def info(self, message: str) -> None:
+        """A progress or status line for people: stderr, suppressed in JSON mode unless -v."""
+        if not self.json_mode or self.verbose:
+            self.err.print(message)
+
+    def warn(self, message: str) -> None:
+        """A warning: always on stderr."""
+        self.err.print(f"[yellow]warning:[/yellow] {message}")
+
+    def error(self, exc: BaseException) -> ExitCode:
+        """Report ``exc`` and return the exit code the process should end with."""
+        code = exit_code_for(exc)
+        if isinstance(exc, TraderError):
+            kind, message, hint = type(exc).__name__, exc.message, exc.hint
+            if getattr(exc, "code", None) is not None:
+                message = f"[{exc.code}] {message}"  # type: ignore[attr-defined]
+        else:
+            kind, message = type(exc).__name__, str(exc) or type(exc).__name__
+            hint = "this is a bug or an unexpected failure; run again with -v for the traceback"
+        if self.json_mode:
+            self.json(
+                {"ok": False, "error": {"type": kind, "message": message, "hint": hint,
+                                        "exit_code": int(code)}}
+            )
+        else:
+            from rich.markup import escape
+
+            self.err.print(f"[bold red]error:[/bold red] {escape(message)}")
+            if hint:
+                self.err.print(f"  [dim]hint:[/dim] {escape(hint)}")
+        if self.verbose and not isinstance(exc, TraderError | KeyboardInterrupt):
+            self.err.print_exception()
+        return code
+
+
+def configure_logging(verbose: int, *, json_mode: bool) -> None:
+    """Logs go to stderr: warnings by default, info with -v, debug with -vv."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if verbose else "%(message)s",
+    )
+    del json_mode  # logs never go to stdout, in either mode

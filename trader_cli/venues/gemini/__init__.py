@@ -1,0 +1,1 @@
+"""Gemini venue; ``ccxt`` is imported only inside this package, lazily."""
