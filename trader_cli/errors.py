@@ -69,8 +69,8 @@ class SymbolError(InputError):
     def __init__(
         self, message: str, *, hint: str | None = None, suggestion: str | None = None
     ) -> None:
-        if suggestion and not hint:
-            hint = f"did you mean {suggestion!r}?"
+        if suggestion and (not hint or suggestion not in hint):
+            hint = f"{hint}; did you mean {suggestion!r}?" if hint else f"did you mean {suggestion!r}?"
         super().__init__(message, hint=hint)
         self.suggestion = suggestion
 

@@ -1,0 +1,72 @@
+"""The command surface: help everywhere, version, and no heavy imports on the fast paths."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from trader_cli.cli.app import app
+
+HEAVY = ("ib_async", "ccxt", "pandas", "numpy", "exchange_calendars", "peewee")
+
+
+def _commands() -> list[str]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    return sorted(group.commands)  # type: ignore[attr-defined]
+
+
+def test_every_command_has_help_text(trader) -> None:  # type: ignore[no-untyped-def]
+    commands = _commands()
+    assert "resolve-symbol" in commands
+    for name in commands:
+        r = trader(name, "--help")
+        assert r.code == 0, name
+        assert "Usage:" in r.out
+        summary = r.out.split("\n\n")[1].strip()
+        assert len(summary) > 20, f"{name} has no help text"
+
+
+def test_root_help_and_version(trader) -> None:  # type: ignore[no-untyped-def]
+    r = trader("--help")
+    assert r.code == 0
+    assert "Exit codes" in r.out
+    assert trader("--version").out.startswith("trader ")
+
+
+def test_unknown_command_is_usage_error(trader) -> None:  # type: ignore[no-untyped-def]
+    assert trader("frobnicate").code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["resolve-symbol", "BHP/AUD", "--offline", "--json"]],
+)
+def test_fast_paths_import_nothing_heavy(args: list[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    probe = (
+        "import json, sys\n"
+        "from trader_cli.cli.app import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        f"sys.stderr.write(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+    )
+    env = {"PATH": "", "TRADER_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    proc = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env,
+        cwd=tmp_path, check=False, timeout=60,
+    )
+    loaded = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert loaded == [], f"{args} imported {loaded}"
+
+
+def test_python_dash_m_entry_point(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    proc = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "trader_cli", "resolve-symbol", "BHP.AX", "--offline"],
+        capture_output=True, text=True, env={"TRADER_HOME": str(tmp_path), "PATH": ""},
+        cwd=tmp_path, check=False, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "BHP/AUD" in proc.stderr

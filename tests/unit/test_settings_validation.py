@@ -1,0 +1,125 @@
+"""Settings: defaults are safe, every bad value exits 2 naming the variable, secrets never leak."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from trader_cli.config import load_settings
+from trader_cli.domain.symbols import InstrumentClass, Symbol
+from trader_cli.domain.venues import Venue
+from trader_cli.errors import ConfigError, ExitCode
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
+
+def test_defaults_are_paper_sim_and_aud() -> None:
+    s = load_settings()
+    assert s.venue is Venue.SIM
+    assert s.ib.paper is True
+    assert s.base_currency == "AUD"
+    assert s.ib.routing_exchange == "SMART"
+    assert s.ib.primary_exchange == "ASX"
+    assert s.ib.effective_port == 4002
+    assert InstrumentClass.CRYPTO not in s.ib.allowed_instruments
+    assert s.gemini.sandbox is True
+    assert Symbol("BHP", "AUD") in s.allowed_symbols
+    assert isinstance(s.risk.max_order_value, Decimal)
+
+
+@pytest.mark.parametrize(
+    ("app", "paper", "port"),
+    [("gateway", "true", 4002), ("gateway", "false", 4001), ("tws", "true", 7497),
+     ("tws", "false", 7496)],
+)
+def test_default_port_follows_app_and_paper(
+    monkeypatch: pytest.MonkeyPatch, app: str, paper: str, port: int
+) -> None:
+    monkeypatch.setenv("IB_APP", app)
+    monkeypatch.setenv("IB_PAPER", paper)
+    assert load_settings().ib.effective_port == port
+
+
+def test_env_file_values_and_environment_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = tmp_path / "custom.env"
+    env.write_text("IB_BASE_CURRENCY=usd\nALLOWED_SYMBOLS=cba/aud, AUD/USD\nIB_PORT=4100\n")
+    s = load_settings(env)
+    assert s.base_currency == "USD"
+    assert [str(x) for x in s.allowed_symbols] == ["CBA/AUD", "AUD/USD"]
+    monkeypatch.setenv("IB_PORT", "4200")
+    assert load_settings(env).ib.port == 4200
+    assert load_settings(env, IB_PORT=4300).ib.port == 4300
+
+
+def test_dot_env_in_cwd_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("ACTIVE_EXCHANGE=ib\n")
+    assert load_settings().venue is Venue.IB
+
+
+def test_missing_env_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist") as info:
+        load_settings(tmp_path / "nope.env")
+    assert info.value.exit_code is ExitCode.BAD_INPUT
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("ACTIVE_EXCHANGE", "binance", "'ib', 'gemini' or 'sim'"),
+        ("IB_PORT", "abc", "integer"),
+        ("IB_PORT", "70000", "less than or equal to 65535"),
+        ("IB_CLIENT_ID", "-1", "greater than or equal to 0"),
+        ("IB_PAPER", "maybe", "boolean"),
+        ("IB_APP", "desktop", "gateway|tws"),
+        ("IB_BASE_CURRENCY", "dollars!", "currency code"),
+        ("IB_EXCHANGE", "smart//asx", "ROUTING/PRIMARY"),
+        ("IB_ACCOUNT_ID", "not-an-account", "DU1234567"),
+        ("IB_ALLOWED_INSTRUMENTS", "asx_equity,crypto", "no crypto"),
+        ("IB_ALLOWED_INSTRUMENTS", "stocks", "asx_equity"),
+        ("IB_COMMISSION_ASX_RATE", "-0.1", "greater than or equal to 0"),
+        ("ALLOWED_SYMBOLS", "BHP/AUD,BHP.AX", "BHP/AUD"),
+        ("ALLOWED_SYMBOLS", "AUDUSD", "AUD/USD"),
+        ("CLIENT_ORDER_PREFIX", "my-bot!", "letters/digits"),
+        ("MAX_ORDER_VALUE", "0", "greater than 0"),
+        ("MAX_ORDER_VALUE", "lots", "decimal"),
+        ("MAX_ORDER_VALUE", "50000", "cannot exceed MAX_TOTAL_EXPOSURE"),
+        ("DATABASE_URL", "mysql://x", "sqlite:///"),
+        ("GEMINI_SANDBOX", "perhaps", "boolean"),
+    ],
+)
+def test_bad_values_name_variable_value_and_what_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, fragment: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    text = str(info.value)
+    assert info.value.exit_code is ExitCode.BAD_INPUT
+    assert name in text
+    assert fragment.lower() in text.lower()
+    if name not in {"MAX_ORDER_VALUE"} or value != "50000":
+        assert value in text
+
+
+def test_account_id_is_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IB_ACCOUNT_ID", " du1234567 ")
+    assert load_settings().ib.account_id == "DU1234567"
+
+
+def test_secrets_never_appear_in_repr_dict_or_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "key-s3cret-value")
+    monkeypatch.setenv("GEMINI_API_SECRET", "secret-s3cret-value")
+    s = load_settings()
+    assert s.gemini.api_secret is not None
+    assert s.gemini.api_secret.get_secret_value() == "secret-s3cret-value"
+    for text in (repr(s), repr(s.gemini), str(s.gemini), str(s.public_dict())):
+        assert "s3cret" not in text
+    # a bad value next to secrets: the error names the bad variable but shows no secret
+    monkeypatch.setenv("GEMINI_TAKER_FEE", "free")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "GEMINI_TAKER_FEE" in str(info.value)
+    assert "s3cret" not in str(info.value)
+    assert "s3cret" not in repr(info.value.__cause__)
