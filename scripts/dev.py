@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Set up a virtualenv in .venv (once, and again when pyproject.toml changes), then run trader or the tests.
+
+    python3 scripts/dev.py run [ARGS...]    # the main job on the offline simulator
+    python3 scripts/dev.py test [PYTEST ARGS...]
+    python3 scripts/dev.py trader ARGS...   # any trader command inside the venv
+
+Needs only Python >= 3.11 and access to a Python package index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = Path(os.environ.get("TRADER_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".trader-install-stamp"
+# The main job until the strategy loop lands: resolve a symbol on the simulator venue.
+MAIN_JOB = ["resolve-symbol", "BHP/AUD", "--offline"]
+PYTEST_NO_TESTS = 5
+
+
+def _say(msg: str) -> None:
+    print(f"[dev] {msg}", file=sys.stderr, flush=True)
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the project with its dev extra when missing or out of date."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"[dev] Python >= 3.11 is required, this is {sys.version.split()[0]}")
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    if not (BIN / "python").exists():
+        _say(f"creating virtualenv {VENV}")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)  # noqa: S603
+    _say("installing trader and its test dependencies (first run only)")
+    pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)  # noqa: S603
+    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)  # noqa: S603
+    STAMP.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch ``run``, ``test`` or ``trader``."""
+    if not argv or argv[0] not in {"run", "test", "trader"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    ensure_venv()
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "test":
+        code = subprocess.call(  # noqa: S603
+            [str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT
+        )
+        if code == PYTEST_NO_TESTS:
+            _say("pytest collected no tests: that is a failure, not a pass")
+            return 1
+        return code
+    args = rest if cmd == "trader" else (rest or MAIN_JOB)
+    return subprocess.call([str(BIN / "trader"), *args])  # noqa: S603
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
