@@ -123,3 +123,19 @@ def test_secrets_never_appear_in_repr_dict_or_errors(monkeypatch: pytest.MonkeyP
     assert "GEMINI_TAKER_FEE" in str(info.value)
     assert "s3cret" not in str(info.value)
     assert "s3cret" not in repr(info.value.__cause__)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_env_example_documents_every_setting_and_loads_cleanly() -> None:
+    example = REPO / ".env.example"
+    text = example.read_text()
+    documented = {
+        line.lstrip("# ").split("=", 1)[0]
+        for line in text.splitlines()
+        if "=" in line and line.lstrip("# ").split("=", 1)[0].isupper()
+    }
+    names = set(load_settings(example).public_dict())
+    assert names - documented == set(), f"undocumented settings: {sorted(names - documented)}"
+    assert documented - names == set(), f"documented but unknown: {sorted(documented - names)}"
