@@ -58,7 +58,7 @@ class IBSettings(_Base):
     connect_timeout: float = Field(default=10.0, gt=0)
     commission_plan: str = Field(default="fixed", pattern="^(fixed|tiered)$")
     commission_asx_rate: Decimal = Field(default=Decimal("0.0008"), ge=0, lt=1)
-    commission_asx_min: Decimal = Field(default=Decimal("5.00"), ge=0)
+    commission_asx_min: Decimal | None = Field(default=None, ge=0)
     commission_us_per_share: Decimal = Field(default=Decimal("0.005"), ge=0)
     commission_us_min: Decimal = Field(default=Decimal("1.00"), ge=0)
     commission_us_max_pct: Decimal = Field(default=Decimal("0.01"), ge=0, lt=1)
@@ -98,6 +98,13 @@ class IBSettings(_Base):
         if not value:
             raise ValueError("must name at least one of asx_equity, asx_etf, us_equity, fx")
         return value
+
+    @property
+    def asx_commission_minimum(self) -> Decimal:
+        """``IB_COMMISSION_ASX_MIN``, or the plan's published minimum (fixed 6.00, tiered 5.00 AUD)."""
+        if self.commission_asx_min is not None:
+            return self.commission_asx_min
+        return Decimal("6.00") if self.commission_plan == "fixed" else Decimal("5.00")
 
     @property
     def routing_exchange(self) -> str:
