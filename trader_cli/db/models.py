@@ -1,0 +1,265 @@
+"""peewee models of the trader database: sessions, orders, fills, snapshots, plans, decisions.
+
+Money and quantities are :class:`ExactDecimalField` (exact ``Decimal`` on both backends),
+timestamps :class:`UtcDateTimeField` (aware UTC). The schema itself is created and changed only by
+:mod:`trader_cli.db.migrations`; keep the two in step (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import peewee
+
+from trader_cli.db.connection import database_proxy
+from trader_cli.db.fields import (
+    CurrencyField,
+    EnumField,
+    ExactDecimalField,
+    JsonTextField,
+    UtcDateTimeField,
+)
+from trader_cli.domain.models import FeeSource, Liquidity, OrderStatus, OrderType, Side
+from trader_cli.domain.venues import Venue
+
+
+def utc_now() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+_CANONICAL_FIELDS = (CurrencyField, EnumField, ExactDecimalField, UtcDateTimeField)
+
+
+class SessionMode(StrEnum):
+    """Whether a session traded on a paper account, a live account or the simulator."""
+
+    PAPER = "paper"
+    LIVE = "live"
+    SIM = "sim"
+
+
+class PlanStatus(StrEnum):
+    """Lifecycle of a trade plan."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class BaseModel(peewee.Model):
+    """Base of every table: bound to :data:`database_proxy`, snake_case table names."""
+
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+    def save(self, *args: Any, **kwargs: Any) -> int:
+        """Save, leaving the instance as it will read back: canonical Decimals, UTC datetimes,
+        enum members and upper-case currencies (and refusing naive datetimes and floats)."""
+        for field in self._meta.sorted_fields:
+            if isinstance(field, _CANONICAL_FIELDS):
+                value = self.__data__.get(field.name)
+                if value is not None:
+                    self.__data__[field.name] = field.python_value(field.db_value(value))
+        return super().save(*args, **kwargs)
+
+
+class TradingSession(BaseModel):
+    """One run of trader against one venue and account (base currency lives here)."""
+
+    id = peewee.AutoField()
+
+    venue = EnumField(Venue)
+    mode = EnumField(SessionMode)
+    base_currency = CurrencyField()
+    account_suffix = peewee.CharField(max_length=8, null=True)
+    account_hash = peewee.CharField(max_length=64, null=True)
+    strategy = peewee.CharField(max_length=64, null=True)
+    notes = peewee.TextField(null=True)
+    started_at = UtcDateTimeField(default=utc_now)
+    ended_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        table_name = "sessions"
+
+
+class OrderRow(BaseModel):
+    """An order: written with our client order id before the venue sees it, then kept in sync."""
+
+    id = peewee.AutoField()
+
+    client_order_id = peewee.CharField(max_length=64, unique=True)
+    venue_order_id = peewee.CharField(max_length=64, null=True, index=True)
+    perm_id = peewee.CharField(max_length=64, null=True)
+    session = peewee.ForeignKeyField(TradingSession, null=True, backref="orders")
+    symbol = peewee.CharField(max_length=32, index=True)
+    side = EnumField(Side)
+    type = EnumField(OrderType)
+    amount = ExactDecimalField()
+    price = ExactDecimalField(null=True)
+    status = EnumField(OrderStatus, default=OrderStatus.PENDING, index=True)
+    filled = ExactDecimalField(default=0)
+    average = ExactDecimalField(null=True)
+    fee_cost = ExactDecimalField(null=True)
+    fee_currency = CurrencyField(null=True)
+    external = peewee.BooleanField(default=False)
+    created_at = UtcDateTimeField(default=utc_now)
+    updated_at = UtcDateTimeField(default=utc_now)
+    submitted_at = UtcDateTimeField(null=True)
+    reason = peewee.TextField(null=True)
+    last_error = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "orders"
+
+
+class FillRow(BaseModel):
+    """One execution, unique by the venue's fill id (so replays and resyncs are idempotent)."""
+
+    id = peewee.AutoField()
+
+    venue_fill_id = peewee.CharField(max_length=128, unique=True)
+    order = peewee.ForeignKeyField(OrderRow, null=True, backref="fills")
+    client_order_id = peewee.CharField(max_length=64, null=True, index=True)
+    venue_order_id = peewee.CharField(max_length=64, null=True)
+    symbol = peewee.CharField(max_length=32)
+    side = EnumField(Side)
+    price = ExactDecimalField()
+    amount = ExactDecimalField()
+    commission = ExactDecimalField(null=True)
+    commission_currency = CurrencyField(null=True)
+    commission_source = EnumField(FeeSource, null=True)
+    liquidity = EnumField(Liquidity, default=Liquidity.UNKNOWN)
+    fx_rate_to_base = ExactDecimalField(null=True)
+    base_currency = CurrencyField(null=True)
+    timestamp = UtcDateTimeField(index=True)
+
+    class Meta:
+        table_name = "fills"
+
+
+class PositionSnapshot(BaseModel):
+    """A position at a moment; ``quantity`` < 0 is a short."""
+
+    id = peewee.AutoField()
+
+    session = peewee.ForeignKeyField(TradingSession, backref="positions")
+    symbol = peewee.CharField(max_length=32)
+    quantity = ExactDecimalField()
+    avg_price = ExactDecimalField()
+    current_price = ExactDecimalField(null=True)
+    currency = CurrencyField()
+    timestamp = UtcDateTimeField()
+
+    class Meta:
+        table_name = "position_snapshots"
+        indexes = ((("session", "timestamp"), False),)
+
+
+class MarketDataRow(BaseModel):
+    """Top of book for a symbol at a moment; equity sizes and volume are integral Decimals."""
+
+    id = peewee.AutoField()
+
+    symbol = peewee.CharField(max_length=32)
+    timestamp = UtcDateTimeField()
+    price = ExactDecimalField(null=True)
+    bid = ExactDecimalField(null=True)
+    ask = ExactDecimalField(null=True)
+    bid_size = ExactDecimalField(null=True)
+    ask_size = ExactDecimalField(null=True)
+    volume = ExactDecimalField(null=True)
+    spread_pct = ExactDecimalField(null=True)
+    ob_imbalance = ExactDecimalField(null=True)
+
+    class Meta:
+        table_name = "market_data"
+        indexes = ((("symbol", "timestamp"), False),)
+
+
+class EquitySnapshot(BaseModel):
+    """Account equity and cash in the session's base currency at a moment."""
+
+    id = peewee.AutoField()
+
+    session = peewee.ForeignKeyField(TradingSession, backref="equity")
+    timestamp = UtcDateTimeField()
+    equity = ExactDecimalField()
+    cash = ExactDecimalField()
+    currency = CurrencyField()
+    unrealised_pnl = ExactDecimalField(null=True)
+    realised_pnl = ExactDecimalField(null=True)
+
+    class Meta:
+        table_name = "equity_snapshots"
+        indexes = ((("session", "timestamp"), False),)
+
+
+class Plan(BaseModel):
+    """A trade plan: entry, stop and target for a symbol, and the orders that carry it out."""
+
+    id = peewee.AutoField()
+
+    session = peewee.ForeignKeyField(TradingSession, null=True, backref="plans")
+    symbol = peewee.CharField(max_length=32)
+    side = EnumField(Side)
+    size = ExactDecimalField()
+    entry = ExactDecimalField(null=True)
+    stop = ExactDecimalField(null=True)
+    target = ExactDecimalField(null=True)
+    expiry = UtcDateTimeField(null=True)
+    status = EnumField(PlanStatus, default=PlanStatus.OPEN, index=True)
+    rationale = peewee.TextField(null=True)
+    created_at = UtcDateTimeField(default=utc_now)
+    closed_at = UtcDateTimeField(null=True)
+    entry_client_order_id = peewee.CharField(max_length=64, null=True)
+    exit_client_order_id = peewee.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "plans"
+
+
+class Decision(BaseModel):
+    """What a strategy decided and whether risk checks accepted it; ``payload`` is JSON."""
+
+    id = peewee.AutoField()
+
+    session = peewee.ForeignKeyField(TradingSession, null=True, backref="decisions")
+    timestamp = UtcDateTimeField(default=utc_now)
+    strategy = peewee.CharField(max_length=64)
+    symbol = peewee.CharField(max_length=32, null=True)
+    action = peewee.CharField(max_length=32)
+    payload = JsonTextField(null=True)
+    accepted = peewee.BooleanField()
+    reason = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "decisions"
+        indexes = ((("session", "timestamp"), False),)
+
+
+class SyncState(BaseModel):
+    """Small key/value facts such as the last resync time per venue."""
+
+    key = peewee.CharField(max_length=128, primary_key=True)
+    value = peewee.TextField()
+    updated_at = UtcDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "sync_state"
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    TradingSession,
+    OrderRow,
+    FillRow,
+    PositionSnapshot,
+    MarketDataRow,
+    EquitySnapshot,
+    Plan,
+    Decision,
+    SyncState,
+)

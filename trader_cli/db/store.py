@@ -1,0 +1,466 @@
+"""Atomic data access for the order service: order intents, order updates, fills and snapshots.
+
+Every function works on the database bound by :func:`trader_cli.db.connection.init_db` and takes
+and returns domain values (``Decimal``, aware datetimes, enums). Writes that must not happen twice
+(an order intent, a fill) are keyed by an id the caller owns and are safe to repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import peewee
+
+from trader_cli.db.connection import database_proxy
+from trader_cli.db.fields import exact_decimal, to_utc
+from trader_cli.db.models import (
+    Decision,
+    EquitySnapshot,
+    FillRow,
+    MarketDataRow,
+    OrderRow,
+    Plan,
+    PlanStatus,
+    PositionSnapshot,
+    SessionMode,
+    SyncState,
+    TradingSession,
+    utc_now,
+)
+from trader_cli.domain.models import (
+    Fee,
+    FeeSource,
+    Fill,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+)
+from trader_cli.domain.money import normalize_currency
+from trader_cli.domain.venues import Venue
+from trader_cli.errors import TraderError
+
+ACCOUNT_SUFFIX_CHARS = 3
+_ACCOUNT_HASH_SALT = b"trader-cli/account-id/v1:"
+
+
+def account_fingerprint(account_id: str) -> tuple[str, str]:
+    """``(last 3 characters, SHA-256 hex)`` of an account id: enough to tell accounts apart.
+
+    The raw id is never stored. The hash lets two sessions be matched to one account; it is not a
+    secret-keeping device (short ids can be brute-forced), so treat the database as sensitive too.
+    """
+    text = account_id.strip().upper()
+    if not text:
+        raise ValueError("account id is empty")
+    digest = hashlib.sha256(_ACCOUNT_HASH_SALT + text.encode()).hexdigest()
+    return text[-ACCOUNT_SUFFIX_CHARS:], digest
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def open_session(
+    *,
+    venue: Venue | str,
+    mode: SessionMode | str,
+    base_currency: str,
+    account_id: str | None = None,
+    strategy: str | None = None,
+    notes: str | None = None,
+    started_at: datetime | None = None,
+) -> TradingSession:
+    """Start a session row; the account id is kept only as a suffix and a hash."""
+    suffix, digest = account_fingerprint(account_id) if account_id else (None, None)
+    return TradingSession.create(
+        venue=Venue(venue),
+        mode=SessionMode(mode),
+        base_currency=normalize_currency(base_currency),
+        account_suffix=suffix,
+        account_hash=digest,
+        strategy=strategy,
+        notes=notes,
+        started_at=to_utc(started_at) if started_at else utc_now(),
+    )
+
+
+def close_session(
+    session: TradingSession | int, *, ended_at: datetime | None = None
+) -> TradingSession:
+    """Set ``ended_at`` (once: closing a closed session keeps its first end time)."""
+    session_id = session if isinstance(session, int) else session.id
+    end = to_utc(ended_at) if ended_at else utc_now()
+    with database_proxy.atomic():
+        (TradingSession.update(ended_at=end)
+         .where((TradingSession.id == session_id) & TradingSession.ended_at.is_null())
+         .execute())
+        return TradingSession.get_by_id(session_id)
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+def find_order_by_client_id(client_order_id: str) -> OrderRow | None:
+    """The order with our ``client_order_id``, or None."""
+    return OrderRow.get_or_none(OrderRow.client_order_id == client_order_id)
+
+
+def find_order_by_venue_id(venue_order_id: str) -> OrderRow | None:
+    """The order the venue knows as ``venue_order_id`` (IB orderId/permId, Gemini id), or None."""
+    return OrderRow.get_or_none(
+        (OrderRow.venue_order_id == venue_order_id) | (OrderRow.perm_id == venue_order_id)
+    )
+
+
+def _same_intent(row: OrderRow, order: Order) -> bool:
+    return (
+        row.symbol == order.symbol
+        and row.side == Side(order.side)
+        and row.type == OrderType(order.type)
+        and row.amount == exact_decimal(order.amount)
+    )
+
+
+def record_order_intent(
+    order: Order,
+    *,
+    session: TradingSession | int | None = None,
+    external: bool = False,
+    reason: str | None = None,
+    created_at: datetime | None = None,
+) -> tuple[OrderRow, bool]:
+    """Write ``order`` before the venue sees it; returns ``(row, created)``.
+
+    A second call with the same client order id returns the row already there (``created`` is
+    False) instead of inserting again. If that row describes a different order (symbol, side, type
+    or amount differ) the id was reused by mistake and :class:`TraderError` is raised.
+    """
+    now = to_utc(created_at) if created_at else utc_now()
+    fee = order.fee
+    values: dict[str, Any] = {
+        "client_order_id": order.client_order_id,
+        "venue_order_id": order.id,
+        "session": session,
+        "symbol": order.symbol,
+        "side": order.side,
+        "type": order.type,
+        "amount": order.amount,
+        "price": order.price,
+        "status": order.status,
+        "filled": order.filled,
+        "average": order.average,
+        "fee_cost": fee.cost if fee else None,
+        "fee_currency": fee.currency if fee else None,
+        "external": external,
+        "created_at": to_utc(order.timestamp) if order.timestamp else now,
+        "updated_at": now,
+        "reason": reason,
+    }
+    try:
+        with database_proxy.atomic():
+            return OrderRow.create(**values), True
+    except peewee.IntegrityError:
+        existing = find_order_by_client_id(order.client_order_id)
+        if existing is None:  # not a duplicate id: a real constraint failure (e.g. bad session)
+            raise
+    if not _same_intent(existing, order):
+        raise TraderError(
+            f"client order id {order.client_order_id!r} is already used by a different order "
+            f"({existing.side.value} {existing.amount} {existing.symbol})",
+            hint="client order ids must be unique per order; this is a bug in the id generator",
+        )
+    return existing, False
+
+
+_UNSET: Any = object()
+
+
+def update_order(
+    client_order_id: str,
+    *,
+    status: OrderStatus | str | None = None,
+    venue_order_id: str | None = None,
+    perm_id: str | None = None,
+    filled: Decimal | None = None,
+    average: Decimal | None = None,
+    fee: Fee | None = None,
+    submitted_at: datetime | None = None,
+    last_error: str | None = _UNSET,
+    now: datetime | None = None,
+) -> OrderRow:
+    """Apply what the venue said about an order; returns the updated row.
+
+    Venue events can arrive late or twice, so updates only move forward: a final status (closed,
+    canceled, rejected, expired) is never replaced, ``filled`` never decreases, and ids already
+    known are kept. Raises :class:`TraderError` if no order has ``client_order_id``.
+    """
+    with database_proxy.atomic():
+        query = OrderRow.select().where(OrderRow.client_order_id == client_order_id)
+        if isinstance(database_proxy.obj, peewee.PostgresqlDatabase):
+            query = query.for_update()  # SQLite: BEGIN IMMEDIATE already serialises writers
+        row = query.get_or_none()
+        if row is None:
+            raise TraderError(
+                f"no order with client order id {client_order_id!r} in the database",
+                hint="record the intent (record_order_intent) before updating it",
+            )
+        if status is not None and not row.status.is_final:
+            row.status = OrderStatus(status)
+        if venue_order_id and not row.venue_order_id:
+            row.venue_order_id = venue_order_id
+        if perm_id and not row.perm_id:
+            row.perm_id = perm_id
+        if filled is not None and exact_decimal(filled) >= row.filled:
+            row.filled = filled
+            if average is not None:
+                row.average = average
+        elif average is not None and row.average is None:
+            row.average = average
+        if fee is not None:
+            row.fee_cost, row.fee_currency = fee.cost, fee.currency
+        if submitted_at is not None and row.submitted_at is None:
+            row.submitted_at = to_utc(submitted_at)
+        if last_error is not _UNSET:
+            row.last_error = last_error
+        row.updated_at = to_utc(now) if now else utc_now()
+        row.save()
+        return row
+
+
+def order_from_row(row: OrderRow) -> Order:
+    """The domain :class:`Order` a row describes."""
+    fee = None
+    if row.fee_cost is not None and row.fee_currency is not None:
+        fee = Fee(row.fee_cost, row.fee_currency)
+    return Order(
+        client_order_id=row.client_order_id,
+        symbol=row.symbol,
+        side=row.side,
+        type=row.type,
+        amount=row.amount,
+        price=row.price,
+        id=row.venue_order_id,
+        status=row.status,
+        filled=row.filled,
+        average=row.average,
+        fee=fee,
+        timestamp=row.created_at,
+    )
+
+
+def open_orders(session: TradingSession | int | None = None) -> list[OrderRow]:
+    """Orders not yet final (pending or open), oldest first; of one session if given."""
+    query = OrderRow.select().where(OrderRow.status.in_([OrderStatus.PENDING, OrderStatus.OPEN]))
+    if session is not None:
+        query = query.where(OrderRow.session == session)
+    return list(query.order_by(OrderRow.id))
+
+
+# --- fills ----------------------------------------------------------------------------------
+
+
+def insert_fill_if_new(
+    fill: Fill,
+    *,
+    fx_rate_to_base: Decimal | None = None,
+    base_currency: str | None = None,
+) -> tuple[FillRow, bool]:
+    """Store ``fill`` unless its venue fill id is already there; returns ``(row, was_new)``.
+
+    The fill is linked to our order by client order id, else by the venue's order id.
+    """
+    order = None
+    if fill.client_order_id:
+        order = find_order_by_client_id(fill.client_order_id)
+    if order is None and fill.order_id:
+        order = find_order_by_venue_id(fill.order_id)
+    fee = fill.fee
+    values: dict[str, Any] = {
+        "venue_fill_id": fill.id,
+        "order": order,
+        "client_order_id": fill.client_order_id or (order.client_order_id if order else None),
+        "venue_order_id": fill.order_id,
+        "symbol": fill.symbol,
+        "side": fill.side,
+        "price": fill.price,
+        "amount": fill.amount,
+        "commission": fee.cost if fee else None,
+        "commission_currency": fee.currency if fee else None,
+        "commission_source": fee.source if fee else None,
+        "liquidity": fill.liquidity,
+        "fx_rate_to_base": fx_rate_to_base,
+        "base_currency": base_currency,
+        "timestamp": fill.timestamp,
+    }
+    try:
+        with database_proxy.atomic():
+            return FillRow.create(**values), True
+    except peewee.IntegrityError:
+        existing = FillRow.get_or_none(FillRow.venue_fill_id == fill.id)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def fills_for_order(client_order_id: str) -> list[FillRow]:
+    """Fills of one order, in time order."""
+    return list(
+        FillRow.select()
+        .where(FillRow.client_order_id == client_order_id)
+        .order_by(FillRow.timestamp, FillRow.id)
+    )
+
+
+def update_fill_commission(
+    venue_fill_id: str, fee: Fee, *, source: FeeSource = FeeSource.VENUE
+) -> bool:
+    """Replace a fill's estimated commission with the venue's figure; False if no such fill."""
+    count = (
+        FillRow.update(
+            commission=fee.cost, commission_currency=fee.currency, commission_source=source
+        )
+        .where(FillRow.venue_fill_id == venue_fill_id)
+        .execute()
+    )
+    return bool(count)
+
+
+# --- snapshots ------------------------------------------------------------------------------
+
+
+def snapshot_positions(
+    session: TradingSession | int, positions: Iterable[Position], *, at: datetime | None = None
+) -> int:
+    """Store every position in one transaction, all stamped ``at`` (default: each position's
+    own timestamp); returns how many were written."""
+    rows = [
+        {
+            "session": session,
+            "symbol": p.symbol,
+            "quantity": p.quantity,
+            "avg_price": p.avg_price,
+            "current_price": p.current_price,
+            "currency": p.currency,
+            "timestamp": to_utc(at) if at else p.timestamp,
+        }
+        for p in positions
+    ]
+    if not rows:
+        return 0
+    with database_proxy.atomic():
+        PositionSnapshot.insert_many(rows).execute()
+    return len(rows)
+
+
+def record_market_data(quote: Quote) -> MarketDataRow:
+    """Store a top-of-book quote with its derived price, spread and order-book imbalance."""
+    return MarketDataRow.create(
+        symbol=quote.symbol,
+        timestamp=quote.timestamp,
+        price=quote.price,
+        bid=quote.bid,
+        ask=quote.ask,
+        bid_size=quote.bid_size,
+        ask_size=quote.ask_size,
+        volume=quote.volume,
+        spread_pct=quote.spread_pct,
+        ob_imbalance=quote.ob_imbalance,
+    )
+
+
+def record_equity(
+    session: TradingSession | int,
+    *,
+    equity: Decimal,
+    cash: Decimal,
+    currency: str,
+    unrealised_pnl: Decimal | None = None,
+    realised_pnl: Decimal | None = None,
+    at: datetime | None = None,
+) -> EquitySnapshot:
+    """Store account equity and cash (in the base currency) at ``at`` (default: now)."""
+    return EquitySnapshot.create(
+        session=session,
+        timestamp=to_utc(at) if at else utc_now(),
+        equity=equity,
+        cash=cash,
+        currency=currency,
+        unrealised_pnl=unrealised_pnl,
+        realised_pnl=realised_pnl,
+    )
+
+
+# --- plans, decisions, sync state -----------------------------------------------------------
+
+
+def create_plan(
+    *,
+    symbol: str,
+    side: Side | str,
+    size: Decimal,
+    entry: Decimal | None = None,
+    stop: Decimal | None = None,
+    target: Decimal | None = None,
+    expiry: datetime | None = None,
+    rationale: str | None = None,
+    session: TradingSession | int | None = None,
+) -> Plan:
+    """Store an open trade plan."""
+    return Plan.create(
+        session=session, symbol=symbol, side=Side(side), size=size, entry=entry, stop=stop,
+        target=target, expiry=expiry, rationale=rationale,
+    )
+
+
+def close_plan(
+    plan: Plan | int, *, status: PlanStatus = PlanStatus.CLOSED, at: datetime | None = None
+) -> Plan:
+    """Mark an open plan closed or cancelled (a plan already closed is left as it is)."""
+    if status is PlanStatus.OPEN:
+        raise ValueError("close_plan needs status closed or cancelled")
+    plan_id = plan if isinstance(plan, int) else plan.id
+    with database_proxy.atomic():
+        (Plan.update(status=status, closed_at=to_utc(at) if at else utc_now())
+         .where((Plan.id == plan_id) & (Plan.status == PlanStatus.OPEN))
+         .execute())
+        return Plan.get_by_id(plan_id)
+
+
+def record_decision(
+    *,
+    strategy: str,
+    action: str,
+    accepted: bool,
+    symbol: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    session: TradingSession | int | None = None,
+    at: datetime | None = None,
+) -> Decision:
+    """Store what a strategy decided and whether it was accepted (``payload`` is JSON-able)."""
+    return Decision.create(
+        session=session, timestamp=to_utc(at) if at else utc_now(), strategy=strategy,
+        symbol=symbol, action=action, payload=dict(payload) if payload is not None else None,
+        accepted=accepted, reason=reason,
+    )
+
+
+def get_sync_state(key: str) -> str | None:
+    """The value stored under ``key``, or None."""
+    row = SyncState.get_or_none(SyncState.key == key)
+    return row.value if row else None
+
+
+def set_sync_state(key: str, value: str, *, at: datetime | None = None) -> None:
+    """Store ``value`` under ``key`` (insert or replace, atomically)."""
+    stamp = to_utc(at) if at else utc_now()
+    (SyncState.insert(key=key, value=value, updated_at=stamp)
+     .on_conflict(conflict_target=[SyncState.key], update={SyncState.value: value,
+                                                             SyncState.updated_at: stamp})
+     .execute())
