@@ -1,0 +1,61 @@
+"""TWS error codes and texts the sim sends, worded as IB words them."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class Codes:
+    """Named TWS error/notice codes."""
+
+    MAX_TICKERS = 101
+    PRICE_NOT_ON_TICK = 110
+    HISTORICAL_DATA_ERROR = 162
+    NO_SECURITY_DEFINITION = 200
+    ORDER_REJECTED = 201
+    ORDER_CANCELLED = 202
+    VALIDATION_ERROR = 321
+    CLIENT_ID_IN_USE = 326
+    ORDER_SIZE_ZERO = 434
+    CANCEL_UNKNOWN_ORDER = 10147
+    CONNECTIVITY_LOST = 1100
+    CONNECTIVITY_RESTORED_DATA_LOST = 1101
+    CONNECTIVITY_RESTORED_DATA_KEPT = 1102
+    MARKET_DATA_FARM_OK = 2104
+    HMDS_FARM_OK = 2106
+    SEC_DEF_FARM_OK = 2158
+
+
+class Text:
+    """Message texts (IB's wording; farm names say SIMULATED)."""
+
+    MAX_TICKERS = "Max number of tickers has been reached"
+    PRICE_NOT_ON_TICK = (
+        "The price does not conform to the minimum price variation for this contract."
+    )
+    NO_SECURITY_DEFINITION = "No security definition has been found for the request"
+    ORDER_REJECTED = "Order rejected - reason:"
+    ORDER_CANCELLED = "Order Canceled - reason:"
+    CLIENT_ID_IN_USE = (
+        "Unable to connect as the client id is already in use. Retry with a unique client id."
+    )
+    ORDER_SIZE_ZERO = "The order size cannot be zero."
+    MKT_NOT_ALLOWED = "The order type MKT is not allowed for this contract (SIMULATED rule)"
+    KEEP_UP_TO_DATE_WITH_END = (
+        "Error validating request.-'bX' : cause - End date not supported with live updates"
+    )
+    CONNECTIVITY: ClassVar[dict[int, str]] = {
+        1100: "Connectivity between IB and Trader Workstation has been lost.",
+        1101: "Connectivity between IB and Trader Workstation has been restored - data lost.",
+        1102: "Connectivity between IB and Trader Workstation has been restored - data maintained.",
+    }
+    FARMS_OK: tuple[tuple[int, str], ...] = (
+        (2104, "Market data farm connection is OK:simfarm (SIMULATED)"),
+        (2106, "HMDS data farm connection is OK:simhmds (SIMULATED)"),
+        (2158, "Sec-def data farm connection is OK:simsecdef (SIMULATED)"),
+    )
+
+    @staticmethod
+    def cancel_not_found(order_id: int) -> str:
+        """Text of error 10147."""
+        return f"OrderId {order_id} that needs to be cancelled is not found."

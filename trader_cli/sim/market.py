@@ -1,0 +1,295 @@
+"""Deterministic SIMULATED prices: a seeded model or bars replayed from CSV; quotes and depth."""
+
+from __future__ import annotations
+
+import csv
+import math
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from trader_cli.domain.ticks import Direction, round_to_tick
+from trader_cli.sim import hours
+from trader_cli.sim.catalogue import Instrument
+
+DEPTH_LEVELS = 5
+BOOK_REFRESH_SECONDS = 1  # depth is replenished every sim second
+_MASK = (1 << 64) - 1
+# (amplitude as a fraction of the base price, period in seconds): a few slow swings plus noise
+_WAVES = ((0.04, 29 * 86400.0), (0.015, 3.3 * 86400.0), (0.004, 4.1 * 3600.0), (0.001, 1100.0))
+
+
+def _mix(value: int) -> int:
+    """splitmix64 finaliser: a fast, well-spread integer hash."""
+    value = (value + 0x9E3779B97F4A7C15) & _MASK
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
+def _unit(*parts: int) -> float:
+    """A deterministic number in [0, 1) from integer parts."""
+    acc = 0
+    for part in parts:
+        acc = _mix(acc ^ (part & _MASK))
+    return acc / float(1 << 64)
+
+
+def _name_key(text: str) -> int:
+    acc = 1469598103934665603
+    for byte in text.encode():
+        acc = ((acc ^ byte) * 1099511628211) & _MASK
+    return acc
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One price level of the simulated book."""
+
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Top of book, last trade and session volume at one instant."""
+
+    bid: Decimal
+    ask: Decimal
+    bid_size: Decimal
+    ask_size: Decimal
+    last: Decimal
+    last_size: Decimal
+    volume: Decimal
+    close: Decimal
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    open_market: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One OHLCV bar."""
+
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    wap: Decimal
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CsvBar:
+    """One bar read from a CSV file."""
+
+    ts: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+def load_bars_csv(path: Path) -> dict[str, list[CsvBar]]:
+    """Read ``ts,open,high,low,close,volume[,symbol]`` bars.
+
+    ``ts`` is ISO-8601 with a zone, or epoch seconds. Without a ``symbol`` column the file's stem
+    names the instrument (``BHP.csv`` or ``AUD.USD.csv``). Returns bars per symbol, sorted.
+    """
+    out: dict[str, list[CsvBar]] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            raw = row["ts"].strip()
+            if raw.isdigit():
+                ts = datetime.fromtimestamp(int(raw), UTC)
+            else:
+                ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                if ts.tzinfo is None:
+                    raise ValueError(f"{path}: timestamp without a zone: {raw!r}")
+            symbol = (row.get("symbol") or path.stem).strip().upper()
+            out.setdefault(symbol, []).append(
+                CsvBar(
+                    ts.astimezone(UTC),
+                    float(row["open"]),
+                    float(row["high"]),
+                    float(row["low"]),
+                    float(row["close"]),
+                    float(row.get("volume") or 0),
+                )
+            )
+    for bars in out.values():
+        bars.sort(key=lambda b: b.ts)
+    return out
+
+
+class MarketModel:
+    """Prices for every instrument as a pure function of (seed, instrument, time)."""
+
+    def __init__(self, seed: int = 0, bars: dict[str, list[CsvBar]] | None = None) -> None:
+        self.seed = seed
+        self._bars = bars or {}
+        self._bar_times = {k: [b.ts for b in v] for k, v in self._bars.items()}
+
+    def _csv_for(self, inst: Instrument) -> list[CsvBar] | None:
+        return self._bars.get(inst.local_symbol) or self._bars.get(inst.symbol)
+
+    def raw_price(self, inst: Instrument, when: datetime) -> float:
+        """Continuous (unrounded) price of ``inst`` at ``when``."""
+        csv_bars = self._csv_for(inst)
+        if csv_bars:
+            return self._csv_price(inst, csv_bars, when)
+        key = _name_key(inst.local_symbol) ^ self.seed
+        t = when.timestamp()
+        level = 1.0
+        for n, (amplitude, period) in enumerate(_WAVES):
+            phase = 2 * math.pi * _unit(key, n)
+            level += amplitude * math.sin(2 * math.pi * t / period + phase)
+        # per-10-second noise, small enough to stay near the swings
+        level += 0.0006 * (_unit(key, 99, int(t // 10)) - 0.5)
+        return float(inst.base_price) * level
+
+    def _csv_price(self, inst: Instrument, bars: list[CsvBar], when: datetime) -> float:
+        times = self._bar_times.get(inst.local_symbol) or self._bar_times[inst.symbol]
+        i = bisect_right(times, when) - 1
+        if i < 0:
+            return bars[0].open
+        bar = bars[i]
+        span = (
+            (bars[i + 1].ts - bar.ts).total_seconds()
+            if i + 1 < len(bars)
+            else (bars[i].ts - bars[i - 1].ts).total_seconds()
+            if i > 0
+            else 60.0
+        )
+        frac = min(max((when - bar.ts).total_seconds() / max(span, 1.0), 0.0), 1.0)
+        return bar.open + (bar.close - bar.open) * frac
+
+    def effective_time(self, inst: Instrument, when: datetime) -> datetime:
+        """``when`` while the market is open; otherwise the last close (prices freeze)."""
+        close = hours.last_close(inst.market, when)
+        return close - timedelta(seconds=1) if close < when else when
+
+    def price(self, inst: Instrument, when: datetime) -> Decimal:
+        """Tick-rounded reference (mid) price, frozen while the market is closed."""
+        raw = Decimal(repr(self.raw_price(inst, self.effective_time(inst, when))))
+        return round_to_tick(raw, inst.tick_at(raw))
+
+    def quote(self, inst: Instrument, when: datetime) -> Quote:
+        """Top of book plus ``DEPTH_LEVELS`` levels each side at ``when``."""
+        open_market = hours.is_open(inst.market, when)
+        eff = self.effective_time(inst, when)
+        raw = Decimal(repr(self.raw_price(inst, eff)))
+        tick = inst.tick_at(raw)
+        key = _name_key(inst.local_symbol) ^ self.seed
+        bucket = int(eff.timestamp()) // BOOK_REFRESH_SECONDS
+        spread_ticks = 1 + int(_unit(key, 7, bucket) < 0.35)
+        bid = round_to_tick(raw - tick * spread_ticks / 2, tick, Direction.DOWN)
+        ask = bid + tick * spread_ticks
+        bids = tuple(
+            Level(bid - tick * n, self._level_size(inst, key, bucket, 10 + n))
+            for n in range(DEPTH_LEVELS)
+        )
+        asks = tuple(
+            Level(ask + tick * n, self._level_size(inst, key, bucket, 20 + n))
+            for n in range(DEPTH_LEVELS)
+        )
+        last = bid if _unit(key, 8, bucket) < 0.5 else ask
+        last_size = self._level_size(inst, key, bucket, 30) / 4
+        last_size = last_size.quantize(Decimal(1)) or Decimal(1)
+        close = self.price(inst, hours.last_close(inst.market, when - timedelta(hours=20)))
+        return Quote(
+            bid=bid,
+            ask=ask,
+            bid_size=bids[0].size,
+            ask_size=asks[0].size,
+            last=last,
+            last_size=last_size,
+            volume=self._session_volume(inst, key, eff),
+            close=close,
+            bids=bids,
+            asks=asks,
+            open_market=open_market,
+        )
+
+    def _level_size(self, inst: Instrument, key: int, bucket: int, n: int) -> Decimal:
+        u = _unit(key, n, bucket)
+        if inst.is_fx:
+            return Decimal(int(1 + u * 5)) * 1_000_000
+        per_level = max(inst.daily_volume // 6000, 100)
+        return Decimal(int(per_level * (0.5 + u)))
+
+    def _session_volume(self, inst: Instrument, key: int, when: datetime) -> Decimal:
+        if inst.is_fx:
+            return Decimal(0)
+        found = hours.asx_sessions(when - timedelta(hours=20), when + timedelta(seconds=1))
+        if not found:
+            return Decimal(0)
+        start, end = found[-1]
+        frac = min(max((when - start).total_seconds() / (end - start).total_seconds(), 0.0), 1.0)
+        return Decimal(
+            int(inst.daily_volume * frac * (0.9 + 0.2 * _unit(key, 40, start.toordinal())))
+        )
+
+    def bar(self, inst: Instrument, start: datetime, end: datetime) -> Bar:
+        """OHLCV over ``[start, end)`` (from CSV bars when loaded, else sampled from the model)."""
+        csv_bars = self._csv_for(inst)
+        if csv_bars:
+            inside = [b for b in csv_bars if start <= b.ts < end]
+            if inside:
+                return self._aggregate(inst, start, inside)
+        seconds = max((end - start).total_seconds(), 1.0)
+        samples = max(2, min(12, int(seconds // 5) + 2))
+        points = [
+            self.raw_price(inst, start + timedelta(seconds=seconds * k / (samples - 1) * 0.999))
+            for k in range(samples)
+        ]
+        key = _name_key(inst.local_symbol) ^ self.seed
+        if inst.is_fx:
+            volume = Decimal(0)
+            count = 0
+        else:
+            per_second = inst.daily_volume / (6 * 3600)
+            volume = Decimal(
+                int(per_second * seconds * (0.5 + _unit(key, 50, int(start.timestamp()))))
+            )
+            count = max(1, int(volume) // 250)
+        return self._make_bar(
+            inst, start, points[0], max(points), min(points), points[-1], volume, count
+        )
+
+    def _aggregate(self, inst: Instrument, start: datetime, inside: list[CsvBar]) -> Bar:
+        volume = Decimal(repr(sum(b.volume for b in inside)))
+        return self._make_bar(
+            inst,
+            start,
+            inside[0].open,
+            max(b.high for b in inside),
+            min(b.low for b in inside),
+            inside[-1].close,
+            volume,
+            len(inside),
+        )
+
+    def _make_bar(
+        self,
+        inst: Instrument,
+        start: datetime,
+        o: float,
+        h: float,
+        lo: float,
+        c: float,
+        volume: Decimal,
+        count: int,
+    ) -> Bar:
+        def rounded(value: float) -> Decimal:
+            d = Decimal(repr(value))
+            return round_to_tick(d, inst.tick_at(d))
+
+        ro, rh, rl, rc = rounded(o), rounded(h), rounded(lo), rounded(c)
+        wap = ((ro + rh + rl + rc) / 4).quantize(Decimal("0.00001"))
+        return Bar(start, ro, max(ro, rh, rl, rc), min(ro, rh, rl, rc), rc, volume, wap, count)

@@ -1,0 +1,298 @@
+"""The asyncio TWS API server: listening, sessions, the sim clock's ticks, faults, persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from trader_cli.sim.catalogue import Catalogue
+from trader_cli.sim.clock import SimClock
+from trader_cli.sim.engine import Engine
+from trader_cli.sim.errors import Text
+from trader_cli.sim.history import PacingTracker
+from trader_cli.sim.market import MarketModel, load_bars_csv
+from trader_cli.sim.session import ClientSession
+from trader_cli.sim.state import DEFAULT_ACCOUNT, World
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SERVER_VERSION = 178
+MIN_CLIENT_VERSION = 100
+DEFAULT_PORT = 4002
+
+
+@dataclass
+class Faults:
+    """Faults armed for tests (see the methods on :class:`SimGateway`)."""
+
+    reply_delay: float = 0.0
+    reject_next_order: str | None = None
+    refuse_until: datetime | None = None
+
+    def take_order_rejection(self) -> str | None:
+        """The armed rejection reason, disarming it."""
+        reason, self.reject_next_order = self.reject_next_order, None
+        return reason
+
+
+class SimGateway:
+    """A SIMULATED IB Gateway speaking the TWS API on loopback.
+
+    In tests::
+
+        async with SimGateway.start(seed=1, clock=SimClock.pinned(when)) as gw:
+            await ib.connectAsync("127.0.0.1", gw.port, clientId=1)
+            await gw.advance(5)          # move the sim clock 5 s, pushing ticks and fills
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        clock: SimClock | None = None,
+        bars_csv: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        server_version: int = DEFAULT_SERVER_VERSION,
+        account: str = DEFAULT_ACCOUNT,
+        market_data_lines: int = 100,
+        tws_timezone: str = "Australia/Sydney",
+        state_path: Path | None = None,
+        pace_all_bar_sizes: bool = False,
+        tick_interval: float = 0.25,
+    ) -> None:
+        self.clock = clock or SimClock.default()
+        self.catalogue = Catalogue.load()
+        self.market = MarketModel(seed, load_bars_csv(bars_csv) if bars_csv else None)
+        self.host = host
+        self.port = port
+        self.server_version = server_version
+        self.min_client_version = MIN_CLIENT_VERSION
+        self.market_data_lines = market_data_lines
+        self.tws_tz = ZoneInfo(tws_timezone)
+        self.state_path = state_path
+        self.pacing = PacingTracker(pace_all=pace_all_bar_sizes)
+        self.faults = Faults()
+        self.tick_interval = tick_interval
+        self.world = self._load_state() or World(account=account)
+        self.engine = Engine(self)
+        self._sessions: set[ClientSession] = set()
+        self._client_ids: dict[int, ClientSession] = {}
+        self._server: asyncio.Server | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ----- lifecycle ----------------------------------------------------------------------------
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def start(cls, **kwargs: object) -> AsyncIterator[SimGateway]:
+        """Run a gateway on a free loopback port for the duration of the block."""
+        gw = cls(**kwargs)  # type: ignore[arg-type]
+        await gw.serve()
+        try:
+            yield gw
+        finally:
+            await gw.close()
+
+    async def serve(self) -> None:
+        """Start listening (and, on a running clock, ticking)."""
+        await self._listen()
+        if self.clock.running and self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick_loop())
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(
+            self._on_connect, self.host, self.port, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        """Stop listening, drop every client and save state."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        await self._stop_listening()
+        await self.drop_connections()
+        self.save_state()
+
+    async def _stop_listening(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def serve_forever(self) -> None:
+        """Serve until cancelled."""
+        await self.serve()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.close()
+
+    @property
+    def banner(self) -> str:
+        """One line saying where the SIMULATED gateway listens and what it serves."""
+        clock = self.clock.now().isoformat(timespec="seconds")
+        speed = f"x{self.clock.speed:g}" if self.clock.running else "pinned"
+        return (
+            f"SIMULATED IB Gateway (TWS API server v{self.server_version}) listening on "
+            f"{self.host}:{self.port} - paper account {self.world.account} - "
+            f"sim clock {clock} ({speed}) - no real orders, no real market data"
+        )
+
+    # ----- sessions -----------------------------------------------------------------------------
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.faults.refuse_until is not None and self.clock.now() < self.faults.refuse_until:
+            writer.close()
+            return
+        session = ClientSession(self, reader, writer)
+        self._sessions.add(session)
+        await session.run()
+
+    def claim_client_id(self, session: ClientSession, client_id: int) -> bool:
+        """Register ``client_id`` for ``session``; False when another connection holds it."""
+        holder = self._client_ids.get(client_id)
+        if holder is not None and holder is not session:
+            return False
+        self._client_ids[client_id] = session
+        return True
+
+    def forget(self, session: ClientSession) -> None:
+        """Called when a session ends."""
+        self._sessions.discard(session)
+        if session.client_id is not None and self._client_ids.get(session.client_id) is session:
+            del self._client_ids[session.client_id]
+
+    def sessions_for(self, client_id: int) -> list[ClientSession]:
+        """Connected sessions of ``client_id``."""
+        session = self._client_ids.get(client_id)
+        return [session] if session is not None else []
+
+    def all_sessions(self) -> list[ClientSession]:
+        """Every session past startApi."""
+        return list(self._client_ids.values())
+
+    # ----- the clock ----------------------------------------------------------------------------
+    async def advance(self, seconds: float, step: float = 1.0) -> None:
+        """Move the sim clock forward in ``step``-second steps, ticking after each."""
+        remaining = seconds
+        while remaining > 1e-9:
+            delta = min(step, remaining)
+            self.clock.advance(delta)
+            remaining -= delta
+            await self.tick()
+
+    async def tick(self) -> None:
+        """Push market data, bar updates and fills for the current sim time."""
+        await self._maybe_reopen()
+        self.engine.match_all()
+        for session in self.all_sessions():
+            for req_id, sub in list(session.tickers.items()):
+                session.push_ticks(req_id, sub)
+            for req_id, bars in list(session.bars.items()):
+                session.push_bar_update(req_id, bars)
+        await asyncio.sleep(0)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_interval)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("sim gateway tick failed")
+
+    async def _maybe_reopen(self) -> None:
+        until = self.faults.refuse_until
+        if until is not None and self.clock.now() >= until:
+            self.faults.refuse_until = None
+            if self._server is None:
+                await self._listen()
+
+    # ----- fault injection ----------------------------------------------------------------------
+    async def drop_connections(self) -> None:
+        """Close every client connection at once (as a Gateway crash would)."""
+        sessions = list(self._sessions)
+        for session in sessions:
+            session.close()
+        for _ in range(50):
+            if not self._sessions:
+                break
+            await asyncio.sleep(0.01)
+
+    async def refuse_connections(self, seconds: float) -> None:
+        """Emulate a Gateway restart: drop clients, close the port for ``seconds`` of sim time."""
+        self.faults.refuse_until = self.clock.now() + timedelta(seconds=seconds)
+        await self._stop_listening()
+        await self.drop_connections()
+
+    def send_connectivity(self, code: int) -> None:
+        """Send 1100 (lost), 1101 (restored, data lost) or 1102 (restored, data kept)."""
+        text = Text.CONNECTIVITY[code]
+        for session in self.all_sessions():
+            session.error(-1, code, text)
+
+    def reject_next_order(self, reason: str = "SIMULATED rejection") -> None:
+        """Make the next placeOrder fail with error 201 and ``reason``."""
+        self.faults.reject_next_order = reason
+
+    def delay_replies(self, seconds: float) -> None:
+        """Delay every outgoing message by ``seconds`` of wall time (0 turns it off)."""
+        self.faults.reply_delay = seconds
+
+    def force_pacing_violation(self) -> None:
+        """Answer the next historical data request with a pacing violation (162)."""
+        self.pacing.force_next = True
+
+    # ----- persistence --------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, object]:
+        """The world and clock as JSON-ready data."""
+        return {"version": 1, "clock": self.clock.to_dict(), "world": self.world.to_dict()}
+
+    def save_state(self) -> None:
+        """Write :meth:`snapshot` to ``state_path`` (if given), atomically."""
+        if self.state_path is None:
+            return
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.snapshot(), indent=1))
+        tmp.replace(self.state_path)
+
+    def _load_state(self) -> World | None:
+        if self.state_path is None or not self.state_path.exists():
+            return None
+        data = json.loads(self.state_path.read_text())
+        return World.from_dict(data["world"])
+
+
+async def run_sim_gateway(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    seed: int = 0,
+    bars_csv: Path | None = None,
+    clock: datetime | None = None,
+    speed: float = 1.0,
+    state_path: Path | None = None,
+) -> None:
+    """Serve a SIMULATED gateway until cancelled, printing its banner first.
+
+    ``clock`` pins the start time (it then runs at ``speed``); by default the clock starts inside
+    the most recent ASX session.
+    """
+    sim_clock = SimClock(clock, speed=speed) if clock else SimClock.default(speed=speed)
+    gw = SimGateway(
+        seed=seed, clock=sim_clock, bars_csv=bars_csv, host=host, port=port, state_path=state_path
+    )
+    await gw.serve()
+    print(gw.banner, flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await gw.close()
