@@ -18,10 +18,15 @@ Session = tuple[datetime, datetime]
 
 @functools.cache
 def _asx_schedule() -> tuple[list[date], list[datetime], list[datetime]]:
-    import exchange_calendars  # heavy: imported on first use only
+    import warnings
 
-    cal = exchange_calendars.get_calendar("XASX")
-    schedule = cal.schedule
+    with warnings.catch_warnings():
+        # exchange_calendars trips pandas deprecation warnings that are not ours to fix
+        warnings.simplefilter("ignore")
+        import exchange_calendars  # heavy: imported on first use only
+
+        cal = exchange_calendars.get_calendar("XASX")
+        schedule = cal.schedule
     days = [ts.date() for ts in schedule.index]
     opens = [ts.to_pydatetime().astimezone(UTC) for ts in schedule["open"]]
     closes = [ts.to_pydatetime().astimezone(UTC) for ts in schedule["close"]]

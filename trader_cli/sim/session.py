@@ -151,6 +151,7 @@ class ClientSession:
             self.writer.write(payload)
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
+        self.writer.close()
 
     def send(self, fields: list[Field]) -> None:
         """Queue one message for this client."""
@@ -163,9 +164,9 @@ class ClientSession:
 
     def close(self) -> None:
         """Close the connection once queued replies are written."""
-        self._closed = True
-        self._outbox.put_nowait(None)
-        self.writer.close()
+        if not self._closed:
+            self._closed = True
+            self._outbox.put_nowait(None)
 
     # ----- protocol -----------------------------------------------------------------------------
     def _handshake(self, payload: bytes) -> None:
