@@ -80,7 +80,7 @@ def test_floats_and_bools_are_refused(db: peewee.Database, bad: object) -> None:
 
 @pytest.mark.parametrize("bad", [Decimal("NaN"), Decimal("Infinity"), "abc"])
 def test_non_finite_values_are_refused(db: peewee.Database, bad: object) -> None:
-    with pytest.raises(ValueError, match="finite|not a number"):
+    with pytest.raises(ValueError, match=r"finite|not a number"):
         MarketDataRow.create(symbol="BHP/AUD", timestamp=T0, price=bad)
 
 

@@ -1,0 +1,117 @@
+"""Migrations: v1 databases upgrade with their data, reruns are no-ops, newer schemas refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import peewee
+import pytest
+
+from trader_cli.db import migrations, use_database
+from trader_cli.db.migrations import LATEST_VERSION, Migration, current_version, migrate
+from trader_cli.db.models import ALL_MODELS, FillRow, OrderRow
+from trader_cli.errors import TraderError
+
+pytestmark = pytest.mark.db
+
+T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+
+
+def _columns(db: peewee.Database, table: str) -> dict[str, bool]:
+    return {c.name: c.null for c in db.get_columns(table)}
+
+
+def test_empty_database_migrates_to_latest_and_reruns_do_nothing(
+    empty_db: peewee.Database,
+) -> None:
+    assert current_version(empty_db) == 0
+    assert migrate(empty_db) == list(range(1, LATEST_VERSION + 1))
+    assert current_version(empty_db) == LATEST_VERSION
+    assert migrate(empty_db) == []
+    assert current_version(empty_db) == LATEST_VERSION
+
+
+def test_v1_database_with_data_upgrades_to_latest(empty_db: peewee.Database) -> None:
+    assert migrate(empty_db, target=1) == [1]
+    assert "fx_rate_to_base" not in _columns(empty_db, "fills")
+    assert "external" not in _columns(empty_db, "orders")
+    v1 = {m.__name__: m for m in migrations._v1_models()}
+    with empty_db.bind_ctx(list(v1.values())):
+        session = v1["Session"].create(venue="ib", mode="paper", base_currency="AUD",
+                                       started_at=T0)
+        order = v1["Order"].create(
+            client_order_id="trd-1", session=session, symbol="BHP/AUD", side="buy",
+            type="limit", amount=Decimal("100"), price=Decimal("45.12"), status="closed",
+            filled=Decimal("100"), created_at=T0, updated_at=T0,
+        )
+        v1["Fill"].create(venue_fill_id="f1", order=order, client_order_id="trd-1",
+                          symbol="BHP/AUD", side="buy", price=Decimal("45.12"),
+                          amount=Decimal("100"), liquidity="taker", timestamp=T0)
+
+    assert migrate(empty_db) == list(range(2, LATEST_VERSION + 1))
+
+    old_order = OrderRow.get(OrderRow.client_order_id == "trd-1")
+    assert (old_order.amount, old_order.price) == (Decimal("100"), Decimal("45.12"))
+    assert old_order.external is False  # the new column's default applies to old rows
+    old_fill = FillRow.get(FillRow.venue_fill_id == "f1")
+    assert old_fill.order.id == old_order.id
+    assert (old_fill.fx_rate_to_base, old_fill.base_currency) == (None, None)
+    assert old_fill.timestamp == T0
+
+    FillRow.update(fx_rate_to_base=Decimal("0.6543"), base_currency="aud").execute()
+    OrderRow.create(client_order_id="ext-1", symbol="CBA/AUD", side="sell", type="market",
+                    amount=5, external=True)
+    assert FillRow.get().fx_rate_to_base == Decimal("0.6543")
+    assert OrderRow.get(OrderRow.client_order_id == "ext-1").external is True
+
+
+def test_migrated_schema_matches_the_models(db: peewee.Database) -> None:
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        expected = {f.column_name: f.null for f in model._meta.sorted_fields}
+        actual = _columns(db, table)
+        assert actual == expected, table
+
+
+def test_a_database_newer_than_the_code_is_refused(db_url: str) -> None:
+    with use_database(db_url) as db:
+        db.execute_sql(
+            f"INSERT INTO schema_version (version, description, applied_at) "
+            f"VALUES ({LATEST_VERSION + 1}, 'from the future', '2030-01-01 00:00:00+00:00')"
+        )
+    refused = pytest.raises(TraderError, match="newer than this trader understands")
+    with refused as info, use_database(db_url):
+        pass
+    assert "upgrade trader" in str(info.value)
+
+
+def test_a_failing_step_leaves_the_previous_version(
+    empty_db: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(db: peewee.Database) -> None:
+        db.execute_sql("CREATE TABLE half_done (id INTEGER)")
+        raise RuntimeError("boom")
+
+    steps = (*migrations.MIGRATIONS, Migration(LATEST_VERSION + 1, "broken", broken))
+    monkeypatch.setattr(migrations, "MIGRATIONS", steps)
+    monkeypatch.setattr(migrations, "LATEST_VERSION", LATEST_VERSION + 1)
+    with pytest.raises(RuntimeError, match="boom"):
+        migrate(empty_db)
+    assert current_version(empty_db) == LATEST_VERSION
+    assert not empty_db.table_exists("half_done")
+
+
+def test_target_outside_the_known_versions_is_a_bug(empty_db: peewee.Database) -> None:
+    with pytest.raises(ValueError, match="target version"):
+        migrate(empty_db, target=LATEST_VERSION + 1)
+
+
+def test_money_and_time_columns_use_the_exact_storage_types(
+    db: peewee.Database, backend: str
+) -> None:
+    types = {c.name: c.data_type.lower() for c in db.get_columns("orders")}
+    if backend == "sqlite":
+        assert (types["amount"], types["created_at"]) == ("text", "text")
+    else:
+        assert (types["amount"], types["created_at"]) == ("numeric", "timestamp with time zone")
