@@ -18,10 +18,10 @@ WEEKEND = datetime(2024, 7, 6, 1, 0, tzinfo=UTC)
 TIMEOUT = 3.0
 
 
-async def until(condition: Callable[[], object], timeout: float = TIMEOUT) -> None:
+async def until(condition: Callable[[], object], limit: float = TIMEOUT) -> None:
     """Wait for messages already sent by the sim to be processed by the client."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit
     while not condition():
         if loop.time() > deadline:
             raise AssertionError("condition not met before timeout")

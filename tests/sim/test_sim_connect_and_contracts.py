@@ -56,8 +56,10 @@ async def test_qualify_stock_and_forex(ib: IB) -> None:
     bhp = Stock("BHP", "SMART", "AUD", primaryExchange="ASX")
     audusd = Forex("AUDUSD")
     await ib.qualifyContractsAsync(bhp, audusd)
-    assert bhp.conId == 4036812 and bhp.localSymbol == "BHP"
-    assert audusd.conId == 14433401 and audusd.localSymbol == "AUD.USD"
+    assert bhp.conId == 4036812
+    assert bhp.localSymbol == "BHP"
+    assert audusd.conId == 14433401
+    assert audusd.localSymbol == "AUD.USD"
     assert audusd.exchange == "IDEALPRO"
 
 
@@ -69,7 +71,8 @@ async def test_contract_details_fields(ib: IB) -> None:
     assert "20240703:1000-20240703:1612" in cd.tradingHours
     assert "20240703:1000-20240703:1600" in cd.liquidHours
     assert "20240706:CLOSED" in cd.liquidHours
-    assert "LMT" in cd.orderTypes.split(",") and "MKT" in cd.orderTypes.split(",")
+    assert "LMT" in cd.orderTypes.split(",")
+    assert "MKT" in cd.orderTypes.split(",")
     [ndq] = await ib.reqContractDetailsAsync(Stock("NDQ", "SMART", "AUD"))
     assert "MKT" not in ndq.orderTypes.split(",")
     [fx] = await ib.reqContractDetailsAsync(Forex("USDJPY"))

@@ -25,9 +25,11 @@ async def test_streaming_ticks_follow_the_sim_clock(gw: SimGateway, ib: IB, wait
     bhp = await _bhp(ib)
     ticker = ib.reqMktData(bhp)
     await wait(lambda: ticker.bid > 0 and ticker.ask > 0 and ticker.volume > 0)
-    assert 30 < ticker.bid < 60 and ticker.ask > ticker.bid
+    assert 30 < ticker.bid < 60
+    assert ticker.ask > ticker.bid
     assert round((ticker.ask - ticker.bid) * 100) in (1, 2)  # one or two ASX price steps
-    assert ticker.close > 0 and ticker.last in (ticker.bid, ticker.ask)
+    assert ticker.close > 0
+    assert ticker.last in (ticker.bid, ticker.ask)
     seen = {(ticker.bid, ticker.ask, ticker.volume)}
     for _ in range(10):
         await gw.advance(30, step=30)
@@ -42,7 +44,8 @@ async def test_snapshot_and_market_data_type(ib: IB, wait) -> None:
     pair = Forex("AUDUSD")
     await ib.qualifyContractsAsync(pair)
     [ticker] = await asyncio.wait_for(ib.reqTickersAsync(pair), 3)
-    assert 0.55 < ticker.bid < 0.75 and ticker.marketDataType == 1
+    assert 0.55 < ticker.bid < 0.75
+    assert ticker.marketDataType == 1
     assert round(ticker.bid / 0.00005, 6) == round(ticker.bid / 0.00005)
 
 
@@ -89,7 +92,8 @@ async def test_use_rth_and_format_dates(ib: IB) -> None:
     assert rth[0].date == datetime(2024, 7, 2, 10, 0, tzinfo=SYD)
     assert rth[-1].date == datetime(2024, 7, 2, 15, 55, tzinfo=SYD)
     assert full[-1].date == datetime(2024, 7, 2, 16, 10, tzinfo=SYD)  # closing auction
-    assert len(rth) == 72 and len(full) == 75
+    assert len(rth) == 72
+    assert len(full) == 75
     epoch = await ib.reqHistoricalDataAsync(bhp, end, "1 D", "5 mins", "TRADES", True, 2)
     assert epoch[0].date == datetime(2024, 7, 2, 0, 0, tzinfo=UTC)
     assert [b.close for b in epoch] == [b.close for b in rth]

@@ -147,7 +147,8 @@ async def test_positions_and_account_values_update(ib: IB, wait) -> None:
         "NetLiquidation", "TotalCashValue", "AvailableFunds", "BuyingPower", "ExcessLiquidity",
         "FullInitMarginReq", "FullMaintMarginReq", "GrossPositionValue", "Cushion",
     ):  # fmt: skip
-        assert tag in summary and summary[tag].currency == "AUD"
+        assert tag in summary
+        assert summary[tag].currency == "AUD"
     assert summary["AccountType"].value == "SIMULATED"
     bhp = await _bhp(ib)
     ticker = await _quote(ib, bhp, wait)
@@ -155,10 +156,12 @@ async def test_positions_and_account_values_update(ib: IB, wait) -> None:
     await wait(lambda: trade.isDone())
     await wait(lambda: ib.portfolio())
     [item] = ib.portfolio()
-    assert item.position == 200 and item.contract.conId == bhp.conId
+    assert item.position == 200
+    assert item.contract.conId == bhp.conId
     await wait(
-        lambda: float(next(v.value for v in ib.accountValues() if v.tag == "GrossPositionValue"))
-        > 0
+        lambda: (
+            float(next(v.value for v in ib.accountValues() if v.tag == "GrossPositionValue")) > 0
+        )
     )
     after = _aud_values(ib)
     assert after["TotalCashValue"] < before["TotalCashValue"]
@@ -194,7 +197,9 @@ async def test_reconnect_after_drop_keeps_state(gw: SimGateway, ib: IB, wait) ->
     bhp = await _bhp(ib)
     ticker = await _quote(ib, bhp, wait)
     filled = ib.placeOrder(bhp, LimitOrder("BUY", 100, ticker.ask, orderRef="KEEP-1"))
-    resting = ib.placeOrder(bhp, LimitOrder("BUY", 100, round(ticker.bid - 2, 2), orderRef="KEEP-2"))
+    resting = ib.placeOrder(
+        bhp, LimitOrder("BUY", 100, round(ticker.bid - 2, 2), orderRef="KEEP-2")
+    )
     await wait(lambda: filled.isDone() and resting.orderStatus.status == "Submitted")
     last_id = resting.order.orderId
     await gw.drop_connections()
