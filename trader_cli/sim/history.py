@@ -40,6 +40,7 @@ STEP_TABLE: tuple[tuple[int, int], ...] = (
     (60, 1), (120, 1), (1800, 1), (3600, 5), (14400, 10), (28800, 30),
     (DAY, 60), (2 * DAY, 120), (WEEK_SECONDS, 180), (MONTH_SECONDS, 1800), (365 * DAY, DAY),
 )  # fmt: skip
+MAX_BARS_LOOSE = 50_000
 DURATION_UNITS = {"S": 1, "D": DAY, "W": WEEK_SECONDS, "M": MONTH_SECONDS, "Y": 365 * DAY}
 MAX_DURATION = {"S": DAY, "D": 365, "W": 52, "M": 12, "Y": 20}
 _DURATION = re.compile(r"^\s*(\d+)\s+([SDWMY])\s*$")
@@ -84,10 +85,16 @@ def parse_duration(text: str) -> Duration:
 
 
 def validate_step(duration: Duration, bar_seconds: int) -> None:
-    """Apply IB's duration limits and step-size table."""
+    """Apply IB's duration limits and step-size table (strictly for bars under a minute)."""
     if duration.count <= 0 or duration.count > MAX_DURATION[duration.unit]:
         raise HistoryRequestError(162, TIME_LENGTH_EXCEEDED)
     span = duration.seconds
+    if bar_seconds >= 60:
+        # IB applies its table loosely to minute and larger bars (e.g. 5 D of 1 min bars works);
+        # the sim refuses only requests for an absurd number of bars
+        if span // bar_seconds > MAX_BARS_LOOSE:
+            raise HistoryRequestError(162, HMDS + f"invalid step: {bar_seconds}")
+        return
     for limit, smallest in STEP_TABLE:
         if span <= limit:
             if bar_seconds < smallest:
