@@ -194,3 +194,25 @@ async def test_weekend_clock_serves_last_session() -> None:
             assert ticker.bid > 0
         finally:
             ib.disconnect()
+
+
+async def test_bars_replayed_from_csv(tmp_path) -> None:
+    path = tmp_path / "BHP.csv"
+    path.write_text(
+        "ts,open,high,low,close,volume\n"
+        "2024-07-03T00:00:00+00:00,44.00,44.50,43.90,44.20,1000\n"
+        "2024-07-03T00:05:00+00:00,44.20,44.30,44.10,44.25,1500\n"
+    )
+    clock = SimClock.pinned(datetime(2024, 7, 3, 0, 10, tzinfo=UTC))
+    async with SimGateway.start(seed=0, clock=clock, bars_csv=path) as gw:
+        ib = IB()
+        await ib.connectAsync("127.0.0.1", gw.port, clientId=1, timeout=3)
+        try:
+            bhp = await _bhp(ib)
+            bars = await ib.reqHistoricalDataAsync(bhp, "", "600 S", "5 mins", "TRADES", True, 1)
+            assert [(b.open, b.high, b.low, b.close, b.volume) for b in bars] == [
+                (44.0, 44.5, 43.9, 44.2, 1000.0),
+                (44.2, 44.3, 44.1, 44.25, 1500.0),
+            ]
+        finally:
+            ib.disconnect()
