@@ -21,18 +21,24 @@ COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
     "trader --help": [sys.executable, "-m", "trader_cli", "--help"],
     "trader resolve-symbol BHP/AUD --offline": [
-        sys.executable, "-m", "trader_cli", "resolve-symbol", "BHP/AUD", "--offline", "--json"
+        sys.executable,
+        "-m",
+        "trader_cli",
+        "resolve-symbol",
+        "BHP/AUD",
+        "--offline",
+        "--json",
     ],
 }
 
 
 def measure(cmd: list[str], runs: int, env: dict[str, str]) -> list[float]:
     """Wall time of ``runs`` runs of ``cmd`` (after one warm-up run), in milliseconds."""
-    subprocess.run(cmd, env=env, capture_output=True, check=True)  # noqa: S603
+    subprocess.run(cmd, env=env, capture_output=True, check=True)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, env=env, capture_output=True, check=True)  # noqa: S603
+        subprocess.run(cmd, env=env, capture_output=True, check=True)
         times.append((time.perf_counter() - start) * 1000)
     return times
 

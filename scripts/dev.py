@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Set up a virtualenv in .venv (once, and again when pyproject.toml changes), then run trader or the tests.
+"""Set up .venv (once, and again when pyproject.toml changes), then run trader or the tests.
 
     python3 scripts/dev.py run [ARGS...]    # the main job on the offline simulator
     python3 scripts/dev.py test [PYTEST ARGS...]
@@ -38,11 +38,11 @@ def ensure_venv() -> None:
         return
     if not (BIN / "python").exists():
         _say(f"creating virtualenv {VENV}")
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)  # noqa: S603
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     _say("installing trader and its test dependencies (first run only)")
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)  # noqa: S603
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)  # noqa: S603
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
     STAMP.write_text(digest)
 
 
@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     cmd, rest = argv[0], argv[1:]
     if cmd == "test":
-        code = subprocess.call(  # noqa: S603
+        code = subprocess.call(
             [str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT
         )
         if code == PYTEST_NO_TESTS:
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
             return 1
         return code
     args = rest if cmd == "trader" else (rest or MAIN_JOB)
-    return subprocess.call([str(BIN / "trader"), *args])  # noqa: S603
+    return subprocess.call([str(BIN / "trader"), *args])
 
 
 if __name__ == "__main__":

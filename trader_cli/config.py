@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -22,7 +23,12 @@ from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbols
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError, SymbolError
 
-IB_PORTS = {("gateway", True): 4002, ("gateway", False): 4001, ("tws", True): 7497, ("tws", False): 7496}
+IB_PORTS = {
+    ("gateway", True): 4002,
+    ("gateway", False): 4001,
+    ("tws", True): 7497,
+    ("tws", False): 7496,
+}
 
 
 def _split_csv(value: Any) -> Any:
@@ -52,7 +58,9 @@ class IBSettings(_Base):
     exchange: str = "SMART/ASX"
     allowed_instruments: Annotated[list[InstrumentClass], NoDecode] = Field(
         default_factory=lambda: [
-            InstrumentClass.ASX_EQUITY, InstrumentClass.ASX_ETF, InstrumentClass.FX
+            InstrumentClass.ASX_EQUITY,
+            InstrumentClass.ASX_ETF,
+            InstrumentClass.FX,
         ]
     )
     connect_timeout: float = Field(default=10.0, gt=0)
@@ -94,14 +102,16 @@ class IBSettings(_Base):
     @classmethod
     def _no_crypto(cls, value: list[InstrumentClass]) -> list[InstrumentClass]:
         if InstrumentClass.CRYPTO in value:
-            raise ValueError("IB Australia offers no crypto; allowed: asx_equity, asx_etf, us_equity, fx")
+            raise ValueError(
+                "IB Australia offers no crypto; allowed: asx_equity, asx_etf, us_equity, fx"
+            )
         if not value:
             raise ValueError("must name at least one of asx_equity, asx_etf, us_equity, fx")
         return value
 
     @property
     def asx_commission_minimum(self) -> Decimal:
-        """``IB_COMMISSION_ASX_MIN``, or the plan's published minimum (fixed 6.00, tiered 5.00 AUD)."""
+        """``IB_COMMISSION_ASX_MIN``, or the plan's minimum (fixed AUD 6.00, tiered AUD 5.00)."""
         if self.commission_asx_min is not None:
             return self.commission_asx_min
         return Decimal("6.00") if self.commission_plan == "fixed" else Decimal("5.00")
@@ -118,7 +128,7 @@ class IBSettings(_Base):
 
     @property
     def effective_port(self) -> int:
-        """``IB_PORT``, or IB's default for the app and paper/live: Gateway 4002/4001, TWS 7497/7496."""
+        """``IB_PORT``, or IB's default: Gateway 4002/4001, TWS 7497/7496 (paper/live)."""
         return self.port if self.port is not None else IB_PORTS[(self.app, self.paper)]
 
 
@@ -197,18 +207,42 @@ class CoreSettings(_Base):
         return value.strip()
 
 
+class SimSettings(_Base):
+    """The offline simulator behind ``--venue sim``."""
+
+    model_config = SettingsConfigDict(env_prefix="SIM_")
+
+    seed: int = Field(default=0, ge=0)
+    clock: datetime | None = None
+    speed: float | None = Field(default=None, gt=0, le=100_000)
+    persist: bool = True
+
+    @field_validator("clock")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a timezone, e.g. 2024-07-03T01:00:00Z")
+        return value
+
+
 class Settings:
     """All settings of one invocation; build it with :func:`load_settings`."""
 
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"GEMINI_API_KEY", "GEMINI_API_SECRET"})
 
     def __init__(
-        self, core: CoreSettings, ib: IBSettings, gemini: GeminiSettings, risk: RiskSettings
+        self,
+        core: CoreSettings,
+        ib: IBSettings,
+        gemini: GeminiSettings,
+        risk: RiskSettings,
+        sim: SimSettings | None = None,
     ) -> None:
         self.core = core
         self.ib = ib
         self.gemini = gemini
         self.risk = risk
+        self.sim = sim or SimSettings()
 
     def __repr__(self) -> str:
         return f"Settings(venue={self.core.active_exchange.value}, ib_paper={self.ib.paper})"
@@ -246,6 +280,11 @@ class Settings:
         return self.core.database_url or f"sqlite:///{self.home / 'trader.sqlite'}"
 
     @property
+    def sim_state_path(self) -> Path | None:
+        """Where the sim keeps its paper world between commands (None: ``SIM_PERSIST=false``)."""
+        return self.home / "sim-world.json" if self.sim.persist else None
+
+    @property
     def telemetry_path(self) -> Path:
         """``TELEMETRY_LOG``, or ``telemetry.log`` in the app dir."""
         return self.core.telemetry_log or self.home / "telemetry.log"
@@ -253,8 +292,13 @@ class Settings:
     def public_dict(self) -> dict[str, Any]:
         """Every setting by environment name, secrets shown only as set/unset."""
         out: dict[str, Any] = {}
-        for prefix, part in (("", self.core), ("IB_", self.ib), ("GEMINI_", self.gemini),
-                             ("", self.risk)):
+        for prefix, part in (
+            ("", self.core),
+            ("IB_", self.ib),
+            ("GEMINI_", self.gemini),
+            ("", self.risk),
+            ("SIM_", self.sim),
+        ):
             for name in type(part).model_fields:
                 value = getattr(part, name)
                 key = f"{prefix}{name}".upper()
@@ -316,6 +360,7 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
         ib=build(IBSettings, "IB_"),
         gemini=build(GeminiSettings, "GEMINI_"),
         risk=build(RiskSettings, ""),
+        sim=build(SimSettings, "SIM_"),
     )
 
 

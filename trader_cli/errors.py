@@ -9,7 +9,7 @@
     │   ├── TimeframeError                      a timeframe that is not supported
     │   └── InvalidOrderError                   quantity/price/side that can never be valid
     ├── RefusedError                    exit 3  refused by a risk or safety check
-    │   ├── RiskRejected                        a risk limit (order value, exposure, daily loss, ...)
+    │   ├── RiskRejected                        a risk limit (order value, exposure, daily loss)
     │   └── SafetyRefused                       paper/live mismatch, missing --live, kill switch
     └── VenueError(code, message)       exit 1  the venue answered with an error
         ├── TemporaryError                      retryable: timeouts, disconnects, farm outages
@@ -70,7 +70,9 @@ class SymbolError(InputError):
         self, message: str, *, hint: str | None = None, suggestion: str | None = None
     ) -> None:
         if suggestion and (not hint or suggestion not in hint):
-            hint = f"{hint}; did you mean {suggestion!r}?" if hint else f"did you mean {suggestion!r}?"
+            hint = (
+                f"{hint}; did you mean {suggestion!r}?" if hint else f"did you mean {suggestion!r}?"
+            )
         super().__init__(message, hint=hint)
         self.suggestion = suggestion
 

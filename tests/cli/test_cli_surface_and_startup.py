@@ -54,19 +54,28 @@ def test_fast_paths_import_nothing_heavy(args: list[str], tmp_path) -> None:  # 
         f"sys.stderr.write(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     )
     env = {"PATH": "", "TRADER_HOME": str(tmp_path), "HOME": str(tmp_path)}
-    proc = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env,
-        cwd=tmp_path, check=False, timeout=60,
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
     )
     loaded = json.loads(proc.stderr.strip().splitlines()[-1])
     assert loaded == [], f"{args} imported {loaded}"
 
 
 def test_python_dash_m_entry_point(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    proc = subprocess.run(  # noqa: S603
+    proc = subprocess.run(
         [sys.executable, "-m", "trader_cli", "resolve-symbol", "BHP.AX", "--offline"],
-        capture_output=True, text=True, env={"TRADER_HOME": str(tmp_path), "PATH": ""},
-        cwd=tmp_path, check=False, timeout=60,
+        capture_output=True,
+        text=True,
+        env={"TRADER_HOME": str(tmp_path), "PATH": ""},
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "BHP/AUD" in proc.stderr

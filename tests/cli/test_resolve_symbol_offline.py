@@ -1,4 +1,4 @@
-"""``trader resolve-symbol --offline``: contract specs, exit codes and messages as a user sees them."""
+"""``trader resolve-symbol --offline``: contract specs, exit codes and messages seen by a user."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ def test_json_prints_the_asx_contract(trader) -> None:  # type: ignore[no-untype
     assert data["instrumentClass"] == "asx_equity"
     c = data["contract"]
     assert (c["secType"], c["exchange"], c["primaryExchange"], c["currency"]) == (
-        "STK", "SMART", "ASX", "AUD")
+        "STK",
+        "SMART",
+        "ASX",
+        "AUD",
+    )
     assert data["allowed"] is True
 
 
@@ -95,9 +99,3 @@ def test_symbol_outside_allowed_symbols_warns(trader) -> None:  # type: ignore[n
     r = trader("resolve-symbol", "FMG/AUD", "--offline")
     assert r.code == 0
     assert "not in ALLOWED_SYMBOLS" in r.err
-
-
-def test_online_resolution_is_not_claimed_yet(trader) -> None:  # type: ignore[no-untyped-def]
-    r = trader("resolve-symbol", "BHP/AUD")
-    assert r.code == 2
-    assert "--offline" in r.err

@@ -29,20 +29,33 @@ T0 = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
 
 def test_naive_timestamps_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
-        Quote("BHP/AUD", datetime(2026, 1, 1), Decimal(1), Decimal(2))  # noqa: DTZ001
+        Quote("BHP/AUD", datetime(2026, 1, 1), Decimal(1), Decimal(2))
 
 
 def test_aware_timestamps_become_utc() -> None:
     sydney = timezone(timedelta(hours=11))
-    q = Quote("BHP/AUD", datetime(2026, 11, 25, 11, 30, tzinfo=sydney), Decimal("45.10"),
-              Decimal("45.12"), bid_size=Decimal(1200), ask_size=Decimal(800))
+    q = Quote(
+        "BHP/AUD",
+        datetime(2026, 11, 25, 11, 30, tzinfo=sydney),
+        Decimal("45.10"),
+        Decimal("45.12"),
+        bid_size=Decimal(1200),
+        ask_size=Decimal(800),
+    )
     assert q.timestamp == T0
     assert q.timestamp.tzinfo is UTC
 
 
 def test_quote_derives_price_spread_and_imbalance() -> None:
-    q = Quote("BHP/AUD", T0, Decimal("45.10"), Decimal("45.12"), bid_size=Decimal(1200),
-              ask_size=Decimal(800), volume=Decimal(1_000_000))
+    q = Quote(
+        "BHP/AUD",
+        T0,
+        Decimal("45.10"),
+        Decimal("45.12"),
+        bid_size=Decimal(1200),
+        ask_size=Decimal(800),
+        volume=Decimal(1_000_000),
+    )
     assert q.price == Decimal("45.11")
     assert q.spread_pct is not None
     assert round(q.spread_pct, 4) == Decimal("0.0443")
@@ -62,9 +75,18 @@ def test_one_sided_book_has_no_spread() -> None:
 
 
 def test_order_is_ccxt_shaped() -> None:
-    o = Order("trd-s1-1", "BHP/AUD", Side.BUY, OrderType.LIMIT, Decimal(100), Decimal("45.10"),
-              id="12345", status=OrderStatus.OPEN, filled=Decimal(40),
-              fee=Fee(Decimal("5.00"), "aud"))
+    o = Order(
+        "trd-s1-1",
+        "BHP/AUD",
+        Side.BUY,
+        OrderType.LIMIT,
+        Decimal(100),
+        Decimal("45.10"),
+        id="12345",
+        status=OrderStatus.OPEN,
+        filled=Decimal(40),
+        fee=Fee(Decimal("5.00"), "aud"),
+    )
     assert o.remaining == Decimal(60)
     d = o.to_dict()
     assert d["clientOrderId"] == "trd-s1-1"
@@ -75,8 +97,17 @@ def test_order_is_ccxt_shaped() -> None:
 
 
 def test_fill_position_and_candle() -> None:
-    f = Fill("0001f4e8.67a1.01.01", "12345", "trd-s1-1", "BHP/AUD", Side.SELL, Decimal("45.1"),
-             Decimal(10), T0, Fee(Decimal("5"), "AUD", FeeSource.ESTIMATE))
+    f = Fill(
+        "0001f4e8.67a1.01.01",
+        "12345",
+        "trd-s1-1",
+        "BHP/AUD",
+        Side.SELL,
+        Decimal("45.1"),
+        Decimal(10),
+        T0,
+        Fee(Decimal("5"), "AUD", FeeSource.ESTIMATE),
+    )
     assert f.fee is not None
     assert f.fee.money == Money(Decimal(5), "AUD")
     p = Position("BHP/AUD", Decimal(-100), Decimal("45"), Decimal("44"), T0, "AUD")

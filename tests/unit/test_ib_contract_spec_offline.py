@@ -13,7 +13,12 @@ from trader_cli.venues.ib.contracts import contract_spec, fx_convention
 def test_asx_stock_routes_smart_with_asx_primary() -> None:
     spec = contract_spec(parse_symbol("BHP/AUD"))
     assert (spec.sec_type, spec.symbol, spec.exchange, spec.primary_exchange, spec.currency) == (
-        "STK", "BHP", "SMART", "ASX", "AUD")
+        "STK",
+        "BHP",
+        "SMART",
+        "ASX",
+        "AUD",
+    )
 
 
 def test_ib_exchange_setting_is_honoured() -> None:
@@ -24,7 +29,12 @@ def test_ib_exchange_setting_is_honoured() -> None:
 def test_fx_pair_is_idealpro_cash() -> None:
     spec = contract_spec(parse_symbol("AUD/USD"))
     assert (spec.sec_type, spec.symbol, spec.currency, spec.exchange, spec.local_symbol) == (
-        "CASH", "AUD", "USD", "IDEALPRO", "AUD.USD")
+        "CASH",
+        "AUD",
+        "USD",
+        "IDEALPRO",
+        "AUD.USD",
+    )
 
 
 def test_fx_pair_against_convention_suggests_the_listed_direction() -> None:
@@ -38,8 +48,10 @@ def test_crypto_and_disallowed_classes_are_refused() -> None:
     with pytest.raises(SymbolError, match="--venue gemini"):
         contract_spec(parse_symbol("BTC/USD"))
     with pytest.raises(SymbolError, match="IB_ALLOWED_INSTRUMENTS"):
-        contract_spec(parse_symbol("AAPL/USD"),
-                      allowed=frozenset({InstrumentClass.ASX_EQUITY, InstrumentClass.FX}))
+        contract_spec(
+            parse_symbol("AAPL/USD"),
+            allowed=frozenset({InstrumentClass.ASX_EQUITY, InstrumentClass.FX}),
+        )
 
 
 def test_gemini_market_ids() -> None:

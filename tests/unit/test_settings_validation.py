@@ -31,8 +31,12 @@ def test_defaults_are_paper_sim_and_aud() -> None:
 
 @pytest.mark.parametrize(
     ("app", "paper", "port"),
-    [("gateway", "true", 4002), ("gateway", "false", 4001), ("tws", "true", 7497),
-     ("tws", "false", 7496)],
+    [
+        ("gateway", "true", 4002),
+        ("gateway", "false", 4001),
+        ("tws", "true", 7497),
+        ("tws", "false", 7496),
+    ],
 )
 def test_default_port_follows_app_and_paper(
     monkeypatch: pytest.MonkeyPatch, app: str, paper: str, port: int
@@ -42,7 +46,9 @@ def test_default_port_follows_app_and_paper(
     assert load_settings().ib.effective_port == port
 
 
-def test_env_file_values_and_environment_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_env_file_values_and_environment_precedence(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     env = tmp_path / "custom.env"
     env.write_text("IB_BASE_CURRENCY=usd\nALLOWED_SYMBOLS=cba/aud, AUD/USD\nIB_PORT=4100\n")
     s = load_settings(env)

@@ -36,7 +36,9 @@ from trader_cli.errors import ExitCode, SymbolError
         ("BRK.B/USD", Symbol("BRK.B", "USD"), InstrumentClass.US_EQUITY),
     ],
 )
-def test_valid_symbols_normalise_and_classify(text: str, expected: Symbol, cls: InstrumentClass) -> None:
+def test_valid_symbols_normalise_and_classify(
+    text: str, expected: Symbol, cls: InstrumentClass
+) -> None:
     sym = parse_symbol(text)
     assert sym == expected
     assert sym.instrument_class is cls
@@ -95,7 +97,8 @@ def test_malformed_symbols_are_rejected_with_a_reason(text: str, message: str) -
 
 def test_parse_symbols_reports_every_bad_entry_and_dedupes() -> None:
     assert parse_symbols(["BHP/AUD", "bhp/aud", "AUD/USD"]) == [
-        Symbol("BHP", "AUD"), Symbol("AUD", "USD")
+        Symbol("BHP", "AUD"),
+        Symbol("AUD", "USD"),
     ]
     with pytest.raises(SymbolError) as info:
         parse_symbols(["BHP.AX", "CBA/AUD", "AUDUSD"])
@@ -109,12 +112,18 @@ def test_format_symbol_round_trips() -> None:
 
 
 _codes = st.from_regex(r"[A-Z][A-Z0-9]{0,9}", fullmatch=True)
-_equities = st.builds(Symbol, _codes.filter(
-    lambda c: c not in FIAT_CURRENCIES and c not in CRYPTO_ASSETS), st.sampled_from(["AUD", "USD"]))
+_equities = st.builds(
+    Symbol,
+    _codes.filter(lambda c: c not in FIAT_CURRENCIES and c not in CRYPTO_ASSETS),
+    st.sampled_from(["AUD", "USD"]),
+)
 _fx = st.tuples(st.sampled_from(sorted(FIAT_CURRENCIES)), st.sampled_from(sorted(FIAT_CURRENCIES)))
 _fx_symbols = _fx.filter(lambda p: p[0] != p[1]).map(lambda p: Symbol(*p))
-_crypto = st.builds(Symbol, st.sampled_from(sorted(CRYPTO_ASSETS - FIAT_CURRENCIES)),
-                    st.sampled_from(sorted(CRYPTO_QUOTES)))
+_crypto = st.builds(
+    Symbol,
+    st.sampled_from(sorted(CRYPTO_ASSETS - FIAT_CURRENCIES)),
+    st.sampled_from(sorted(CRYPTO_QUOTES)),
+)
 
 
 @given(st.one_of(_equities, _fx_symbols, _crypto))
@@ -134,9 +143,10 @@ def test_any_text_parses_or_raises_symbol_error(text: str) -> None:
     try:
         sym = parse_symbol(text)
     except SymbolError as e:
-        assert e.message
-    else:
-        assert parse_symbol(str(sym)) == sym
+        message = e.message
+        assert message
+        return
+    assert parse_symbol(str(sym)) == sym
 
 
 def test_known_etfs_are_etfs() -> None:

@@ -11,10 +11,20 @@ from trader_cli.errors import ExitCode, TimeframeError
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("1m", Timeframe.M1), ("5m", Timeframe.M5), ("5min", Timeframe.M5), ("5 mins", Timeframe.M5),
-        ("15M", Timeframe.M15), ("60m", Timeframe.H1), ("1h", Timeframe.H1), ("1hr", Timeframe.H1),
-        ("4 hours", Timeframe.H4), ("1d", Timeframe.D1), ("1day", Timeframe.D1),
-        ("24h", Timeframe.D1), ("1w", Timeframe.W1), (Timeframe.H2, Timeframe.H2),
+        ("1m", Timeframe.M1),
+        ("5m", Timeframe.M5),
+        ("5min", Timeframe.M5),
+        ("5 mins", Timeframe.M5),
+        ("15M", Timeframe.M15),
+        ("60m", Timeframe.H1),
+        ("1h", Timeframe.H1),
+        ("1hr", Timeframe.H1),
+        ("4 hours", Timeframe.H4),
+        ("1d", Timeframe.D1),
+        ("1day", Timeframe.D1),
+        ("24h", Timeframe.D1),
+        ("1w", Timeframe.W1),
+        (Timeframe.H2, Timeframe.H2),
     ],
 )
 def test_spellings_map_to_one_timeframe(text: str, expected: Timeframe) -> None:

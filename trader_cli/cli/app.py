@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trader_cli import __version__
 from trader_cli.cli.console import Output, configure_logging
-
 from trader_cli.domain.venues import Venue
 
 if TYPE_CHECKING:
@@ -128,9 +127,10 @@ def root(
 
 
 def _register() -> None:
-    from trader_cli.cli.commands import symbols
+    from trader_cli.cli.commands import market, symbols
 
     symbols.register(app)
+    market.register(app)
 
 
 _register()

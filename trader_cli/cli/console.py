@@ -15,14 +15,18 @@ if TYPE_CHECKING:
 
 
 def _default(value: Any) -> Any:
+    """JSON for our types: models via ``to_dict``, Decimals as strings, datetimes as ISO UTC."""
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return to_dict()
-    return str(value)
+    from trader_cli.domain.models import jsonable
+
+    converted = jsonable(value)
+    return converted if converted is not value else str(value)
 
 
 class Output:
-    """Where a command writes: human tables on stdout, or JSON on stdout; logs and errors on stderr."""
+    """Where a command writes: tables or JSON on stdout; logs and errors on stderr."""
 
     def __init__(self, *, json_mode: bool = False, verbose: int = 0) -> None:
         self.json_mode = json_mode
@@ -36,7 +40,9 @@ class Output:
         if self._out is None:
             from rich.console import Console
 
-            self._out = Console(highlight=False, soft_wrap=False)
+            # piped or captured output is not cut to 80 columns: numbers must never be truncated
+            width = None if sys.stdout.isatty() else 200
+            self._out = Console(highlight=False, soft_wrap=False, width=width)
         return self._out
 
     @property
@@ -63,15 +69,29 @@ class Output:
         justify_right: Iterable[str] = (),
     ) -> None:
         """Render rows as a rich table on stdout."""
+        from rich import box
         from rich.table import Table
 
         right = set(justify_right)
-        table = Table(title=title, caption=caption, title_justify="left")
-        for col in columns:
-            table.add_column(col, justify="right" if col in right else "left")
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        self.out.print(table)
+        cells = [["" if v is None else str(v) for v in row] for row in rows]
+        table = Table(
+            title=title, caption=caption, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+        )
+        for i, col in enumerate(columns):
+            numeric = col in right
+            widest = max((len(r[i]) for r in cells if i < len(r)), default=0)
+            # cells are never cut or wrapped: a cropped price is a wrong price; the table is
+            # printed as wide as it needs and the terminal wraps lines if it must
+            table.add_column(
+                col,
+                justify="right" if numeric else "left",
+                no_wrap=True,
+                min_width=max(widest, len(col)),
+            )
+        for row in cells:
+            table.add_row(*row)
+        needed = self.out.measure(table).maximum
+        self.out.print(table, width=max(needed, self.out.width), crop=False)
 
     def fields(self, data: Mapping[str, Any], *, title: str | None = None) -> None:
         """Render a mapping as a two-column table."""
@@ -98,8 +118,15 @@ class Output:
             hint = "this is a bug or an unexpected failure; run again with -v for the traceback"
         if self.json_mode:
             self.json(
-                {"ok": False, "error": {"type": kind, "message": message, "hint": hint,
-                                        "exit_code": int(code)}}
+                {
+                    "ok": False,
+                    "error": {
+                        "type": kind,
+                        "message": message,
+                        "hint": hint,
+                        "exit_code": int(code),
+                    },
+                }
             )
         else:
             from rich.markup import escape
@@ -120,4 +147,6 @@ def configure_logging(verbose: int, *, json_mode: bool) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s" if verbose else "%(message)s",
     )
+    # ib_async logs every API error itself; we translate them into our own messages instead.
+    logging.getLogger("ib_async").setLevel(logging.CRITICAL if verbose < 2 else logging.DEBUG)
     del json_mode  # logs never go to stdout, in either mode

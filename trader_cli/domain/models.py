@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from trader_cli.domain.money import Money, to_decimal
@@ -29,7 +29,7 @@ def to_ms(ts: datetime) -> int:
     return int(utc(ts).timestamp() * 1000)
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     """Order side."""
 
     BUY = "buy"
@@ -46,14 +46,14 @@ class Side(str, Enum):
         return Side.SELL if self is Side.BUY else Side.BUY
 
 
-class OrderType(str, Enum):
+class OrderType(StrEnum):
     """Order type; ``marketable_limit`` is a limit priced through the touch."""
 
     LIMIT = "limit"
     MARKET = "market"
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(StrEnum):
     """ccxt order status, plus ``pending`` (written, not yet acknowledged by the venue)."""
 
     PENDING = "pending"
@@ -67,11 +67,14 @@ class OrderStatus(str, Enum):
     def is_final(self) -> bool:
         """No further fills can arrive."""
         return self in (
-            OrderStatus.CLOSED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED
+            OrderStatus.CLOSED,
+            OrderStatus.CANCELED,
+            OrderStatus.REJECTED,
+            OrderStatus.EXPIRED,
         )
 
 
-class Liquidity(str, Enum):
+class Liquidity(StrEnum):
     """Whether a fill added or removed liquidity."""
 
     MAKER = "maker"
@@ -79,14 +82,15 @@ class Liquidity(str, Enum):
     UNKNOWN = "unknown"
 
 
-class FeeSource(str, Enum):
+class FeeSource(StrEnum):
     """Where a commission figure came from."""
 
     ESTIMATE = "estimate"
     VENUE = "venue"
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """JSON-safe form of our values: Decimal → str, datetime → ISO UTC ``Z``, enums → value."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -98,9 +102,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Model):
         return value.to_dict()
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -109,7 +113,7 @@ class Model:
 
     def to_dict(self) -> dict[str, Any]:
         """Fields as JSON-safe values."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,9 +178,9 @@ class Quote(Model):
         """ccxt-like market data dict including the derived fields."""
         data = Model.to_dict(self)
         data.update(
-            price=_jsonable(self.price),
-            spread_pct=_jsonable(self.spread_pct),
-            ob_imbalance=_jsonable(self.ob_imbalance),
+            price=jsonable(self.price),
+            spread_pct=jsonable(self.spread_pct),
+            ob_imbalance=jsonable(self.ob_imbalance),
         )
         return data
 

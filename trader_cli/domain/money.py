@@ -100,12 +100,16 @@ class Money:
 
     def rounded(self, places: int = 2) -> Money:
         """Rounded half-even to ``places`` decimals (banker's rounding, as ledgers do)."""
-        return Money(self.amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN), self.currency)
+        return Money(
+            self.amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN), self.currency
+        )
 
     def __str__(self) -> str:
-        return f"{self.amount:,.2f} {self.currency}" if self.amount == self.amount.quantize(
-            Decimal("0.01")
-        ) else f"{self.amount:,} {self.currency}"
+        return (
+            f"{self.amount:,.2f} {self.currency}"
+            if self.amount == self.amount.quantize(Decimal("0.01"))
+            else f"{self.amount:,} {self.currency}"
+        )
 
     def to_json(self) -> dict[str, str]:
         """``{"amount": "12.50", "currency": "AUD"}`` — amounts as strings, never floats."""

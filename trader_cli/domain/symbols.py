@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from trader_cli.errors import SymbolError
 
 
-class InstrumentClass(str, Enum):
+class InstrumentClass(StrEnum):
     """What kind of instrument a canonical symbol names; decides the venue and its rules."""
 
     ASX_EQUITY = "asx_equity"
@@ -27,7 +27,11 @@ class InstrumentClass(str, Enum):
     @property
     def is_equity(self) -> bool:
         """Stocks and ETFs: traded in whole shares."""
-        return self in (InstrumentClass.ASX_EQUITY, InstrumentClass.ASX_ETF, InstrumentClass.US_EQUITY)
+        return self in (
+            InstrumentClass.ASX_EQUITY,
+            InstrumentClass.ASX_ETF,
+            InstrumentClass.US_EQUITY,
+        )
 
 
 _LABELS = {
@@ -40,19 +44,109 @@ _LABELS = {
 
 # ISO 4217 currencies that IDEALPRO quotes (and that can be an equity's quote currency).
 FIAT_CURRENCIES = frozenset(
-    "AUD USD EUR GBP JPY CAD CHF NZD HKD SGD CNH SEK NOK DKK ZAR MXN PLN CZK HUF ILS TRY KRW".split()
+    [
+        "AUD",
+        "USD",
+        "EUR",
+        "GBP",
+        "JPY",
+        "CAD",
+        "CHF",
+        "NZD",
+        "HKD",
+        "SGD",
+        "CNH",
+        "SEK",
+        "NOK",
+        "DKK",
+        "ZAR",
+        "MXN",
+        "PLN",
+        "CZK",
+        "HUF",
+        "ILS",
+        "TRY",
+        "KRW",
+    ]
 )
 # Crypto assets listed on Gemini (base side); stablecoins may also be a quote currency.
 CRYPTO_ASSETS = frozenset(
-    """BTC ETH LTC BCH SOL DOGE AVAX LINK MATIC POL DOT UNI AAVE XRP ADA SHIB PEPE FIL ATOM
-    XTZ ZEC COMP MKR SNX CRV BAT GRT SAND MANA APE ARB OP INJ RNDR FET GUSD USDC USDT DAI
-    PAXG""".split()
+    [
+        "BTC",
+        "ETH",
+        "LTC",
+        "BCH",
+        "SOL",
+        "DOGE",
+        "AVAX",
+        "LINK",
+        "MATIC",
+        "POL",
+        "DOT",
+        "UNI",
+        "AAVE",
+        "XRP",
+        "ADA",
+        "SHIB",
+        "PEPE",
+        "FIL",
+        "ATOM",
+        "XTZ",
+        "ZEC",
+        "COMP",
+        "MKR",
+        "SNX",
+        "CRV",
+        "BAT",
+        "GRT",
+        "SAND",
+        "MANA",
+        "APE",
+        "ARB",
+        "OP",
+        "INJ",
+        "RNDR",
+        "FET",
+        "GUSD",
+        "USDC",
+        "USDT",
+        "DAI",
+        "PAXG",
+    ]
 )
 CRYPTO_QUOTES = frozenset({"USD", "EUR", "GBP", "SGD", "BTC", "ETH", "GUSD", "USDT", "USDC", "DAI"})
 # ASX exchange-traded funds we know by code; everything else quoted in AUD is an ASX equity.
 ASX_ETFS = frozenset(
-    """VAS IOZ STW A200 VGS NDQ IVV VTS VEU VAP VHY QUAL ETHI IOO IAA SFY MVW GOLD QAU
-    VGE VDHG VDGR VDBA DHHF BILL AAA IAF VAF""".split()
+    [
+        "VAS",
+        "IOZ",
+        "STW",
+        "A200",
+        "VGS",
+        "NDQ",
+        "IVV",
+        "VTS",
+        "VEU",
+        "VAP",
+        "VHY",
+        "QUAL",
+        "ETHI",
+        "IOO",
+        "IAA",
+        "SFY",
+        "MVW",
+        "GOLD",
+        "QAU",
+        "VGE",
+        "VDHG",
+        "VDGR",
+        "VDBA",
+        "DHHF",
+        "BILL",
+        "AAA",
+        "IAF",
+        "VAF",
+    ]
 )
 # Suffixes other data vendors put on ASX codes (Yahoo ``BHP.AX``, Bloomberg ``BHP AU``).
 _ASX_SUFFIXES = (".AX", ".ASX", ".AU", ":ASX", " AU", " AT")
@@ -147,9 +241,7 @@ def parse_symbol(text: str) -> Symbol:
     for suffix in (s for s in _ASX_SUFFIXES if s.startswith(".")):
         if base.endswith(suffix) and _BASE_RE.match(base[: -len(suffix)]):
             fixed = f"{base[: -len(suffix)]}/{quote}"
-            raise SymbolError(
-                f"{text.strip()!r} carries an exchange suffix", suggestion=fixed
-            )
+            raise SymbolError(f"{text.strip()!r} carries an exchange suffix", suggestion=fixed)
     if not (_BASE_RE.match(base) or _US_CLASS_RE.match(base)):
         raise SymbolError(
             f"{base!r} in {text.strip()!r} is not a valid symbol code",
@@ -190,7 +282,7 @@ def classify(symbol: Symbol) -> InstrumentClass:
         return InstrumentClass.US_EQUITY
     raise SymbolError(
         f"no venue trades {symbol}",
-        hint="stocks are quoted in AUD (ASX) or USD (US); FX pairs are two currencies, e.g. AUD/USD",
+        hint="stocks are quoted in AUD (ASX) or USD (US); an FX pair is two currencies: AUD/USD",
         suggestion=f"{base}/AUD",
     )
 

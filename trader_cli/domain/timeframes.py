@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
 
 from trader_cli.errors import TimeframeError
 
 
-class Timeframe(str, Enum):
+class Timeframe(StrEnum):
     """A candle period, in ccxt notation."""
 
     M1 = "1m"
@@ -48,9 +48,20 @@ _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SECONDS = {tf: int(tf.value[:-1]) * _UNIT_SECONDS[tf.value[-1]] for tf in Timeframe}
 _BY_SECONDS = {s: tf for tf, s in _SECONDS.items()}
 _ALIASES = {
-    "min": "m", "mins": "m", "minute": "m", "minutes": "m", "t": "m",
-    "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
-    "day": "d", "days": "d", "wk": "w", "week": "w", "weeks": "w",
+    "min": "m",
+    "mins": "m",
+    "minute": "m",
+    "minutes": "m",
+    "t": "m",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "day": "d",
+    "days": "d",
+    "wk": "w",
+    "week": "w",
+    "weeks": "w",
 }
 _SPELLING = re.compile(r"^(\d+)\s*([a-z]+)$")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Venue(str, Enum):
+class Venue(StrEnum):
     """Where orders go: Interactive Brokers, Gemini, or the offline simulator."""
 
     IB = "ib"

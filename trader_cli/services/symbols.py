@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from trader_cli.config import Settings
-from trader_cli.domain.venues import Venue
 from trader_cli.domain.symbols import parse_symbol
+from trader_cli.domain.venues import Venue
 
 
 def resolve_offline(text: str, settings: Settings) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
 
 def resolve_symbol(
     ctx: typer.Context,
-    symbol: Annotated[str, typer.Argument(help="Canonical symbol, e.g. BHP/AUD, AUD/USD, BTC/USD.")],
+    symbol: Annotated[
+        str, typer.Argument(help="Canonical symbol, e.g. BHP/AUD, AUD/USD, BTC/USD.")
+    ],
     offline: Annotated[
         bool, typer.Option("--offline", help="Resolve from the symbol alone; no venue connection.")
     ] = False,
@@ -20,20 +22,22 @@ def resolve_symbol(
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
-    """Show the venue contract for SYMBOL: IB secType, exchange, primary exchange, currency."""
-    from trader_cli.services.symbols import resolve_offline
+    """Show the venue contract for SYMBOL: secType, exchange, currency; conId, minTick, hours.
 
+    --offline maps the symbol without connecting; otherwise the venue qualifies it.
+    """
     st = state(ctx, venue, json_mode, env_file, verbose)
     settings = st.settings()
-    if not offline:
-        from trader_cli.errors import InputError
+    if offline:
+        from trader_cli.services.symbols import resolve_offline
 
-        raise InputError(
-            "resolving against a live venue (conId, minTick, trading hours) is not available "
-            "in this version",
-            hint=f"run: trader resolve-symbol {symbol} --offline",
-        )
-    result = resolve_offline(symbol, settings)
+        result = resolve_offline(symbol, settings)
+    else:
+        import asyncio
+
+        from trader_cli.services.market import resolve_online
+
+        result = asyncio.run(resolve_online(settings, symbol))
     out = st.output
     if st.json_mode:
         out.json(result)
@@ -43,7 +47,8 @@ def resolve_symbol(
 
 def _render(out: Any, result: dict[str, Any]) -> None:
     contract = {k: v for k, v in result["contract"].items() if v is not None}
-    title = f"{result['symbol']} on {result['venue']} ({result['instrumentClass']})"
+    where = "SIMULATED venue" if result.get("simulated") else result["venue"]
+    title = f"{result['symbol']} on {where} ({result['instrumentClass']}, {result['resolved']})"
     out.fields(contract, title=title)
     if not result["allowed"]:
         out.warn(f"{result['symbol']} is not in ALLOWED_SYMBOLS; the bot will not trade it")

@@ -9,8 +9,30 @@ from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.errors import SymbolError
 
 # Market convention for which currency is the base of an FX pair; IDEALPRO lists pairs this way.
-FX_PRIORITY = ("EUR", "GBP", "AUD", "NZD", "USD", "CAD", "CHF", "NOK", "SEK", "DKK", "SGD",
-               "HKD", "CNH", "MXN", "ZAR", "PLN", "CZK", "HUF", "ILS", "TRY", "KRW", "JPY")
+FX_PRIORITY = (
+    "EUR",
+    "GBP",
+    "AUD",
+    "NZD",
+    "USD",
+    "CAD",
+    "CHF",
+    "NOK",
+    "SEK",
+    "DKK",
+    "SGD",
+    "HKD",
+    "CNH",
+    "MXN",
+    "ZAR",
+    "PLN",
+    "CZK",
+    "HUF",
+    "ILS",
+    "TRY",
+    "KRW",
+    "JPY",
+)
 
 SEC_TYPE = {
     InstrumentClass.ASX_EQUITY: "STK",
@@ -60,6 +82,7 @@ class ContractSpec:
 
 def fx_convention(base: str, quote: str) -> tuple[str, str]:
     """The (base, quote) order IDEALPRO quotes a currency pair in."""
+
     def rank(ccy: str) -> int:
         return FX_PRIORITY.index(ccy) if ccy in FX_PRIORITY else len(FX_PRIORITY)
 
@@ -99,16 +122,30 @@ def contract_spec(
                 suggestion=f"{base}/{quote}",
             )
         return ContractSpec(
-            symbol=base, canonical=str(symbol), instrument_class=cls, sec_type="CASH",
-            exchange="IDEALPRO", currency=quote, local_symbol=f"{base}.{quote}",
+            symbol=base,
+            canonical=str(symbol),
+            instrument_class=cls,
+            sec_type="CASH",
+            exchange="IDEALPRO",
+            currency=quote,
+            local_symbol=f"{base}.{quote}",
         )
     if cls is InstrumentClass.US_EQUITY:
         return ContractSpec(
-            symbol=symbol.base.replace(".", " "), canonical=str(symbol), instrument_class=cls,
-            sec_type="STK", exchange="SMART", currency="USD",
+            symbol=symbol.base.replace(".", " "),
+            canonical=str(symbol),
+            instrument_class=cls,
+            sec_type="STK",
+            exchange="SMART",
+            currency="USD",
         )
     return ContractSpec(
-        symbol=symbol.base, canonical=str(symbol), instrument_class=cls, sec_type="STK",
-        exchange=routing_exchange, primary_exchange=primary_exchange, currency="AUD",
+        symbol=symbol.base,
+        canonical=str(symbol),
+        instrument_class=cls,
+        sec_type="STK",
+        exchange=routing_exchange,
+        primary_exchange=primary_exchange,
+        currency="AUD",
         local_symbol=symbol.base,
     )

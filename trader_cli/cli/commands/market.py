@@ -1,0 +1,135 @@
+"""``trader quote`` and ``trader bars``: market data from the active venue."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+
+
+def _label(header: dict[str, Any]) -> str:
+    when = header["asOf"].strftime("%Y-%m-%d %H:%M:%S UTC")
+    if header["simulated"]:
+        return f"SIMULATED market (sim clock {when})"
+    return f"{header['venue'].upper()} at {when}"
+
+
+def _num(value: Any) -> str:
+    return "" if value is None else f"{value:f}" if hasattr(value, "is_finite") else str(value)
+
+
+def quote(
+    ctx: typer.Context,
+    symbols: Annotated[
+        list[str], typer.Argument(help="One or more symbols, e.g. BHP/AUD AUD/USD.")
+    ],
+    venue: VenueOpt = None,
+    json_mode: JsonOpt = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Top of book: price, bid, ask, sizes, volume, spread % and order-book imbalance."""
+    from trader_cli.services.market import quotes
+
+    st = state(ctx, venue, json_mode, env_file, verbose)
+    header, result = asyncio.run(quotes(st.settings(), symbols))
+    out = st.output
+    if st.json_mode:
+        out.json({**header, "quotes": [q.to_dict() for q in result]})
+        return
+    rows = []
+    for q in result:
+        spread = None if q.spread_pct is None else f"{q.spread_pct:.3f}"
+        imbalance = None if q.ob_imbalance is None else f"{q.ob_imbalance:+.2f}"
+        rows.append(
+            (
+                q.symbol + (" (delayed)" if q.delayed else ""),
+                _num(q.price),
+                _num(q.bid),
+                _num(q.ask),
+                _num(q.bid_size),
+                _num(q.ask_size),
+                _num(q.volume),
+                spread,
+                imbalance,
+            )
+        )
+    cols = ("symbol", "price", "bid", "ask", "bid sz", "ask sz", "volume", "spr %", "imb")
+    out.table(rows, cols, title=_label(header), justify_right=cols[1:])
+
+
+def bars(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. BHP/AUD.")],
+    timeframe: Annotated[
+        str, typer.Option("--timeframe", "-t", help="1m 5m 15m 30m 1h 4h 1d 1w …")
+    ] = "5m",
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=5000, help="Number of bars.")
+    ] = 100,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
+    venue: VenueOpt = None,
+    json_mode: JsonOpt = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """OHLCV bars [ts, open, high, low, close, volume], oldest first."""
+    from trader_cli.domain.timeframes import parse_timeframe
+    from trader_cli.services.market import bars as fetch_bars
+
+    st = state(ctx, venue, json_mode, env_file, verbose)
+    tf = parse_timeframe(timeframe)
+    settings = st.settings()
+    out = st.output
+    if st.json_mode or as_csv:
+        header, candles = asyncio.run(fetch_bars(settings, symbol, tf, limit))
+    else:
+        with out.err.status(f"fetching {limit} {tf.value} bars of {symbol}…"):
+            header, candles = asyncio.run(fetch_bars(settings, symbol, tf, limit))
+    if st.json_mode:
+        out.json(
+            {
+                **header,
+                "symbol": symbol.upper().replace(" ", ""),
+                "timeframe": tf.value,
+                "columns": ["ts", "open", "high", "low", "close", "volume"],
+                "bars": [[c.as_row()[0], *map(str, c.as_row()[1:])] for c in candles],
+            }
+        )
+        return
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["timestamp", "open", "high", "low", "close", "volume"])
+        for c in candles:
+            writer.writerow([c.ts.isoformat().replace("+00:00", "Z"), *map(_num, c.as_row()[1:])])
+        return
+    rows = [
+        (
+            c.ts.strftime("%Y-%m-%d %H:%M"),
+            _num(c.open),
+            _num(c.high),
+            _num(c.low),
+            _num(c.close),
+            _num(c.volume),
+        )
+        for c in candles
+    ]
+    cols = ("time (UTC)", "open", "high", "low", "close", "volume")
+    out.table(
+        rows,
+        cols,
+        title=f"{symbol.upper()} {tf.value} - {_label(header)}",
+        caption=f"{len(candles)} bars",
+        justify_right=cols[1:],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the market data commands to ``app``."""
+    app.command("quote")(quote)
+    app.command("bars")(bars)

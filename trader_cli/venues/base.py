@@ -1,0 +1,158 @@
+"""The one async protocol every venue implements, in venue-neutral, ccxt-shaped models."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from trader_cli.clock import Clock
+from trader_cli.domain.models import (
+    AccountSummary,
+    Candle,
+    Fill,
+    Order,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+)
+from trader_cli.domain.money import Money
+from trader_cli.domain.symbols import Symbol
+from trader_cli.domain.timeframes import Timeframe
+from trader_cli.domain.venues import Venue
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """An order to send: the client order id makes a retry of the same request idempotent."""
+
+    client_order_id: str
+    symbol: Symbol
+    side: Side
+    amount: Decimal
+    type: OrderType = OrderType.LIMIT
+    price: Decimal | None = None
+    time_in_force: str = "DAY"
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A symbol qualified by its venue: ids, increments, hours, allowed order types."""
+
+    symbol: Symbol
+    venue_id: str
+    exchange: str
+    currency: str
+    min_tick: Decimal | None
+    size_increment: Decimal
+    order_types: frozenset[str]
+    time_zone: str | None = None
+    trading_hours: str | None = None
+    liquid_hours: str | None = None
+    details: dict[str, Any] | None = None
+
+    @property
+    def market_orders_allowed(self) -> bool:
+        """Whether the venue accepts market orders for this instrument."""
+        return "MKT" in self.order_types or "market" in self.order_types
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe fields."""
+        return {
+            "symbol": str(self.symbol),
+            "venueId": self.venue_id,
+            "exchange": self.exchange,
+            "currency": self.currency,
+            "minTick": None if self.min_tick is None else str(self.min_tick),
+            "sizeIncrement": str(self.size_increment),
+            "marketOrdersAllowed": self.market_orders_allowed,
+            "orderTypes": sorted(self.order_types),
+            "timeZoneId": self.time_zone,
+            "tradingHours": self.trading_hours,
+            "liquidHours": self.liquid_hours,
+            **(self.details or {}),
+        }
+
+
+class BaseTrader(ABC):
+    """A venue: coroutines run inside one event loop; failures are ``TraderError``s."""
+
+    venue: Venue
+    clock: Clock  # the venue's time: wall clock, or the sim's
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Open the connection; raises ``NotConnectedError`` if the venue cannot be reached."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the connection gracefully (idempotent)."""
+
+    @property
+    @abstractmethod
+    def is_connected(self) -> bool:
+        """Whether the link to the venue is up."""
+
+    @abstractmethod
+    async def maybe_reconnect(self) -> bool:
+        """Reconnect if the link is down; True when connected afterwards. For circuit managers."""
+
+    @abstractmethod
+    async def resolve(self, symbol: Symbol) -> Instrument:
+        """Qualify ``symbol`` with the venue (cached)."""
+
+    @abstractmethod
+    async def get_market_data(self, symbol: Symbol) -> Quote:
+        """Top of book for ``symbol``."""
+
+    @abstractmethod
+    async def fetch_ohlcv(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> list[Candle]:
+        """Up to ``limit`` most recent bars, oldest first."""
+
+    @abstractmethod
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Send an order; returns it as acknowledged (or pending if the outcome is ambiguous)."""
+
+    @abstractmethod
+    async def cancel_order(self, client_order_id: str) -> Order:
+        """Cancel one of our working orders."""
+
+    @abstractmethod
+    async def get_open_orders(self, *, ours_only: bool = True) -> list[Order]:
+        """Working orders (by default only those carrying our client order id prefix)."""
+
+    @abstractmethod
+    async def get_order(self, client_order_id: str) -> Order | None:
+        """Look an order up by client order id: open, completed, or known from executions."""
+
+    @abstractmethod
+    async def get_positions(self) -> list[Position]:
+        """Current positions; shorts have negative quantity."""
+
+    @abstractmethod
+    async def get_my_trades(
+        self, symbol: Symbol | None = None, since: datetime | None = None
+    ) -> list[Fill]:
+        """Our fills, oldest first, optionally for one symbol and since a time."""
+
+    async def get_trades_from_timestamp(self, since: datetime) -> list[Fill]:
+        """All fills since ``since`` (used by resync with an overlap)."""
+        return await self.get_my_trades(since=since)
+
+    @abstractmethod
+    async def get_account_summary(self) -> AccountSummary:
+        """Cash, margin and equity in the base currency."""
+
+    async def get_equity(self) -> Money:
+        """Net liquidation value in the base currency."""
+        return (await self.get_account_summary()).net_liquidation
+
+    async def __aenter__(self) -> BaseTrader:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,583 @@
+"""IBTrader: Interactive Brokers as a :class:`BaseTrader`, on ib_async's async API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ib_async import ExecutionFilter, LimitOrder, MarketOrder, RequestError, Ticker
+from ib_async import Trade as IBTrade
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from trader_cli.clock import REAL_CLOCK, Clock
+from trader_cli.config import Settings
+from trader_cli.domain.models import (
+    AccountSummary,
+    Candle,
+    Fill,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Quote,
+)
+from trader_cli.domain.money import Money, to_decimal
+from trader_cli.domain.symbols import InstrumentClass, Symbol
+from trader_cli.domain.timeframes import Timeframe
+from trader_cli.domain.venues import Venue
+from trader_cli.errors import (
+    InputError,
+    InvalidOrderError,
+    RateLimitError,
+    SymbolError,
+    TemporaryError,
+    VenueError,
+)
+from trader_cli.venues.base import BaseTrader, Instrument, OrderRequest
+from trader_cli.venues.ib import codes, mapping
+from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
+from trader_cli.venues.ib.contracts import contract_spec, fx_convention
+from trader_cli.venues.ib.pacing import HistoricalPacer
+
+log = logging.getLogger("trader.ib")
+
+MAX_BARS = 5000
+ACK_STATES = frozenset(
+    {"PreSubmitted", "Submitted", "Filled", "Cancelled", "ApiCancelled", "Inactive"}
+)
+SUMMARY_TAGS = {
+    "NetLiquidation": "net_liquidation",
+    "TotalCashValue": "total_cash",
+    "AvailableFunds": "available_funds",
+    "BuyingPower": "buying_power",
+    "ExcessLiquidity": "excess_liquidity",
+    "FullInitMarginReq": "init_margin",
+    "FullMaintMarginReq": "maint_margin",
+}
+
+
+class IBTrader(BaseTrader):
+    """Interactive Brokers through TWS/IB Gateway (or our sim gateway) with ib_async."""
+
+    venue = Venue.IB
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        clock: Clock = REAL_CLOCK,
+        live_confirmed: bool = False,
+        market_data_timeout: float = 4.0,
+        order_ack_timeout: float = 10.0,
+        max_streaming_lines: int = 80,
+        fx_cache_seconds: float = 60.0,
+    ) -> None:
+        ib = settings.ib
+        self.settings = settings
+        self.clock = clock
+        self.conn = IBConnection(
+            ConnectionConfig(
+                host=host or ib.host,
+                port=port or ib.effective_port,
+                client_id=ib.client_id,
+                account=ib.account_id,
+                paper=ib.paper,
+                timeout=ib.connect_timeout,
+                live_confirmed=live_confirmed,
+            ),
+            clock=clock,
+        )
+        self.pacer = HistoricalPacer(clock=clock)
+        self.market_data_timeout = market_data_timeout
+        self.order_ack_timeout = order_ack_timeout
+        self.max_streaming_lines = max_streaming_lines
+        self.fx_cache_seconds = fx_cache_seconds
+        self._instruments: dict[Symbol, tuple[Instrument, Any]] = {}
+        self._tickers: dict[int, Ticker] = {}
+        self._bar_cache: dict[tuple[Any, ...], tuple[datetime, list[Candle]]] = {}
+        self._fx_cache: dict[tuple[str, str], tuple[datetime, Decimal]] = {}
+        self._cancel_requested: set[str] = set()
+        self.conn.on_reconnect(self._resubscribe)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def ib(self) -> Any:
+        """The underlying ``ib_async.IB`` (for the sim and diagnostics)."""
+        return self.conn.ib
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the socket to TWS/Gateway is up."""
+        return self.conn.is_connected
+
+    @property
+    def account(self) -> str:
+        """The account orders go to."""
+        return self.conn.account
+
+    async def connect(self) -> None:
+        """Connect to TWS/Gateway."""
+        await self.conn.connect()
+
+    async def close(self) -> None:
+        """Cancel streaming data and disconnect."""
+        if self.conn.is_connected:
+            for ticker in self._tickers.values():
+                self.ib.cancelMktData(ticker.contract)
+        self._tickers.clear()
+        await self.conn.close()
+
+    async def maybe_reconnect(self) -> bool:
+        """Reconnect if needed (health/circuit managers call this)."""
+        return await self.conn.maybe_reconnect()
+
+    async def _resubscribe(self) -> None:
+        contracts = [t.contract for t in self._tickers.values()]
+        self._tickers.clear()
+        for contract in contracts:
+            if contract is not None:
+                self._tickers[contract.conId] = self.ib.reqMktData(contract, "", False, False)
+        log.info("resubscribed %d market data lines", len(contracts))
+
+    # -- contracts ------------------------------------------------------------------------
+    async def resolve(self, symbol: Symbol) -> Instrument:
+        """Qualify ``symbol`` once (conId, minTick, hours, order types) and cache it."""
+        return (await self._resolve(symbol))[0]
+
+    async def _resolve(self, symbol: Symbol) -> tuple[Instrument, Any]:
+        cached = self._instruments.get(symbol)
+        if cached is not None:
+            return cached
+        ib_cfg = self.settings.ib
+        spec = contract_spec(
+            symbol,
+            routing_exchange=ib_cfg.routing_exchange,
+            primary_exchange=ib_cfg.primary_exchange,
+            allowed=frozenset(ib_cfg.allowed_instruments),
+        )
+        contract = mapping.to_contract(spec)
+        self.conn.require_connected()
+        try:
+            details = await self.ib.reqContractDetailsAsync(contract)
+        except RequestError as e:
+            if e.code == codes.NO_SECURITY_DEFINITION:
+                raise SymbolError(
+                    f"IB knows no contract for {symbol} ({spec.sec_type} {spec.symbol} "
+                    f"{spec.exchange}/{spec.primary_exchange or '-'} {spec.currency})",
+                    hint="check the symbol code and IB_EXCHANGE",
+                ) from e
+            raise VenueError(e.message, code=e.code) from e
+        if not details:
+            raise SymbolError(f"IB knows no contract for {symbol}", hint="check the symbol code")
+        if len(details) > 1:
+            raise SymbolError(
+                f"{symbol} is ambiguous at IB ({len(details)} contracts match)",
+                hint="set IB_EXCHANGE to the listing exchange, e.g. SMART/ASX",
+            )
+        d = details[0]
+        qualified = d.contract
+        inst = Instrument(
+            symbol=symbol,
+            venue_id=str(qualified.conId),
+            exchange=qualified.exchange,
+            currency=qualified.currency,
+            min_tick=mapping.dec(d.minTick),
+            size_increment=Decimal(1),  # whole shares; IDEALPRO takes whole currency units
+            order_types=frozenset(t for t in (d.orderTypes or "").split(",") if t),
+            time_zone=d.timeZoneId or None,
+            trading_hours=d.tradingHours or None,
+            liquid_hours=d.liquidHours or None,
+            details={
+                "conId": qualified.conId,
+                "secType": qualified.secType,
+                "primaryExchange": qualified.primaryExchange or None,
+                "longName": d.longName or None,
+                "instrumentClass": symbol.instrument_class.value,
+            },
+        )
+        self._instruments[symbol] = (inst, qualified)
+        return inst, qualified
+
+    # -- market data ----------------------------------------------------------------------
+    async def get_market_data(self, symbol: Symbol) -> Quote:
+        """Top of book: reuses one streaming line per contract, falls back to a snapshot."""
+        _, contract = await self._resolve(symbol)
+        self.conn.require_connected()
+        ticker = self._tickers.get(contract.conId)
+        if ticker is None:
+            if len(self._tickers) >= self.max_streaming_lines:
+                oldest = next(iter(self._tickers))
+                self.ib.cancelMktData(self._tickers.pop(oldest).contract)
+            ticker = self.ib.reqMktData(contract, "", False, False)
+            self._tickers[contract.conId] = ticker
+        if not _has_quote(ticker):
+            try:
+                await asyncio.wait_for(_wait_quote(ticker), self.market_data_timeout)
+            except TimeoutError:
+                log.info("no streaming quote for %s yet; asking for a snapshot", symbol)
+                try:
+                    snaps = await asyncio.wait_for(
+                        self.ib.reqTickersAsync(contract), self.market_data_timeout
+                    )
+                except (TimeoutError, RequestError) as e:
+                    raise TemporaryError(
+                        f"no market data for {symbol}", hint="is the market data farm up?"
+                    ) from e
+                if snaps and _has_quote(snaps[0]):
+                    ticker = snaps[0]
+        quote = mapping.quote_from_ticker(symbol, ticker, self.clock.now(), datetime.now(UTC))
+        if ticker.marketDataType in (3, 4) or self._delayed(ticker):
+            quote = replace(quote, delayed=True)
+        if quote.bid is None and quote.ask is None and quote.last is None:
+            raise TemporaryError(
+                f"no market data for {symbol}", hint="the market may be closed with no last price"
+            )
+        return quote
+
+    def _delayed(self, ticker: Ticker) -> bool:
+        req_ids = self.conn.state.delayed_req_ids
+        if not req_ids:
+            return False
+        wrapper = self.ib.wrapper
+        return (
+            any(wrapper.reqId2Ticker.get(r) is ticker for r in req_ids)
+            if hasattr(wrapper, "reqId2Ticker")
+            else False
+        )
+
+    async def fx_rate(self, base: str, quote: str) -> Decimal:
+        """Units of ``quote`` per unit of ``base`` from IDEALPRO mids, cached for a minute."""
+        base, quote = base.upper(), quote.upper()
+        if base == quote:
+            return Decimal(1)
+        cached = self._fx_cache.get((base, quote))
+        now = self.clock.now()
+        if cached and (now - cached[0]).total_seconds() < self.fx_cache_seconds:
+            return cached[1]
+        b, q = fx_convention(base, quote)
+        mid = (await self.get_market_data(Symbol(b, q))).price
+        if mid is None or mid <= 0:
+            raise TemporaryError(f"no FX quote for {b}/{q}")
+        rate = mid if (b, q) == (base, quote) else Decimal(1) / mid
+        self._fx_cache[(base, quote)] = (now, rate)
+        return rate
+
+    async def fetch_ohlcv(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> list[Candle]:
+        """Up to ``limit`` bars oldest first, in as few requests as IB's step-size rule allows.
+
+        Every request goes through the pacer (queued, never refused) and a pacing reply that
+        slips through anyway is retried; an identical request within 15 s is served from cache.
+        """
+        if not 1 <= limit <= MAX_BARS:
+            raise InputError(f"limit must be between 1 and {MAX_BARS}, got {limit}")
+        size = mapping.bar_size(timeframe)
+        _, contract = await self._resolve(symbol)
+        sec_type = contract.secType
+        what = mapping.WHAT_TO_SHOW.get(sec_type, "TRADES")
+        use_rth = sec_type == "STK"
+        need_days = mapping.days_needed(timeframe, limit, sec_type)
+        span = min(need_days, mapping.max_span_days(timeframe))
+        duration = mapping.duration_string(span)
+        candles: dict[datetime, Candle] = {}
+        end: datetime | None = None
+        covered = 0
+        while True:
+            batch = await self._bars(contract, end, duration, size, what, use_rth)
+            for c in batch:
+                candles.setdefault(c.ts, c)
+            covered += span
+            if (
+                not batch
+                or len(candles) >= limit
+                or covered >= need_days * 4
+                or (covered >= need_days and len(batch) == 0)
+            ):
+                break
+            if covered >= need_days and len(candles) >= limit:
+                break
+            end = min(c.ts for c in batch)
+            if covered >= need_days and timeframe.seconds >= 86_400:
+                break
+        return [candles[k] for k in sorted(candles)][-limit:]
+
+    async def _bars(
+        self,
+        contract: Any,
+        end: datetime | None,
+        duration: str,
+        size: str,
+        what: str,
+        use_rth: bool,
+    ) -> list[Candle]:
+        end_text = "" if end is None else end.strftime("%Y%m%d-%H:%M:%S")
+        request_key = (contract.conId, end_text, duration, size, what, use_rth)
+        cached = self._bar_cache.get(request_key)
+        now = self.clock.now()
+        if (
+            end is None
+            and cached
+            and ((now - cached[0]).total_seconds() < self.pacer.rules.identical_gap)
+        ):
+            return cached[1]
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(6),
+            retry=retry_if_exception_type(RateLimitError),
+            sleep=self.clock.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                bars = await self._historical(
+                    contract, end_text, duration, size, what, use_rth, request_key
+                )
+        candles = [mapping.candle_from_bar(b) for b in bars]
+        self._bar_cache[request_key] = (self.clock.now(), candles)
+        if len(self._bar_cache) > 256:
+            self._bar_cache.pop(next(iter(self._bar_cache)))
+        return candles
+
+    async def _historical(
+        self,
+        contract: Any,
+        end_text: str,
+        duration: str,
+        size: str,
+        what: str,
+        use_rth: bool,
+        request_key: tuple[Any, ...],
+    ) -> list[Any]:
+        await self.pacer.acquire((contract.conId, contract.exchange, what), request_key)
+        self.conn.require_connected()
+        try:
+            return list(
+                await self.ib.reqHistoricalDataAsync(
+                    contract, end_text, duration, size, what, use_rth, formatDate=2, timeout=60
+                )
+            )
+        except RequestError as e:
+            if codes.is_pacing(e.code, e.message):
+                log.warning("IB pacing violation despite pacing; backing off: %s", e.message)
+                self.pacer.penalise(self.pacer.rules.identical_gap)
+                raise RateLimitError(e.message, code=e.code) from e
+            if e.code == codes.HISTORICAL_DATA_ERROR and codes.NO_DATA_TEXT in e.message.lower():
+                return []
+            raise VenueError(e.message, code=e.code) from e
+
+    # -- orders ---------------------------------------------------------------------------
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Send one order and wait for IB's acknowledgement.
+
+        Returns the order as IB reports it; ``pending`` if no acknowledgement arrived in time
+        (ambiguous: resync settles it), ``rejected`` only on IB's definitive answer.
+        """
+        inst, contract = await self._resolve(request.symbol)
+        self._validate(request, inst)
+        self.conn.check_trading_allowed()
+        self.conn.require_connected()
+        action = mapping.ACTION[request.side]
+        amount = float(request.amount)
+        if request.type is OrderType.MARKET:
+            ib_order = MarketOrder(action, amount)
+        else:
+            ib_order = LimitOrder(action, amount, float(request.price or 0))
+        ib_order.orderRef = request.client_order_id
+        ib_order.tif = request.time_in_force
+        if self.account:
+            ib_order.account = self.account
+        trade = self.ib.placeOrder(contract, ib_order)
+        try:
+            await asyncio.wait_for(_wait_status(trade, ACK_STATES), self.order_ack_timeout)
+        except TimeoutError:
+            log.warning(
+                "no acknowledgement for %s within %.0fs; leaving it in flight",
+                request.client_order_id,
+                self.order_ack_timeout,
+            )
+        return self._order(trade)
+
+    def _validate(self, request: OrderRequest, inst: Instrument) -> None:
+        if request.amount <= 0:
+            raise InvalidOrderError(f"quantity must be positive, got {request.amount}")
+        if request.symbol.instrument_class is not InstrumentClass.FX and (
+            request.amount != request.amount.to_integral_value()
+        ):
+            raise InvalidOrderError(
+                f"{request.symbol} trades in whole shares; got {request.amount}",
+                hint=f"use {request.amount.to_integral_value()}",
+            )
+        if request.type is OrderType.LIMIT:
+            if request.price is None or request.price <= 0:
+                raise InvalidOrderError("a limit order needs a positive price")
+            tick = inst.min_tick
+            if tick and request.price % tick != 0:
+                raise InvalidOrderError(
+                    f"limit {request.price} is not on {request.symbol}'s price step {tick}",
+                    hint="round the price to the step (trader place nudges it for you)",
+                )
+        elif not inst.market_orders_allowed:
+            raise InvalidOrderError(
+                f"IB does not accept market orders for {request.symbol}",
+                hint="use a marketable limit order",
+            )
+
+    def _order(self, trade: IBTrade) -> Order:
+        order = mapping.order_from_trade(trade)
+        if (
+            order.status is OrderStatus.CANCELED
+            and order.filled == 0
+            and (order.client_order_id not in self._cancel_requested)
+            and any(e.errorCode in codes.ORDER_REJECTS for e in trade.log)
+        ):
+            order.status = OrderStatus.REJECTED
+        return order
+
+    def _trades_by_ref(self, client_order_id: str) -> list[IBTrade]:
+        return [t for t in self.ib.trades() if t.order.orderRef == client_order_id]
+
+    async def get_order(self, client_order_id: str) -> Order | None:
+        """Find an order by client order id: this session, open orders, completed orders, fills."""
+        self.conn.require_connected()
+        found = self._trades_by_ref(client_order_id)
+        if not found:
+            await self.ib.reqAllOpenOrdersAsync()
+            found = self._trades_by_ref(client_order_id)
+        if not found:
+            completed = await self.ib.reqCompletedOrdersAsync(apiOnly=False)
+            found = [t for t in completed if t.order.orderRef == client_order_id]
+        if found:
+            return self._order(found[-1])
+        return None
+
+    async def cancel_order(self, client_order_id: str) -> Order:
+        """Cancel one of our working orders and wait for IB's answer."""
+        self.conn.require_connected()
+        trades = [t for t in self._trades_by_ref(client_order_id) if not t.isDone()]
+        if not trades:
+            await self.ib.reqAllOpenOrdersAsync()
+            trades = [t for t in self._trades_by_ref(client_order_id) if not t.isDone()]
+        if not trades:
+            existing = await self.get_order(client_order_id)
+            if existing is not None:
+                return existing
+            raise InputError(f"no working order with client order id {client_order_id}")
+        trade = trades[-1]
+        self._cancel_requested.add(client_order_id)
+        self.ib.cancelOrder(trade.order)
+        try:
+            await asyncio.wait_for(
+                _wait_status(trade, frozenset({"Cancelled", "ApiCancelled", "Filled", "Inactive"})),
+                self.order_ack_timeout,
+            )
+        except TimeoutError:
+            log.warning("cancel of %s not confirmed yet", client_order_id)
+        return self._order(trade)
+
+    async def get_open_orders(self, *, ours_only: bool = True) -> list[Order]:
+        """Working orders; by default only those whose orderRef carries our prefix."""
+        self.conn.require_connected()
+        trades = await self.ib.reqAllOpenOrdersAsync()
+        prefix = self.settings.core.client_order_prefix
+        orders = [self._order(t) for t in trades if not t.isDone()]
+        if ours_only:
+            orders = [o for o in orders if o.client_order_id.startswith(prefix)]
+        return orders
+
+    # -- positions, fills, account ---------------------------------------------------------
+    async def get_positions(self) -> list[Position]:
+        """Positions with market prices from the portfolio; shorts negative."""
+        self.conn.require_connected()
+        rows = await self.ib.reqPositionsAsync()
+        prices = {p.contract.conId: p.marketPrice for p in self.ib.portfolio(self.account)}
+        now = self.clock.now()
+        return [
+            mapping.position_from_ib(
+                p.contract, p.position, p.avgCost, prices.get(p.contract.conId), now
+            )
+            for p in rows
+            if p.position != 0 and (not self.account or p.account == self.account)
+        ]
+
+    async def get_my_trades(
+        self, symbol: Symbol | None = None, since: datetime | None = None
+    ) -> list[Fill]:
+        """Executions with commission reports, oldest first (IB keeps the current day's)."""
+        self.conn.require_connected()
+        flt = ExecutionFilter(acctCode=self.account or "")
+        if since is not None:
+            flt.time = since.strftime("%Y%m%d-%H:%M:%S")
+        fills = await self.ib.reqExecutionsAsync(flt)
+        out = [mapping.fill_from_ib(f) for f in fills]
+        if symbol is not None:
+            out = [f for f in out if f.symbol == str(symbol)]
+        if since is not None:
+            out = [f for f in out if f.timestamp >= since]
+        unique = {f.id: f for f in out}
+        return sorted(unique.values(), key=lambda f: (f.timestamp, f.id))
+
+    async def get_account_summary(self) -> AccountSummary:
+        """NetLiquidation, cash, funds and margin in the base currency; cash per currency."""
+        self.conn.require_connected()
+        base = self.settings.base_currency
+        values = await self.ib.accountSummaryAsync(self.account)
+        figures: dict[str, Money] = {}
+        for v in values:
+            name = SUMMARY_TAGS.get(v.tag)
+            if name and v.currency and mapping.dec(v.value) is not None:
+                figures[name] = await self._in_base(Money(to_decimal(v.value), v.currency), base)
+        cash: dict[str, Money] = {}
+        for v in self.ib.accountValues(self.account):
+            if v.tag == "CashBalance" and v.currency and v.currency != "BASE":
+                cash[v.currency] = Money(to_decimal(v.value), v.currency)
+        if "net_liquidation" not in figures:
+            raise TemporaryError("IB sent no NetLiquidation for the account")
+        return AccountSummary(
+            account_id=self.account,
+            base_currency=base,
+            net_liquidation=figures["net_liquidation"],
+            total_cash=figures.get("total_cash", Money.zero(base)),
+            available_funds=figures.get("available_funds"),
+            buying_power=figures.get("buying_power"),
+            excess_liquidity=figures.get("excess_liquidity"),
+            init_margin=figures.get("init_margin"),
+            maint_margin=figures.get("maint_margin"),
+            cash_by_currency=cash,
+            timestamp=self.clock.now(),
+        )
+
+    async def _in_base(self, amount: Money, base: str) -> Money:
+        if amount.currency == base:
+            return amount
+        return amount.convert(await self.fx_rate(amount.currency, base), base)
+
+    async def to_base(self, amount: Money) -> Money:
+        """``amount`` converted to the base currency with cached IDEALPRO quotes."""
+        return await self._in_base(amount, self.settings.base_currency)
+
+    def link_events(self, since: timedelta | None = None) -> list[dict[str, Any]]:
+        """Recent connectivity and error notices for the status view."""
+        cutoff = self.clock.now() - since if since else None
+        return [
+            {"time": e.time, "code": e.code, "message": e.message}
+            for e in self.conn.state.events
+            if cutoff is None or e.time >= cutoff
+        ]
+
+
+def _has_quote(ticker: Ticker) -> bool:
+    return any(mapping.dec(v) is not None and v > 0 for v in (ticker.bid, ticker.ask, ticker.last))
+
+
+async def _wait_quote(ticker: Ticker) -> None:
+    while not _has_quote(ticker):
+        await ticker.updateEvent
+
+
+async def _wait_status(trade: IBTrade, states: frozenset[str]) -> None:
+    while trade.orderStatus.status not in states:
+        await trade.statusEvent
