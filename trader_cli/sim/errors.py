@@ -9,6 +9,7 @@ class Codes:
     """Named TWS error/notice codes."""
 
     MAX_TICKERS = 101
+    DELAYED_DATA = 10167
     PRICE_NOT_ON_TICK = 110
     HISTORICAL_DATA_ERROR = 162
     NO_SECURITY_DEFINITION = 200
@@ -30,6 +31,9 @@ class Text:
     """Message texts (IB's wording; farm names say SIMULATED)."""
 
     MAX_TICKERS = "Max number of tickers has been reached"
+    DELAYED_DATA = (
+        "Requested market data is not subscribed. Displaying delayed market data."
+    )
     PRICE_NOT_ON_TICK = (
         "The price does not conform to the minimum price variation for this contract."
     )

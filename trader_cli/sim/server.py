@@ -35,6 +35,7 @@ class Faults:
     reply_delay: float = 0.0
     reject_next_order: str | None = None
     refuse_until: datetime | None = None
+    no_live_subscription: bool = False
 
     def take_order_rejection(self) -> str | None:
         """The armed rejection reason, disarming it."""
@@ -243,6 +244,10 @@ class SimGateway:
     def reject_next_order(self, reason: str = "SIMULATED rejection") -> None:
         """Make the next placeOrder fail with error 201 and ``reason``."""
         self.faults.reject_next_order = reason
+
+    def withhold_live_data(self, withhold: bool = True) -> None:
+        """Act as an account without live market data: 10167 and delayed (type 3) quotes."""
+        self.faults.no_live_subscription = withhold
 
     def delay_replies(self, seconds: float) -> None:
         """Delay every outgoing message by ``seconds`` of wall time (0 turns it off)."""

@@ -236,6 +236,10 @@ class ClientSession:
         quote = self.gw.market.quote(inst, self.gw.clock.now())
         self.send([Out.TICK_REQ_PARAMS, req.req_id, inst.min_tick, "9c0001", 3])
         data_type = 1 if quote.open_market or self.market_data_type in (1, 3) else 2
+        if self.gw.faults.no_live_subscription:
+            # IB without a live data subscription: a 10167 notice, then delayed (3) data
+            self.error(req.req_id, Codes.DELAYED_DATA, Text.DELAYED_DATA)
+            data_type = 3 if data_type == 1 else 4
         self.send([Out.MARKET_DATA_TYPE, 1, req.req_id, data_type])
         sub = TickerSub(inst)
         self.push_ticks(req.req_id, sub)

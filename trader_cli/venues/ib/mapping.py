@@ -159,6 +159,11 @@ def size(value: float | None) -> Decimal | None:
     return d.to_integral_value() if d == d.to_integral_value() else d.normalize()
 
 
+def qty(value: float | None) -> Decimal:
+    """A quantity from IB (shares or currency units), integral where it is whole; 0 if absent."""
+    return size(abs(value) if value is not None else None) or Decimal(0)
+
+
 def quote_from_ticker(symbol: Symbol, ticker: Any, now: datetime, wall_now: datetime) -> Quote:
     """Top of book from an ib_async ``Ticker``.
 
@@ -222,7 +227,7 @@ def fill_from_ib(fill: IBFill, base_symbol: Symbol | None = None) -> Fill:
         symbol=str(base_symbol or canonical_symbol(fill.contract)),
         side=SIDE_OF_EXEC[ex.side],
         price=to_decimal(ex.price),
-        amount=to_decimal(ex.shares),
+        amount=qty(ex.shares),
         timestamp=ts,
         fee=fee,
         liquidity=LIQUIDITY.get(ex.lastLiquidity, Liquidity.UNKNOWN),
@@ -242,9 +247,9 @@ def order_from_trade(trade: IBTrade) -> Order:
     fee = None
     if fees:
         fee = Fee(sum((to_decimal(r.commission) for r in fees), Decimal(0)), fees[0].currency)
-    filled = dec(st.filled) or Decimal(0)
+    filled = qty(st.filled)
     if trade.fills:
-        filled = max(filled, sum((to_decimal(f.execution.shares) for f in trade.fills), Decimal(0)))
+        filled = max(filled, sum((qty(f.execution.shares) for f in trade.fills), Decimal(0)))
     status = ORDER_STATUS.get(st.status, OrderStatus.OPEN)
     last_error = next((e.message for e in reversed(trade.log) if e.errorCode), None)
     return Order(
@@ -252,7 +257,7 @@ def order_from_trade(trade: IBTrade) -> Order:
         symbol=str(canonical_symbol(trade.contract)),
         side=SIDE_OF_ACTION[o.action],
         type=ORDER_TYPE.get(o.orderType, OrderType.LIMIT),
-        amount=to_decimal(o.totalQuantity),
+        amount=qty(o.totalQuantity),
         price=dec(o.lmtPrice) if o.orderType == "LMT" else None,
         id=order_id(o),
         status=status,
@@ -278,7 +283,7 @@ def position_from_ib(
     """Our position from an IB position/portfolio row; shorts stay negative."""
     return Position(
         symbol=str(canonical_symbol(contract)),
-        quantity=to_decimal(quantity),
+        quantity=qty(quantity) * (-1 if quantity < 0 else 1),
         avg_price=to_decimal(avg_cost),
         current_price=price(market_price),
         timestamp=now,

@@ -512,7 +512,17 @@ class IBTrader(BaseTrader):
         if since is not None:
             flt.time = since.strftime("%Y%m%d-%H:%M:%S")
         fills = await self.ib.reqExecutionsAsync(flt)
-        out = [mapping.fill_from_ib(f) for f in fills]
+        # ib_async hands back fresh Fill objects without commission for executions it has seen
+        # already; their commission reports live on the fills it tracks.
+        reports = {f.execution.execId: f.commissionReport for f in self.ib.fills()
+                   if f.commissionReport and f.commissionReport.currency}
+        out = [
+            mapping.fill_from_ib(
+                f if f.commissionReport and f.commissionReport.currency
+                else f._replace(commissionReport=reports.get(f.execution.execId))
+            )
+            for f in fills
+        ]
         if symbol is not None:
             out = [f for f in out if f.symbol == str(symbol)]
         if since is not None:
