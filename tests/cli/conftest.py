@@ -24,7 +24,7 @@ class Result:
 
 
 @pytest.fixture
-def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]):
     """``trader(*args)`` → :class:`Result`, exactly as the console script would exit."""
     from trader_cli.cli.app import main
 

@@ -20,7 +20,7 @@ def _commands() -> list[str]:
     return sorted(group.commands)  # type: ignore[attr-defined]
 
 
-def test_every_command_has_help_text(trader) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_has_help_text(trader) -> None:
     commands = _commands()
     assert "resolve-symbol" in commands
     for name in commands:
@@ -31,14 +31,14 @@ def test_every_command_has_help_text(trader) -> None:  # type: ignore[no-untyped
         assert len(summary) > 20, f"{name} has no help text"
 
 
-def test_root_help_and_version(trader) -> None:  # type: ignore[no-untyped-def]
+def test_root_help_and_version(trader) -> None:
     r = trader("--help")
     assert r.code == 0
     assert "Exit codes" in r.out
     assert trader("--version").out.startswith("trader ")
 
 
-def test_unknown_command_is_usage_error(trader) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_command_is_usage_error(trader) -> None:
     assert trader("frobnicate").code == 2
 
 
@@ -46,7 +46,7 @@ def test_unknown_command_is_usage_error(trader) -> None:  # type: ignore[no-unty
     "args",
     [["--help"], ["resolve-symbol", "BHP/AUD", "--offline", "--json"]],
 )
-def test_fast_paths_import_nothing_heavy(args: list[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_fast_paths_import_nothing_heavy(args: list[str], tmp_path) -> None:
     probe = (
         "import json, sys\n"
         "from trader_cli.cli.app import main\n"
@@ -67,7 +67,7 @@ def test_fast_paths_import_nothing_heavy(args: list[str], tmp_path) -> None:  # 
     assert loaded == [], f"{args} imported {loaded}"
 
 
-def test_python_dash_m_entry_point(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_python_dash_m_entry_point(tmp_path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "trader_cli", "resolve-symbol", "BHP.AX", "--offline"],
         capture_output=True,

@@ -47,13 +47,13 @@ async def gw(clock: SimClock, gateway_kwargs: dict[str, object]) -> AsyncIterato
 
 
 @pytest.fixture
-def settings(clean_env: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def settings(clean_env: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("IB_CONNECT_TIMEOUT", "2")
     return load_settings()
 
 
 @pytest.fixture
-async def trader(gw: SimGateway, settings) -> AsyncIterator[SimTrader]:  # type: ignore[no-untyped-def]
+async def trader(gw: SimGateway, settings) -> AsyncIterator[SimTrader]:
     t = SimTrader(settings, gw)
     t.market_data_timeout = 1.0
     t.order_ack_timeout = 2.0

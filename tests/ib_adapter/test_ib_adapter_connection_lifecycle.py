@@ -18,7 +18,7 @@ from .conftest import until
 BHP = parse_symbol("BHP/AUD")
 
 
-async def test_heartbeat_notices_a_dead_link(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_heartbeat_notices_a_dead_link(trader, gw) -> None:
     assert await trader.conn.heartbeat()
     await gw.drop_connections()
     await until(lambda: not trader.is_connected)
@@ -27,7 +27,7 @@ async def test_heartbeat_notices_a_dead_link(trader, gw) -> None:  # type: ignor
         await trader.get_market_data(BHP)
 
 
-async def test_reconnect_after_forced_drop_resubscribes_and_runs_hooks(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_reconnect_after_forced_drop_resubscribes_and_runs_hooks(trader, gw) -> None:
     await trader.get_market_data(BHP)
     await trader.get_market_data(parse_symbol("AUD/USD"))
     hooks: list[str] = []
@@ -50,11 +50,12 @@ async def test_reconnect_after_forced_drop_resubscribes_and_runs_hooks(trader, g
     assert after.timestamp > before.timestamp  # fresh ticks flow on the new subscription
 
 
-async def test_gateway_restart_is_ridden_out_with_backoff(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_gateway_restart_is_ridden_out_with_backoff(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     far = (q.bid * Decimal("0.9")).quantize(Decimal("0.01"))
-    await trader.place_order(OrderRequest("trd-r-1", BHP, Side.BUY, Decimal(10), OrderType.LIMIT,
-                                          far))
+    await trader.place_order(
+        OrderRequest("trd-r-1", BHP, Side.BUY, Decimal(10), OrderType.LIMIT, far)
+    )
     start = gw.clock.now()
     await gw.refuse_connections(20)  # port closed for 20 sim seconds
     await until(lambda: not trader.is_connected)
@@ -66,7 +67,7 @@ async def test_gateway_restart_is_ridden_out_with_backoff(trader, gw) -> None:  
     assert order is not None and order.status is OrderStatus.OPEN
 
 
-async def test_reconnect_gives_up_with_an_actionable_error(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_reconnect_gives_up_with_an_actionable_error(trader, gw) -> None:
     trader.conn.config.reconnect_attempts = 3
     trader.conn.config.reconnect_max = 2
     await gw.refuse_connections(3600)
@@ -76,9 +77,13 @@ async def test_reconnect_gives_up_with_an_actionable_error(trader, gw) -> None: 
         await trader.conn.reconnect()
 
 
-@pytest.mark.parametrize(("code", "connected", "data_lost"),
-                         [(1100, False, False), (1102, True, False), (1101, True, True)])
-async def test_connectivity_notices_update_the_link_state(trader, gw, code, connected, data_lost) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("code", "connected", "data_lost"),
+    [(1100, False, False), (1102, True, False), (1101, True, True)],
+)
+async def test_connectivity_notices_update_the_link_state(
+    trader, gw, code, connected, data_lost
+) -> None:
     await trader.get_market_data(BHP)
     if code != 1100:
         gw.send_connectivity(1100)
@@ -88,12 +93,16 @@ async def test_connectivity_notices_update_the_link_state(trader, gw, code, conn
     assert trader.conn.state.connected is connected
     if code == 1101:  # data lost: lines are resubscribed
         await until(lambda: not trader.conn.state.data_lost)
-    assert code in codes.CONNECTIVITY_LOST | codes.CONNECTIVITY_RESTORED | \
-        codes.CONNECTIVITY_RESTORED_DATA_LOST
+    assert (
+        code
+        in codes.CONNECTIVITY_LOST
+        | codes.CONNECTIVITY_RESTORED
+        | codes.CONNECTIVITY_RESTORED_DATA_LOST
+    )
     assert trader.conn.state.data_lost is False or data_lost
 
 
-async def test_unreachable_gateway_says_how_to_fix_it(settings) -> None:  # type: ignore[no-untyped-def]
+async def test_unreachable_gateway_says_how_to_fix_it(settings) -> None:
     from trader_cli.venues.ib.trader import IBTrader
 
     with socket.socket() as s:
@@ -107,7 +116,7 @@ async def test_unreachable_gateway_says_how_to_fix_it(settings) -> None:  # type
     assert info.value.exit_code == 1
 
 
-async def test_client_id_in_use_is_reported(trader, gw, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_client_id_in_use_is_reported(trader, gw, settings) -> None:
     from trader_cli.venues.sim.venue import SimTrader
 
     second = SimTrader(settings, gw)
@@ -116,7 +125,9 @@ async def test_client_id_in_use_is_reported(trader, gw, settings) -> None:  # ty
         await second.connect()
 
 
-async def test_live_account_with_live_settings_still_needs_live_flag(clock, monkeypatch, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_live_account_with_live_settings_still_needs_live_flag(
+    clock, monkeypatch, settings
+) -> None:
     from trader_cli.config import load_settings
     from trader_cli.sim import SimGateway
     from trader_cli.venues.sim.venue import SimTrader
@@ -127,15 +138,18 @@ async def test_live_account_with_live_settings_still_needs_live_flag(clock, monk
         await t.connect()
         try:
             with pytest.raises(SafetyRefused, match="--live"):
-                await t.place_order(OrderRequest("trd-l-1", BHP, Side.BUY, Decimal(1),
-                                                 OrderType.LIMIT, Decimal("45.00")))
+                await t.place_order(
+                    OrderRequest(
+                        "trd-l-1", BHP, Side.BUY, Decimal(1), OrderType.LIMIT, Decimal("45.00")
+                    )
+                )
             t.conn.config.live_confirmed = True
             t.conn.check_trading_allowed()  # all three conditions met: allowed
         finally:
             await t.close()
 
 
-async def test_graceful_close_is_idempotent(trader) -> None:  # type: ignore[no-untyped-def]
+async def test_graceful_close_is_idempotent(trader) -> None:
     await trader.get_market_data(BHP)
     await trader.close()
     await trader.close()

@@ -14,7 +14,7 @@ BHP = parse_symbol("BHP/AUD")
 AUDUSD = parse_symbol("AUD/USD")
 
 
-async def test_resolve_qualifies_once_and_keeps_canonical_symbols(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_resolve_qualifies_once_and_keeps_canonical_symbols(trader, gw) -> None:
     inst = await trader.resolve(BHP)
     assert inst.symbol == BHP
     assert inst.venue_id == str(inst.details["conId"])
@@ -24,32 +24,30 @@ async def test_resolve_qualifies_once_and_keeps_canonical_symbols(trader, gw) ->
     assert inst.trading_hours
     assert inst.market_orders_allowed
     assert "BHP" not in inst.to_dict()["symbol"].replace("BHP/AUD", "")
-    requests_before = len(trader.ib.wrapper._futures) if hasattr(trader.ib.wrapper, "_futures") else 0
     again = await trader.resolve(BHP)
-    assert again is inst
-    assert requests_before == (len(trader.ib.wrapper._futures) if hasattr(trader.ib.wrapper, "_futures") else 0)
+    assert again is inst  # qualified once, then served from the cache
 
 
-async def test_fx_resolves_to_idealpro(trader) -> None:  # type: ignore[no-untyped-def]
+async def test_fx_resolves_to_idealpro(trader) -> None:
     inst = await trader.resolve(AUDUSD)
     assert inst.details["secType"] == "CASH"
     assert inst.currency == "USD"
     assert inst.min_tick == Decimal("0.00005")
 
 
-async def test_unknown_contract_is_a_symbol_error(trader) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_contract_is_a_symbol_error(trader) -> None:
     with pytest.raises(SymbolError, match="IB knows no contract for ZZZ/AUD"):
         await trader.resolve(parse_symbol("ZZZ/AUD"))
 
 
-async def test_allowed_instruments_are_honoured_before_asking_ib(trader) -> None:  # type: ignore[no-untyped-def]
+async def test_allowed_instruments_are_honoured_before_asking_ib(trader) -> None:
     with pytest.raises(SymbolError, match="IB_ALLOWED_INSTRUMENTS"):
         await trader.resolve(parse_symbol("AAPL/USD"))
     with pytest.raises(SymbolError, match="--venue gemini"):
         await trader.resolve(parse_symbol("BTC/USD"))
 
 
-async def test_quote_has_every_field_and_reuses_one_streaming_line(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_quote_has_every_field_and_reuses_one_streaming_line(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     assert q.symbol == "BHP/AUD"
     assert q.bid is not None and q.ask is not None and q.bid < q.ask
@@ -65,14 +63,14 @@ async def test_quote_has_every_field_and_reuses_one_streaming_line(trader, gw) -
     assert len(session.tickers) == 1
 
 
-async def test_delayed_market_data_is_surfaced(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_delayed_market_data_is_surfaced(trader, gw) -> None:
     gw.withhold_live_data()
     q = await trader.get_market_data(AUDUSD)
     assert q.delayed
     assert any(e["code"] == 10167 for e in trader.link_events())
 
 
-async def test_snapshot_fallback_when_no_streaming_line_is_left(clock, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_snapshot_fallback_when_no_streaming_line_is_left(clock, settings) -> None:
     from trader_cli.sim import SimGateway
     from trader_cli.venues.sim.venue import SimTrader
 
@@ -92,10 +90,14 @@ async def test_snapshot_fallback_when_no_streaming_line_is_left(clock, settings)
 
 @pytest.mark.parametrize(
     ("timeframe", "limit", "seconds"),
-    [(Timeframe.M1, 30, 60), (Timeframe.M5, 50, 300), (Timeframe.H1, 40, 3600),
-     (Timeframe.D1, 30, 86400)],
+    [
+        (Timeframe.M1, 30, 60),
+        (Timeframe.M5, 50, 300),
+        (Timeframe.H1, 40, 3600),
+        (Timeframe.D1, 30, 86400),
+    ],
 )
-async def test_ohlcv_is_oldest_first_and_exactly_limit(trader, timeframe, limit, seconds) -> None:  # type: ignore[no-untyped-def]
+async def test_ohlcv_is_oldest_first_and_exactly_limit(trader, timeframe, limit, seconds) -> None:
     bars = await trader.fetch_ohlcv(BHP, timeframe, limit)
     assert len(bars) == limit
     stamps = [b.ts for b in bars]
@@ -105,26 +107,26 @@ async def test_ohlcv_is_oldest_first_and_exactly_limit(trader, timeframe, limit,
     assert all((b.ts - stamps[0]).total_seconds() % seconds == 0 for b in bars) or seconds == 86400
 
 
-async def test_many_one_minute_bars_span_several_requests(trader) -> None:  # type: ignore[no-untyped-def]
+async def test_many_one_minute_bars_span_several_requests(trader) -> None:
     bars = await trader.fetch_ohlcv(BHP, Timeframe.M1, 900)  # > one session of 1-minute bars
     assert len(bars) == 900
     assert [b.ts for b in bars] == sorted({b.ts for b in bars})
 
 
-async def test_fx_bars_use_midpoint_round_the_clock(trader) -> None:  # type: ignore[no-untyped-def]
+async def test_fx_bars_use_midpoint_round_the_clock(trader) -> None:
     bars = await trader.fetch_ohlcv(AUDUSD, Timeframe.H1, 30)
     assert len(bars) == 30
     assert all(Decimal("0.3") < b.close < Decimal("1.2") for b in bars)
 
 
-async def test_unsupported_timeframe_and_bad_limit_are_refused(trader) -> None:  # type: ignore[no-untyped-def]
+async def test_unsupported_timeframe_and_bad_limit_are_refused(trader) -> None:
     with pytest.raises(TimeframeError, match="IB has no 6h bars"):
         await trader.fetch_ohlcv(BHP, Timeframe.H6, 10)
     with pytest.raises(InputError, match="limit"):
         await trader.fetch_ohlcv(BHP, Timeframe.M5, 0)
 
 
-async def test_pacing_storm_completes_without_a_single_162(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_pacing_storm_completes_without_a_single_162(trader, gw) -> None:
     gw.pacing.pace_all = True  # pace every bar size, stricter than IB
     codes: list[int] = []
     trader.ib.errorEvent += lambda _r, code, _m, _c: codes.append(code)
@@ -144,7 +146,7 @@ async def test_pacing_storm_completes_without_a_single_162(trader, gw) -> None: 
     assert (gw.clock.now() - start).total_seconds() >= 600  # > 60 requests need a second window
 
 
-async def test_a_pacing_reply_is_retried_transparently(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_a_pacing_reply_is_retried_transparently(trader, gw) -> None:
     codes: list[int] = []
     trader.ib.errorEvent += lambda _r, code, _m, _c: codes.append(code)
     gw.force_pacing_violation()

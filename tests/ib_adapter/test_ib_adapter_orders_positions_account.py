@@ -19,13 +19,20 @@ NDQ = parse_symbol("NDQ/AUD")
 AUDUSD = parse_symbol("AUD/USD")
 
 
-def req(cid: str, side: Side, amount: int | str, price: str | None = None, symbol=BHP,  # type: ignore[no-untyped-def]
-        type_: OrderType = OrderType.LIMIT) -> OrderRequest:
-    return OrderRequest(cid, symbol, side, Decimal(amount), type_,
-                        None if price is None else Decimal(price))
+def req(
+    cid: str,
+    side: Side,
+    amount: int | str,
+    price: str | None = None,
+    symbol=BHP,
+    type_: OrderType = OrderType.LIMIT,
+) -> OrderRequest:
+    return OrderRequest(
+        cid, symbol, side, Decimal(amount), type_, None if price is None else Decimal(price)
+    )
 
 
-async def test_marketable_limit_fills_with_commission_and_order_ref(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_marketable_limit_fills_with_commission_and_order_ref(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     order = await trader.place_order(req("trd-t-1", Side.BUY, 100, str(q.ask)))
     assert order.client_order_id == "trd-t-1"
@@ -47,7 +54,7 @@ async def test_marketable_limit_fills_with_commission_and_order_ref(trader, gw) 
     assert all(isinstance(f.id, str) and f.order_id == order.id for f in fills)
 
 
-async def test_large_order_fills_in_parts_against_depth(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_large_order_fills_in_parts_against_depth(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     price = str(q.ask + Decimal("0.05"))
     order = await trader.place_order(req("trd-t-2", Side.BUY, 20000, price))
@@ -65,7 +72,7 @@ async def test_large_order_fills_in_parts_against_depth(trader, gw) -> None:  # 
     assert order.client_order_id == partial.client_order_id
 
 
-async def test_resting_limit_is_open_then_cancelled(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_resting_limit_is_open_then_cancelled(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     far = str((q.bid * Decimal("0.9")).quantize(Decimal("0.01")))
     order = await trader.place_order(req("trd-t-3", Side.BUY, 10, far))
@@ -76,7 +83,7 @@ async def test_resting_limit_is_open_then_cancelled(trader, gw) -> None:  # type
     assert await trader.get_open_orders() == []
 
 
-async def test_open_orders_are_filtered_by_our_prefix(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_open_orders_are_filtered_by_our_prefix(trader, gw) -> None:
     from ib_async import IB, LimitOrder, Stock
 
     outsider = IB()
@@ -97,7 +104,7 @@ async def test_open_orders_are_filtered_by_our_prefix(trader, gw) -> None:  # ty
         outsider.disconnect()
 
 
-async def test_venue_rejection_is_definitive(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_venue_rejection_is_definitive(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     gw.reject_next_order("SIMULATED: insufficient margin")
     order = await trader.place_order(req("trd-t-5", Side.BUY, 10, str(q.ask)))
@@ -105,7 +112,7 @@ async def test_venue_rejection_is_definitive(trader, gw) -> None:  # type: ignor
     assert "insufficient margin" in (order.info["lastError"] or "")
 
 
-async def test_no_acknowledgement_leaves_the_order_in_flight(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_no_acknowledgement_leaves_the_order_in_flight(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     trader.order_ack_timeout = 0.2
     gw.delay_replies(0.6)
@@ -128,14 +135,16 @@ async def test_no_acknowledgement_leaves_the_order_in_flight(trader, gw) -> None
         (req("x6", Side.BUY, 10, None, NDQ, OrderType.MARKET), "market orders"),
     ],
 )
-async def test_bad_orders_are_refused_before_anything_is_sent(trader, gw, request_, message) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_orders_are_refused_before_anything_is_sent(
+    trader, gw, request_, message
+) -> None:
     with pytest.raises(InvalidOrderError, match=message):
         await trader.place_order(request_)
     assert trader.ib.trades() == []
     assert gw.world.to_dict()["orders"] in ([], {})
 
 
-async def test_market_order_where_allowed(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_market_order_where_allowed(trader, gw) -> None:
     order = await trader.place_order(req("trd-t-7", Side.BUY, 10, None, BHP, OrderType.MARKET))
     await gw.advance(1)
     order = await trader.get_order("trd-t-7")
@@ -143,7 +152,7 @@ async def test_market_order_where_allowed(trader, gw) -> None:  # type: ignore[n
     assert order.type is OrderType.MARKET
 
 
-async def test_short_positions_are_negative(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_short_positions_are_negative(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     await trader.place_order(req("trd-t-8", Side.SELL, 50, str(q.bid)))
     await gw.advance(2)
@@ -154,7 +163,7 @@ async def test_short_positions_are_negative(trader, gw) -> None:  # type: ignore
     assert pos.avg_price > 0
 
 
-async def test_fx_fill_commission_is_in_usd(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_fx_fill_commission_is_in_usd(trader, gw) -> None:
     q = await trader.get_market_data(AUDUSD)
     await trader.place_order(req("trd-t-9", Side.BUY, 25000, str(q.ask), AUDUSD))
     await gw.advance(2)
@@ -163,7 +172,7 @@ async def test_fx_fill_commission_is_in_usd(trader, gw) -> None:  # type: ignore
     assert fill.fee.cost == Decimal("2.00")  # 0.2 bp of ~16k USD is under the USD 2 minimum
 
 
-async def test_trades_since_filters_by_time(trader, gw) -> None:  # type: ignore[no-untyped-def]
+async def test_trades_since_filters_by_time(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     await trader.place_order(req("trd-t-10", Side.BUY, 10, str(q.ask)))
     await gw.advance(2)
@@ -177,7 +186,7 @@ async def test_trades_since_filters_by_time(trader, gw) -> None:  # type: ignore
     assert len({f.client_order_id for f in await trader.get_my_trades()}) == 2
 
 
-async def test_account_summary_and_equity_in_aud(trader) -> None:  # type: ignore[no-untyped-def]
+async def test_account_summary_and_equity_in_aud(trader) -> None:
     summary = await trader.get_account_summary()
     assert summary.base_currency == "AUD"
     assert summary.net_liquidation.currency == "AUD"
@@ -187,7 +196,7 @@ async def test_account_summary_and_equity_in_aud(trader) -> None:  # type: ignor
     assert await trader.get_equity() == summary.net_liquidation
 
 
-async def test_equity_converts_to_another_base_currency(gw, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_equity_converts_to_another_base_currency(gw, settings, monkeypatch) -> None:
     from trader_cli.config import load_settings
     from trader_cli.venues.sim.venue import SimTrader
 
@@ -207,7 +216,7 @@ async def test_equity_converts_to_another_base_currency(gw, settings, monkeypatc
         await t.close()
 
 
-async def test_paper_setting_refuses_a_live_account(clock, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_paper_setting_refuses_a_live_account(clock, settings) -> None:
     from trader_cli.sim import SimGateway
     from trader_cli.venues.sim.venue import SimTrader
 
@@ -223,7 +232,7 @@ async def test_paper_setting_refuses_a_live_account(clock, settings) -> None:  #
             await t.close()
 
 
-async def test_live_setting_refuses_a_paper_account_and_needs_live_flag(gw, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_live_setting_refuses_a_paper_account_and_needs_live_flag(gw, monkeypatch) -> None:
     from trader_cli.config import load_settings
     from trader_cli.venues.sim.venue import SimTrader
 

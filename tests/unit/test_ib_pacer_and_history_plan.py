@@ -26,7 +26,9 @@ class SteppedClock:
         self.t += timedelta(seconds=seconds)
 
 
-def _times(pacer: HistoricalPacer, clock: SteppedClock, keys: list[tuple[object, object]]) -> list[float]:
+def _times(
+    pacer: HistoricalPacer, clock: SteppedClock, keys: list[tuple[object, object]]
+) -> list[float]:
     start = clock.t
 
     async def run() -> list[float]:

@@ -132,7 +132,7 @@ def test_format_then_parse_is_identity(sym: Symbol) -> None:
 
 
 @given(st.one_of(_equities, _fx_symbols, _crypto), st.randoms())
-def test_case_and_whitespace_never_change_the_symbol(sym: Symbol, rnd) -> None:  # type: ignore[no-untyped-def]
+def test_case_and_whitespace_never_change_the_symbol(sym: Symbol, rnd) -> None:
     text = "".join(c.lower() if rnd.random() < 0.5 else c for c in str(sym))
     text = " " * rnd.randint(0, 2) + text.replace("/", " " * rnd.randint(0, 2) + "/") + " "
     assert parse_symbol(text) == sym

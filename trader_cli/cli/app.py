@@ -127,10 +127,11 @@ def root(
 
 
 def _register() -> None:
-    from trader_cli.cli.commands import market, symbols
+    from trader_cli.cli.commands import market, sim, symbols
 
     symbols.register(app)
     market.register(app)
+    sim.register(app)
 
 
 _register()

@@ -1,0 +1,109 @@
+"""``trader sim-gateway``: the SIMULATED IB Gateway, standalone on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trader_cli.cli.app import EnvFileOpt, VerboseOpt, state
+
+
+def sim_gateway(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
+    ] = 4002,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback only by default).")
+    ] = "127.0.0.1",
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Market model seed (default SIM_SEED).")
+    ] = None,
+    bars: Annotated[
+        Path | None,
+        typer.Option(
+            "--bars",
+            exists=True,
+            dir_okay=False,
+            help="Drive prices from a CSV of bars (ts,open,high,low,close,volume).",
+        ),
+    ] = None,
+    clock: Annotated[
+        str | None,
+        typer.Option(
+            "--clock",
+            help="Pin the sim clock start, ISO-8601 with timezone "
+            "(default SIM_CLOCK, else inside the latest ASX session).",
+        ),
+    ] = None,
+    speed: Annotated[
+        float | None,
+        typer.Option("--speed", min=0.001, help="Sim seconds per real second (default 1)."),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start a new paper world instead of the saved one.")
+    ] = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Serve the TWS API on loopback from a SIMULATED market until interrupted (Ctrl-C)."""
+    from trader_cli.errors import ConfigError
+    from trader_cli.sim import run_sim_gateway
+
+    st = state(ctx, None, False, env_file, verbose)
+    settings = st.settings()
+    start: datetime | None = settings.sim.clock
+    if clock is not None:
+        try:
+            start = datetime.fromisoformat(clock.replace("Z", "+00:00"))
+        except ValueError as e:
+            raise ConfigError(
+                f"--clock {clock!r} is not an ISO-8601 time",
+                hint="e.g. --clock 2024-07-03T01:00:00Z",
+            ) from e
+        if start.tzinfo is None:
+            raise ConfigError(f"--clock {clock!r} has no timezone", hint="append Z for UTC")
+    state_path = settings.sim_state_path
+    if fresh and state_path is not None and state_path.exists():
+        state_path.unlink()
+    serve = run_sim_gateway(
+        host=host,
+        port=port,
+        seed=settings.sim.seed if seed is None else seed,
+        bars_csv=bars,
+        clock=start,
+        speed=speed or settings.sim.speed or 1.0,
+        state_path=state_path,
+    )
+    try:
+        asyncio.run(_until_signalled(serve))
+    except OSError as e:
+        from trader_cli.errors import InputError
+
+        raise InputError(
+            f"cannot listen on {host}:{port}: {e.strerror or e}",
+            hint="pick another --port (0 picks a free one)",
+        ) from e
+    st.output.info("SIMULATED gateway stopped; paper world saved")
+
+
+async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
+    """Run ``coro`` until SIGINT/SIGTERM, then cancel it so it can clean up and save state."""
+    task = asyncio.ensure_future(coro)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def register(app: typer.Typer) -> None:
+    """Add the simulator commands to ``app``."""
+    app.command("sim-gateway")(sim_gateway)
