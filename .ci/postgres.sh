@@ -107,6 +107,11 @@ trader_pg_start() {
 }
 
 _trader_pg_start() {
+    local name
+    for name in "$TRADER_PG_ROLE" "$TRADER_PG_DB"; do
+        [[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] \
+            || { _pg_die "role/database name '$name' must match [a-z_][a-z0-9_]*"; return 1; }
+    done
     local bindir
     bindir="$(_pg_find_bindir)"
     if [ -z "$bindir" ]; then

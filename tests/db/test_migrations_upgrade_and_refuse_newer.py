@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -115,3 +116,32 @@ def test_money_and_time_columns_use_the_exact_storage_types(
         assert (types["amount"], types["created_at"]) == ("text", "text")
     else:
         assert (types["amount"], types["created_at"]) == ("numeric", "timestamp with time zone")
+
+
+def test_two_processes_migrating_at_once_apply_each_step_once(db_url: str) -> None:
+    from trader_cli.db.connection import open_database
+
+    start = threading.Barrier(3)
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        db = open_database(db_url)
+        try:
+            start.wait(timeout=10)
+            results.append(migrate(db))
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert sorted(v for applied in results for v in applied) == list(range(1, LATEST_VERSION + 1))
+    with use_database(db_url, migrate=False) as db:
+        rows = db.execute_sql("SELECT version FROM schema_version ORDER BY version").fetchall()
+    assert [r[0] for r in rows] == list(range(1, LATEST_VERSION + 1))

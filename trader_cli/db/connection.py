@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,9 +21,9 @@ database_proxy = peewee.DatabaseProxy()
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_S = 5
 SQLITE_PRAGMAS: tuple[tuple[str, object], ...] = (
+    ("busy_timeout", SQLITE_BUSY_TIMEOUT_MS),  # first: switching to WAL may wait for a lock
     ("journal_mode", "wal"),
     ("foreign_keys", 1),
-    ("busy_timeout", SQLITE_BUSY_TIMEOUT_MS),
     ("synchronous", 1),  # NORMAL: durable across application crashes, fast with WAL
 )
 _URL_HINT = "use sqlite:///path/to/trader.sqlite or postgresql://user:password@host:5432/dbname"
@@ -92,16 +93,25 @@ def _open_sqlite(url: str) -> peewee.Database:
         lock_type="IMMEDIATE",
         field_types=FIELD_TYPES["sqlite"],
     )
-    try:
-        db.connect(reuse_if_open=True)
-        db.execute_sql("SELECT 1")  # type: ignore[no-untyped-call]
-    except peewee.DatabaseError as e:
-        db.close()
-        raise TraderError(
-            f"cannot open the SQLite database {path!r}: {e}",
-            hint="check the path and its permissions, or point DATABASE_URL somewhere else",
-        ) from None
-    return db
+    # Switching a new file to WAL needs an exclusive lock and SQLite may refuse at once (no busy
+    # wait) when another process is opening the same new file: retry within the busy timeout.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.connect(reuse_if_open=True)
+            db.execute_sql("SELECT 1")  # type: ignore[no-untyped-call]
+            return db
+        except peewee.DatabaseError as e:
+            db.close()
+            locked = isinstance(e, peewee.OperationalError) and "locked" in str(e)
+            if locked and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise TraderError(
+                f"cannot open the SQLite database {path!r}: {e}",
+                hint="check the path and its permissions (and that no other program holds it "
+                "locked), or point DATABASE_URL somewhere else",
+            ) from None
 
 
 def _open_postgresql(url: str) -> peewee.Database:

@@ -217,21 +217,28 @@ MIGRATIONS: tuple[Migration, ...] = (
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
-class _SchemaVersion(peewee.Model):
-    version = peewee.IntegerField(primary_key=True)
-    description = peewee.CharField(max_length=200)
-    applied_at = UtcDateTimeField()
+def _version_model(db: peewee.Database) -> type[peewee.Model]:
+    """A model of ``schema_version`` bound to ``db`` alone (binding a shared class is not
+    thread-safe: two threads migrating two databases would swap each other's binding)."""
 
-    class Meta:
-        table_name = VERSION_TABLE
+    class SchemaVersion(peewee.Model):
+        version = peewee.IntegerField(primary_key=True)
+        description = peewee.CharField(max_length=200)
+        applied_at = UtcDateTimeField()
+
+        class Meta:
+            database = db
+            table_name = VERSION_TABLE
+
+    return SchemaVersion
 
 
 def current_version(db: peewee.Database) -> int:
     """The schema version of ``db``: 0 for an empty database."""
     if not db.table_exists(VERSION_TABLE):
         return 0
-    with db.bind_ctx([_SchemaVersion]):
-        found = _SchemaVersion.select(peewee.fn.MAX(_SchemaVersion.version)).scalar()
+    model = _version_model(db)
+    found = model.select(peewee.fn.MAX(model.version)).scalar()  # type: ignore[attr-defined]
     return int(found or 0)
 
 
@@ -255,28 +262,28 @@ def migrate(db: peewee.Database, target: int | None = None) -> list[int]:
         raise ValueError(f"target version must be between 0 and {LATEST_VERSION}, not {goal}")
     _check_not_newer(db, current_version(db))
     applied: list[int] = []
-    with db.bind_ctx([_SchemaVersion]):
-        for step in MIGRATIONS:
-            if step.version > goal:
-                break
-            with db.atomic():
-                if isinstance(db, peewee.PostgresqlDatabase):
-                    db.execute_sql(  # type: ignore[no-untyped-call]
-                        "SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,)
-                    )
-                _SchemaVersion.create_table(safe=True)
-                version = current_version(db)  # again, under the lock: another process may have won
-                _check_not_newer(db, version)
-                if version >= step.version:
-                    continue
-                if version != step.version - 1:
-                    raise TraderError(
-                        f"schema version {version} has no step to {step.version}",
-                        hint="the schema_version table looks damaged",
-                    )
-                step.apply(db)
-                _SchemaVersion.create(
-                    version=step.version, description=step.description, applied_at=datetime.now(UTC)
+    version_model = _version_model(db)
+    for step in MIGRATIONS:
+        if step.version > goal:
+            break
+        with db.atomic():
+            if isinstance(db, peewee.PostgresqlDatabase):
+                db.execute_sql(  # type: ignore[no-untyped-call]
+                    "SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,)
                 )
-                applied.append(step.version)
+            version_model.create_table(safe=True)
+            version = current_version(db)  # again, under the lock: another process may have won
+            _check_not_newer(db, version)
+            if version >= step.version:
+                continue
+            if version != step.version - 1:
+                raise TraderError(
+                    f"schema version {version} has no step to {step.version}",
+                    hint="the schema_version table looks damaged",
+                )
+            step.apply(db)
+            version_model.create(
+                version=step.version, description=step.description, applied_at=datetime.now(UTC)
+            )
+            applied.append(step.version)
     return applied
