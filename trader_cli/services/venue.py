@@ -27,12 +27,12 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
     if venue is Venue.IB:
         from trader_cli.venues.ib.trader import IBTrader
 
-        trader = IBTrader(settings, live_confirmed=live)
-        await trader.connect()
+        ib = IBTrader(settings, live_confirmed=live)
+        await ib.connect()
         try:
-            yield trader
+            yield ib
         finally:
-            await trader.close()
+            await ib.close()
         return
     raise ConfigError(
         f"the {venue.value} venue is not available in this version",

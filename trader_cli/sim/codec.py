@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 import re
 import struct
@@ -162,6 +163,6 @@ class FieldReader:
         text = self.str()
         return text not in ("", "0", "False", "false")
 
-    def skip(self, count: int = 1) -> None:
+    def skip(self, count: builtins.int = 1) -> None:
         """Skip ``count`` fields."""
         self._pos += count

@@ -96,8 +96,8 @@ class ClientSession:
             MarketDataType: self._req_market_data_type,
             AccountSummaryRequest: self._req_account_summary,
             CompletedOrdersRequest: self._req_completed_orders,
-            In.CANCEL_MKT_DATA: lambda r: self.tickers.pop(r.req_id, None),
-            In.CANCEL_HISTORICAL_DATA: lambda r: self.bars.pop(r.req_id, None),
+            In.CANCEL_MKT_DATA: lambda r: self._forget(self.tickers, r.req_id),
+            In.CANCEL_HISTORICAL_DATA: lambda r: self._forget(self.bars, r.req_id),
             In.REQ_OPEN_ORDERS: lambda _r: self._send_open_orders(all_clients=False),
             In.REQ_ALL_OPEN_ORDERS: lambda _r: self._send_open_orders(all_clients=True),
             In.REQ_AUTO_OPEN_ORDERS: lambda _r: None,
@@ -293,6 +293,11 @@ class ClientSession:
             self.send(fields)
 
     # ----- orders, executions, positions, account -----------------------------------------------
+    @staticmethod
+    def _forget(subscriptions: dict[int, Any], req_id: int) -> None:
+        """Cancel a streaming subscription (unknown ids are ignored, as IB does)."""
+        subscriptions.pop(req_id, None)
+
     def _send_open_orders(self, *, all_clients: bool) -> None:
         for order in self.gw.world.orders.values():
             if order.is_active and (all_clients or order.client_id == self.client_id):

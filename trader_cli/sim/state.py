@@ -324,7 +324,8 @@ class World:
     # ----- persistence --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready snapshot (Decimals and datetimes as strings)."""
-        return _jsonable(asdict(self))
+        data: dict[str, Any] = _jsonable(asdict(self))
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> World:

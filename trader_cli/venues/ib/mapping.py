@@ -136,7 +136,7 @@ def canonical_symbol(contract: Contract) -> Symbol:
     return parse_symbol(f"{contract.symbol.replace(' ', '.')}/{contract.currency}")
 
 
-def dec(value: float | int | str | None) -> Decimal | None:
+def dec(value: Decimal | float | int | str | None) -> Decimal | None:
     """IB float (NaN or the UNSET sentinel meaning absent) → Decimal or None."""
     if value is None or value == "":
         return None

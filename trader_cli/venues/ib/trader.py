@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ib_async import ExecutionFilter, LimitOrder, MarketOrder, RequestError, Ticker
+from ib_async import Order as IBOrder
 from ib_async import Trade as IBTrade
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
@@ -382,6 +383,7 @@ class IBTrader(BaseTrader):
         self.conn.require_connected()
         action = mapping.ACTION[request.side]
         amount = float(request.amount)
+        ib_order: IBOrder
         if request.type is OrderType.MARKET:
             ib_order = MarketOrder(action, amount)
         else:
