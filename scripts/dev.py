@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("TRADER_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".trader-install-stamp"
-# The main job until the strategy loop lands: resolve a symbol on the simulator venue.
-MAIN_JOB = ["resolve-symbol", "BHP/AUD", "--offline"]
+# The main job until the strategy loop lands: live quotes from the SIMULATED venue.
+MAIN_JOB = ["quote", "BHP/AUD", "CBA/AUD", "VAS/AUD", "AUD/USD", "--venue", "sim"]
 PYTEST_NO_TESTS = 5
 
 
