@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ class Result:
 
 
 @pytest.fixture
-def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]):
+def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Result]]:
     """``trader(*args)`` → :class:`Result`, exactly as the console script would exit."""
     from trader_cli.cli.app import main
 
@@ -38,4 +40,10 @@ def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]):
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 
-    return run
+    # main() configures logging for a whole process; put it back for the tests that follow
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers), logging.getLogger("ib_async").level)
+    yield run
+    root.setLevel(saved[0])
+    root.handlers[:] = saved[1]
+    logging.getLogger("ib_async").setLevel(saved[2])
