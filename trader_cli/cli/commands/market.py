@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -34,6 +31,8 @@ def quote(
     verbose: VerboseOpt = 0,
 ) -> None:
     """Top of book: price, bid, ask, sizes, volume, spread % and order-book imbalance."""
+    import asyncio
+
     from trader_cli.services.market import quotes
 
     st = state(ctx, venue, json_mode, env_file, verbose)
@@ -79,6 +78,10 @@ def bars(
     verbose: VerboseOpt = 0,
 ) -> None:
     """OHLCV bars [ts, open, high, low, close, volume], oldest first."""
+    import asyncio
+    import csv
+    import sys
+
     from trader_cli.domain.timeframes import parse_timeframe
     from trader_cli.services.market import bars as fetch_bars
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
-from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from trader_cli.cli.app import EnvFileOpt, VerboseOpt, state
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
 
 
 def sim_gateway(
@@ -54,6 +53,8 @@ def sim_gateway(
     verbose: VerboseOpt = 0,
 ) -> None:
     """Serve the TWS API on loopback from a SIMULATED market until interrupted (Ctrl-C)."""
+    import asyncio
+
     from trader_cli.errors import ConfigError
     from trader_cli.sim import run_sim_gateway
 
@@ -96,6 +97,10 @@ def sim_gateway(
 
 async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
     """Run ``coro`` until SIGINT/SIGTERM, then cancel it so it can clean up and save state."""
+    import asyncio
+    import contextlib
+    import signal
+
     task = asyncio.ensure_future(coro)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
