@@ -127,11 +127,12 @@ def root(
 
 
 def _register() -> None:
-    from trader_cli.cli.commands import market, sim, symbols
+    from trader_cli.cli.commands import market, orders, sim, symbols
 
     symbols.register(app)
     market.register(app)
     sim.register(app)
+    orders.register(app)
 
 
 _register()

@@ -82,7 +82,7 @@ class ClientSession:
         self.account_updates = False
         self.positions = False
         self.market_data_type = 1
-        self._outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
         self._closed = False
         self._handlers: dict[type[Request] | int, Callable[[Any], None]] = {
             StartApi: self._start_api,
@@ -144,19 +144,22 @@ class ClientSession:
                 await self.writer.wait_closed()
 
     async def _write_loop(self) -> None:
-        while (payload := await self._outbox.get()) is not None:
-            delay = self.gw.faults.reply_delay
-            if delay > 0:
-                await asyncio.sleep(delay)
+        loop = asyncio.get_running_loop()
+        while (item := await self._outbox.get()) is not None:
+            due, payload = item
+            wait = due - loop.time()
+            if wait > 0:  # a reply delay armed when the message was queued
+                await asyncio.sleep(wait)
             self.writer.write(payload)
             with contextlib.suppress(ConnectionError):
                 await self.writer.drain()
         self.writer.close()
 
     def send(self, fields: list[Field]) -> None:
-        """Queue one message for this client."""
+        """Queue one message for this client (held back by the reply delay in force now)."""
         if not self._closed:
-            self._outbox.put_nowait(encode_fields(fields))
+            due = asyncio.get_running_loop().time() + self.gw.faults.reply_delay
+            self._outbox.put_nowait((due, encode_fields(fields)))
 
     def error(self, req_id: int, code: int, text: str) -> None:
         """Send an error/notice message."""

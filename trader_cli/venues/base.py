@@ -129,6 +129,10 @@ class BaseTrader(ABC):
         """Look an order up by client order id: open, completed, or known from executions."""
 
     @abstractmethod
+    async def get_order_by_venue_id(self, venue_order_id: str) -> Order | None:
+        """Look an order up by the venue's own id (for orders placed outside the bot)."""
+
+    @abstractmethod
     async def get_positions(self) -> list[Position]:
         """Current positions; shorts have negative quantity."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -443,18 +444,24 @@ class IBTrader(BaseTrader):
         return [t for t in self.ib.trades() if t.order.orderRef == client_order_id]
 
     async def get_order(self, client_order_id: str) -> Order | None:
-        """Find an order by client order id: this session, open orders, completed orders, fills."""
+        """Find an order by client order id: this session, open orders, completed orders."""
+        trade = await self._find_trade(lambda t: t.order.orderRef == client_order_id)
+        return self._order(trade) if trade is not None else None
+
+    async def get_order_by_venue_id(self, venue_order_id: str) -> Order | None:
+        """Find an order by IB's id (permId, or ``clientId:orderId``), ours or not."""
+        trade = await self._find_trade(lambda t: mapping.order_id(t.order) == venue_order_id)
+        return self._order(trade) if trade is not None else None
+
+    async def _find_trade(self, match: Callable[[IBTrade], bool]) -> IBTrade | None:
         self.conn.require_connected()
-        found = self._trades_by_ref(client_order_id)
+        found = [t for t in self.ib.trades() if match(t)]
         if not found:
-            await self.ib.reqAllOpenOrdersAsync()
-            found = self._trades_by_ref(client_order_id)
+            found = [t for t in await self.ib.reqAllOpenOrdersAsync() if match(t)]
         if not found:
             completed = await self.ib.reqCompletedOrdersAsync(apiOnly=False)
-            found = [t for t in completed if t.order.orderRef == client_order_id]
-        if found:
-            return self._order(found[-1])
-        return None
+            found = [t for t in completed if match(t)]
+        return found[-1] if found else None
 
     async def cancel_order(self, client_order_id: str) -> Order:
         """Cancel one of our working orders and wait for IB's answer."""

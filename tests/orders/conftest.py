@@ -1,0 +1,83 @@
+"""Order service and resync against the SIMULATED gateway and a real database (SQLite file)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from trader_cli.config import load_settings
+from trader_cli.db import store, use_database
+from trader_cli.db.models import SessionMode, TradingSession
+from trader_cli.services.orders import OrderService
+from trader_cli.services.resync import ResyncService
+from trader_cli.sim import SimClock, SimGateway
+from trader_cli.venues.sim.venue import SimTrader
+
+# Wednesday 3 July 2024, 11:00 in Sydney: the ASX is open.
+ASX_OPEN = datetime(2024, 7, 3, 1, 0, tzinfo=UTC)
+
+
+async def until(condition: Callable[[], object], timeout: float = 3.0) -> None:
+    """Wait (bounded) for messages the sim already sent to be processed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met before timeout")
+        await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+def settings(clean_env: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("IB_CONNECT_TIMEOUT", "2")
+    return load_settings()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[None]:
+    with use_database(f"sqlite:///{tmp_path / 'trader.sqlite'}"):
+        yield
+
+
+@pytest.fixture
+async def gw() -> AsyncIterator[SimGateway]:
+    async with SimGateway.start(seed=7, clock=SimClock.pinned(ASX_OPEN)) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def venue(gw: SimGateway, settings) -> AsyncIterator[SimTrader]:
+    t = SimTrader(settings, gw)
+    t.market_data_timeout = 1.0
+    t.order_ack_timeout = 2.0
+    t.conn.config.reconnect_initial = 0.5
+    await t.connect()
+    try:
+        yield t
+    finally:
+        await t.close()
+
+
+@pytest.fixture
+def session(db: None, gw: SimGateway) -> TradingSession:
+    return store.open_session(
+        venue="sim",
+        mode=SessionMode.SIM,
+        base_currency="aud",
+        account_id="DU1234567",
+        started_at=gw.clock.now(),
+    )
+
+
+@pytest.fixture
+def orders(venue: SimTrader, settings, session: TradingSession) -> OrderService:
+    return OrderService(venue, settings, session)
+
+
+@pytest.fixture
+def resync(orders: OrderService) -> ResyncService:
+    return ResyncService(orders)

@@ -1,0 +1,70 @@
+"""One command's trading context: the database, a session row, the venue and the order service."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from trader_cli.config import Settings
+from trader_cli.db import close_db, init_db, store
+from trader_cli.db.models import SessionMode, TradingSession
+from trader_cli.domain.venues import Venue
+from trader_cli.services.orders import OrderService
+from trader_cli.services.venue import open_venue
+from trader_cli.venues.base import BaseTrader
+
+
+@dataclass
+class TradingContext:
+    """Everything a trading command needs, opened together and closed together."""
+
+    settings: Settings
+    venue: BaseTrader
+    session: TradingSession | None
+    orders: OrderService
+
+
+def session_mode(settings: Settings, venue: Venue) -> SessionMode:
+    """sim on the simulator; otherwise paper or live from ``IB_PAPER``/``GEMINI_SANDBOX``."""
+    if venue is Venue.SIM:
+        return SessionMode.SIM
+    paper = settings.ib.paper if venue is Venue.IB else settings.gemini.sandbox
+    return SessionMode.PAPER if paper else SessionMode.LIVE
+
+
+@contextlib.asynccontextmanager
+async def trading_context(
+    settings: Settings,
+    *,
+    live: bool = False,
+    strategy: str | None = None,
+    with_session: bool = True,
+) -> AsyncIterator[TradingContext]:
+    """Open the database (migrated), connect the venue, start a session row; close all after.
+
+    ``with_session=False`` (resync) records no session row, so a pass that finds nothing to do
+    writes nothing but its sync time.
+    """
+    init_db(settings.database_url)
+    try:
+        async with open_venue(settings, live=live) as venue:
+            session = None
+            if with_session:
+                session = store.open_session(
+                    venue=venue.venue,
+                    mode=session_mode(settings, venue.venue),
+                    base_currency=settings.base_currency,
+                    account_id=getattr(venue, "account", None) or None,
+                    strategy=strategy,
+                    started_at=venue.clock.now(),
+                )
+            try:
+                yield TradingContext(
+                    settings, venue, session, OrderService(venue, settings, session)
+                )
+            finally:
+                if session is not None:
+                    store.close_session(session, ended_at=venue.clock.now())
+    finally:
+        close_db()

@@ -1,0 +1,248 @@
+"""The order service shared by ``run``, ``place`` and ``flatten``: never lose, never duplicate.
+
+Every order follows the same path::
+
+    intent written and committed (status pending, our client order id)
+      → marked "sending" (submitted_at)            ← from here the outcome may be ambiguous
+      → sent to the venue
+      → acknowledgement, status, fills and commissions recorded
+
+A retry or a restart finds the order by its client order id before sending anything: an intent
+never marked "sending" is sent (once); one that was may already be at the venue, so the venue is
+asked (open orders, completed orders, executions) and nothing is sent again. An ambiguous outcome
+(timeout, disconnect) leaves the order pending until resync settles it — never rejected by guess.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from trader_cli.config import Settings
+from trader_cli.db import store
+from trader_cli.db.models import OrderRow, TradingSession
+from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
+from trader_cli.domain.symbols import Symbol, parse_symbol
+from trader_cli.errors import InputError, RefusedError, TemporaryError, VenueError
+from trader_cli.venues.base import BaseTrader, OrderRequest
+
+log = logging.getLogger("trader.orders")
+
+# An intent never sent that is older than this is stale: its price context is gone.
+INTENT_TTL = timedelta(minutes=10)
+# How far back fills are looked up around an order's creation (venue clocks drift).
+FILL_LOOKBACK = timedelta(minutes=5)
+# Test-only crash points: with TRADER_TEST_CRASH_AT=<name> the process SIGKILLs itself there, so
+# tests can prove that a process killed mid-order loses and duplicates nothing.
+CRASH_ENV = "TRADER_TEST_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Die at once (SIGKILL: no cleanup, no flush) if the tests asked for a crash here."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """What a caller wants sent; ``client_order_id`` makes a retry of the same intent idempotent."""
+
+    symbol: Symbol
+    side: Side
+    amount: Decimal
+    type: OrderType = OrderType.LIMIT
+    price: Decimal | None = None
+    client_order_id: str | None = None
+    reason: str | None = None
+
+
+class OrderService:
+    """Writes every order before the venue sees it, sends it once, and records what comes back."""
+
+    def __init__(
+        self, venue: BaseTrader, settings: Settings, session: TradingSession | None
+    ) -> None:
+        self.venue = venue
+        self.settings = settings
+        self.session = session
+        self.base_currency = settings.base_currency
+
+    # -- ids -------------------------------------------------------------------------------
+    def next_client_order_id(self) -> str:
+        """``PREFIX-SESSION-SEQ``: unique across restarts (sessions never repeat)."""
+        if self.session is None:
+            raise VenueError("orders need a trading session", hint="this is a bug")
+        seq = OrderRow.select().where(OrderRow.session == self.session.id).count() + 1
+        prefix = self.settings.core.client_order_prefix
+        while True:
+            cid = f"{prefix}-{self.session.id}-{seq}"
+            if store.find_order_by_client_id(cid) is None:
+                return cid
+            seq += 1
+
+    # -- submit ----------------------------------------------------------------------------
+    async def submit(self, intent: OrderIntent) -> Order:
+        """Record, send once, record the answer. Resumes an existing intent with the same id."""
+        cid = intent.client_order_id or self.next_client_order_id()
+        existing = store.find_order_by_client_id(cid)
+        if existing is not None:
+            return await self._resume(existing, intent)
+        now = self.venue.clock.now()
+        draft = Order(
+            cid,
+            str(intent.symbol),
+            intent.side,
+            intent.type,
+            intent.amount,
+            intent.price,
+            timestamp=now,
+        )
+        store.record_order_intent(draft, session=self.session, reason=intent.reason, created_at=now)
+        crash_point("after-intent")
+        return await self._send(cid, self._request(cid, intent))
+
+    def _request(self, cid: str, intent: OrderIntent) -> OrderRequest:
+        return OrderRequest(
+            cid, intent.symbol, intent.side, intent.amount, intent.type, intent.price
+        )
+
+    async def _send(self, cid: str, request: OrderRequest) -> Order:
+        now = self.venue.clock.now()
+        store.update_order(cid, submitted_at=now, now=now)
+        try:
+            order = await self.venue.place_order(request)
+        except (InputError, RefusedError) as e:
+            # refused before anything left this process: definitive, nothing was sent
+            store.update_order(
+                cid,
+                status=OrderStatus.REJECTED,
+                last_error=f"not sent: {e.message}",
+                now=self.venue.clock.now(),
+            )
+            raise
+        except (TemporaryError, ConnectionError, OSError, TimeoutError) as e:
+            log.warning("order %s: outcome unknown (%s); left in flight for resync", cid, e)
+            store.update_order(cid, last_error=f"outcome unknown: {e}", now=self.venue.clock.now())
+            return store.order_from_row(self._row(cid))
+        crash_point("after-submit")
+        return await self.record(order)
+
+    async def _resume(self, row: OrderRow, intent: OrderIntent) -> Order:
+        if (row.symbol, row.side, row.amount) != (str(intent.symbol), intent.side, intent.amount):
+            raise InputError(
+                f"client order id {row.client_order_id} already names a different order "
+                f"({row.side.value} {row.amount} {row.symbol})",
+                hint="use a new --client-order-id for a new order",
+            )
+        if row.status.is_final:
+            return store.order_from_row(row)
+        if row.submitted_at is None:
+            age = self.venue.clock.now() - row.created_at
+            if age > INTENT_TTL:
+                store.update_order(
+                    row.client_order_id,
+                    status=OrderStatus.EXPIRED,
+                    last_error="intent never sent and now stale",
+                    now=self.venue.clock.now(),
+                )
+                raise InputError(
+                    f"order {row.client_order_id} was recorded {age} ago but never sent; "
+                    "it has expired rather than go out at a stale price",
+                    hint="place a new order",
+                )
+            log.info("order %s was recorded but never sent: sending it now", row.client_order_id)
+            return await self._send(row.client_order_id, self._request(row.client_order_id, intent))
+        found = await self.venue.get_order(row.client_order_id)
+        if found is None:
+            log.warning(
+                "order %s may have been sent but the venue does not know it; not resending",
+                row.client_order_id,
+            )
+            return store.order_from_row(row)
+        return await self.record(found)
+
+    # -- recording -------------------------------------------------------------------------
+    def _row(self, cid: str) -> OrderRow:
+        row = store.find_order_by_client_id(cid)
+        if row is None:
+            raise VenueError(f"order {cid} vanished from the database")
+        return row
+
+    async def record(self, order: Order) -> Order:
+        """Store what the venue says about one of our orders, and its fills."""
+        now = self.venue.clock.now()
+        perm = order.info.get("permId") if order.info else None
+        store.update_order(
+            order.client_order_id,
+            status=order.status,
+            venue_order_id=order.id,
+            perm_id=str(perm) if perm else None,
+            filled=order.filled,
+            average=order.average,
+            fee=order.fee,
+            last_error=(order.info or {}).get("lastError"),
+            now=now,
+        )
+        await self.record_fills(order.client_order_id)
+        return store.order_from_row(self._row(order.client_order_id))
+
+    async def record_fills(self, cid: str) -> int:
+        """Insert the venue's fills of order ``cid`` that the database lacks; returns how many."""
+        row = self._row(cid)
+        since = row.created_at - FILL_LOOKBACK
+        fills = await self.venue.get_my_trades(parse_symbol(row.symbol), since=since)
+        new = 0
+        for fill in fills:
+            if fill.client_order_id == cid and await self.insert_fill(fill):
+                new += 1
+        return new
+
+    async def insert_fill(self, fill: Fill) -> bool:
+        """Store one fill with the FX rate to the base currency at that moment; True if new."""
+        rate = await self.fx_to_base(parse_symbol(fill.symbol).quote)
+        _, was_new = store.insert_fill_if_new(
+            fill, fx_rate_to_base=rate, base_currency=self.base_currency
+        )
+        if not was_new and fill.fee is not None:
+            store.update_fill_commission(fill.id, fill.fee, source=fill.fee.source)
+        return was_new
+
+    async def fx_to_base(self, currency: str) -> Decimal | None:
+        """Units of base currency per unit of ``currency`` (None if the venue cannot say)."""
+        if currency == self.base_currency:
+            return Decimal(1)
+        fx = getattr(self.venue, "fx_rate", None)
+        if fx is None:
+            return None
+        try:
+            rate: Decimal = await fx(currency, self.base_currency)
+        except (TemporaryError, VenueError) as e:
+            log.warning("no FX rate %s→%s for fill accounting: %s", currency, self.base_currency, e)
+            return None
+        return rate
+
+    # -- waiting ---------------------------------------------------------------------------
+    async def wait(
+        self, cid: str, timeout: float, *, poll: float = 0.5, on_update: Any = None
+    ) -> Order:
+        """Poll the venue until the order is final or ``timeout`` (venue clock) passes."""
+        clock = self.venue.clock
+        deadline = clock.now() + timedelta(seconds=timeout)
+        order = store.order_from_row(self._row(cid))
+        while not order.status.is_final and clock.now() < deadline:
+            await clock.sleep(poll)
+            found = await self.venue.get_order(cid)
+            if found is not None:
+                order = await self.record(found)
+            if on_update is not None:
+                on_update(order)
+        return order
+
+    async def cancel(self, cid: str) -> Order:
+        """Cancel one of our orders and record the outcome."""
+        return await self.record(await self.venue.cancel_order(cid))
