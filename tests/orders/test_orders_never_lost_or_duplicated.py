@@ -50,7 +50,7 @@ async def test_happy_path_records_intent_then_ack_then_fills(orders, venue, gw, 
     assert row is not None
     assert row.submitted_at is not None
     assert row.created_at <= row.submitted_at
-    final = await orders.wait(order.client_order_id, timeout=10)
+    final = await orders.wait(order.client_order_id, within=10)
     assert final.status is OrderStatus.CLOSED
     fills = store.fills_for_order(order.client_order_id)
     assert sum(f.amount for f in fills) == Decimal(100)

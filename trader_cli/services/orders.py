@@ -228,11 +228,11 @@ class OrderService:
 
     # -- waiting ---------------------------------------------------------------------------
     async def wait(
-        self, cid: str, timeout: float, *, poll: float = 0.5, on_update: Any = None
+        self, cid: str, within: float, *, poll: float = 0.5, on_update: Any = None
     ) -> Order:
-        """Poll the venue until the order is final or ``timeout`` (venue clock) passes."""
+        """Poll the venue until the order is final or ``within`` seconds (venue clock) pass."""
         clock = self.venue.clock
-        deadline = clock.now() + timedelta(seconds=timeout)
+        deadline = clock.now() + timedelta(seconds=within)
         order = store.order_from_row(self._row(cid))
         while not order.status.is_final and clock.now() < deadline:
             await clock.sleep(poll)

@@ -173,7 +173,9 @@ class IBConnection:
             cfg = self.config
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(cfg.reconnect_attempts),
-                wait=wait_exponential_jitter(multiplier=cfg.reconnect_initial, max=cfg.reconnect_max),
+                wait=wait_exponential_jitter(
+                    multiplier=cfg.reconnect_initial, max=cfg.reconnect_max
+                ),
                 retry=retry_if_exception_type(NotConnectedError),
                 sleep=self.clock.sleep,
                 reraise=True,
