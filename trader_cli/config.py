@@ -152,6 +152,17 @@ class RiskSettings(_Base):
     min_trade_size: Decimal = Field(default=Decimal("500"), ge=0)
     min_top_of_book_notional: Decimal = Field(default=Decimal("2000"), ge=0)
     max_daily_loss: Decimal = Field(default=Decimal("1000"), gt=0)
+    # kill switch: blocks new risk, still lets orders that only reduce a position through
+    kill_switch: bool = False
+    # liquidity: widest spread accepted per instrument class, in basis points of the mid
+    max_spread_bps_asx_equity: Decimal = Field(default=Decimal("50"), gt=0)
+    max_spread_bps_asx_etf: Decimal = Field(default=Decimal("30"), gt=0)
+    max_spread_bps_us_equity: Decimal = Field(default=Decimal("20"), gt=0)
+    max_spread_bps_fx: Decimal = Field(default=Decimal("5"), gt=0)
+    max_spread_bps_crypto: Decimal = Field(default=Decimal("40"), gt=0)
+    min_top_of_book_size: Decimal = Field(default=Decimal("0"), ge=0)
+    max_quote_age_seconds: Decimal = Field(default=Decimal("30"), gt=0)
+    marketable_limit_slippage_bps: Decimal = Field(default=Decimal("20"), ge=0, le=1000)
 
     @model_validator(mode="after")
     def _consistent(self) -> RiskSettings:

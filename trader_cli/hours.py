@@ -1,0 +1,225 @@
+"""Market hours: the ASX (and NYSE) from exchange_calendars, IDEALPRO FX 24/5, crypto 24/7.
+
+``exchange_calendars`` (and pandas) are imported on first use only, so ``trader --help`` stays
+fast. All times are aware UTC in and out; local times are only for display.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from trader_cli.domain.models import Model, utc
+from trader_cli.domain.symbols import InstrumentClass
+
+
+class Market(StrEnum):
+    """Where an instrument class trades, as far as hours go."""
+
+    ASX = "XASX"
+    NYSE = "XNYS"
+    IDEALPRO = "IDEALPRO"
+    CRYPTO = "CRYPTO"
+
+
+MARKET_TIME_ZONES = {
+    Market.ASX: "Australia/Sydney",
+    Market.NYSE: "America/New_York",
+    Market.IDEALPRO: "America/New_York",
+    Market.CRYPTO: "UTC",
+}
+MARKETS = {
+    InstrumentClass.ASX_EQUITY: Market.ASX,
+    InstrumentClass.ASX_ETF: Market.ASX,
+    InstrumentClass.US_EQUITY: Market.NYSE,
+    InstrumentClass.FX: Market.IDEALPRO,
+    InstrumentClass.CRYPTO: Market.CRYPTO,
+}
+NEW_YORK = ZoneInfo("America/New_York")
+# IDEALPRO: the week runs Sunday 17:15 to Friday 17:00 New York time, with a daily break
+# 17:00-17:15 New York time on the days between.
+FX_DAILY_CLOSE = time(17, 0)
+FX_DAILY_OPEN = time(17, 15)
+FX_SESSION_START_DAYS = (6, 0, 1, 2, 3)  # a session opens on Sun..Thu (date.weekday numbers)
+
+Session = tuple[datetime, datetime]
+
+
+def market_for(instrument_class: InstrumentClass) -> Market:
+    """The market whose hours apply to ``instrument_class``."""
+    return MARKETS[instrument_class]
+
+
+@dataclass(frozen=True, slots=True)
+class _Calendar:
+    opens: list[datetime]
+    closes: list[datetime]
+    early: frozenset[date]
+    holidays: dict[date, str]
+
+
+@functools.cache
+def _calendar(code: str, year: int) -> _Calendar:
+    """Sessions of exchange ``code`` from the year before ``year`` to the end of the next."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exchange_calendars trips pandas deprecation warnings
+        import exchange_calendars
+
+        start, end = f"{year - 1}-01-01", f"{year + 1}-12-31"
+        cal = exchange_calendars.get_calendar(code, start=start, end=end)
+        schedule = cal.schedule
+        names: dict[date, str] = {}
+        regular = cal.regular_holidays
+        if regular is not None:
+            found = regular.holidays(start, end, return_name=True)
+            names = {ts.date(): str(name) for ts, name in found.items()}
+        early = frozenset(ts.date() for ts in cal.early_closes)
+    opens = [ts.to_pydatetime().astimezone(UTC) for ts in schedule["open"]]
+    closes = [ts.to_pydatetime().astimezone(UTC) for ts in schedule["close"]]
+    return _Calendar(opens, closes, early, names)
+
+
+def _exchange_sessions(market: Market, at: datetime) -> tuple[list[datetime], list[datetime]]:
+    cal = _calendar(market.value, at.year)
+    return cal.opens, cal.closes
+
+
+def _fx_sessions(at: datetime) -> list[Session]:
+    """IDEALPRO sessions (UTC) from a week before to two weeks after ``at``."""
+    local = at.astimezone(NEW_YORK).date()
+    out: list[Session] = []
+    for offset in range(-8, 15):
+        day = local + timedelta(days=offset)
+        if day.weekday() in FX_SESSION_START_DAYS:
+            opens = datetime.combine(day, FX_DAILY_OPEN, NEW_YORK).astimezone(UTC)
+            closes = datetime.combine(day + timedelta(days=1), FX_DAILY_CLOSE, NEW_YORK)
+            out.append((opens, closes.astimezone(UTC)))
+    return out
+
+
+def _sessions(market: Market, at: datetime) -> tuple[list[datetime], list[datetime]]:
+    if market is Market.IDEALPRO:
+        pairs = _fx_sessions(at)
+        return [o for o, _ in pairs], [c for _, c in pairs]
+    return _exchange_sessions(market, at)
+
+
+def _current(market: Market, at: datetime) -> tuple[Session | None, Session | None]:
+    """(the session ``at`` falls in, or None; the next session to open after ``at``)."""
+    opens, closes = _sessions(market, at)
+    i = bisect.bisect_right(opens, at) - 1  # last session opened at or before ``at``
+    current = (opens[i], closes[i]) if i >= 0 and at < closes[i] else None
+    j = i + 1
+    upcoming = (opens[j], closes[j]) if j < len(opens) else None
+    return current, upcoming
+
+
+@dataclass(frozen=True, slots=True)
+class MarketHours(Model):
+    """Whether a market is open at an instant, the session it is in, and the next open/close."""
+
+    market: Market
+    at: datetime
+    is_open: bool
+    time_zone: str
+    session_open: datetime | None
+    session_close: datetime | None
+    next_open: datetime | None
+    next_close: datetime | None
+    note: str
+
+    @property
+    def local_time(self) -> datetime:
+        """``at`` in the market's own time zone."""
+        return self.at.astimezone(ZoneInfo(self.time_zone))
+
+
+def market_hours(target: InstrumentClass | Market, at: datetime) -> MarketHours:
+    """Open or closed at ``at`` (aware), with the current session and the next open and close."""
+    market = target if isinstance(target, Market) else market_for(target)
+    at = utc(at)
+    tz = MARKET_TIME_ZONES[market]
+    if market is Market.CRYPTO:
+        return MarketHours(market, at, True, tz, None, None, None, None, "open 24/7")
+    current, upcoming = _current(market, at)
+    next_open = upcoming[0] if upcoming else None
+    if current is not None:
+        return MarketHours(
+            market,
+            at,
+            True,
+            tz,
+            current[0],
+            current[1],
+            next_open,
+            current[1],
+            _open_note(market, current),
+        )
+    return MarketHours(
+        market,
+        at,
+        False,
+        tz,
+        None,
+        None,
+        next_open,
+        upcoming[1] if upcoming else None,
+        _closed_note(market, at),
+    )
+
+
+def _open_note(market: Market, session: Session) -> str:
+    tz = ZoneInfo(MARKET_TIME_ZONES[market])
+    close = session[1].astimezone(tz)
+    if market is not Market.IDEALPRO:
+        cal = _calendar(market.value, session[0].year)
+        if session[0].astimezone(tz).date() in cal.early:
+            return f"open; early close at {close:%H:%M} {close.tzname()}"
+    return f"open until {close:%a %H:%M} {close.tzname()}"
+
+
+def _closed_note(market: Market, at: datetime) -> str:
+    tz = ZoneInfo(MARKET_TIME_ZONES[market])
+    local = at.astimezone(tz)
+    if market is Market.IDEALPRO:
+        if local.weekday() == 5 or (local.weekday() == 4 and local.time() >= FX_DAILY_CLOSE):
+            return "closed for the weekend (IDEALPRO: Sunday 17:15 to Friday 17:00 New York)"
+        if local.weekday() == 6:
+            return "closed until the week opens, Sunday 17:15 New York"
+        return "daily break 17:00-17:15 New York"
+    if local.weekday() >= 5:
+        return "closed: weekend"
+    holiday = _calendar(market.value, at.year).holidays.get(local.date())
+    opens, closes = _sessions(market, at)
+    today = [
+        c for o, c in zip(opens, closes, strict=True) if o.astimezone(tz).date() == local.date()
+    ]
+    if holiday and not today:
+        return f"closed: {holiday}"
+    if not today:
+        return "closed: not a trading day"
+    close = today[0].astimezone(tz)
+    if at >= today[0] and local.date() in _calendar(market.value, at.year).early:
+        return f"closed: early close at {close:%H:%M} {close.tzname()} today"
+    return "closed: outside the trading session"
+
+
+def is_open(target: InstrumentClass | Market, at: datetime) -> bool:
+    """True when the market is open at ``at``."""
+    return market_hours(target, at).is_open
+
+
+def next_open(target: InstrumentClass | Market, at: datetime) -> datetime | None:
+    """The next session's open strictly after ``at`` (None for crypto: it never closes)."""
+    return market_hours(target, at).next_open
+
+
+def next_close(target: InstrumentClass | Market, at: datetime) -> datetime | None:
+    """When the session ``at`` is in closes, else when the next one does (None for crypto)."""
+    return market_hours(target, at).next_close
