@@ -167,6 +167,10 @@ class OrderService:
         return await self.record(found)
 
     # -- recording -------------------------------------------------------------------------
+    def known(self, cid: str) -> bool:
+        """Whether the database has order ``cid``."""
+        return store.find_order_by_client_id(cid) is not None
+
     def _row(self, cid: str) -> OrderRow:
         row = store.find_order_by_client_id(cid)
         if row is None:

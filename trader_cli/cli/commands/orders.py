@@ -70,6 +70,85 @@ def _details(out: Any, report: Any) -> None:
         )
 
 
+def flatten(
+    ctx: typer.Context,
+    symbols: Annotated[
+        list[str] | None, typer.Argument(help="Symbols to close, e.g. BHP/AUD (or --all).")
+    ] = None,
+    all_positions: Annotated[bool, typer.Option("--all", help="Close every position.")] = False,
+    market: Annotated[
+        bool,
+        typer.Option("--market", help="Use market orders where the contract allows them."),
+    ] = False,
+    reprice: Annotated[
+        int, typer.Option("--reprice", min=0, max=10, help="Re-price unfilled remainders N times.")
+    ] = 2,
+    wait: Annotated[
+        float, typer.Option("--wait", min=0.5, help="Seconds to wait for fills per attempt.")
+    ] = 10.0,
+    live: Annotated[bool, typer.Option("--live", help="Allow orders on a live account.")] = False,
+    venue: VenueOpt = None,
+    json_mode: JsonOpt = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Close positions, longs and shorts: cancels our working orders on them first.
+
+    Marketable limits (through the touch by MARKETABLE_LIMIT_SLIPPAGE_BPS) unless --market and the
+    contract allows market orders. Exit 1 if anything is left (market closed, no liquidity).
+    """
+    import asyncio
+
+    from trader_cli.domain.symbols import parse_symbols
+    from trader_cli.errors import InputError
+
+    if bool(symbols) == all_positions:
+        raise InputError(
+            "name the symbols to flatten, or pass --all (not both)",
+            hint="e.g. trader flatten BHP/AUD, or trader flatten --all",
+        )
+    st = state(ctx, venue, json_mode, env_file, verbose)
+    targets = parse_symbols(symbols) if symbols else None
+    report = asyncio.run(_flatten(st.settings(), targets, market, reprice, wait, live))
+    out = st.output
+    if st.json_mode:
+        out.json(report.to_dict())
+    else:
+        if report.cancelled:
+            out.info(f"cancelled {len(report.cancelled)} working order(s) first")
+        out.table(
+            (
+                (
+                    line.symbol,
+                    line.before,
+                    line.side.value if line.side else "",
+                    line.filled,
+                    line.left,
+                    line.note,
+                )
+                for line in report.lines
+            ),
+            ("symbol", "position", "side", "filled", "left", "note"),
+            title="flatten",
+            justify_right=("position", "filled", "left"),
+        )
+    if report.remaining:
+        raise typer.Exit(1)
+
+
+async def _flatten(
+    settings: Any, targets: Any, market: bool, reprice: int, wait: float, live: bool
+) -> Any:
+    from trader_cli.services.context import trading_context
+    from trader_cli.services.flatten import flatten as run_flatten
+
+    async with trading_context(settings, live=live, strategy="flatten") as ctx:
+        return await run_flatten(
+            ctx, targets, use_market=market, reprice=reprice, wait_seconds=wait
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add the order-keeping commands to ``app``."""
     app.command("resync")(resync)
+    app.command("flatten")(flatten)

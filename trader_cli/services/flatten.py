@@ -1,0 +1,169 @@
+"""Close positions — longs and shorts — through the order service, fast and without surprises.
+
+For each position: our working orders on the symbol are cancelled first; then an order for the
+whole quantity goes out on the other side. A market order is used only where the contract allows
+it and the caller asked for it; otherwise a marketable limit priced through the touch by the
+slippage bump. What has not filled after the wait is cancelled and re-priced (a wider bump each
+time) up to ``reprice`` times. A closed market or a missing quote is reported, not traded into.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from trader_cli.domain.models import OrderStatus, OrderType, Position, Side
+from trader_cli.domain.symbols import Symbol, parse_symbol
+from trader_cli.errors import InvalidOrderError, TemporaryError
+from trader_cli.hours import market_hours
+from trader_cli.liquidity import marketable_limit_price, tick_rule
+from trader_cli.services.context import TradingContext
+from trader_cli.services.orders import OrderIntent
+
+log = logging.getLogger("trader.flatten")
+
+
+@dataclass
+class FlattenLine:
+    """What happened to one position."""
+
+    symbol: str
+    before: Decimal
+    side: Side | None = None
+    orders: list[dict[str, str]] = field(default_factory=list)
+    filled: Decimal = Decimal(0)
+    note: str = ""
+
+    @property
+    def left(self) -> Decimal:
+        """Quantity still held (signed, like the position)."""
+        sign = 1 if self.before > 0 else -1
+        return self.before - sign * self.filled
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe fields."""
+        return {
+            "symbol": self.symbol,
+            "before": str(self.before),
+            "side": self.side.value if self.side else None,
+            "orders": self.orders,
+            "filled": str(self.filled),
+            "left": str(self.left),
+            "note": self.note,
+        }
+
+
+@dataclass
+class FlattenReport:
+    """Every position flatten looked at."""
+
+    lines: list[FlattenLine] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> list[FlattenLine]:
+        """Positions not fully closed."""
+        return [line for line in self.lines if line.left != 0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe report."""
+        return {
+            "flat": not self.remaining,
+            "cancelled": self.cancelled,
+            "positions": [line.to_dict() for line in self.lines],
+        }
+
+
+async def flatten(
+    ctx: TradingContext,
+    symbols: list[Symbol] | None,
+    *,
+    use_market: bool = False,
+    reprice: int = 2,
+    wait_seconds: float = 10.0,
+) -> FlattenReport:
+    """Close the positions in ``symbols`` (all positions when None); see the module docstring."""
+    venue = ctx.venue
+    wanted = {str(s) for s in symbols} if symbols is not None else None
+    positions = [
+        p
+        for p in await venue.get_positions()
+        if p.quantity != 0 and (wanted is None or p.symbol in wanted)
+    ]
+    report = FlattenReport()
+    held = {p.symbol for p in positions}
+    for symbol in sorted((wanted or set()) - held):
+        report.lines.append(FlattenLine(symbol, Decimal(0), note="no position"))
+    touched = {p.symbol for p in positions} | (wanted or set())
+    for order in await venue.get_open_orders():
+        if order.symbol in touched:
+            if ctx.orders.known(order.client_order_id):
+                await ctx.orders.cancel(order.client_order_id)
+            else:
+                await venue.cancel_order(order.client_order_id)
+            report.cancelled.append(order.client_order_id)
+    for position in sorted(positions, key=lambda p: p.symbol):
+        report.lines.append(await _close(ctx, position, use_market, reprice, wait_seconds))
+    return report
+
+
+async def _close(
+    ctx: TradingContext, position: Position, use_market: bool, reprice: int, wait_seconds: float
+) -> FlattenLine:
+    venue = ctx.venue
+    symbol = parse_symbol(position.symbol)
+    side = Side.SELL if position.quantity > 0 else Side.BUY
+    line = FlattenLine(position.symbol, position.quantity, side)
+    hours = market_hours(symbol.instrument_class, venue.clock.now())
+    if not hours.is_open:
+        line.note = f"market closed: {hours.note}; nothing sent"
+        return line
+    inst = await venue.resolve(symbol)
+    rule = tick_rule(symbol.instrument_class, min_tick=inst.min_tick, quote_currency=symbol.quote)
+    bump = ctx.settings.risk.marketable_limit_slippage_bps
+    market = use_market and inst.market_orders_allowed
+    if use_market and not market:
+        line.note = "market orders not allowed for this contract: marketable limit used; "
+    for attempt in range(reprice + 1):
+        remaining = abs(position.quantity) - line.filled
+        if remaining <= 0:
+            break
+        price = None
+        if not market:
+            try:
+                quote = await venue.get_market_data(symbol)
+                price = marketable_limit_price(side, quote, rule, bump * (attempt + 1))
+            except (TemporaryError, InvalidOrderError) as e:
+                line.note += f"no liquidity to price against ({e.message}); "
+                break
+        intent = OrderIntent(
+            symbol,
+            side,
+            remaining,
+            OrderType.MARKET if market else OrderType.LIMIT,
+            price,
+            reason="flatten",
+        )
+        order = await ctx.orders.submit(intent)
+        order = await ctx.orders.wait(order.client_order_id, within=wait_seconds)
+        if not order.status.is_final:
+            order = await ctx.orders.cancel(order.client_order_id)
+        line.filled += order.filled
+        line.orders.append(
+            {
+                "clientOrderId": order.client_order_id,
+                "type": order.type.value,
+                "price": "" if price is None else str(price),
+                "status": order.status.value,
+                "filled": str(order.filled),
+            }
+        )
+        if order.status is OrderStatus.REJECTED:
+            line.note += f"rejected: {(order.info or {}).get('lastError') or 'by the venue'}; "
+            break
+    if line.left != 0 and not line.note:
+        line.note = f"{abs(line.left)} left after {len(line.orders)} attempt(s)"
+    line.note = line.note.strip().rstrip(";") or "flat"
+    return line
