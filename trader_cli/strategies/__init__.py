@@ -1,0 +1,1 @@
+"""Strategies: given market context, return trade plans (or reasons to hold)."""
