@@ -133,6 +133,9 @@ def _register() -> None:
     market.register(app)
     sim.register(app)
     orders.register(app)
+    from trader_cli.cli.commands import preview
+
+    preview.register(app)
 
 
 _register()

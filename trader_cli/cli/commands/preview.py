@@ -1,0 +1,164 @@
+"""``trader place --dry-run`` (the order preview) and ``trader hours``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.domain.models import Side
+
+if TYPE_CHECKING:
+    from trader_cli.cli.console import Output
+    from trader_cli.services.preview import OrderPreview
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if isinstance(value, datetime) else str(value)
+
+
+def _money(value: Any) -> str:
+    return "" if value is None else str(value.rounded(2))
+
+
+def _render(out: Output, p: OrderPreview) -> None:
+    when = p.as_of.strftime("%Y-%m-%d %H:%M:%S UTC")
+    label = f"SIMULATED market (sim clock {when})" if p.venue == "sim" else f"{p.venue} at {when}"
+    q = p.quote
+    fields = {
+        "symbol": f"{p.symbol} ({p.instrument_class.label})",
+        "order": f"{p.side.value} {p.quantity} {p.order_type.value}",
+        "asked price": "" if p.requested_price is None else str(p.requested_price),
+        "price": "" if p.price is None else str(p.price),
+        "price note": p.price_note,
+        "bid / ask": f"{q.bid} / {q.ask}",
+        "notional": _money(p.notional),
+        "notional (base)": _money(p.notional_base),
+        "commission (est.)": _money(p.commission.money if p.commission else None),
+        "commission (base)": _money(p.commission_base),
+        "position": f"{p.position_before} -> {p.position_after}"
+        + (" (reduces)" if p.reducing else ""),
+        "market": f"{'OPEN' if p.market_open else 'CLOSED'}: {p.market.note}",
+    }
+    out.fields(fields, title=f"DRY RUN, nothing sent - {label}")
+    rows = [
+        (
+            c.name,
+            "waived" if c.waived else "pass" if c.passed else "FAIL",
+            c.message,
+        )
+        for c in p.checks
+    ]
+    out.table(rows, ("check", "result", "detail"))
+    for note in p.notes:
+        out.warn(note)
+
+
+def place(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. BHP/AUD or AUD/USD.")],
+    side: Annotated[Side, typer.Argument(help="buy or sell.", case_sensitive=False)],
+    quantity: Annotated[str, typer.Argument(help="Shares, or units of the base currency for FX.")],
+    limit: Annotated[
+        str | None,
+        typer.Option(
+            "--limit", help="Limit price; nudged onto the tick, never worse.", show_default=False
+        ),
+    ] = None,
+    market: Annotated[bool, typer.Option("--market", help="Market order.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Preview the order and every check; send nothing.")
+    ] = False,
+    venue: VenueOpt = None,
+    json_mode: JsonOpt = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Preview an order: price on the tick, value, commission, every risk and liquidity check.
+
+    Exit 3 when a check refuses the order, 2 for bad input. Only --dry-run is available in
+    this version.
+    """
+    import asyncio
+
+    from trader_cli.errors import InvalidOrderError
+    from trader_cli.services.preview import place_dry_run
+
+    st = state(ctx, venue, json_mode, env_file, verbose)
+    if not dry_run:
+        raise InvalidOrderError(
+            "live placement arrives with the order service; use --dry-run",
+            hint="trader place SYMBOL buy|sell QTY --limit PRICE --dry-run",
+        )
+    preview = asyncio.run(place_dry_run(st.settings(), symbol, side, quantity, limit, market))
+    out = st.output
+    if st.json_mode:
+        out.json(preview.to_dict())
+        if not preview.allowed:
+            raise typer.Exit(3)
+        return
+    _render(out, preview)
+    preview.raise_if_refused()
+    out.info("every check passed; nothing was sent (--dry-run)")
+
+
+def hours(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="Symbol, e.g. BHP/AUD, AUD/USD, BTC/USD.")],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="ISO-8601 time with a zone, e.g. 2024-12-24T03:00:00Z (default: venue clock).",
+            show_default=False,
+        ),
+    ] = None,
+    venue: VenueOpt = None,
+    json_mode: JsonOpt = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Market hours of a symbol: open or closed, the session, next open and close."""
+    from trader_cli.errors import InputError
+    from trader_cli.services.preview import hours_for
+
+    st = state(ctx, venue, json_mode, env_file, verbose)
+    when: datetime | None = None
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at.strip())
+        except ValueError as e:
+            raise InputError(
+                f"--at {at!r} is not an ISO-8601 time", hint="e.g. 2024-12-24T03:00:00Z"
+            ) from e
+        if when.tzinfo is None:
+            raise InputError(
+                f"--at {at!r} has no time zone", hint="add Z or an offset, e.g. +10:00"
+            )
+    data = hours_for(st.settings(), symbol, when)
+    out = st.output
+    if st.json_mode:
+        out.json(data)
+        return
+    rows = {
+        "symbol": f"{data['symbol']} ({data['instrumentClass']})",
+        "market": f"{data['market']} ({data['timeZone']})",
+        "at": f"{_when(data['at'])} = {data['localTime']} local ({data['clock']})",
+        "status": ("OPEN" if data["open"] else "CLOSED") + f": {data['note']}",
+        "session": f"{_when(data['sessionOpen'])} - {_when(data['sessionClose'])}"
+        if data["open"] and data["sessionOpen"]
+        else "",
+        "next open": _when(data["nextOpen"]) or "never closes",
+        "next close": _when(data["nextClose"]) or "never closes",
+    }
+    out.fields(rows, title=f"Market hours of {data['symbol']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``place`` and ``hours`` to ``app``."""
+    app.command("place")(place)
+    app.command("hours")(hours)
