@@ -1,0 +1,131 @@
+"""``trader place`` for real: preview (every check), then the order service, then wait for fills."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from trader_cli.db import store
+from trader_cli.db.models import FillRow
+from trader_cli.domain.models import Order, OrderType, Side
+from trader_cli.domain.money import Money
+from trader_cli.errors import InputError
+from trader_cli.services.context import TradingContext
+from trader_cli.services.orders import OrderIntent
+from trader_cli.services.pnl import fill_records_from_rows, session_pnl
+from trader_cli.services.preview import OrderPreview, parse_price, parse_quantity, preview_order
+
+# The trading day that MAX_DAILY_LOSS counts: the calendar day in Sydney.
+TRADING_DAY_TZ = ZoneInfo("Australia/Sydney")
+_CID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$")
+
+
+@dataclass
+class PlaceResult:
+    """The preview (None when resuming an existing order), the order and its fills."""
+
+    preview: OrderPreview | None
+    order: Order
+    fills: list[dict[str, str]] = field(default_factory=list)
+    resumed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe result."""
+        data: dict[str, Any] = {
+            "ok": True,
+            "dryRun": False,
+            "resumed": self.resumed,
+            "order": self.order.to_dict(),
+            "fills": self.fills,
+        }
+        if self.preview is not None:
+            data["preview"] = self.preview.to_dict()
+        return data
+
+
+def check_client_order_id(cid: str, prefix: str) -> str:
+    """A caller-chosen client order id must carry our prefix (else resync calls it external)."""
+    if not _CID_RE.match(cid) or not cid.startswith(f"{prefix}-"):
+        raise InputError(
+            f"client order id {cid!r} must start with '{prefix}-' and use letters, digits, '.', "
+            "'_' or '-' (at most 48 characters)",
+            hint=f"e.g. {prefix}-manual-1; CLIENT_ORDER_PREFIX sets the prefix",
+        )
+    return cid
+
+
+def daily_pnl(ctx: TradingContext) -> Money:
+    """Realised PnL minus fees of today's fills (Sydney calendar day), in the base currency."""
+    now = ctx.venue.clock.now()
+    start = datetime.combine(now.astimezone(TRADING_DAY_TZ).date(), time(0), tzinfo=TRADING_DAY_TZ)
+    base = ctx.settings.base_currency
+    rows = FillRow.select().where(FillRow.timestamp >= start)
+    report = session_pnl(fill_records_from_rows(rows, base), base)
+    return report.realised - report.fees
+
+
+async def place(
+    ctx: TradingContext,
+    symbol: str,
+    side: Side,
+    quantity: str,
+    limit_price: str | None,
+    market: bool,
+    *,
+    client_order_id: str | None = None,
+    wait_seconds: float = 30.0,
+    on_update: Callable[[Order], None] | None = None,
+) -> PlaceResult:
+    """Check, record, send once, and wait up to ``wait_seconds`` for the order to finish.
+
+    With ``client_order_id`` of an order already recorded, nothing is re-checked or re-sent
+    blindly: the existing order is resumed (sent only if it provably never left).
+    """
+    from trader_cli.domain.symbols import parse_symbol
+
+    sym = parse_symbol(symbol)
+    qty = parse_quantity(quantity, sym)
+    price = parse_price(limit_price)
+    cid = None
+    if client_order_id is not None:
+        cid = check_client_order_id(client_order_id, ctx.settings.core.client_order_prefix)
+    preview: OrderPreview | None = None
+    resumed = cid is not None and ctx.orders.known(cid)
+    if resumed:
+        existing = store.find_order_by_client_id(cid or "")
+        intent_price = existing.price if existing is not None else price
+        order_type = existing.type if existing is not None else None
+        fallback = OrderType.MARKET if market else OrderType.LIMIT
+        intent = OrderIntent(
+            sym, side, qty, order_type or fallback, intent_price, cid, reason="place"
+        )
+    else:
+        preview = await preview_order(
+            ctx.venue, ctx.settings, sym, side, qty, price, market, daily_pnl=daily_pnl(ctx)
+        )
+        preview.raise_if_refused()
+        intent = OrderIntent(sym, side, qty, preview.order_type, preview.price, cid, reason="place")
+    order = await ctx.orders.submit(intent)
+    if on_update is not None:
+        on_update(order)
+    if not order.status.is_final and wait_seconds > 0:
+        order = await ctx.orders.wait(
+            order.client_order_id, within=wait_seconds, on_update=on_update
+        )
+    fills = [
+        {
+            "id": f.venue_fill_id,
+            "price": str(f.price),
+            "amount": str(f.amount),
+            "commission": "" if f.commission is None else str(f.commission),
+            "commissionCurrency": f.commission_currency or "",
+            "liquidity": f.liquidity.value,
+            "timestamp": f.timestamp.isoformat().replace("+00:00", "Z"),
+        }
+        for f in store.fills_for_order(order.client_order_id)
+    ]
+    return PlaceResult(preview, order, fills, resumed)
