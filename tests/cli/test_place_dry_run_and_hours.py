@@ -169,12 +169,6 @@ def test_bad_input_exits_2(trader, args, fragment) -> None:
     assert "Traceback" not in r.err
 
 
-def test_live_placement_is_not_here_yet(trader) -> None:
-    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "42.50", "--venue", "sim")
-    assert r.code == 2
-    assert "live placement arrives with the order service; use --dry-run" in r.err
-
-
 def test_hours_on_the_sim_clock_and_at_a_given_time(trader) -> None:
     r = trader("hours", "BHP/AUD", "--venue", "sim")
     assert r.code == 0, r.err

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 from dataclasses import dataclass
 from datetime import timedelta
@@ -71,19 +72,21 @@ class OrderService:
         self.settings = settings
         self.session = session
         self.base_currency = settings.base_currency
+        self._token: str | None = None
 
     # -- ids -------------------------------------------------------------------------------
     def next_client_order_id(self) -> str:
-        """``PREFIX-SESSION-SEQ``: unique across restarts (sessions never repeat)."""
+        """``PREFIX-TOKEN-SEQ``: the token is the session id plus random hex, so ids stay unique
+        at the venue even if the database is reset while the venue remembers older orders."""
         if self.session is None:
             raise VenueError("orders need a trading session", hint="this is a bug")
-        seq = OrderRow.select().where(OrderRow.session == self.session.id).count() + 1
-        prefix = self.settings.core.client_order_prefix
-        while True:
-            cid = f"{prefix}-{self.session.id}-{seq}"
-            if store.find_order_by_client_id(cid) is None:
-                return cid
+        if self._token is None:
+            self._token = f"{self.session.id}{secrets.token_hex(2)}"
+        stem = f"{self.settings.core.client_order_prefix}-{self._token}-"
+        seq = OrderRow.select().where(OrderRow.client_order_id.startswith(stem)).count() + 1
+        while store.find_order_by_client_id(f"{stem}{seq}") is not None:
             seq += 1
+        return f"{stem}{seq}"
 
     # -- submit ----------------------------------------------------------------------------
     async def submit(self, intent: OrderIntent) -> Order:

@@ -35,8 +35,11 @@ class TradePlan:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
         return {
-            "symbol": str(self.symbol), "side": self.side.value, "stop": str(self.stop),
-            "rationale": self.rationale, "strategy": self.strategy,
+            "symbol": str(self.symbol),
+            "side": self.side.value,
+            "stop": str(self.stop),
+            "rationale": self.rationale,
+            "strategy": self.strategy,
             "size": None if self.size is None else str(self.size),
             "riskBudget": None if self.risk_budget is None else self.risk_budget.to_json(),
             "entry": None if self.entry is None else str(self.entry),

@@ -1,4 +1,4 @@
-"""``trader place --dry-run`` (the order preview) and ``trader hours``."""
+"""``trader place`` (live, or the ``--dry-run`` preview) and ``trader hours``."""
 
 from __future__ import annotations
 
@@ -73,37 +73,118 @@ def place(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Preview the order and every check; send nothing.")
     ] = False,
+    client_order_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-order-id",
+            help="Your own id (PREFIX-...): re-running with it never sends the order twice.",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", min=0, help="Seconds to wait for the order to finish."),
+    ] = 30.0,
+    live: Annotated[bool, typer.Option("--live", help="Allow an order on a live account.")] = False,
     venue: VenueOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
-    """Preview an order: price on the tick, value, commission, every risk and liquidity check.
+    """Place one order through every risk and liquidity check; --dry-run only previews it.
 
-    Exit 3 when a check refuses the order, 2 for bad input. Only --dry-run is available in
-    this version.
+    The order is written to the database before the venue sees it and waited on for --timeout
+    seconds. Exit 3 when a check refuses it (nothing sent), 2 for bad input, 1 if the venue fails
+    or rejects it.
     """
     import asyncio
 
-    from trader_cli.errors import InvalidOrderError
     from trader_cli.services.preview import place_dry_run
 
     st = state(ctx, venue, json_mode, env_file, verbose)
-    if not dry_run:
-        raise InvalidOrderError(
-            "live placement arrives with the order service; use --dry-run",
-            hint="trader place SYMBOL buy|sell QTY --limit PRICE --dry-run",
-        )
-    preview = asyncio.run(place_dry_run(st.settings(), symbol, side, quantity, limit, market))
     out = st.output
-    if st.json_mode:
-        out.json(preview.to_dict())
-        if not preview.allowed:
-            raise typer.Exit(3)
+    if dry_run:
+        preview = asyncio.run(place_dry_run(st.settings(), symbol, side, quantity, limit, market))
+        if st.json_mode:
+            out.json(preview.to_dict())
+            if not preview.allowed:
+                raise typer.Exit(3)
+            return
+        _render(out, preview)
+        preview.raise_if_refused()
+        out.info("every check passed; nothing was sent (--dry-run)")
         return
-    _render(out, preview)
-    preview.raise_if_refused()
-    out.info("every check passed; nothing was sent (--dry-run)")
+    result = asyncio.run(_place(st, symbol, side, quantity, limit, market, client_order_id,
+                                timeout, live))
+    order = result.order
+    if st.json_mode:
+        out.json(result.to_dict())
+    else:
+        if result.preview is not None:
+            _render_checks(out, result.preview)
+        _render_order(out, result)
+    if order.status.value == "rejected":
+        from trader_cli.errors import OrderRejected
+
+        raise OrderRejected(
+            f"the venue rejected {order.client_order_id}: "
+            f"{(order.info or {}).get('lastError') or 'no reason given'}"
+        )
+
+
+async def _place(st: Any, symbol: str, side: Side, quantity: str, limit: str | None,
+                 market: bool, client_order_id: str | None, wait: float, live: bool) -> Any:
+    from trader_cli.services.context import trading_context
+    from trader_cli.services.place import place as place_order
+
+    out = st.output
+    status = None if st.json_mode else out.err.status("sending…")
+
+    def progress(order: Any) -> None:
+        if status is not None:
+            status.update(f"{order.client_order_id}: {order.status.value}, filled "
+                          f"{order.filled} of {order.amount}")
+
+    settings = st.settings()
+    if status is not None:
+        status.start()
+    try:
+        async with trading_context(settings, live=live, strategy="place") as ctx:
+            return await place_order(ctx, symbol, side, quantity, limit, market,
+                                     client_order_id=client_order_id, wait_seconds=wait,
+                                     on_update=progress)
+    finally:
+        if status is not None:
+            status.stop()
+
+
+def _render_checks(out: Output, p: OrderPreview) -> None:
+    failed = [c for c in p.checks if not c.passed and not c.waived]
+    out.info(f"{len(p.checks)} checks passed" if not failed else
+             f"{len(failed)} check(s) failed")
+
+
+def _render_order(out: Output, result: Any) -> None:
+    o = result.order
+    fields = {
+        "client order id": o.client_order_id + (" (resumed)" if result.resumed else ""),
+        "venue order id": o.id or "(not yet acknowledged)",
+        "order": f"{o.side.value} {o.amount} {o.symbol} {o.type.value}"
+        + (f" @ {o.price}" if o.price is not None else ""),
+        "status": o.status.value,
+        "filled": f"{o.filled} of {o.amount}" + (f" @ {o.average}" if o.average else ""),
+        "commission": "" if o.fee is None else f"{o.fee.cost} {o.fee.currency}",
+    }
+    if o.status.value == "pending":
+        fields["note"] = ("no acknowledgement yet: the order is in flight; "
+                          "run trader resync to settle it")
+    out.fields(fields, title="order")
+    if result.fills:
+        out.table(((f["timestamp"], f["amount"], f["price"],
+                    f"{f['commission']} {f['commissionCurrency']}".strip(), f["liquidity"])
+                   for f in result.fills),
+                  ("time", "amount", "price", "commission", "liquidity"), title="fills",
+                  justify_right=("amount", "price"))
 
 
 def hours(

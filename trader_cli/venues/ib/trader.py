@@ -543,7 +543,12 @@ class IBTrader(BaseTrader):
         """NetLiquidation, cash, funds and margin in the base currency; cash per currency."""
         self.conn.require_connected()
         base = self.settings.base_currency
-        values = await self.ib.accountSummaryAsync(self.account)
+        # account updates (reqAccountUpdates) stream every change; the account summary
+        # subscription is only refreshed every few minutes, so it is the fallback
+        values = [v for v in self.ib.accountValues(self.account)
+                  if v.tag in SUMMARY_TAGS and v.currency not in ("", "BASE")]
+        if not any(v.tag == "NetLiquidation" for v in values):
+            values = await self.ib.accountSummaryAsync(self.account)
         figures: dict[str, Money] = {}
         for v in values:
             name = SUMMARY_TAGS.get(v.tag)

@@ -1,0 +1,193 @@
+"""PlanMonitor: carries open trade plans to their exit — stop, target, expiry or market close.
+
+Entries and exits go through the order service. Exits are marketable limits bumped through the
+touch (``MARKETABLE_LIMIT_SLIPPAGE_BPS``), the same path ``flatten`` uses, because a stop that
+must get out should not depend on the contract accepting market orders. An exit that does not
+fill within a cycle is cancelled and re-priced on the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from trader_cli.db import store
+from trader_cli.db.models import OrderRow, Plan, PlanStatus
+from trader_cli.domain.models import OrderType, Quote, Side
+from trader_cli.domain.symbols import parse_symbol
+from trader_cli.errors import InvalidOrderError, TemporaryError
+from trader_cli.hours import market_hours
+from trader_cli.liquidity import marketable_limit_price, tick_rule
+from trader_cli.services.context import TradingContext
+from trader_cli.services.orders import OrderIntent
+
+log = logging.getLogger("trader.plans")
+
+# Leave an exchange-traded position this long before the session closes.
+CLOSE_BUFFER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEvent:
+    """Something the monitor did to a plan."""
+
+    plan_id: int
+    symbol: str
+    action: str
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe fields."""
+        return {
+            "plan": self.plan_id,
+            "symbol": self.symbol,
+            "action": self.action,
+            "detail": self.detail,
+        }
+
+
+def exit_reason(plan: Plan, quote: Quote, now: datetime, closes_at: datetime | None) -> str | None:
+    """Why ``plan`` should exit now (stop, target, expiry, market close), or None."""
+    long = plan.side is Side.BUY
+    mark = quote.bid if long else quote.ask
+    if (
+        mark is not None
+        and plan.stop is not None
+        and ((long and mark <= plan.stop) or (not long and mark >= plan.stop))
+    ):
+        return f"stop {plan.stop} hit ({'bid' if long else 'ask'} {mark})"
+    if (
+        mark is not None
+        and plan.target is not None
+        and ((long and mark >= plan.target) or (not long and mark <= plan.target))
+    ):
+        return f"target {plan.target} reached ({'bid' if long else 'ask'} {mark})"
+    if plan.expiry is not None and now >= plan.expiry:
+        return "plan expired"
+    if closes_at is not None and closes_at - now <= CLOSE_BUFFER:
+        return "market closes soon"
+    return None
+
+
+class PlanMonitor:
+    """Checks every open plan once per cycle and acts on it."""
+
+    def __init__(self, ctx: TradingContext, *, entry_timeout: timedelta = timedelta(minutes=5)):
+        self.ctx = ctx
+        self.entry_timeout = entry_timeout
+
+    def open_plans(self) -> list[Plan]:
+        """Plans still open, oldest first."""
+        return list(Plan.select().where(Plan.status == PlanStatus.OPEN).order_by(Plan.id))
+
+    async def check_all(self, *, allow_new_orders: bool = True) -> list[PlanEvent]:
+        """One pass over the open plans; exits are allowed even when entries are not."""
+        events: list[PlanEvent] = []
+        for plan in self.open_plans():
+            try:
+                event = await self.check(plan, allow_new_orders=allow_new_orders)
+            except (TemporaryError, InvalidOrderError) as e:
+                event = PlanEvent(plan.id, plan.symbol, "deferred", e.message)
+            if event is not None:
+                events.append(event)
+        return events
+
+    async def _refresh(self, cid: str) -> OrderRow | None:
+        row = store.find_order_by_client_id(cid)
+        if row is not None and not row.status.is_final:
+            found = await self.ctx.venue.get_order(cid)
+            if found is not None:
+                await self.ctx.orders.record(found)
+            row = store.find_order_by_client_id(cid)
+        return row
+
+    async def _exits(self, plan: Plan) -> list[OrderRow]:
+        tag = exit_tag(plan.id)
+        rows = OrderRow.select().where(OrderRow.reason.startswith(tag)).order_by(OrderRow.id)
+        return [r for r in [await self._refresh(row.client_order_id) for row in rows] if r]
+
+    async def check(self, plan: Plan, *, allow_new_orders: bool = True) -> PlanEvent | None:
+        """Advance one plan: settle its entry, exit when a condition is met, close when flat."""
+        del allow_new_orders  # exits are always allowed; kept for symmetry with entries
+        orders = self.ctx.orders
+        venue = self.ctx.venue
+        now = venue.clock.now()
+        entry = await self._refresh(plan.entry_client_order_id or "")
+        if entry is None:
+            store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
+            return PlanEvent(plan.id, plan.symbol, "cancelled", "entry order missing")
+        if entry.filled == 0:
+            if entry.status.is_final or now - entry.created_at > self.entry_timeout:
+                if not entry.status.is_final:
+                    await orders.cancel(entry.client_order_id)
+                store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
+                return PlanEvent(
+                    plan.id, plan.symbol, "cancelled", f"entry {entry.status.value} without a fill"
+                )
+            return None
+        exits = await self._exits(plan)
+        exited = sum((e.filled for e in exits), Decimal(0))
+        if exits and exited >= entry.filled:
+            if not entry.status.is_final:
+                await orders.cancel(entry.client_order_id)
+            store.close_plan(plan, status=PlanStatus.CLOSED, at=now)
+            return PlanEvent(plan.id, plan.symbol, "closed", f"exited {exited}")
+        symbol = parse_symbol(plan.symbol)
+        hours = market_hours(symbol.instrument_class, now)
+        if not hours.is_open:
+            return None
+        quote = await venue.get_market_data(symbol)
+        reason = exit_reason(plan, quote, now, hours.session_close)
+        if reason is None and not exits:
+            return None
+        for e in exits:
+            if not e.status.is_final:  # an exit that did not fill last cycle: re-price it
+                await orders.cancel(e.client_order_id)
+        if not entry.status.is_final:
+            await orders.cancel(entry.client_order_id)  # no more entry fills once exiting
+        entry = await self._refresh(entry.client_order_id) or entry
+        exited = sum((e.filled for e in await self._exits(plan)), Decimal(0))
+        remaining = entry.filled - exited
+        if remaining <= 0:
+            return None
+        reason = reason or "re-pricing the exit"
+        inst = await venue.resolve(symbol)
+        rule = tick_rule(
+            symbol.instrument_class, min_tick=inst.min_tick, quote_currency=symbol.quote
+        )
+        side = plan.side.opposite
+        price = marketable_limit_price(
+            side, quote, rule, self.ctx.settings.risk.marketable_limit_slippage_bps
+        )
+        order = await orders.submit(
+            OrderIntent(
+                symbol,
+                side,
+                remaining,
+                OrderType.LIMIT,
+                price,
+                reason=f"{exit_tag(plan.id)} {reason}",
+            )
+        )
+        Plan.update(exit_client_order_id=order.client_order_id).where(Plan.id == plan.id).execute()
+        store.record_decision(
+            strategy="plan-monitor",
+            action="exit",
+            accepted=True,
+            symbol=plan.symbol,
+            reason=reason,
+            session=self.ctx.session,
+            payload={"plan": plan.id, "price": str(price), "quantity": str(remaining)},
+            at=now,
+        )
+        return PlanEvent(
+            plan.id, plan.symbol, "exit", f"{reason}: {side.value} {remaining} @ {price}"
+        )
+
+
+def exit_tag(plan_id: int) -> str:
+    """The reason prefix that marks an order as an exit of plan ``plan_id``."""
+    return f"exit plan {plan_id}:"

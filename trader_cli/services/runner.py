@@ -1,0 +1,483 @@
+"""StrategyRunner: the bot's loop — data → strategy → risk → orders → plan monitor → resync → DB.
+
+Each cycle: refresh account, positions and quotes (one cached pass through the
+DataFetchCoordinator), let the plan monitor carry open plans to their exits, ask the strategy
+for decisions when the health circuit allows entries, size and preview each plan through the same
+checks as ``trader place``, send what passes through the order service, record decisions,
+equity and market data, and reconcile with the venue every few cycles. A stop request finishes
+the current step, persists state and leaves (or cancels) working orders as configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from trader_cli.db import store
+from trader_cli.db.models import FillRow, OrderRow, Plan, PlanStatus
+from trader_cli.domain.models import AccountSummary, Position, Quote, Side
+from trader_cli.domain.money import Money
+from trader_cli.domain.symbols import InstrumentClass, Symbol
+from trader_cli.errors import InvalidOrderError, TemporaryError, TraderError, VenueError
+from trader_cli.hours import market_hours
+from trader_cli.liquidity import marketable_limit_price, tick_rule
+from trader_cli.services.context import TradingContext
+from trader_cli.services.data import DataFetchCoordinator
+from trader_cli.services.orders import OrderIntent
+from trader_cli.services.place import daily_pnl
+from trader_cli.services.plans import PlanEvent, PlanMonitor
+from trader_cli.services.pnl import fill_records_from_rows, session_pnl
+from trader_cli.services.preview import preview_order
+from trader_cli.services.resync import ResyncService
+from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
+
+log = logging.getLogger("trader.runner")
+
+FX_LOT = Decimal(1000)
+
+
+@dataclass
+class CycleReport:
+    """What one cycle saw and did; the live view renders it, --json prints it."""
+
+    cycle: int
+    at: datetime
+    venue: str
+    mode: str
+    base_currency: str
+    market_open: dict[str, bool] = field(default_factory=dict)
+    equity: Money | None = None
+    pnl: dict[str, str] = field(default_factory=dict)
+    positions: list[Position] = field(default_factory=list)
+    working: list[dict[str, str]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    plan_events: list[PlanEvent] = field(default_factory=list)
+    circuit: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe report (one event of ``trader run --json``)."""
+        return {
+            "event": "cycle",
+            "cycle": self.cycle,
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "venue": self.venue,
+            "mode": self.mode,
+            "baseCurrency": self.base_currency,
+            "marketOpen": self.market_open,
+            "equity": None if self.equity is None else str(self.equity.amount),
+            "pnl": self.pnl,
+            "positions": [p.to_dict() for p in self.positions],
+            "working": self.working,
+            "decisions": self.decisions,
+            "plans": [e.to_dict() for e in self.plan_events],
+            "circuit": self.circuit,
+            "errors": self.errors,
+        }
+
+
+def round_quantity(qty: Decimal, symbol: Symbol) -> Decimal:
+    """Whole shares for equities, 1,000-unit lots for FX, 6 decimals for crypto; rounded down."""
+    cls = symbol.instrument_class
+    if cls.is_equity:
+        return qty.to_integral_value(rounding=ROUND_DOWN)
+    if cls is InstrumentClass.FX:
+        return (qty / FX_LOT).to_integral_value(rounding=ROUND_DOWN) * FX_LOT
+    return qty.quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
+
+
+class StrategyRunner:
+    """Runs cycles of one strategy on one venue; see the module docstring."""
+
+    def __init__(
+        self,
+        ctx: TradingContext,
+        strategy: Strategy,
+        *,
+        universe: list[Symbol] | None = None,
+        dry_run: bool = False,
+        resync_every: int = 5,
+        cancel_on_exit: bool = False,
+        telemetry: Any = None,
+        health: Any = None,
+        on_cycle: Callable[[CycleReport], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.strategy = strategy
+        self.universe = universe or ctx.settings.allowed_symbols
+        self.dry_run = dry_run
+        self.resync_every = resync_every
+        self.cancel_on_exit = cancel_on_exit
+        self.telemetry = telemetry
+        self.health = health
+        self.on_cycle = on_cycle
+        self.data = DataFetchCoordinator(ctx.venue)
+        self.plans = PlanMonitor(ctx)
+        self.resync = ResyncService(ctx.orders)
+        self.stop_requested = False
+        self.cycles_done = 0
+
+    # -- the loop --------------------------------------------------------------------------
+    async def run(self, *, cycles: int | None, interval: float) -> None:
+        """Resync, then cycle every ``interval`` seconds (venue clock) until done or stopped."""
+        await self._safe_resync()
+        try:
+            while not self.stop_requested and (cycles is None or self.cycles_done < cycles):
+                await self.cycle()
+                if self.stop_requested or (cycles is not None and self.cycles_done >= cycles):
+                    break
+                await self.ctx.venue.clock.sleep(interval)
+        finally:
+            await self.shutdown()
+
+    def request_stop(self) -> None:
+        """Finish the current step, then stop (SIGINT/SIGTERM call this)."""
+        self.stop_requested = True
+
+    async def shutdown(self) -> None:
+        """Cancel working entry orders if configured, and reconcile one last time."""
+        if self.cancel_on_exit and self.ctx.venue.is_connected:
+            for row in store.open_orders(self.ctx.session):
+                if (row.reason or "").startswith("entry"):
+                    try:
+                        await self.ctx.orders.cancel(row.client_order_id)
+                    except TraderError as e:
+                        log.warning("could not cancel %s on exit: %s", row.client_order_id, e)
+        if self.ctx.venue.is_connected:
+            await self._safe_resync()
+
+    async def _safe_resync(self) -> None:
+        try:
+            await self.resync.run()
+        except (TemporaryError, VenueError) as e:
+            log.warning("resync failed: %s", e)
+            self._record_failure("venue_connection", e)
+
+    # -- one cycle -------------------------------------------------------------------------
+    async def cycle(self) -> CycleReport:
+        """One pass of the loop; failures of one step are recorded, not fatal."""
+        venue = self.ctx.venue
+        self.cycles_done += 1
+        now = venue.clock.now()
+        report = CycleReport(
+            self.cycles_done,
+            now,
+            venue.venue.value,
+            self.ctx.session.mode.value if self.ctx.session else "",
+            self.ctx.settings.base_currency,
+        )
+        self.data.new_cycle()
+        if not venue.is_connected and not await self._reconnect(report):
+            return self._finish(report)
+        try:
+            summary, positions = await self._account(report)
+            report.market_open = {
+                str(s): market_hours(s.instrument_class, now).is_open for s in self.universe
+            }
+            quotes = await self._quotes(report)
+            report.plan_events = await self.plans.check_all()
+            if self._entries_allowed() and not self.stop_requested:
+                decisions = await self.strategy.decide(
+                    self._strategy_context(now, summary, positions, report.market_open)
+                )
+                for decision in decisions:
+                    report.decisions.append(await self._act(decision, quotes))
+            self._record_success("venue_connection")
+        except (TemporaryError, VenueError) as e:
+            report.errors.append(str(e))
+            self._record_failure("venue_connection", e)
+        if self.cycles_done % self.resync_every == 0:
+            await self._safe_resync()
+        report.working = [
+            {
+                "clientOrderId": r.client_order_id,
+                "symbol": r.symbol,
+                "side": r.side.value,
+                "amount": str(r.amount),
+                "price": "" if r.price is None else str(r.price),
+                "status": r.status.value,
+                "filled": str(r.filled),
+            }
+            for r in store.open_orders()
+        ]
+        return self._finish(report)
+
+    def _finish(self, report: CycleReport) -> CycleReport:
+        if self.health is not None:
+            report.circuit = self.health.status()
+        if self.telemetry is not None:
+            self.telemetry.emit(
+                "cycle", cycle=report.cycle, decisions=len(report.decisions), errors=report.errors
+            )
+        if self.on_cycle is not None:
+            self.on_cycle(report)
+        return report
+
+    async def _reconnect(self, report: CycleReport) -> bool:
+        ok = await self.ctx.venue.maybe_reconnect()
+        if ok:
+            await self._safe_resync()
+            self._record_success("venue_connection")
+        else:
+            report.errors.append("venue unreachable: reconnecting")
+            self._record_failure("venue_connection", TemporaryError("venue unreachable"))
+        return ok
+
+    async def _account(self, report: CycleReport) -> tuple[AccountSummary | None, list[Position]]:
+        venue = self.ctx.venue
+        positions = await venue.get_positions()
+        report.positions = positions
+        summary: AccountSummary | None = await venue.get_account_summary()
+        pnl = self._pnl(positions)
+        report.pnl = {k: str(v) for k, v in pnl.items()}
+        if summary is not None:
+            report.equity = summary.net_liquidation
+            if self.ctx.session is not None:
+                store.record_equity(
+                    self.ctx.session,
+                    equity=summary.net_liquidation.amount,
+                    cash=summary.total_cash.amount,
+                    currency=summary.base_currency,
+                    unrealised_pnl=pnl["unrealised"],
+                    realised_pnl=pnl["realised"],
+                    at=report.at,
+                )
+        return summary, positions
+
+    def _pnl(self, positions: list[Position]) -> dict[str, Decimal]:
+        base = self.ctx.settings.base_currency
+        rows = FillRow.select()
+        if self.ctx.session is not None:
+            rows = rows.join(OrderRow).where(OrderRow.session == self.ctx.session)
+        marks = {
+            p.symbol: (p.current_price, Decimal(1))
+            for p in positions
+            if p.current_price is not None and p.currency == base
+        }
+        report = session_pnl(fill_records_from_rows(rows, base), base, marks)
+        return {
+            name: money.rounded(2).amount
+            for name, money in (
+                ("realised", report.realised),
+                ("unrealised", report.unrealised),
+                ("fees", report.fees),
+                ("net", report.net),
+            )
+        }
+
+    async def _quotes(self, report: CycleReport) -> dict[str, Quote]:
+        quotes: dict[str, Quote] = {}
+        for symbol in self.universe:
+            if not report.market_open.get(str(symbol)):
+                continue
+            try:
+                quote = await self.data.quote(symbol)
+            except TemporaryError as e:
+                self._record_failure("market_data", e)
+                continue
+            quotes[str(symbol)] = quote
+            store.record_market_data(quote)
+        return quotes
+
+    def _strategy_context(
+        self,
+        now: datetime,
+        summary: AccountSummary | None,
+        positions: list[Position],
+        market_open: dict[str, bool],
+    ) -> StrategyContext:
+        s = self.ctx.settings
+        return StrategyContext(
+            now=now,
+            venue=self.ctx.venue.venue.value,
+            simulated=self.ctx.venue.venue.value == "sim",
+            base_currency=s.base_currency,
+            universe=list(self.universe),
+            data=self.data,
+            positions=positions,
+            open_plans=[
+                {"symbol": p.symbol, "side": p.side.value, "stop": str(p.stop)}
+                for p in Plan.select().where(Plan.status == PlanStatus.OPEN)
+            ],
+            account=summary,
+            market_open=market_open,
+            limits={
+                "MAX_ORDER_VALUE": str(s.risk.max_order_value),
+                "MAX_TOTAL_EXPOSURE": str(s.risk.max_total_exposure),
+                "MIN_TRADE_SIZE": str(s.risk.min_trade_size),
+                "MAX_DAILY_LOSS": str(s.risk.max_daily_loss),
+            },
+            costs={
+                "ASX": f"{s.ib.commission_asx_rate} of value, min "
+                f"{s.ib.asx_commission_minimum} AUD",
+                "FX": f"{s.ib.commission_fx_bps} bp, min {s.ib.commission_fx_min} USD",
+            },
+        )
+
+    # -- acting on a decision --------------------------------------------------------------
+    async def _act(self, decision: Decision, quotes: dict[str, Quote]) -> dict[str, Any]:
+        now = self.ctx.venue.clock.now()
+        if isinstance(decision, Hold):
+            return {"symbol": str(decision.symbol), "action": "hold", "reason": decision.reason}
+        plan = decision
+        record = {
+            "symbol": str(plan.symbol),
+            "action": f"enter {plan.side.value}",
+            "reason": plan.rationale,
+        }
+        try:
+            quote = quotes.get(str(plan.symbol)) or await self.data.quote(plan.symbol)
+            qty = await self._size(plan, quote)
+            if qty is None:
+                return self._refuse(plan, record, "size rounds to zero", now)
+            inst = await self.ctx.venue.resolve(plan.symbol)
+            rule = tick_rule(
+                plan.symbol.instrument_class,
+                min_tick=inst.min_tick,
+                quote_currency=plan.symbol.quote,
+            )
+            limit = plan.entry or marketable_limit_price(
+                plan.side, quote, rule, self.ctx.settings.risk.marketable_limit_slippage_bps
+            )
+            preview = await preview_order(
+                self.ctx.venue,
+                self.ctx.settings,
+                plan.symbol,
+                plan.side,
+                qty,
+                limit,
+                False,
+                daily_pnl=daily_pnl(self.ctx),
+            )
+        except (InvalidOrderError, TemporaryError) as e:
+            return self._refuse(plan, record, e.message, now)
+        if not preview.allowed:
+            failed = next(c for c in preview.checks if not c.passed)
+            return self._refuse(plan, record, failed.message, now)
+        record.update(quantity=str(qty), price=str(preview.price))
+        if self.dry_run:
+            store.record_decision(
+                strategy=plan.strategy,
+                action="enter",
+                accepted=True,
+                symbol=str(plan.symbol),
+                payload=plan.to_dict(),
+                reason="dry run: not sent",
+                session=self.ctx.session,
+                at=now,
+            )
+            record["result"] = "dry run: not sent"
+            return record
+        row = store.create_plan(
+            symbol=str(plan.symbol),
+            side=plan.side,
+            size=qty,
+            entry=preview.price,
+            stop=plan.stop,
+            target=plan.target,
+            expiry=plan.expiry,
+            rationale=plan.rationale,
+            session=self.ctx.session,
+        )
+        try:
+            order = await self.ctx.orders.submit(
+                OrderIntent(
+                    plan.symbol,
+                    plan.side,
+                    qty,
+                    preview.order_type,
+                    preview.price,
+                    reason=f"entry plan {row.id}: {plan.rationale}",
+                )
+            )
+        except TraderError as e:
+            store.close_plan(row, status=PlanStatus.CANCELLED, at=now)
+            self._record_failure("order_placement", e)
+            return self._refuse(plan, record, str(e), now)
+        Plan.update(entry_client_order_id=order.client_order_id).where(Plan.id == row.id).execute()
+        store.record_decision(
+            strategy=plan.strategy,
+            action="enter",
+            accepted=True,
+            symbol=str(plan.symbol),
+            payload=plan.to_dict(),
+            reason=plan.rationale,
+            session=self.ctx.session,
+            at=now,
+        )
+        self._record_success("order_placement")
+        if self.telemetry is not None:
+            self.telemetry.emit(
+                "order",
+                clientOrderId=order.client_order_id,
+                symbol=order.symbol,
+                side=order.side.value,
+                amount=str(order.amount),
+                status=order.status.value,
+            )
+        record["result"] = f"sent {order.client_order_id} ({order.status.value})"
+        return record
+
+    def _refuse(
+        self, plan: TradePlan, record: dict[str, Any], why: str, now: datetime
+    ) -> dict[str, Any]:
+        store.record_decision(
+            strategy=plan.strategy,
+            action="enter",
+            accepted=False,
+            symbol=str(plan.symbol),
+            payload=plan.to_dict(),
+            reason=why,
+            session=self.ctx.session,
+            at=now,
+        )
+        record["result"] = f"refused: {why}"
+        return record
+
+    async def _size(self, plan: TradePlan, quote: Quote) -> Decimal | None:
+        """Quantity from the plan's size, or its risk budget over the distance to the stop."""
+        if plan.size is not None:
+            qty = plan.size
+        else:
+            ref = plan.entry or (quote.ask if plan.side is Side.BUY else quote.bid)
+            if ref is None or plan.risk_budget is None:
+                return None
+            per_unit = abs(ref - plan.stop)
+            if per_unit <= 0:
+                return None
+            budget = await self._to_quote(plan.risk_budget, plan.symbol.quote)
+            qty = budget / per_unit
+            cap = (
+                await self._to_quote(
+                    Money(self.ctx.settings.risk.max_order_value, self.ctx.settings.base_currency),
+                    plan.symbol.quote,
+                )
+                / ref
+            )
+            qty = min(qty, cap * Decimal("0.95"))
+        qty = round_quantity(qty, plan.symbol)
+        return qty if qty > 0 else None
+
+    async def _to_quote(self, amount: Money, currency: str) -> Decimal:
+        if amount.currency == currency:
+            return amount.amount
+        rate = await self.ctx.orders.fx_to_base(currency)  # base per unit of quote
+        if not rate:
+            raise TemporaryError(f"no FX rate {currency}/{amount.currency} to size the trade")
+        return amount.amount / rate
+
+    # -- health ----------------------------------------------------------------------------
+    def _entries_allowed(self) -> bool:
+        return self.health is None or bool(self.health.allows_entries())
+
+    def _record_failure(self, dependency: str, error: Exception) -> None:
+        if self.health is not None:
+            self.health.record_failure(dependency, str(error))
+
+    def _record_success(self, dependency: str) -> None:
+        if self.health is not None:
+            self.health.record_success(dependency)
