@@ -236,10 +236,85 @@ class SimSettings(_Base):
         return value
 
 
+class TelemetrySettings(_Base):
+    """Rotation of ``telemetry.log`` (its path is ``TELEMETRY_LOG``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TELEMETRY_")
+
+    max_bytes: int = Field(default=10_000_000, ge=1024)
+    backups: int = Field(default=5, ge=0, le=100)
+
+
+class HealthSettings(_Base):
+    """Circuit breakers per dependency, reconnect backoff and IB's daily reset windows."""
+
+    model_config = SettingsConfigDict(env_prefix="HEALTH_")
+
+    failure_threshold: int = Field(default=3, ge=1, le=100)
+    recovery_probes: int = Field(default=2, ge=1, le=100)
+    backoff_initial: float = Field(default=2.0, gt=0, le=3600)
+    backoff_max: float = Field(default=120.0, gt=0, le=86_400)
+    ib_server_region: str = Field(
+        default="asia_pacific", pattern="^(north_america|europe|asia_pacific)$"
+    )
+    reset_windows: str | None = None
+    reset_grace_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
+    disconnect_alert_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
+
+    @field_validator("reset_windows")
+    @classmethod
+    def _windows(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from trader_cli.services.health import parse_reset_windows
+
+        try:
+            parse_reset_windows(value)
+        except ValueError as e:
+            raise ValueError(str(e)) from None
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _backoff(self) -> HealthSettings:
+        if self.backoff_initial > self.backoff_max:
+            raise ValueError(
+                f"HEALTH_BACKOFF_INITIAL ({self.backoff_initial}) cannot exceed "
+                f"HEALTH_BACKOFF_MAX ({self.backoff_max})"
+            )
+        return self
+
+
+class LLMSettings(_Base):
+    """The OpenAI-compatible chat-completions endpoint behind ``--strategy llm``."""
+
+    model_config = SettingsConfigDict(env_prefix="LLM_")
+
+    base_url: str = "https://api.openai.com/v1"
+    model: str | None = None
+    api_key: SecretStr | None = None
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    max_tool_calls: int = Field(default=4, ge=0, le=20)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        text = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", text):
+            raise ValueError("must be an http(s) URL, e.g. https://api.openai.com/v1")
+        return text
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str | None) -> str | None:
+        return value.strip() if value and value.strip() else None
+
+
 class Settings:
     """All settings of one invocation; build it with :func:`load_settings`."""
 
-    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"GEMINI_API_KEY", "GEMINI_API_SECRET"})
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"GEMINI_API_KEY", "GEMINI_API_SECRET", "LLM_API_KEY"}
+    )
 
     def __init__(
         self,
@@ -248,12 +323,18 @@ class Settings:
         gemini: GeminiSettings,
         risk: RiskSettings,
         sim: SimSettings | None = None,
+        telemetry: TelemetrySettings | None = None,
+        health: HealthSettings | None = None,
+        llm: LLMSettings | None = None,
     ) -> None:
         self.core = core
         self.ib = ib
         self.gemini = gemini
         self.risk = risk
         self.sim = sim or SimSettings()
+        self.telemetry = telemetry or TelemetrySettings()
+        self.health = health or HealthSettings()
+        self.llm = llm or LLMSettings()
 
     def __repr__(self) -> str:
         return f"Settings(venue={self.core.active_exchange.value}, ib_paper={self.ib.paper})"
@@ -309,6 +390,9 @@ class Settings:
             ("GEMINI_", self.gemini),
             ("", self.risk),
             ("SIM_", self.sim),
+            ("TELEMETRY_", self.telemetry),
+            ("HEALTH_", self.health),
+            ("LLM_", self.llm),
         ):
             for name in type(part).model_fields:
                 value = getattr(part, name)
@@ -372,6 +456,9 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
         gemini=build(GeminiSettings, "GEMINI_"),
         risk=build(RiskSettings, ""),
         sim=build(SimSettings, "SIM_"),
+        telemetry=build(TelemetrySettings, "TELEMETRY_"),
+        health=build(HealthSettings, "HEALTH_"),
+        llm=build(LLMSettings, "LLM_"),
     )
 
 
