@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -32,3 +32,23 @@ class RealClock:
 
 
 REAL_CLOCK = RealClock()
+
+
+class OffsetClock:
+    """Wall-clock time shifted by a fixed offset: the venue's own time as its server reports it.
+
+    Against a real Gateway the offset is within a second and is ignored; against a SIMULATED
+    gateway running from a pinned start it is the distance to the sim's clock, so market hours
+    and timestamps follow the venue rather than this machine.
+    """
+
+    def __init__(self, offset_seconds: float = 0.0) -> None:
+        self.offset = offset_seconds
+
+    def now(self) -> datetime:
+        """Wall time plus the offset."""
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    async def sleep(self, seconds: float) -> None:
+        """``asyncio.sleep`` (the offset does not change how long things take)."""
+        await asyncio.sleep(max(0.0, seconds))

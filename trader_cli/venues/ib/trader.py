@@ -15,7 +15,7 @@ from ib_async import Order as IBOrder
 from ib_async import Trade as IBTrade
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
-from trader_cli.clock import REAL_CLOCK, Clock
+from trader_cli.clock import REAL_CLOCK, Clock, OffsetClock
 from trader_cli.config import Settings
 from trader_cli.domain.models import (
     AccountSummary,
@@ -48,6 +48,8 @@ from trader_cli.venues.ib.pacing import HistoricalPacer
 log = logging.getLogger("trader.ib")
 
 MAX_BARS = 5000
+# reqCurrentTime has one-second resolution: a smaller difference is not a different clock
+CLOCK_TOLERANCE = 2.0
 ACK_STATES = frozenset(
     {"PreSubmitted", "Submitted", "Filled", "Cancelled", "ApiCancelled", "Inactive"}
 )
@@ -82,7 +84,9 @@ class IBTrader(BaseTrader):
     ) -> None:
         ib = settings.ib
         self.settings = settings
-        self.clock = clock
+        # without an injected clock, the venue's clock is learnt from the server at connect
+        self._learn_clock = clock is REAL_CLOCK
+        self.clock = OffsetClock() if clock is REAL_CLOCK else clock
         self.conn = IBConnection(
             ConnectionConfig(
                 host=host or ib.host,
@@ -124,8 +128,15 @@ class IBTrader(BaseTrader):
         return self.conn.account
 
     async def connect(self) -> None:
-        """Connect to TWS/Gateway."""
+        """Connect to TWS/Gateway and learn its clock."""
         await self.conn.connect()
+        if self._learn_clock and isinstance(self.clock, OffsetClock):
+            server = await self.ib.reqCurrentTimeAsync()
+            offset = (server - datetime.now(UTC)).total_seconds()
+            if abs(offset) > CLOCK_TOLERANCE:
+                log.warning("the venue's clock is %+.0f s from this machine's; following the "
+                            "venue", offset)
+                self.clock.offset = offset
 
     async def close(self) -> None:
         """Cancel streaming data and disconnect."""
