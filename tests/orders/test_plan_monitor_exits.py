@@ -1,0 +1,123 @@
+"""PlanMonitor: stop, target, expiry exits through the marketable-limit path."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+import pytest
+
+from trader_cli.db import store
+from trader_cli.db.models import Plan, PlanStatus
+from trader_cli.domain.models import OrderType, Side
+from trader_cli.domain.symbols import parse_symbol
+from trader_cli.services.context import TradingContext
+from trader_cli.services.orders import OrderIntent
+from trader_cli.services.plans import PlanMonitor, exit_tag
+
+NDQ = parse_symbol("NDQ/AUD")  # the sim's contract that refuses market orders
+BHP = parse_symbol("BHP/AUD")
+
+
+@pytest.fixture
+def ctx(settings, venue, session, orders) -> TradingContext:
+    return TradingContext(settings, venue, session, orders)
+
+
+async def open_plan(ctx, symbol, side, qty, *, stop, target=None, expiry=None) -> Plan:
+    q = await ctx.venue.get_market_data(symbol)
+    price = q.ask if side is Side.BUY else q.bid
+    plan = store.create_plan(
+        symbol=str(symbol),
+        side=side,
+        size=Decimal(qty),
+        entry=price,
+        stop=stop(q),
+        target=target(q) if target else None,
+        expiry=expiry,
+        session=ctx.session,
+    )
+    order = await ctx.orders.submit(
+        OrderIntent(
+            symbol, side, Decimal(qty), OrderType.LIMIT, price, reason=f"entry plan {plan.id}: test"
+        )
+    )
+    await ctx.orders.wait(order.client_order_id, within=10)
+    Plan.update(entry_client_order_id=order.client_order_id).where(Plan.id == plan.id).execute()
+    return Plan.get_by_id(plan.id)
+
+
+async def test_stop_on_a_no_market_contract_exits_with_a_bumped_sell_limit(ctx, gw) -> None:
+    monitor = PlanMonitor(ctx)
+    plan = await open_plan(ctx, NDQ, Side.BUY, 30, stop=lambda q: q.bid + Decimal("1.00"))
+    q = await ctx.venue.get_market_data(NDQ)
+    (event,) = await monitor.check_all()
+    assert event.action == "exit"
+    assert "stop" in event.detail
+    exit_row = store.find_order_by_client_id(Plan.get_by_id(plan.id).exit_client_order_id)
+    assert exit_row.side is Side.SELL
+    assert exit_row.type is OrderType.LIMIT
+    assert exit_row.reason.startswith(exit_tag(plan.id))
+    bump = ctx.settings.risk.marketable_limit_slippage_bps / Decimal(10_000)
+    assert exit_row.price == (q.bid * (1 - bump) / Decimal("0.01")).to_integral_value(
+        ROUND_FLOOR
+    ) * Decimal("0.01")
+    await gw.advance(2)
+    (closed,) = await monitor.check_all()
+    assert closed.action == "closed"
+    assert Plan.get_by_id(plan.id).status is PlanStatus.CLOSED
+
+
+async def test_target_on_a_short_buys_back(ctx, gw) -> None:
+    monitor = PlanMonitor(ctx)
+    plan = await open_plan(
+        ctx,
+        BHP,
+        Side.SELL,
+        20,
+        stop=lambda q: q.ask + Decimal(5),
+        target=lambda q: q.ask + Decimal("0.50"),
+    )
+    (event,) = await monitor.check_all()
+    assert "target" in event.detail
+    exit_row = store.find_order_by_client_id(Plan.get_by_id(plan.id).exit_client_order_id)
+    assert exit_row.side is Side.BUY
+
+
+async def test_expiry_exits_and_a_quiet_plan_waits(ctx, gw) -> None:
+    monitor = PlanMonitor(ctx)
+    now = gw.clock.now()
+    plan = await open_plan(
+        ctx,
+        BHP,
+        Side.BUY,
+        20,
+        stop=lambda q: q.bid - Decimal(5),
+        target=lambda q: q.ask + Decimal(5),
+        expiry=now + timedelta(minutes=30),
+    )
+    assert await monitor.check_all() == []  # nothing to do yet
+    await gw.advance(31 * 60, step=60)
+    (event,) = await monitor.check_all()
+    assert event.detail.startswith("plan expired")
+    assert Plan.get_by_id(plan.id).exit_client_order_id
+
+
+async def test_entry_that_never_fills_is_cancelled(ctx, gw) -> None:
+    q = await ctx.venue.get_market_data(BHP)
+    plan = store.create_plan(
+        symbol="BHP/AUD", side=Side.BUY, size=Decimal(20), stop=Decimal(1), session=ctx.session
+    )
+    far = (q.bid * Decimal("0.8")).quantize(Decimal("0.01"))
+    order = await ctx.orders.submit(
+        OrderIntent(
+            BHP, Side.BUY, Decimal(20), OrderType.LIMIT, far, reason=f"entry plan {plan.id}: test"
+        )
+    )
+    Plan.update(entry_client_order_id=order.client_order_id).where(Plan.id == plan.id).execute()
+    monitor = PlanMonitor(ctx, entry_timeout=timedelta(minutes=5))
+    assert await monitor.check_all() == []
+    await gw.advance(6 * 60, step=60)
+    (event,) = await monitor.check_all()
+    assert event.action == "cancelled"
+    assert Plan.get_by_id(plan.id).status is PlanStatus.CANCELLED
