@@ -1,0 +1,195 @@
+"""TradingContext and the chat prompt: what the LLM is told about venue, universe and risk."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trader_cli.domain.symbols import InstrumentClass, Symbol
+from trader_cli.strategies.base import StrategyContext
+
+MAX_CANDLES = 500
+IB_VENUES = frozenset({"ib", "sim"})
+
+
+class LLMDecision(BaseModel):
+    """One decision as the model must write it (validated again against the context)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["enter", "hold"]
+    symbol: str = Field(min_length=3, max_length=24)
+    side: Literal["buy", "sell"] | None = None
+    size: Decimal | None = Field(default=None, gt=0)
+    risk_budget: Decimal | None = Field(default=None, gt=0)
+    entry: Decimal | None = Field(default=None, gt=0)
+    stop: Decimal | None = Field(default=None, gt=0)
+    target: Decimal | None = Field(default=None, gt=0)
+    expiry_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+    rationale: str = Field(min_length=1, max_length=2000)
+
+
+class LLMAnswer(BaseModel):
+    """The whole answer: ``{"decisions": [...]}`` and nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: list[dict[str, Any]]
+
+
+def answer_schema() -> dict[str, Any]:
+    """JSON schema of the answer the model must return."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["decisions"],
+        "properties": {"decisions": {"type": "array", "items": LLMDecision.model_json_schema()}},
+    }
+
+
+@dataclass
+class TradingContext:
+    """The facts the model sees, in plain JSON-able form (canonical symbols only)."""
+
+    now: datetime
+    venue: str
+    venue_label: str
+    simulated: bool
+    base_currency: str
+    universe: list[dict[str, Any]]
+    positions: list[dict[str, Any]]
+    open_plans: list[dict[str, Any]]
+    account: dict[str, Any] | None
+    limits: dict[str, str]
+    costs: dict[str, str]
+    rules: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_strategy_context(cls, ctx: StrategyContext) -> TradingContext:
+        """Describe ``ctx`` for the model: venue, universe with hours, positions, limits, costs."""
+        on_ib = ctx.venue in IB_VENUES
+        universe = [_describe_symbol(s, ctx) for s in ctx.universe]
+        return cls(
+            now=ctx.now,
+            venue=ctx.venue,
+            venue_label=venue_label(ctx.venue, ctx.simulated),
+            simulated=ctx.simulated,
+            base_currency=ctx.base_currency,
+            universe=universe,
+            positions=[p.to_dict() for p in ctx.positions],
+            open_plans=list(ctx.open_plans),
+            account=None if ctx.account is None else _account(ctx),
+            limits=dict(ctx.limits),
+            costs=dict(ctx.costs),
+            rules=venue_rules(on_ib, ctx.base_currency),
+            notes=list(ctx.notes),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for the user message."""
+        return {
+            "now": self.now.isoformat(),
+            "venue": self.venue_label,
+            "simulated": self.simulated,
+            "baseCurrency": self.base_currency,
+            "universe": self.universe,
+            "positions": self.positions,
+            "openPlans": self.open_plans,
+            "account": self.account,
+            "limits": self.limits,
+            "costs": self.costs,
+            "notes": self.notes,
+        }
+
+
+def venue_label(venue: str, simulated: bool) -> str:
+    """``Interactive Brokers Australia``, or the SIMULATED label of the sim venue."""
+    if venue == "sim" or simulated:
+        return "SIMULATED market (offline simulator with Interactive Brokers Australia rules)"
+    if venue == "ib":
+        return "Interactive Brokers Australia"
+    if venue == "gemini":
+        return "Gemini (crypto)"
+    return venue
+
+
+def venue_rules(on_ib: bool, base_currency: str) -> list[str]:
+    """What may be traded here, stated plainly so the model does not ask for other products."""
+    if not on_ib:
+        return [f"Risk limits are in {base_currency}."]
+    return [
+        "Tradable: ASX equities and ETFs (SYMBOL/AUD, whole shares only, ASX hours "
+        "10:00-16:00 Sydney time on trading days) and IDEALPRO FX pairs (e.g. AUD/USD, 24/5).",
+        "NO crypto: Interactive Brokers Australia offers no crypto; never propose BTC, ETH or "
+        "any other crypto asset.",
+        "No options, futures, CFDs or bonds; only the symbols listed in the universe.",
+        f"Risk limits and account figures are in the base currency {base_currency}.",
+        "Orders are limit orders (entry = null means a marketable limit at the touch); IB "
+        "charges commission per order with a minimum (see costs), so tiny trades are not worth it.",
+        "Do not enter a symbol whose market is closed; answer hold for it.",
+    ]
+
+
+def _describe_symbol(symbol: Symbol, ctx: StrategyContext) -> dict[str, Any]:
+    try:
+        klass: InstrumentClass | None = symbol.instrument_class
+    except Exception:
+        klass = None
+    is_open = ctx.market_open.get(str(symbol))
+    return {
+        "symbol": str(symbol),
+        "class": None if klass is None else klass.label,
+        "marketOpen": is_open,
+        "hours": _hours_note(klass, ctx.now) if klass is not None else None,
+    }
+
+
+def _hours_note(klass: InstrumentClass, at: datetime) -> str | None:
+    # exchange calendars are heavy: imported here, and a failure only loses the note
+    try:
+        from trader_cli.hours import market_hours
+
+        return market_hours(klass, at).note
+    except Exception:
+        return None
+
+
+def _account(ctx: StrategyContext) -> dict[str, Any]:
+    assert ctx.account is not None
+    data = ctx.account.to_dict()
+    data.pop("account_id", None)  # the model never needs the account id
+    return data
+
+
+def build_messages(ctx: StrategyContext, *, max_tool_calls: int) -> list[dict[str, Any]]:
+    """The system and user messages of one decision round."""
+    trading = TradingContext.from_strategy_context(ctx)
+    symbols = ", ".join(str(s) for s in ctx.universe) or "(none)"
+    rules = "\n".join(f"- {r}" for r in trading.rules)
+    tools = (
+        f"You may call get_candles(symbol, timeframe, limit<={MAX_CANDLES}) and "
+        f"get_quote(symbol) for symbols in the universe, in at most {max_tool_calls} rounds."
+        if max_tool_calls > 0
+        else "No tools are available this time; decide from the context."
+    )
+    system = f"""You are the decision step of an automated trading bot.
+Venue: {trading.venue_label}. Base currency: {ctx.base_currency}.
+Universe (the only symbols you may name): {symbols}.
+Rules:
+{rules}
+{tools}
+Every entry needs side, stop and either size (units) or risk_budget ({ctx.base_currency} lost if \
+the stop is hit). A buy's stop is below its entry and its target above; a sell's the reverse.
+Give one decision per symbol you considered; hold when in doubt.
+Answer ONLY with one JSON object matching this schema, no prose, no code fences:
+{json.dumps(answer_schema(), separators=(",", ":"), default=str)}"""
+    user = "Current trading context (JSON):\n" + json.dumps(
+        trading.to_dict(), separators=(",", ":"), default=str
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
