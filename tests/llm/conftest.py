@@ -51,9 +51,11 @@ class StubChatServer:
                     {"path": self.path, "headers": dict(self.headers.items()), "body": body}
                 )
                 reply = stub.replies.pop(0) if stub.replies else (500, "no scripted reply")
+                status: Any
+                payload: Any
                 status, payload = (200, reply) if isinstance(reply, dict) else reply
                 if status == "sleep":
-                    time.sleep(float(payload))
+                    time.sleep(payload)
                     status, payload = 200, content_reply('{"decisions": []}')
                 data = payload if isinstance(payload, str) else json.dumps(payload)
                 raw = data.encode()
