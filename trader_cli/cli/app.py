@@ -127,12 +127,13 @@ def root(
 
 
 def _register() -> None:
-    from trader_cli.cli.commands import market, orders, sim, symbols
+    from trader_cli.cli.commands import market, orders, run, sim, symbols
 
     symbols.register(app)
     market.register(app)
     sim.register(app)
     orders.register(app)
+    run.register(app)
     from trader_cli.cli.commands import preview
 
     preview.register(app)

@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -73,6 +74,8 @@ class OrderService:
         self.session = session
         self.base_currency = settings.base_currency
         self._token: str | None = None
+        # called with every fill recorded for the first time (telemetry)
+        self.on_fill: Callable[[Fill], None] | None = None
 
     # -- ids -------------------------------------------------------------------------------
     def next_client_order_id(self) -> str:
@@ -217,6 +220,8 @@ class OrderService:
         )
         if not was_new and fill.fee is not None:
             store.update_fill_commission(fill.id, fill.fee, source=fill.fee.source)
+        if was_new and self.on_fill is not None:
+            self.on_fill(fill)
         return was_new
 
     async def fx_to_base(self, currency: str) -> Decimal | None:

@@ -10,6 +10,7 @@ the current step, persists state and leaves (or cancels) working orders as confi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,24 +120,39 @@ class StrategyRunner:
         self.plans = PlanMonitor(ctx)
         self.resync = ResyncService(ctx.orders)
         self.stop_requested = False
+        self._stopped: asyncio.Event | None = None
         self.cycles_done = 0
 
     # -- the loop --------------------------------------------------------------------------
     async def run(self, *, cycles: int | None, interval: float) -> None:
         """Resync, then cycle every ``interval`` seconds (venue clock) until done or stopped."""
+        self._stopped = asyncio.Event()
+        if self.stop_requested:
+            self._stopped.set()
         await self._safe_resync()
         try:
             while not self.stop_requested and (cycles is None or self.cycles_done < cycles):
                 await self.cycle()
                 if self.stop_requested or (cycles is not None and self.cycles_done >= cycles):
                     break
-                await self.ctx.venue.clock.sleep(interval)
+                await self._pause(interval)
         finally:
             await self.shutdown()
+
+    async def _pause(self, interval: float) -> None:
+        """Wait ``interval`` on the venue clock, or less if a stop is requested meanwhile."""
+        sleeper = asyncio.ensure_future(self.ctx.venue.clock.sleep(interval))
+        stopper = asyncio.ensure_future(self._stopped.wait())
+        _, pending = await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def request_stop(self) -> None:
         """Finish the current step, then stop (SIGINT/SIGTERM call this)."""
         self.stop_requested = True
+        if self._stopped is not None:
+            self._stopped.set()
 
     async def shutdown(self) -> None:
         """Cancel working entry orders if configured, and reconcile one last time."""
@@ -185,6 +201,8 @@ class StrategyRunner:
                     self._strategy_context(now, summary, positions, report.market_open)
                 )
                 for decision in decisions:
+                    if self.telemetry is not None:
+                        self.telemetry.decision(decision, cycle=report.cycle)
                     report.decisions.append(await self._act(decision, quotes))
             self._record_success("venue_connection")
         except (TemporaryError, VenueError) as e:
@@ -208,23 +226,27 @@ class StrategyRunner:
 
     def _finish(self, report: CycleReport) -> CycleReport:
         if self.health is not None:
+            self.health.check_disconnect()
             report.circuit = self.health.status()
-        if self.telemetry is not None:
-            self.telemetry.emit(
-                "cycle", cycle=report.cycle, decisions=len(report.decisions), errors=report.errors
-            )
         if self.on_cycle is not None:
             self.on_cycle(report)
         return report
 
     async def _reconnect(self, report: CycleReport) -> bool:
-        ok = await self.ctx.venue.maybe_reconnect()
+        """The link is down: reconnect (on the health circuit's backoff), then resync."""
+        if self.health is not None and self.health.state("venue_connection") != "closed":
+            # the circuit is open: the health manager probes on its own backoff
+            ok = await self.health.maybe_reconnect() and self.ctx.venue.is_connected
+        else:  # first sight of the drop: try at once
+            ok = await self.ctx.venue.maybe_reconnect()
+            if ok:
+                self._record_success("venue_connection")
+            else:
+                self._record_failure("venue_connection", TemporaryError("venue unreachable"))
         if ok:
             await self._safe_resync()
-            self._record_success("venue_connection")
         else:
-            report.errors.append("venue unreachable: reconnecting")
-            self._record_failure("venue_connection", TemporaryError("venue unreachable"))
+            report.errors.append("venue unreachable: reconnecting on backoff")
         return ok
 
     async def _account(self, report: CycleReport) -> tuple[AccountSummary | None, list[Position]]:
@@ -411,14 +433,7 @@ class StrategyRunner:
         )
         self._record_success("order_placement")
         if self.telemetry is not None:
-            self.telemetry.emit(
-                "order",
-                clientOrderId=order.client_order_id,
-                symbol=order.symbol,
-                side=order.side.value,
-                amount=str(order.amount),
-                status=order.status.value,
-            )
+            self.telemetry.order(order, inst, reason="entry")
         record["result"] = f"sent {order.client_order_id} ({order.status.value})"
         return record
 

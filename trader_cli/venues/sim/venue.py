@@ -32,7 +32,8 @@ class SimTime:
         elif clock.running:
             await asyncio.sleep(seconds / (clock.speed or 1.0))
         else:
-            await self.gateway.advance(seconds)
+            # at most ~60 market steps per wait: long waits (a 5-minute cycle) stay cheap
+            await self.gateway.advance(seconds, step=max(1.0, seconds / 60))
 
 
 class SimTrader(IBTrader):

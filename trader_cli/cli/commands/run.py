@@ -1,0 +1,222 @@
+"""``trader run``: the strategy loop, with a live status view (or JSON events)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+
+if TYPE_CHECKING:
+    from trader_cli.cli.app import AppState
+
+# On the sim, unless SIM_SPEED or --speed says otherwise, market time runs this many times faster
+# than the loop's wall-clock interval, so a short run shows entries and exits.
+SIM_RUN_SPEED = 300.0
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs)?\s*$")
+_UNIT = {
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+}
+
+
+def parse_interval(text: str) -> float:
+    """``5m`` → 300.0 seconds; ``30s``, ``1h``, plain seconds; at least 0.1 s."""
+    from trader_cli.errors import InputError
+
+    match = _INTERVAL.match(text.lower())
+    if not match or float(match.group(1)) * _UNIT[match.group(2) or "s"] < 0.1:
+        raise InputError(
+            f"--interval {text!r} is not a duration", hint="e.g. 5m, 30s, 1h (at least 0.1s)"
+        )
+    return float(match.group(1)) * _UNIT[match.group(2) or "s"]
+
+
+def run(
+    ctx: typer.Context,
+    cycles: Annotated[
+        int | None, typer.Option("--cycles", min=1, help="Stop after N cycles (default: run on).")
+    ] = None,
+    interval: Annotated[
+        str, typer.Option("--interval", help="Time between cycles: 5m, 30s, 1s ...")
+    ] = "5m",
+    strategy: Annotated[
+        str, typer.Option("--strategy", help="rules (built in) or llm (OpenAI-compatible).")
+    ] = "rules",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Decide and check, but send no order.")
+    ] = False,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            "--speed",
+            min=0.01,
+            help=f"Sim only: market seconds per real second "
+            f"(default SIM_SPEED, else {SIM_RUN_SPEED:g}).",
+        ),
+    ] = None,
+    cancel_on_exit: Annotated[
+        bool, typer.Option("--cancel-on-exit", help="Cancel working entry orders when stopping.")
+    ] = False,
+    live: Annotated[bool, typer.Option("--live", help="Allow orders on a live account.")] = False,
+    venue: VenueOpt = None,
+    json_mode: JsonOpt = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Run the trading bot: data → strategy → risk → orders → plan exits → resync, every cycle.
+
+    Ctrl-C (or SIGTERM) finishes the current step, saves state and disconnects; a second Ctrl-C
+    stops at once. --json prints one JSON event per cycle instead of the live view.
+    """
+    import asyncio
+
+    from trader_cli.errors import InputError
+
+    st = state(ctx, venue, json_mode, env_file, verbose)
+    seconds = parse_interval(interval)
+    if strategy not in ("rules", "llm"):
+        raise InputError(f"unknown strategy {strategy!r}", hint="use --strategy rules or llm")
+    settings = st.settings()
+    if speed is not None or (
+        settings.venue.value == "sim" and settings.sim.speed is None and settings.sim.clock is None
+    ):
+        settings.sim.speed = speed or SIM_RUN_SPEED
+    summary = asyncio.run(
+        _run(st, settings, strategy, cycles, seconds, dry_run, cancel_on_exit, live)
+    )
+    if st.json_mode:
+        print(_json_line({"event": "summary", **summary}))
+    else:
+        st.output.fields(summary, title="run summary")
+
+
+def _json_line(data: dict[str, Any]) -> str:
+    import json
+
+    from trader_cli.cli.console import _default
+
+    return json.dumps(data, default=_default, separators=(",", ":"))
+
+
+async def _run(
+    st: AppState,
+    settings: Any,
+    strategy_name: str,
+    cycles: int | None,
+    interval: float,
+    dry_run: bool,
+    cancel_on_exit: bool,
+    live: bool,
+) -> dict[str, Any]:
+    import asyncio
+    import signal
+
+    from trader_cli.cli.live import render
+    from trader_cli.db.models import FillRow, OrderRow, Plan, PlanStatus
+    from trader_cli.services.context import trading_context
+    from trader_cli.services.health import HealthCircuitManager
+    from trader_cli.services.runner import StrategyRunner
+    from trader_cli.telemetry import Telemetry
+
+    async with trading_context(settings, live=live, strategy=strategy_name) as ctx:
+        venue = ctx.venue
+        telemetry = Telemetry.from_settings(
+            settings,
+            session=str(ctx.session.id if ctx.session else ""),
+            clock=venue.clock,
+            venue=venue.venue.value,
+            accounts=[getattr(venue, "account", "") or ""],
+        )
+        health = HealthCircuitManager.from_settings(
+            settings, clock=venue.clock, venue=venue, on_change=telemetry.circuit
+        )
+        ctx.orders.on_fill = lambda fill: telemetry.fill(fill)
+        strategy = _strategy(strategy_name, settings, venue.clock)
+        gateway = getattr(venue.clock, "gateway", None)  # the sim's, when the venue is the sim
+        sim_speed = gateway.clock.speed if gateway is not None and gateway.clock.running else None
+        note = f"sim clock x{sim_speed:g}" if sim_speed else ""
+        live_view = None
+        if not st.json_mode:
+            from rich.live import Live
+
+            live_view = Live(console=st.output.out, auto_refresh=False, transient=False)
+            live_view.start()
+
+        def on_cycle(report: Any) -> None:
+            if live_view is not None:
+                live_view.update(render(report, clock_note=note), refresh=True)
+            else:
+                print(_json_line(report.to_dict()), flush=True)
+
+        runner = StrategyRunner(
+            ctx,
+            strategy,
+            dry_run=dry_run,
+            cancel_on_exit=cancel_on_exit,
+            telemetry=telemetry,
+            health=health,
+            on_cycle=on_cycle,
+        )
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def stop() -> None:
+            if runner.stop_requested and task is not None:
+                task.cancel()  # second signal: stop now
+            runner.request_stop()
+            telemetry.emit("stop", reason="signal")
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        telemetry.emit(
+            "start", strategy=strategy_name, dryRun=dry_run, cycles=cycles, interval=interval
+        )
+        try:
+            # on a running sim clock the loop waits `interval` of wall time
+            await runner.run(cycles=cycles, interval=interval * (sim_speed or 1))
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            if live_view is not None:
+                live_view.stop()
+            telemetry.emit("end", cycles=runner.cycles_done)
+        session = ctx.session
+        orders = OrderRow.select().where(OrderRow.session == session)
+        return {
+            "venue": venue.venue.value,
+            "strategy": strategy_name,
+            "cycles": runner.cycles_done,
+            "stopped": "on request" if runner.stop_requested else "after --cycles",
+            "orders": orders.count(),
+            "fills": FillRow.select().join(OrderRow).where(OrderRow.session == session).count(),
+            "plans open": Plan.select().where(Plan.status == PlanStatus.OPEN).count(),
+            "plans closed": Plan.select()
+            .where((Plan.session == session) & (Plan.status == PlanStatus.CLOSED))
+            .count(),
+            "telemetry": str(telemetry.path),
+        }
+
+
+def _strategy(name: str, settings: Any, clock: Any) -> Any:
+    if name == "llm":
+        from trader_cli.strategies.llm import LLMStrategy
+
+        return LLMStrategy(settings, clock=clock)
+    from trader_cli.strategies.rules import RulesStrategy
+
+    return RulesStrategy()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` to ``app``."""
+    app.command("run")(run)

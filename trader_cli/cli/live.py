@@ -1,0 +1,109 @@
+"""The live status view of ``trader run``: venue badge, market state, circuits, equity, orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from trader_cli.services.runner import CycleReport
+
+BADGE_STYLE = {
+    "SIMULATED": "bold black on yellow",
+    "PAPER": "bold black on cyan",
+    "LIVE": "bold white on red",
+}
+
+
+def badge(venue: str, mode: str) -> str:
+    """SIMULATED on the sim, else PAPER or LIVE."""
+    if venue == "sim":
+        return "SIMULATED"
+    return "LIVE" if mode == "live" else "PAPER"
+
+
+def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
+    """One frame of the live view."""
+    from rich import box
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    label = badge(report.venue, report.mode)
+    header = Text()
+    header.append(f" {label} ", style=BADGE_STYLE[label])
+    header.append(f"  {report.venue.upper()}  base {report.base_currency}  ")
+    header.append(f"cycle {report.cycle}  {report.at:%Y-%m-%d %H:%M:%S} UTC")
+    if clock_note:
+        header.append(f"  ({clock_note})", style="dim")
+    opened = [s for s, ok in report.market_open.items() if ok]
+    closed = [s for s, ok in report.market_open.items() if not ok]
+    markets = Text(f"open: {', '.join(opened) or '-'}   closed: {', '.join(closed) or '-'}")
+    equity = "-" if report.equity is None else f"{report.equity.amount:,.2f} {report.base_currency}"
+    pnl = report.pnl
+    money = Text(
+        f"equity {equity}   PnL net {pnl.get('net', '-')} (realised {pnl.get('realised', '-')}, "
+        f"unrealised {pnl.get('unrealised', '-')}, fees {pnl.get('fees', '-')})"
+    )
+    circuits = _circuits(report.circuit)
+
+    positions = Table(title="positions", box=box.SIMPLE_HEAD, title_justify="left")
+    for col in ("symbol", "qty", "avg", "last"):
+        positions.add_column(col, justify="left" if col == "symbol" else "right")
+    for p in report.positions:
+        positions.add_row(
+            p.symbol,
+            str(p.quantity),
+            _price(p.avg_price),
+            "" if p.current_price is None else _price(p.current_price),
+        )
+
+    working = Table(title="working orders", box=box.SIMPLE_HEAD, title_justify="left")
+    for col in ("order", "symbol", "side", "amount", "price", "filled", "status"):
+        working.add_column(col)
+    for o in report.working:
+        working.add_row(
+            o["clientOrderId"],
+            o["symbol"],
+            o["side"],
+            o["amount"],
+            o["price"],
+            o["filled"],
+            o["status"],
+        )
+
+    decisions = Table(title="last decisions", box=box.SIMPLE_HEAD, title_justify="left")
+    for col in ("symbol", "action", "why / result"):
+        decisions.add_column(col)
+    for d in report.decisions[-8:]:
+        decisions.add_row(d["symbol"], d["action"], d.get("result") or d.get("reason", ""))
+    for e in report.plan_events:
+        decisions.add_row(e.symbol, f"plan {e.action}", e.detail)
+    parts: list[Any] = [header, markets, money, circuits, positions, working, decisions]
+    parts += [Text(f"! {err}", style="red") for err in report.errors]
+    return Panel(Group(*parts), title="trader run", title_align="left")
+
+
+def _price(value: Any) -> str:
+    """At most six decimals (IB reports average costs as long floats)."""
+    return f"{value.quantize(Decimal('0.000001')).normalize():f}"
+
+
+def _circuits(status: dict[str, Any]) -> Any:
+    from rich.text import Text
+
+    if not status:
+        return Text("circuits: not tracked", style="dim")
+    text = Text("circuits: ")
+    for name, info in (status.get("circuits") or {}).items():
+        state = info.get("state", "?") if isinstance(info, dict) else str(info)
+        style = {"closed": "green", "open": "bold red", "half_open": "yellow"}.get(state, "")
+        text.append(f"{name}={state} ", style=style)
+    alert = status.get("alert")
+    if alert:
+        detail = (status.get("venueDisconnect") or {}).get("message") or "venue disconnected"
+        text.append(f"  ALERT: {detail}", style="bold red")
+    return text
