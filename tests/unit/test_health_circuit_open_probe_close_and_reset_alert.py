@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -70,16 +71,19 @@ def manager(
     alerts: list[str] = []
     if venue is not None:
         venue.clock = clock
+    params: dict[str, Any] = {
+        "failure_threshold": 3,
+        "recovery_probes": 2,
+        "backoff_initial": 2.0,
+        "backoff_max": 30.0,
+        **kw,
+    }
     m = HealthCircuitManager(
         clock=clock,
         venue=venue,
-        failure_threshold=3,
-        recovery_probes=2,
-        backoff_initial=2.0,
-        backoff_max=30.0,
         on_change=lambda *c: changes.append(c),
         on_alert=alerts.append,
-        **kw,  # type: ignore[arg-type]
+        **params,
     )
     return m, changes, alerts
 
@@ -222,6 +226,25 @@ async def test_half_open_venue_probe_failure_reopens() -> None:
     assert not m.allows_entries()
     await m.reconnect(max_attempts=1)
     assert m.state(Dependency.VENUE_CONNECTION) is CircuitState.OPEN
+
+
+def test_callers_that_reconnect_themselves_follow_the_backoff_with_should_try() -> None:
+    clock = InstantClockDouble(MIDDAY)
+    m, changes, _ = manager(clock, recovery_probes=1)
+    m.record_failure(Dependency.VENUE_CONNECTION, "down")
+    m.record_failure(Dependency.VENUE_CONNECTION, "down")
+    m.record_failure(Dependency.VENUE_CONNECTION, "down")
+    assert not m.should_try(Dependency.VENUE_CONNECTION)
+    clock.advance(seconds=2)
+    assert m.should_try(Dependency.VENUE_CONNECTION)
+    m.record_failure(Dependency.VENUE_CONNECTION, "still down")  # next wait doubles
+    clock.advance(seconds=3)
+    assert not m.should_try(Dependency.VENUE_CONNECTION)
+    clock.advance(seconds=1)
+    assert m.should_try(Dependency.VENUE_CONNECTION)
+    m.record_success(Dependency.VENUE_CONNECTION)
+    assert m.state(Dependency.VENUE_CONNECTION) is CircuitState.CLOSED
+    assert [(c[1], c[2]) for c in changes][-1] == ("half_open", "closed")
 
 
 def _at(local: datetime) -> datetime:

@@ -377,8 +377,15 @@ class HealthCircuitManager:
         return connected if isinstance(connected, bool) else True
 
     def should_try(self, dependency: Dependency | str) -> bool:
-        """Whether to call ``dependency`` now: closed, half-open, or open with its backoff over."""
-        return self.state(dependency) is not CircuitState.OPEN
+        """Whether to call ``dependency`` now: closed, half-open, or open with its backoff over.
+
+        For the venue connection this is how a caller that reconnects by itself (instead of
+        :meth:`maybe_reconnect`) follows the backoff; it records the outcome as usual.
+        """
+        c = self.circuits[Dependency(dependency)]
+        if self.state(dependency) is not CircuitState.OPEN:
+            return True
+        return c.next_probe_at is None or self.clock.now() >= c.next_probe_at
 
     # -- venue reconnects ----------------------------------------------------------------
     async def maybe_reconnect(self) -> bool:
