@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("TRADER_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".trader-install-stamp"
-# The main job until the strategy loop lands: live quotes from the SIMULATED venue.
-MAIN_JOB = ["quote", "BHP/AUD", "CBA/AUD", "VAS/AUD", "AUD/USD", "--venue", "sim"]
+# The main job: the trading bot on the SIMULATED venue (20 cycles, 1 s apart, market x300).
+MAIN_JOB = ["run", "--venue", "sim", "--cycles", "20", "--interval", "1s"]
 PYTEST_NO_TESTS = 5
 
 
