@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 # Settings trader reads from the environment; tests start from none of them.
-SETTING_PREFIXES = ("IB_", "GEMINI_", "TRADER_HOME")
+SETTING_PREFIXES = ("IB_", "GEMINI_", "SIM_", "LLM_", "HEALTH_", "TELEMETRY_", "TRADER_HOME")
 SETTING_NAMES = {
     "ACTIVE_EXCHANGE",
     "ALLOWED_SYMBOLS",

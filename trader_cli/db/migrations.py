@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import peewee
-from playhouse import migrate as pw_migrate  # type: ignore[import-untyped]
+from playhouse import migrate as pw_migrate
 
 from trader_cli.db.fields import (
     CurrencyField,

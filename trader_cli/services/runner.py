@@ -141,6 +141,7 @@ class StrategyRunner:
 
     async def _pause(self, interval: float) -> None:
         """Wait ``interval`` on the venue clock, or less if a stop is requested meanwhile."""
+        assert self._stopped is not None  # set by run()
         sleeper = asyncio.ensure_future(self.ctx.venue.clock.sleep(interval))
         stopper = asyncio.ensure_future(self._stopped.wait())
         _, pending = await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
