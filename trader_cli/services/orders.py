@@ -162,7 +162,10 @@ class OrderService:
                     hint="place a new order",
                 )
             log.info("order %s was recorded but never sent: sending it now", row.client_order_id)
-            return await self._send(row.client_order_id, self._request(row.client_order_id, intent))
+            # exactly the order that was recorded, whatever the retry asked for
+            request = OrderRequest(row.client_order_id, parse_symbol(row.symbol), row.side,
+                                   row.amount, row.type, row.price)
+            return await self._send(row.client_order_id, request)
         found = await self.venue.get_order(row.client_order_id)
         if found is None:
             log.warning(
