@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.errors import ExitCode, TraderError, exit_code_for
@@ -137,6 +138,14 @@ class Output:
         if self.verbose and not isinstance(exc, TraderError | KeyboardInterrupt):
             self.err.print_exception()
         return code
+
+
+def venue_label(venue: str, as_of: datetime) -> str:
+    """``SIMULATED market (sim clock …)`` on the sim, else ``IB at …``: the title of tables."""
+    when = as_of.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if venue == "sim":
+        return f"SIMULATED market (sim clock {when})"
+    return f"{venue.upper()} at {when}"
 
 
 def configure_logging(verbose: int, *, json_mode: bool) -> None:

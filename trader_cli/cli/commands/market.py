@@ -7,13 +7,11 @@ from typing import Annotated, Any
 import typer
 
 from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.console import venue_label
 
 
 def _label(header: dict[str, Any]) -> str:
-    when = header["asOf"].strftime("%Y-%m-%d %H:%M:%S UTC")
-    if header["simulated"]:
-        return f"SIMULATED market (sim clock {when})"
-    return f"{header['venue'].upper()} at {when}"
+    return venue_label(header["venue"], header["asOf"])
 
 
 def _num(value: Any) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.console import venue_label
 from trader_cli.domain.models import Side
 
 if TYPE_CHECKING:
@@ -26,8 +27,7 @@ def _money(value: Any) -> str:
 
 
 def _render(out: Output, p: OrderPreview) -> None:
-    when = p.as_of.strftime("%Y-%m-%d %H:%M:%S UTC")
-    label = f"SIMULATED market (sim clock {when})" if p.venue == "sim" else f"{p.venue} at {when}"
+    label = venue_label(p.venue, p.as_of)
     q = p.quote
     fields = {
         "symbol": f"{p.symbol} ({p.instrument_class.label})",
