@@ -6,12 +6,13 @@ import csv
 import io
 import itertools
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def pinned_sim(monkeypatch: pytest.MonkeyPatch) -> None:
+def pinned_sim(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Wednesday 3 July 2024, 11:00 in Sydney: the ASX is open
     monkeypatch.setenv("SIM_CLOCK", "2024-07-03T01:00:00Z")
     monkeypatch.setenv("SIM_SEED", "7")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def pinned_sim(monkeypatch: pytest.MonkeyPatch) -> None:
+def pinned_sim(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Wednesday 3 July 2024, 11:00 in Sydney: the ASX is open (BHP trades near 42.6 on seed 7)
     monkeypatch.setenv("SIM_CLOCK", "2024-07-03T01:00:00Z")
     monkeypatch.setenv("SIM_SEED", "7")

@@ -11,7 +11,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def pinned_sim(monkeypatch: pytest.MonkeyPatch) -> None:
+def pinned_sim(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Wednesday 3 July 2024, 11:00 in Sydney: the ASX is open
     monkeypatch.setenv("SIM_CLOCK", "2024-07-03T01:00:00Z")
     monkeypatch.setenv("SIM_SEED", "7")
