@@ -188,3 +188,27 @@ def test_sigterm_finishes_the_step_and_leaves_nothing_half_written(tmp_path: Pat
     assert last["event"] == "end"
     world = json.loads((home / "sim-world.json").read_text())  # the sim saved its paper world
     assert "orders" in world["world"]
+
+
+class FailingLLMDouble:
+    """A stand-in for the LLM strategy whose endpoint is down (a test double)."""
+
+    name = "llm"
+
+    async def decide(self, ctx):
+        from trader_cli.errors import TemporaryError
+
+        raise TemporaryError("chat endpoint unreachable")
+
+
+async def test_llm_outage_opens_its_circuit_and_blocks_entries_only(bot):
+    runner, _gw, changes = bot
+    runner.strategy = FailingLLMDouble()
+    first = await runner.cycle()
+    assert "strategy llm: chat endpoint unreachable" in first.errors
+    assert ("llm", "closed", "open") in [(d, o, n) for d, o, n, _ in changes]
+    assert not runner.health.allows_entries()
+    assert runner.health.allows_exits()
+    second = await runner.cycle()
+    assert second.decisions == []  # entries blocked: the strategy is not even asked
+    assert runner.health.state("venue_connection") == "closed"

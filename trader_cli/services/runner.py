@@ -198,8 +198,8 @@ class StrategyRunner:
             quotes = await self._quotes(report)
             report.plan_events = await self.plans.check_all()
             if self._entries_allowed() and not self.stop_requested:
-                decisions = await self.strategy.decide(
-                    self._strategy_context(now, summary, positions, report.market_open)
+                decisions = await self._decide(
+                    self._strategy_context(now, summary, positions, report.market_open), report
                 )
                 for decision in decisions:
                     if self.telemetry is not None:
@@ -302,9 +302,26 @@ class StrategyRunner:
             except TemporaryError as e:
                 self._record_failure("market_data", e)
                 continue
+            self._record_success("market_data")
             quotes[str(symbol)] = quote
             store.record_market_data(quote)
         return quotes
+
+    async def _decide(self, sctx: StrategyContext, report: CycleReport) -> list[Decision]:
+        """The strategy's decisions; its failure costs this cycle's entries, not the loop.
+
+        An LLM strategy's failures count against the ``llm`` circuit; any other strategy fails
+        on market data (its only other dependency).
+        """
+        dependency = "llm" if self.strategy.name == "llm" else "market_data"
+        try:
+            decisions = await self.strategy.decide(sctx)
+        except TemporaryError as e:
+            report.errors.append(f"strategy {self.strategy.name}: {e.message}")
+            self._record_failure(dependency, e)
+            return []
+        self._record_success(dependency)
+        return decisions
 
     def _strategy_context(
         self,
