@@ -212,3 +212,10 @@ async def test_llm_outage_opens_its_circuit_and_blocks_entries_only(bot):
     second = await runner.cycle()
     assert second.decisions == []  # entries blocked: the strategy is not even asked
     assert runner.health.state("venue_connection") == "closed"
+
+
+def test_llm_strategy_without_settings_exits_2_before_connecting(trader, clean_env):
+    r = trader("run", "--venue", "sim", "--strategy", "llm", "--cycles", "1")
+    assert r.code == 2
+    assert "LLM_MODEL" in r.err
+    assert not (clean_env / "trader.sqlite").exists()

@@ -87,6 +87,7 @@ def run(
     if strategy not in ("rules", "llm"):
         raise InputError(f"unknown strategy {strategy!r}", hint="use --strategy rules or llm")
     settings = st.settings()
+    _strategy(strategy, settings, None)  # bad strategy settings fail before anything connects
     if speed is not None or (
         settings.venue.value == "sim" and settings.sim.speed is None and settings.sim.clock is None
     ):
@@ -209,9 +210,10 @@ async def _run(
 
 def _strategy(name: str, settings: Any, clock: Any) -> Any:
     if name == "llm":
+        from trader_cli.clock import REAL_CLOCK
         from trader_cli.strategies.llm import LLMStrategy
 
-        return LLMStrategy(settings, clock=clock)
+        return LLMStrategy(settings, clock=clock or REAL_CLOCK)
     from trader_cli.strategies.rules import RulesStrategy
 
     return RulesStrategy()
