@@ -24,15 +24,18 @@ class RulesConfig:
     risk_per_trade: Decimal = Decimal("100")
     allow_short: bool = True
     trend_rsi: tuple[float, float] = (50.0, 70.0)
+    # a trend counts only when the EMAs are at least this many ATRs apart (not noise)
+    trend_min_atr: float = 0.25
     reversion_z: float = 2.0
 
 
 def signal(f: Features, cfg: RulesConfig) -> tuple[Side, str] | None:
     """Which side to enter and why, or None: trend first, then mean reversion."""
     lo, hi = cfg.trend_rsi
-    if f.trend > 0 and lo <= f.rsi <= hi:
+    strong = abs(f.ema_fast - f.ema_slow) >= cfg.trend_min_atr * f.atr
+    if strong and f.trend > 0 and lo <= f.rsi <= hi:
         return Side.BUY, f"uptrend (EMA fast > slow), RSI {f.rsi:.0f} not overbought"
-    if f.trend < 0 and 100 - hi <= f.rsi <= 100 - lo:
+    if strong and f.trend < 0 and 100 - hi <= f.rsi <= 100 - lo:
         return Side.SELL, f"downtrend (EMA fast < slow), RSI {f.rsi:.0f} not oversold"
     if f.zscore <= -cfg.reversion_z and f.rsi < 100 - hi + 5:
         return Side.BUY, f"stretched {f.zscore:.1f} sd below the mean, RSI {f.rsi:.0f}"
