@@ -4,6 +4,7 @@
     python3 scripts/dev.py run [ARGS...]    # the main job on the offline simulator
     python3 scripts/dev.py test [PYTEST ARGS...]
     python3 scripts/dev.py trader ARGS...   # any trader command inside the venv
+    python3 scripts/dev.py tool NAME ARGS...  # a dev tool inside the venv (ruff, mypy, ...)
 
 Needs only Python >= 3.11 and access to a Python package index.
 """
@@ -47,8 +48,8 @@ def ensure_venv() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Dispatch ``run``, ``test`` or ``trader``."""
-    if not argv or argv[0] not in {"run", "test", "trader"}:
+    """Dispatch ``run``, ``test``, ``trader`` or ``tool``."""
+    if not argv or argv[0] not in {"run", "test", "trader", "tool"}:
         print(__doc__, file=sys.stderr)
         return 2
     ensure_venv()
@@ -61,6 +62,11 @@ def main(argv: list[str]) -> int:
             _say("pytest collected no tests: that is a failure, not a pass")
             return 1
         return code
+    if cmd == "tool":
+        if not rest:
+            print("[dev] name a tool, e.g. ruff check . or mypy", file=sys.stderr)
+            return 2
+        return subprocess.call([str(BIN / "python"), "-m", *rest], cwd=ROOT)
     args = rest if cmd == "trader" else (rest or MAIN_JOB)
     return subprocess.call([str(BIN / "trader"), *args])
 
