@@ -7,7 +7,6 @@ values are never echoed.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -460,8 +459,3 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
         health=build(HealthSettings, "HEALTH_"),
         llm=build(LLMSettings, "LLM_"),
     )
-
-
-def env_flag(name: str) -> bool:
-    """True if environment variable ``name`` is set to a truthy value."""
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
