@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from trader_cli.domain.models import Quote, Side
 from trader_cli.domain.money import Money
-from trader_cli.domain.symbols import InstrumentClass
+from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.ticks import (
     Direction,
     asx_tick_size,
@@ -72,6 +72,11 @@ def tick_rule(
     else:
         step = min_tick or CRYPTO_DEFAULT_TICK
     return lambda _price: step
+
+
+def tick_rule_for(symbol: Symbol, min_tick: Decimal | None) -> TickRule:
+    """The price-step rule of ``symbol``, given the venue's ``min_tick`` (e.g. an Instrument's)."""
+    return tick_rule(symbol.instrument_class, min_tick=min_tick, quote_currency=symbol.quote)
 
 
 def pip_size(quote_currency: str) -> Decimal:

@@ -18,7 +18,7 @@ from trader_cli.domain.models import OrderStatus, OrderType, Position, Side
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
 from trader_cli.hours import market_hours
-from trader_cli.liquidity import marketable_limit_price, tick_rule
+from trader_cli.liquidity import marketable_limit_price, tick_rule_for
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 
@@ -121,7 +121,7 @@ async def _close(
         line.note = f"market closed: {hours.note}; nothing sent"
         return line
     inst = await venue.resolve(symbol)
-    rule = tick_rule(symbol.instrument_class, min_tick=inst.min_tick, quote_currency=symbol.quote)
+    rule = tick_rule_for(symbol, inst.min_tick)
     bump = ctx.settings.risk.marketable_limit_slippage_bps
     market = use_market and inst.market_orders_allowed
     if use_market and not market:

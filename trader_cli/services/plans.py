@@ -20,7 +20,7 @@ from trader_cli.domain.models import OrderType, Quote, Side
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
 from trader_cli.hours import market_hours
-from trader_cli.liquidity import marketable_limit_price, tick_rule
+from trader_cli.liquidity import marketable_limit_price, tick_rule_for
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 
@@ -155,9 +155,7 @@ class PlanMonitor:
             return None
         reason = reason or "re-pricing the exit"
         inst = await venue.resolve(symbol)
-        rule = tick_rule(
-            symbol.instrument_class, min_tick=inst.min_tick, quote_currency=symbol.quote
-        )
+        rule = tick_rule_for(symbol, inst.min_tick)
         side = plan.side.opposite
         price = marketable_limit_price(
             side, quote, rule, self.ctx.settings.risk.marketable_limit_slippage_bps

@@ -23,7 +23,7 @@ from trader_cli.liquidity import (
     liquidity_checks,
     marketable_limit_price,
     nudge_limit_price,
-    tick_rule,
+    tick_rule_for,
 )
 from trader_cli.risk import Category, Check, ProposedOrder, RiskManager, RiskVerdict
 from trader_cli.risk.convert import Converter, venue_converter
@@ -214,7 +214,7 @@ async def preview_order(
     now = venue.clock.now()
     conv = converter or venue_converter(venue, settings.base_currency)
     limits = LiquidityLimits.from_settings(settings.risk)
-    tick = tick_rule(sym.instrument_class, min_tick=inst.min_tick, quote_currency=sym.quote)
+    tick = tick_rule_for(sym, inst.min_tick)
     notes: list[str] = []
 
     order_type = OrderType.LIMIT

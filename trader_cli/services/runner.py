@@ -25,7 +25,7 @@ from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError, TraderError, VenueError
 from trader_cli.hours import market_hours
-from trader_cli.liquidity import marketable_limit_price, tick_rule
+from trader_cli.liquidity import marketable_limit_price, tick_rule_for
 from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.orders import OrderIntent
@@ -375,11 +375,7 @@ class StrategyRunner:
             if qty is None:
                 return self._refuse(plan, record, "size rounds to zero", now)
             inst = await self.ctx.venue.resolve(plan.symbol)
-            rule = tick_rule(
-                plan.symbol.instrument_class,
-                min_tick=inst.min_tick,
-                quote_currency=plan.symbol.quote,
-            )
+            rule = tick_rule_for(plan.symbol, inst.min_tick)
             limit = plan.entry or marketable_limit_price(
                 plan.side, quote, rule, self.ctx.settings.risk.marketable_limit_slippage_bps
             )

@@ -69,7 +69,6 @@ BAR_SIZE = {
 }
 WHAT_TO_SHOW = {"STK": "TRADES", "CASH": "MIDPOINT"}
 SESSION_SECONDS = {"STK": 6 * 3600, "CASH": 24 * 3600}  # ASX continuous session 10:00-16:00
-MAX_SECONDS_DURATION = 86_400
 
 
 def bar_size(timeframe: Timeframe) -> str:
