@@ -29,6 +29,13 @@ SETTING_NAMES = {
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def sim_scope(account: str | None = "DU1234567") -> Any:
+    """The scope of the IB simulator (with ``account``): what tests bind for store work."""
+    from trader_cli.domain.scope import Backend, Mode, Scope
+
+    return Scope("ib", Backend.SIM, Mode.SIM).with_account(account)
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No trader settings in the environment, no ``.env`` in the cwd, app dir in ``tmp_path``."""

@@ -366,9 +366,17 @@ class Settings:
         return path
 
     @property
-    def database_url(self) -> str:
-        """``DATABASE_URL``, or SQLite in the app dir."""
-        return self.core.database_url or f"sqlite:///{self.home / 'trader.sqlite'}"
+    def database_is_default(self) -> bool:
+        """True when ``DATABASE_URL`` is unset: one SQLite file per venue and mode in the app dir."""
+        return self.core.database_url is None
+
+    def database_url_for(self, file_key: str) -> str:
+        """``DATABASE_URL`` (one database, rows told apart by scope columns), or the app dir's
+        SQLite file of one venue and mode (``trader-ib-sim.sqlite``, ``trader-ib-paper.sqlite``),
+        so simulator experiments can never reach paper or live rows."""
+        if self.core.database_url:
+            return self.core.database_url
+        return f"sqlite:///{self.home / f'trader-{file_key}.sqlite'}"
 
     @property
     def sim_state_path(self) -> Path | None:

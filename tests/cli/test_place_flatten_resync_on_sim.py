@@ -18,7 +18,7 @@ def pinned_sim(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def db_rows(home: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(home / "trader.sqlite") as conn:
+    with sqlite3.connect(home / "trader-ib-sim.sqlite") as conn:
         return conn.execute(sql).fetchall()
 
 

@@ -17,6 +17,11 @@ import peewee
 import pytest
 
 from trader_cli.db import use_database
+from trader_cli.db.scope import use_scope
+from trader_cli.domain.scope import Backend, Mode, Scope
+
+#: The scope db tests work in (the store refuses to work without one).
+DB_TEST_SCOPE = Scope("ib", Backend.API, Mode.PAPER).with_account("DU7654321")
 
 PG_ENV = "TRADER_TEST_PG_URL"
 BACKENDS = ("sqlite", "postgresql")
@@ -69,8 +74,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def db(db_url: str) -> Iterator[peewee.Database]:
-    """The models bound to a fresh, fully migrated database on each backend."""
-    with use_database(db_url) as database:
+    """The models bound to a fresh, fully migrated database on each backend, in a test scope."""
+    with use_database(db_url) as database, use_scope(DB_TEST_SCOPE):
         yield database
 
 

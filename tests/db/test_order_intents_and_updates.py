@@ -10,6 +10,7 @@ import pytest
 
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow
+from trader_cli.db.scope import current_scope_id
 from trader_cli.domain.models import Fee, Order, OrderStatus, OrderType, Side
 from trader_cli.errors import TraderError
 
@@ -68,10 +69,12 @@ def test_reused_id_for_a_different_order_is_an_error(db: peewee.Database) -> Non
 
 
 def test_unique_constraint_holds_at_the_database_level(db: peewee.Database) -> None:
-    OrderRow.create(client_order_id="x", symbol="BHP/AUD", side="buy", type="market", amount=1)
+    scope = current_scope_id()
+    OrderRow.create(scope=scope, client_order_id="x", symbol="BHP/AUD", side="buy",
+                    type="market", amount=1)
     with pytest.raises(peewee.IntegrityError), db.atomic():
-        OrderRow.create(client_order_id="x", symbol="CBA/AUD", side="sell", type="market",
-                        amount=2)
+        OrderRow.create(scope=scope, client_order_id="x", symbol="CBA/AUD", side="sell",
+                        type="market", amount=2)
 
 
 def test_external_orders_are_adopted_without_a_session(db: peewee.Database) -> None:

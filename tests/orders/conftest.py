@@ -12,11 +12,15 @@ import pytest
 from trader_cli.config import load_settings
 from trader_cli.db import store, use_database
 from trader_cli.db.models import SessionMode, TradingSession
+from trader_cli.db.scope import use_scope
+from trader_cli.domain.scope import Backend, Mode, Scope
 from trader_cli.services.orders import OrderService
 from trader_cli.services.resync import ResyncService
 from trader_cli.sim import SimClock, SimGateway
 from trader_cli.venues.sim.venue import SimTrader
 
+# The sim's scope: venue ib, backend sim, mode sim, the sim's paper account.
+SCOPE = Scope("ib", Backend.SIM, Mode.SIM).with_account("DU1234567")
 # Wednesday 3 July 2024, 11:00 in Sydney: the ASX is open.
 ASX_OPEN = datetime(2024, 7, 3, 1, 0, tzinfo=UTC)
 
@@ -39,7 +43,7 @@ def settings(clean_env: Path, monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[None]:
-    with use_database(f"sqlite:///{tmp_path / 'trader.sqlite'}"):
+    with use_database(f"sqlite:///{tmp_path / 'trader.sqlite'}"), use_scope(SCOPE):
         yield
 
 

@@ -13,13 +13,15 @@ from trader_cli.services.context import TradingContext
 from trader_cli.services.flatten import flatten
 from trader_cli.services.orders import OrderIntent
 
+from .conftest import SCOPE
+
 NDQ = parse_symbol("NDQ/AUD")  # the sim's contract that refuses market orders
 BHP = parse_symbol("BHP/AUD")
 
 
 @pytest.fixture
 def ctx(settings, venue, session, orders) -> TradingContext:
-    return TradingContext(settings, venue, session, orders)
+    return TradingContext(settings, venue, session, orders, SCOPE)
 
 
 async def _position(ctx, symbol, side, qty) -> None:

@@ -218,9 +218,9 @@ async def test_resync_twice_changes_nothing_the_second_time(orders, venue, gw, r
 async def test_unexplained_position_difference_keeps_being_reported(venue, gw, resync) -> None:
     await resync.run()  # baseline: flat
     # the records say we held 100 BHP at the last resync (e.g. shares transferred out since)
-    baseline = json.loads(store.get_sync_state("resync:sim:positions"))
+    baseline = json.loads(store.get_sync_state("resync:positions"))
     baseline["positions"]["BHP/AUD"] = "100"
-    store.set_sync_state("resync:sim:positions", json.dumps(baseline))
+    store.set_sync_state("resync:positions", json.dumps(baseline))
     report = await resync.run()
     (diff,) = report.unexplained
     assert (diff.symbol, diff.venue, diff.expected) == ("BHP/AUD", 0, 100)

@@ -15,13 +15,15 @@ from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.plans import PlanMonitor, exit_tag
 
+from .conftest import SCOPE
+
 NDQ = parse_symbol("NDQ/AUD")  # the sim's contract that refuses market orders
 BHP = parse_symbol("BHP/AUD")
 
 
 @pytest.fixture
 def ctx(settings, venue, session, orders) -> TradingContext:
-    return TradingContext(settings, venue, session, orders)
+    return TradingContext(settings, venue, session, orders, SCOPE)
 
 
 async def open_plan(ctx, symbol, side, qty, *, stop, target=None, expiry=None) -> Plan:

@@ -17,7 +17,9 @@ import pytest
 from trader_cli.config import load_settings
 from trader_cli.db import store, use_database
 from trader_cli.db.models import FillRow, OrderRow, Plan, PlanStatus, SessionMode
+from trader_cli.db.scope import use_scope
 from trader_cli.domain.models import OrderStatus
+from trader_cli.domain.scope import Backend, Mode, Scope
 from trader_cli.services.context import TradingContext
 from trader_cli.services.health import HealthCircuitManager
 from trader_cli.services.orders import OrderService
@@ -32,7 +34,7 @@ MORNING = "2024-07-03T00:30:00Z"
 
 
 def rows(home: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(home / "trader.sqlite") as conn:
+    with sqlite3.connect(home / "trader-ib-sim.sqlite") as conn:
         return conn.execute(sql).fetchall()
 
 
@@ -93,7 +95,8 @@ def test_bad_interval_exits_2(trader, bad):
 async def bot(clean_env: Path) -> AsyncIterator[tuple[StrategyRunner, SimGateway, list]]:
     settings = load_settings()
     clock = SimClock.pinned(datetime(2024, 7, 3, 0, 30, tzinfo=UTC))
-    with use_database(f"sqlite:///{clean_env / 'bot.sqlite'}"):
+    scope = Scope("ib", Backend.SIM, Mode.SIM)
+    with use_database(f"sqlite:///{clean_env / 'bot.sqlite'}"), use_scope(scope):
         async with SimGateway.start(seed=0, clock=clock) as gw:
             venue = SimTrader(settings, gw)
             venue.conn.config.reconnect_attempts = 2
@@ -101,7 +104,9 @@ async def bot(clean_env: Path) -> AsyncIterator[tuple[StrategyRunner, SimGateway
             session = store.open_session(
                 venue="sim", mode=SessionMode.SIM, base_currency="AUD", started_at=clock.now()
             )
-            ctx = TradingContext(settings, venue, session, OrderService(venue, settings, session))
+            ctx = TradingContext(
+                settings, venue, session, OrderService(venue, settings, session), scope
+            )
             changes: list = []
             telemetry = Telemetry(clean_env / "telemetry.log", venue="sim", clock=venue.clock)
             health = HealthCircuitManager(
@@ -218,4 +223,4 @@ def test_llm_strategy_without_settings_exits_2_before_connecting(trader, clean_e
     r = trader("run", "--venue", "sim", "--strategy", "llm", "--cycles", "1")
     assert r.code == 2
     assert "LLM_MODEL" in r.err
-    assert not (clean_env / "trader.sqlite").exists()
+    assert not (clean_env / "trader-ib-sim.sqlite").exists()

@@ -209,10 +209,135 @@ def _v2_fx_and_external(db: peewee.Database) -> None:
     )
 
 
+#: Tables whose rows belong to a scope (v3); ``sync_state`` is scoped by a key prefix instead.
+SCOPED_TABLES = (
+    "sessions", "orders", "fills", "position_snapshots", "market_data", "equity_snapshots",
+    "plans", "decisions",
+)
+_SESSION_TABLES = ("orders", "plans", "decisions", "position_snapshots", "equity_snapshots")
+#: Where v3 puts rows it cannot attribute to a scope; no command reads it (docs/database.md).
+UNATTRIBUTED = ("ib", "unknown", "unknown", "")
+
+
+def _v3_scope_of_session(venue: str, mode: str, account: str | None) -> tuple[str, str, str, str]:
+    """The scope a pre-v3 session row belongs to: the sim was a venue of its own then."""
+    if venue == "sim":
+        return ("ib", "sim", "sim", account or "")
+    return (venue, "api", mode, account or "")
+
+
+def _v3_token_session(client_order_id: str) -> int | None:
+    """The session id inside one of our client order ids (``PREFIX-<session><4 hex>-<seq>``)."""
+    parts = client_order_id.split("-")
+    if len(parts) < 3 or len(parts[-2]) <= 4 or not parts[-1].isdigit():
+        return None
+    head = parts[-2][:-4]
+    return int(head) if head.isdigit() else None
+
+
+def _v3_scopes(db: peewee.Database) -> None:
+    class Scope(peewee.Model):
+        id = peewee.AutoField()
+        venue = peewee.CharField(max_length=16)
+        backend = peewee.CharField(max_length=16)
+        mode = peewee.CharField(max_length=16)
+        account = peewee.CharField(max_length=64, default="")
+        created_at = UtcDateTimeField()
+
+        class Meta:
+            table_name = "scopes"
+            legacy_table_names = False
+            indexes = ((("venue", "backend", "mode", "account"), True),)
+
+    with db.bind_ctx([Scope]):
+        db.create_tables([Scope], safe=False)
+    migrator = pw_migrate.SchemaMigrator.from_database(db)
+    ops = [
+        migrator.add_column(
+            table,
+            "scope_id",
+            peewee.IntegerField(null=True, constraints=[peewee.SQL("REFERENCES scopes (id)")]),
+        )
+        for table in SCOPED_TABLES
+    ]
+    ops += [migrator.add_index(table, ("scope_id",), False) for table in SCOPED_TABLES]
+    ops += [
+        migrator.drop_index("orders", "orders_client_order_id"),
+        migrator.add_index("orders", ("client_order_id",), False),
+        migrator.add_index("orders", ("scope_id", "client_order_id"), True),
+        migrator.drop_index("fills", "fills_venue_fill_id"),
+        migrator.add_index("fills", ("venue_fill_id",), False),
+        migrator.add_index("fills", ("scope_id", "venue_fill_id"), True),
+    ]
+    pw_migrate.migrate(*ops)
+
+    p = db.param
+    now = datetime.now(UTC)
+    ids: dict[tuple[str, str, str, str], int] = {}
+
+    def scope_id(key: tuple[str, str, str, str]) -> int:
+        if key not in ids:
+            with db.bind_ctx([Scope]):
+                ids[key] = Scope.create(
+                    venue=key[0], backend=key[1], mode=key[2], account=key[3], created_at=now
+                ).id
+        return ids[key]
+
+    # sessions: their own venue, mode and account
+    sessions = db.execute_sql(  # type: ignore[no-untyped-call]
+        "SELECT id, venue, mode, account_hash FROM sessions"
+    ).fetchall()
+    session_scope: dict[int, int] = {}
+    for sid, venue, mode, account in sessions:
+        session_scope[sid] = scope_id(_v3_scope_of_session(venue, mode, account))
+        db.execute_sql(  # type: ignore[no-untyped-call]
+            f"UPDATE sessions SET scope_id = {p} WHERE id = {p}",  # noqa: S608
+            (session_scope[sid], sid),
+        )
+    # rows of a session follow it
+    for table in _SESSION_TABLES:
+        db.execute_sql(  # type: ignore[no-untyped-call]
+            f"UPDATE {table} SET scope_id = (SELECT s.scope_id FROM sessions s "  # noqa: S608
+            f"WHERE s.id = {table}.session_id) WHERE session_id IS NOT NULL"
+        )
+    # our orders written without a session row still carry their session in the client order id
+    orphans = db.execute_sql(  # type: ignore[no-untyped-call]
+        "SELECT id, client_order_id FROM orders WHERE scope_id IS NULL"
+    ).fetchall()
+    for oid, cid in orphans:
+        sid = _v3_token_session(cid or "")
+        if sid is not None and sid in session_scope:
+            db.execute_sql(  # type: ignore[no-untyped-call]
+                f"UPDATE orders SET scope_id = {p} WHERE id = {p}",  # noqa: S608
+                (session_scope[sid], oid),
+            )
+    # fills follow their order
+    db.execute_sql(  # type: ignore[no-untyped-call]
+        "UPDATE fills SET scope_id = (SELECT o.scope_id FROM orders o WHERE o.id = fills.order_id)"
+        " WHERE order_id IS NOT NULL"
+    )
+    # whatever is left cannot be attributed safely: kept, but in a scope no command reads
+    for table in SCOPED_TABLES:
+        left = db.execute_sql(  # type: ignore[no-untyped-call]
+            f"SELECT COUNT(*) FROM {table} WHERE scope_id IS NULL"  # noqa: S608
+        ).fetchone()[0]
+        if left:
+            db.execute_sql(  # type: ignore[no-untyped-call]
+                f"UPDATE {table} SET scope_id = {p} WHERE scope_id IS NULL",  # noqa: S608
+                (scope_id(UNATTRIBUTED),),
+            )
+    # sync state was kept per venue only (no mode, no account): it cannot be attributed, and all
+    # of it can be rebuilt (the next resync takes a fresh position baseline)
+    db.execute_sql(  # type: ignore[no-untyped-call]
+        "UPDATE sync_state SET key = 'unattributed:' || key"
+    )
+
+
 #: Every schema step, oldest first; versions are 1, 2, 3... with no gaps.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "fills.fx_rate_to_base and base_currency; orders.external", _v2_fx_and_external),
+    Migration(3, "scopes: every row belongs to a venue, backend, mode and account", _v3_scopes),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -67,10 +67,36 @@ class BaseModel(peewee.Model):
         return super().save(*args, **kwargs)
 
 
+class ScopeRow(BaseModel):
+    """A venue, backend, mode and account that state belongs to (see :mod:`trader_cli.db.scope`).
+
+    ``account`` is the account's salted fingerprint, or ``""`` while no account is known (never
+    NULL, so the unique index holds on every backend).
+    """
+
+    id = peewee.AutoField()
+
+    venue = peewee.CharField(max_length=16)
+    backend = peewee.CharField(max_length=16)
+    mode = peewee.CharField(max_length=16)
+    account = peewee.CharField(max_length=64, default="")
+    created_at = UtcDateTimeField(default=utc_now)
+
+    class Meta:
+        table_name = "scopes"
+        indexes = ((("venue", "backend", "mode", "account"), True),)
+
+
+def _scope_field() -> peewee.ForeignKeyField:
+    # NULL only in the schema (SQLite cannot add a NOT NULL column); the store always sets it.
+    return peewee.ForeignKeyField(ScopeRow, null=True, on_delete="RESTRICT")
+
+
 class TradingSession(BaseModel):
     """One run of trader against one venue and account (base currency lives here)."""
 
     id = peewee.AutoField()
+    scope = _scope_field()
 
     venue = EnumField(Venue)
     mode = EnumField(SessionMode)
@@ -90,8 +116,9 @@ class OrderRow(BaseModel):
     """An order: written with our client order id before the venue sees it, then kept in sync."""
 
     id = peewee.AutoField()
+    scope = _scope_field()
 
-    client_order_id = peewee.CharField(max_length=64, unique=True)
+    client_order_id = peewee.CharField(max_length=64, index=True)
     venue_order_id = peewee.CharField(max_length=64, null=True, index=True)
     perm_id = peewee.CharField(max_length=64, null=True)
     session = peewee.ForeignKeyField(TradingSession, null=True, backref="orders")
@@ -114,14 +141,17 @@ class OrderRow(BaseModel):
 
     class Meta:
         table_name = "orders"
+        indexes = ((("scope", "client_order_id"), True),)
 
 
 class FillRow(BaseModel):
-    """One execution, unique by the venue's fill id (so replays and resyncs are idempotent)."""
+    """One execution, unique by the venue's fill id within its scope (replays and resyncs are
+    idempotent; a reset sim world may reuse ids, but never inside another scope)."""
 
     id = peewee.AutoField()
+    scope = _scope_field()
 
-    venue_fill_id = peewee.CharField(max_length=128, unique=True)
+    venue_fill_id = peewee.CharField(max_length=128, index=True)
     order = peewee.ForeignKeyField(OrderRow, null=True, backref="fills")
     client_order_id = peewee.CharField(max_length=64, null=True, index=True)
     venue_order_id = peewee.CharField(max_length=64, null=True)
@@ -139,12 +169,14 @@ class FillRow(BaseModel):
 
     class Meta:
         table_name = "fills"
+        indexes = ((("scope", "venue_fill_id"), True),)
 
 
 class PositionSnapshot(BaseModel):
     """A position at a moment; ``quantity`` < 0 is a short."""
 
     id = peewee.AutoField()
+    scope = _scope_field()
 
     session = peewee.ForeignKeyField(TradingSession, backref="positions")
     symbol = peewee.CharField(max_length=32)
@@ -163,6 +195,7 @@ class MarketDataRow(BaseModel):
     """Top of book for a symbol at a moment; equity sizes and volume are integral Decimals."""
 
     id = peewee.AutoField()
+    scope = _scope_field()
 
     symbol = peewee.CharField(max_length=32)
     timestamp = UtcDateTimeField()
@@ -184,6 +217,7 @@ class EquitySnapshot(BaseModel):
     """Account equity and cash in the session's base currency at a moment."""
 
     id = peewee.AutoField()
+    scope = _scope_field()
 
     session = peewee.ForeignKeyField(TradingSession, backref="equity")
     timestamp = UtcDateTimeField()
@@ -202,6 +236,7 @@ class Plan(BaseModel):
     """A trade plan: entry, stop and target for a symbol, and the orders that carry it out."""
 
     id = peewee.AutoField()
+    scope = _scope_field()
 
     session = peewee.ForeignKeyField(TradingSession, null=True, backref="plans")
     symbol = peewee.CharField(max_length=32)
@@ -226,6 +261,7 @@ class Decision(BaseModel):
     """What a strategy decided and whether risk checks accepted it; ``payload`` is JSON."""
 
     id = peewee.AutoField()
+    scope = _scope_field()
 
     session = peewee.ForeignKeyField(TradingSession, null=True, backref="decisions")
     timestamp = UtcDateTimeField(default=utc_now)
@@ -242,7 +278,7 @@ class Decision(BaseModel):
 
 
 class SyncState(BaseModel):
-    """Small key/value facts such as the last resync time per venue."""
+    """Small key/value facts such as the last resync time; keys are prefixed with their scope."""
 
     key = peewee.CharField(max_length=128, primary_key=True)
     value = peewee.TextField()
@@ -253,6 +289,7 @@ class SyncState(BaseModel):
 
 
 ALL_MODELS: tuple[type[BaseModel], ...] = (
+    ScopeRow,
     TradingSession,
     OrderRow,
     FillRow,

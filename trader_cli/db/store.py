@@ -3,11 +3,13 @@
 Every function works on the database bound by :func:`trader_cli.db.connection.init_db` and takes
 and returns domain values (``Decimal``, aware datetimes, enums). Writes that must not happen twice
 (an order intent, a fill) are keyed by an id the caller owns and are safe to repeat.
+
+Every function is scoped: rows are written with the scope bound by
+:func:`trader_cli.db.scope.bind_scope` and every read sees that scope's rows only.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +33,7 @@ from trader_cli.db.models import (
     TradingSession,
     utc_now,
 )
+from trader_cli.db.scope import current_scope_id, scoped_key
 from trader_cli.domain.models import (
     Fee,
     FeeSource,
@@ -43,24 +46,11 @@ from trader_cli.domain.models import (
     Side,
 )
 from trader_cli.domain.money import normalize_currency
+from trader_cli.domain.scope import ACCOUNT_SUFFIX_CHARS, account_fingerprint
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import TraderError
 
-ACCOUNT_SUFFIX_CHARS = 3
-_ACCOUNT_HASH_SALT = b"trader-cli/account-id/v1:"
-
-
-def account_fingerprint(account_id: str) -> tuple[str, str]:
-    """``(last 3 characters, SHA-256 hex)`` of an account id: enough to tell accounts apart.
-
-    The raw id is never stored. The hash lets two sessions be matched to one account; it is not a
-    secret-keeping device (short ids can be brute-forced), so treat the database as sensitive too.
-    """
-    text = account_id.strip().upper()
-    if not text:
-        raise ValueError("account id is empty")
-    digest = hashlib.sha256(_ACCOUNT_HASH_SALT + text.encode()).hexdigest()
-    return text[-ACCOUNT_SUFFIX_CHARS:], digest
+__all__ = ["ACCOUNT_SUFFIX_CHARS", "account_fingerprint"]  # re-exported for callers of old
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -79,6 +69,7 @@ def open_session(
     """Start a session row; the account id is kept only as a suffix and a hash."""
     suffix, digest = account_fingerprint(account_id) if account_id else (None, None)
     return TradingSession.create(
+        scope=current_scope_id(),
         venue=Venue(venue),
         mode=SessionMode(mode),
         base_currency=normalize_currency(base_currency),
@@ -98,7 +89,8 @@ def close_session(
     end = to_utc(ended_at) if ended_at else utc_now()
     with database_proxy.atomic():
         (TradingSession.update(ended_at=end)
-         .where((TradingSession.id == session_id) & TradingSession.ended_at.is_null())
+         .where((TradingSession.id == session_id) & TradingSession.ended_at.is_null()
+                & (TradingSession.scope == current_scope_id()))
          .execute())
         return TradingSession.get_by_id(session_id)
 
@@ -107,14 +99,26 @@ def close_session(
 
 
 def find_order_by_client_id(client_order_id: str) -> OrderRow | None:
-    """The order with our ``client_order_id``, or None."""
-    return OrderRow.get_or_none(OrderRow.client_order_id == client_order_id)
+    """The order with our ``client_order_id`` in the bound scope, or None."""
+    return OrderRow.get_or_none(
+        (OrderRow.scope == current_scope_id()) & (OrderRow.client_order_id == client_order_id)
+    )
 
 
 def find_order_by_venue_id(venue_order_id: str) -> OrderRow | None:
     """The order the venue knows as ``venue_order_id`` (IB orderId/permId, Gemini id), or None."""
     return OrderRow.get_or_none(
-        (OrderRow.venue_order_id == venue_order_id) | (OrderRow.perm_id == venue_order_id)
+        (OrderRow.scope == current_scope_id())
+        & ((OrderRow.venue_order_id == venue_order_id) | (OrderRow.perm_id == venue_order_id))
+    )
+
+
+def count_orders_with_prefix(prefix: str) -> int:
+    """How many orders of the bound scope have a client order id starting with ``prefix``."""
+    return int(
+        OrderRow.select()
+        .where((OrderRow.scope == current_scope_id()) & OrderRow.client_order_id.startswith(prefix))
+        .count()
     )
 
 
@@ -144,6 +148,7 @@ def record_order_intent(
     now = to_utc(created_at) if created_at else utc_now()
     fee = order.fee
     values: dict[str, Any] = {
+        "scope": current_scope_id(),
         "client_order_id": order.client_order_id,
         "venue_order_id": order.id,
         "session": session,
@@ -201,7 +206,9 @@ def update_order(
     known are kept. Raises :class:`TraderError` if no order has ``client_order_id``.
     """
     with database_proxy.atomic():
-        query = OrderRow.select().where(OrderRow.client_order_id == client_order_id)
+        query = OrderRow.select().where(
+            (OrderRow.scope == current_scope_id()) & (OrderRow.client_order_id == client_order_id)
+        )
         if isinstance(database_proxy.obj, peewee.PostgresqlDatabase):
             query = query.for_update()  # SQLite: BEGIN IMMEDIATE already serialises writers
         row = query.get_or_none()
@@ -256,7 +263,10 @@ def order_from_row(row: OrderRow) -> Order:
 
 def open_orders(session: TradingSession | int | None = None) -> list[OrderRow]:
     """Orders not yet final (pending or open), oldest first; of one session if given."""
-    query = OrderRow.select().where(OrderRow.status.in_([OrderStatus.PENDING, OrderStatus.OPEN]))
+    query = OrderRow.select().where(
+        (OrderRow.scope == current_scope_id())
+        & OrderRow.status.in_([OrderStatus.PENDING, OrderStatus.OPEN])
+    )
     if session is not None:
         query = query.where(OrderRow.session == session)
     return list(query.order_by(OrderRow.id))
@@ -282,6 +292,7 @@ def insert_fill_if_new(
         order = find_order_by_venue_id(fill.order_id)
     fee = fill.fee
     values: dict[str, Any] = {
+        "scope": current_scope_id(),
         "venue_fill_id": fill.id,
         "order": order,
         "client_order_id": fill.client_order_id or (order.client_order_id if order else None),
@@ -302,17 +313,24 @@ def insert_fill_if_new(
         with database_proxy.atomic():
             return FillRow.create(**values), True
     except peewee.IntegrityError:
-        existing = FillRow.get_or_none(FillRow.venue_fill_id == fill.id)
+        existing = find_fill(fill.id)
         if existing is None:
             raise
         return existing, False
+
+
+def find_fill(venue_fill_id: str) -> FillRow | None:
+    """The fill with the venue's ``venue_fill_id`` in the bound scope, or None."""
+    return FillRow.get_or_none(
+        (FillRow.scope == current_scope_id()) & (FillRow.venue_fill_id == venue_fill_id)
+    )
 
 
 def fills_for_order(client_order_id: str) -> list[FillRow]:
     """Fills of one order, in time order."""
     return list(
         FillRow.select()
-        .where(FillRow.client_order_id == client_order_id)
+        .where((FillRow.scope == current_scope_id()) & (FillRow.client_order_id == client_order_id))
         .order_by(FillRow.timestamp, FillRow.id)
     )
 
@@ -325,7 +343,7 @@ def update_fill_commission(
         FillRow.update(
             commission=fee.cost, commission_currency=fee.currency, commission_source=source
         )
-        .where(FillRow.venue_fill_id == venue_fill_id)
+        .where((FillRow.scope == current_scope_id()) & (FillRow.venue_fill_id == venue_fill_id))
         .execute()
     )
     return bool(count)
@@ -341,6 +359,7 @@ def snapshot_positions(
     own timestamp); returns how many were written."""
     rows = [
         {
+            "scope": current_scope_id(),
             "session": session,
             "symbol": p.symbol,
             "quantity": p.quantity,
@@ -361,6 +380,7 @@ def snapshot_positions(
 def record_market_data(quote: Quote) -> MarketDataRow:
     """Store a top-of-book quote with its derived price, spread and order-book imbalance."""
     return MarketDataRow.create(
+        scope=current_scope_id(),
         symbol=quote.symbol,
         timestamp=quote.timestamp,
         price=quote.price,
@@ -386,6 +406,7 @@ def record_equity(
 ) -> EquitySnapshot:
     """Store account equity and cash (in the base currency) at ``at`` (default: now)."""
     return EquitySnapshot.create(
+        scope=current_scope_id(),
         session=session,
         timestamp=to_utc(at) if at else utc_now(),
         equity=equity,
@@ -413,8 +434,8 @@ def create_plan(
 ) -> Plan:
     """Store an open trade plan."""
     return Plan.create(
-        session=session, symbol=symbol, side=Side(side), size=size, entry=entry, stop=stop,
-        target=target, expiry=expiry, rationale=rationale,
+        scope=current_scope_id(), session=session, symbol=symbol, side=Side(side), size=size,
+        entry=entry, stop=stop, target=target, expiry=expiry, rationale=rationale,
     )
 
 
@@ -427,7 +448,8 @@ def close_plan(
     plan_id = plan if isinstance(plan, int) else plan.id
     with database_proxy.atomic():
         (Plan.update(status=status, closed_at=to_utc(at) if at else utc_now())
-         .where((Plan.id == plan_id) & (Plan.status == PlanStatus.OPEN))
+         .where((Plan.id == plan_id) & (Plan.status == PlanStatus.OPEN)
+                & (Plan.scope == current_scope_id()))
          .execute())
         return Plan.get_by_id(plan_id)
 
@@ -445,22 +467,121 @@ def record_decision(
 ) -> Decision:
     """Store what a strategy decided and whether it was accepted (``payload`` is JSON-able)."""
     return Decision.create(
-        session=session, timestamp=to_utc(at) if at else utc_now(), strategy=strategy,
-        symbol=symbol, action=action, payload=dict(payload) if payload is not None else None,
-        accepted=accepted, reason=reason,
+        scope=current_scope_id(), session=session, timestamp=to_utc(at) if at else utc_now(),
+        strategy=strategy, symbol=symbol, action=action,
+        payload=dict(payload) if payload is not None else None, accepted=accepted, reason=reason,
     )
 
 
 def get_sync_state(key: str) -> str | None:
-    """The value stored under ``key``, or None."""
-    row = SyncState.get_or_none(SyncState.key == key)
+    """The value stored under ``key`` for the bound scope, or None."""
+    row = SyncState.get_or_none(SyncState.key == scoped_key(key))
     return row.value if row else None
 
 
 def set_sync_state(key: str, value: str, *, at: datetime | None = None) -> None:
-    """Store ``value`` under ``key`` (insert or replace, atomically)."""
+    """Store ``value`` under ``key`` for the bound scope (insert or replace, atomically)."""
+    key = scoped_key(key)
     stamp = to_utc(at) if at else utc_now()
     (SyncState.insert(key=key, value=value, updated_at=stamp)
      .on_conflict(conflict_target=[SyncState.key], update={SyncState.value: value,
                                                              SyncState.updated_at: stamp})
      .execute())
+
+
+# --- named queries of the services (all scoped) --------------------------------------------
+
+
+def open_plans() -> list[Plan]:
+    """Open plans of the bound scope, oldest first."""
+    return list(
+        Plan.select()
+        .where((Plan.scope == current_scope_id()) & (Plan.status == PlanStatus.OPEN))
+        .order_by(Plan.id)
+    )
+
+
+def set_plan_entry(plan: Plan | int, client_order_id: str) -> None:
+    """Link a plan to the order that enters it."""
+    plan_id = plan if isinstance(plan, int) else plan.id
+    (Plan.update(entry_client_order_id=client_order_id)
+     .where((Plan.id == plan_id) & (Plan.scope == current_scope_id())).execute())
+
+
+def set_plan_exit(plan: Plan | int, client_order_id: str) -> None:
+    """Link a plan to the order that exits it."""
+    plan_id = plan if isinstance(plan, int) else plan.id
+    (Plan.update(exit_client_order_id=client_order_id)
+     .where((Plan.id == plan_id) & (Plan.scope == current_scope_id())).execute())
+
+
+def orders_with_reason_prefix(prefix: str) -> list[OrderRow]:
+    """Orders of the bound scope whose reason starts with ``prefix`` (a plan's exit tag)."""
+    return list(
+        OrderRow.select()
+        .where((OrderRow.scope == current_scope_id()) & OrderRow.reason.startswith(prefix))
+        .order_by(OrderRow.id)
+    )
+
+
+def fills_since(start: datetime) -> list[FillRow]:
+    """Fills of the bound scope at or after ``start``, in time order."""
+    return list(
+        FillRow.select()
+        .where((FillRow.scope == current_scope_id()) & (FillRow.timestamp >= to_utc(start)))
+        .order_by(FillRow.timestamp, FillRow.id)
+    )
+
+
+def session_fills(session: TradingSession | int) -> list[FillRow]:
+    """Fills of the orders one session sent, in time order."""
+    return list(
+        FillRow.select()
+        .join(OrderRow)
+        .where((FillRow.scope == current_scope_id()) & (OrderRow.session == session))
+        .order_by(FillRow.timestamp, FillRow.id)
+    )
+
+
+def all_fills() -> list[FillRow]:
+    """Every fill of the bound scope, in time order."""
+    return list(
+        FillRow.select()
+        .where(FillRow.scope == current_scope_id())
+        .order_by(FillRow.timestamp, FillRow.id)
+    )
+
+
+def fills_after_id(fill_id: int) -> list[FillRow]:
+    """Fills of the bound scope recorded after row ``fill_id`` (insertion order)."""
+    return list(
+        FillRow.select()
+        .where((FillRow.scope == current_scope_id()) & (FillRow.id > fill_id))
+        .order_by(FillRow.id)
+    )
+
+
+def last_fill_id() -> int:
+    """The highest fill row id of the bound scope (0 when none)."""
+    found = (
+        FillRow.select(peewee.fn.MAX(FillRow.id))
+        .where(FillRow.scope == current_scope_id())
+        .scalar()
+    )
+    return int(found or 0)
+
+
+def session_summary(session: TradingSession | int) -> dict[str, int]:
+    """Counts for a session's closing summary: its orders, fills and closed plans, and the plans
+    of the scope still open."""
+    scope = current_scope_id()
+    return {
+        "orders": OrderRow.select()
+        .where((OrderRow.scope == scope) & (OrderRow.session == session)).count(),
+        "fills": len(session_fills(session)),
+        "plans_open": Plan.select()
+        .where((Plan.scope == scope) & (Plan.status == PlanStatus.OPEN)).count(),
+        "plans_closed": Plan.select()
+        .where((Plan.scope == scope) & (Plan.session == session)
+               & (Plan.status == PlanStatus.CLOSED)).count(),
+    }

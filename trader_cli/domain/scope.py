@@ -41,7 +41,8 @@ class Mode(StrEnum):
     @property
     def label(self) -> str:
         """What a user sees beside every figure of this mode."""
-        return {"live": "LIVE", "paper": "PAPER", "sim": "SIMULATED", "replay": "REPLAY"}[self.value]
+        labels = {"live": "LIVE", "paper": "PAPER", "sim": "SIMULATED", "replay": "REPLAY"}
+        return labels[self.value]
 
 
 def account_fingerprint(account_id: str) -> tuple[str, str]:
@@ -59,7 +60,7 @@ def account_fingerprint(account_id: str) -> tuple[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Venue × backend × mode × account: the unit every read and every lock is scoped to.
+    """Venue, backend, mode and account: the unit every read and every lock is scoped to.
 
     ``account`` is the account's fingerprint (:func:`account_fingerprint`), or None before the
     venue has said which account it is.

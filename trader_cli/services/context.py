@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from trader_cli.config import Settings
 from trader_cli.db import close_db, init_db, store
 from trader_cli.db.models import SessionMode, TradingSession
+from trader_cli.db.scope import use_scope
+from trader_cli.domain.scope import Backend, Mode, Scope
 from trader_cli.domain.venues import Venue
 from trader_cli.services.orders import OrderService
 from trader_cli.services.venue import open_venue
@@ -23,6 +25,7 @@ class TradingContext:
     venue: BaseTrader
     session: TradingSession | None
     orders: OrderService
+    scope: Scope
 
 
 def session_mode(settings: Settings, venue: Venue) -> SessionMode:
@@ -31,6 +34,23 @@ def session_mode(settings: Settings, venue: Venue) -> SessionMode:
         return SessionMode.SIM
     paper = settings.ib.paper if venue is Venue.IB else settings.gemini.sandbox
     return SessionMode.PAPER if paper else SessionMode.LIVE
+
+
+def command_scope(settings: Settings) -> Scope:
+    """The scope a command works in, as far as settings tell (the account comes at connect)."""
+    venue = settings.venue
+    if venue is Venue.SIM:
+        return Scope("ib", Backend.SIM, Mode.SIM)
+    return Scope(venue.value, Backend.API, Mode(session_mode(settings, venue).value))
+
+
+def open_scoped_database(settings: Settings, scope: Scope) -> None:
+    """Bind the models to the database of ``scope``'s venue and mode (see docs/database.md)."""
+    if settings.database_is_default:
+        from trader_cli.db.split import split_legacy_database
+
+        split_legacy_database(settings.home)
+    init_db(settings.database_url_for(scope.file_key))
 
 
 @contextlib.asynccontextmanager
@@ -46,25 +66,29 @@ async def trading_context(
     ``with_session=False`` (resync) records no session row, so a pass that finds nothing to do
     writes nothing but its sync time.
     """
-    init_db(settings.database_url)
+    scope = command_scope(settings)
+    open_scoped_database(settings, scope)
     try:
         async with open_venue(settings, live=live) as venue:
-            session = None
-            if with_session:
-                session = store.open_session(
-                    venue=venue.venue,
-                    mode=session_mode(settings, venue.venue),
-                    base_currency=settings.base_currency,
-                    account_id=getattr(venue, "account", None) or None,
-                    strategy=strategy,
-                    started_at=venue.clock.now(),
-                )
-            try:
-                yield TradingContext(
-                    settings, venue, session, OrderService(venue, settings, session)
-                )
-            finally:
-                if session is not None:
-                    store.close_session(session, ended_at=venue.clock.now())
+            account = getattr(venue, "account", None) or None
+            scope = scope.with_account(account)
+            with use_scope(scope):
+                session = None
+                if with_session:
+                    session = store.open_session(
+                        venue=venue.venue,
+                        mode=session_mode(settings, venue.venue),
+                        base_currency=settings.base_currency,
+                        account_id=account,
+                        strategy=strategy,
+                        started_at=venue.clock.now(),
+                    )
+                try:
+                    yield TradingContext(
+                        settings, venue, session, OrderService(venue, settings, session), scope
+                    )
+                finally:
+                    if session is not None:
+                        store.close_session(session, ended_at=venue.clock.now())
     finally:
         close_db()

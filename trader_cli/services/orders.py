@@ -86,7 +86,7 @@ class OrderService:
         if self._token is None:
             self._token = f"{self.session.id}{secrets.token_hex(2)}"
         stem = f"{self.settings.core.client_order_prefix}-{self._token}-"
-        seq = OrderRow.select().where(OrderRow.client_order_id.startswith(stem)).count() + 1
+        seq = store.count_orders_with_prefix(stem) + 1
         while store.find_order_by_client_id(f"{stem}{seq}") is not None:
             seq += 1
         return f"{stem}{seq}"

@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.db import store
-from trader_cli.db.models import FillRow
 from trader_cli.domain.models import Order, OrderType, Side
 from trader_cli.domain.money import Money
 from trader_cli.errors import InputError
@@ -63,7 +62,7 @@ def daily_pnl(ctx: TradingContext) -> Money:
     now = ctx.venue.clock.now()
     start = datetime.combine(now.astimezone(TRADING_DAY_TZ).date(), time(0), tzinfo=TRADING_DAY_TZ)
     base = ctx.settings.base_currency
-    rows = FillRow.select().where(FillRow.timestamp >= start)
+    rows = store.fills_since(start)
     report = session_pnl(fill_records_from_rows(rows, base), base)
     return report.realised - report.fees
 

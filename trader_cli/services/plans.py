@@ -81,7 +81,7 @@ class PlanMonitor:
 
     def open_plans(self) -> list[Plan]:
         """Plans still open, oldest first."""
-        return list(Plan.select().where(Plan.status == PlanStatus.OPEN).order_by(Plan.id))
+        return store.open_plans()
 
     async def check_all(self, *, allow_new_orders: bool = True) -> list[PlanEvent]:
         """One pass over the open plans; exits are allowed even when entries are not."""
@@ -106,7 +106,7 @@ class PlanMonitor:
 
     async def _exits(self, plan: Plan) -> list[OrderRow]:
         tag = exit_tag(plan.id)
-        rows = OrderRow.select().where(OrderRow.reason.startswith(tag)).order_by(OrderRow.id)
+        rows = store.orders_with_reason_prefix(tag)
         return [r for r in [await self._refresh(row.client_order_id) for row in rows] if r]
 
     async def check(self, plan: Plan, *, allow_new_orders: bool = True) -> PlanEvent | None:
@@ -170,7 +170,7 @@ class PlanMonitor:
                 reason=f"{exit_tag(plan.id)} {reason}",
             )
         )
-        Plan.update(exit_client_order_id=order.client_order_id).where(Plan.id == plan.id).execute()
+        store.set_plan_exit(plan, order.client_order_id)
         store.record_decision(
             strategy="plan-monitor",
             action="exit",

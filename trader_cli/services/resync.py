@@ -24,10 +24,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import peewee
-
 from trader_cli.db import store
-from trader_cli.db.models import FillRow, OrderRow
+from trader_cli.db.models import OrderRow
 from trader_cli.domain.models import Order, OrderStatus
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.orders import INTENT_TTL, OrderService
@@ -148,7 +146,7 @@ class ResyncService:
         self.prefix = orders.settings.core.client_order_prefix
 
     def _key(self, name: str) -> str:
-        return f"resync:{self.venue.venue.value}:{name}"
+        return f"resync:{name}"  # the store scopes it to the venue, backend, mode and account
 
     async def run(self, *, accept_positions: bool = False) -> ResyncReport:
         """One reconciliation pass; see the module docstring."""
@@ -294,7 +292,7 @@ class ResyncService:
         moved: dict[str, Decimal] = defaultdict(Decimal)
         counts: dict[str, int] = defaultdict(int)
         # fills recorded after the baseline was taken (by row id: many share one timestamp)
-        for row in FillRow.select().where(FillRow.id > int(baseline.get("fill_id", 0))):
+        for row in store.fills_after_id(int(baseline.get("fill_id", 0))):
             moved[row.symbol] += row.amount * row.side.sign
             counts[row.symbol] += 1
         all_ok = True
@@ -330,7 +328,7 @@ class ResyncService:
             self._save_baseline(venue_positions, report.at)
 
     def _save_baseline(self, positions: dict[str, Decimal], at: datetime) -> None:
-        last_fill = FillRow.select(peewee.fn.MAX(FillRow.id)).scalar() or 0
+        last_fill = store.last_fill_id()
         store.set_sync_state(
             self._key("positions"),
             json.dumps(

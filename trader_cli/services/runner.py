@@ -19,7 +19,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from trader_cli.db import store
-from trader_cli.db.models import FillRow, OrderRow, Plan, PlanStatus
+from trader_cli.db.models import PlanStatus
 from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import InstrumentClass, Symbol
@@ -273,9 +273,11 @@ class StrategyRunner:
 
     def _pnl(self, positions: list[Position]) -> dict[str, Decimal]:
         base = self.ctx.settings.base_currency
-        rows = FillRow.select()
-        if self.ctx.session is not None:
-            rows = rows.join(OrderRow).where(OrderRow.session == self.ctx.session)
+        rows = (
+            store.session_fills(self.ctx.session)
+            if self.ctx.session is not None
+            else store.all_fills()
+        )
         marks = {
             p.symbol: (p.current_price, Decimal(1))
             for p in positions
@@ -341,7 +343,7 @@ class StrategyRunner:
             positions=positions,
             open_plans=[
                 {"symbol": p.symbol, "side": p.side.value, "stop": str(p.stop)}
-                for p in Plan.select().where(Plan.status == PlanStatus.OPEN)
+                for p in store.open_plans()
             ],
             account=summary,
             market_open=market_open,
@@ -434,7 +436,7 @@ class StrategyRunner:
             store.close_plan(row, status=PlanStatus.CANCELLED, at=now)
             self._record_failure("order_placement", e)
             return self._refuse(plan, record, str(e), now)
-        Plan.update(entry_client_order_id=order.client_order_id).where(Plan.id == row.id).execute()
+        store.set_plan_entry(row, order.client_order_id)
         store.record_decision(
             strategy=plan.strategy,
             action="enter",

@@ -123,7 +123,7 @@ async def _run(
     import signal
 
     from trader_cli.cli.live import render
-    from trader_cli.db.models import FillRow, OrderRow, Plan, PlanStatus
+    from trader_cli.db import store
     from trader_cli.services.context import trading_context
     from trader_cli.services.health import HealthCircuitManager
     from trader_cli.services.runner import StrategyRunner
@@ -191,19 +191,16 @@ async def _run(
             if live_view is not None:
                 live_view.stop()
             telemetry.emit("end", cycles=runner.cycles_done)
-        session = ctx.session
-        orders = OrderRow.select().where(OrderRow.session == session)
+        counts = store.session_summary(ctx.session) if ctx.session is not None else {}
         return {
             "venue": venue.venue.value,
             "strategy": strategy_name,
             "cycles": runner.cycles_done,
             "stopped": "on request" if runner.stop_requested else "after --cycles",
-            "orders": orders.count(),
-            "fills": FillRow.select().join(OrderRow).where(OrderRow.session == session).count(),
-            "plans open": Plan.select().where(Plan.status == PlanStatus.OPEN).count(),
-            "plans closed": Plan.select()
-            .where((Plan.session == session) & (Plan.status == PlanStatus.CLOSED))
-            .count(),
+            "orders": counts.get("orders", 0),
+            "fills": counts.get("fills", 0),
+            "plans open": counts.get("plans_open", 0),
+            "plans closed": counts.get("plans_closed", 0),
             "telemetry": str(telemetry.path),
         }
 
