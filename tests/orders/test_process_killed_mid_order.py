@@ -86,7 +86,7 @@ def trader(
 
 
 def db(env: dict[str, str], sql: str) -> list[tuple]:
-    with sqlite3.connect(Path(env["TRADER_HOME"]) / "trader-ib-sim.sqlite") as conn:
+    with sqlite3.connect(Path(env["TRADER_HOME"]) / "trader-ib-paper.sqlite") as conn:
         return conn.execute(sql).fetchall()
 
 
