@@ -74,7 +74,8 @@ def _exit_rule(
 ) -> str | None:
     """The one exit rule: stop, target, expiry, then the pre-close buffer; None to stay in.
 
-    ``mark`` is what a long would sell at (or a short buy back at), named by ``label``.
+    ``mark`` is what a long would sell at (or a short buy back at), named by ``label``; with no
+    mark only the clock is asked (expiry, the buffer).
     """
     long = plan.side is Side.BUY
     if (
@@ -182,14 +183,25 @@ class PlanMonitor:
             store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
             return PlanEvent(plan.id, plan.symbol, "cancelled", "entry order missing")
         if entry.filled == 0:
-            if entry.status.is_final or now - entry.created_at > self.entry_timeout:
-                if not entry.status.is_final:
-                    await orders.cancel(entry.client_order_id)
-                store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
-                return PlanEvent(
-                    plan.id, plan.symbol, "cancelled", f"entry {entry.status.value} without a fill"
-                )
-            return None
+            why = None
+            if not entry.status.is_final and now - entry.created_at <= self.entry_timeout:
+                # a resting entry the exit rule already rules out (expired, inside the pre-close
+                # buffer) would only fill to be exited on the next cycle: withdraw it instead
+                hours = market_hours(parse_symbol(plan.symbol).instrument_class, now)
+                if hours.is_open:
+                    why = _exit_rule(plan, None, "", now, hours.session_close)
+                if why is None:
+                    return None
+            if not entry.status.is_final:
+                await orders.cancel(entry.client_order_id)
+                entry = await self._refresh(entry.client_order_id) or entry
+                if entry.filled > 0:  # it filled before the cancel landed: exit it as usual
+                    return None
+            store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
+            detail = f"entry {entry.status.value} without a fill"
+            return PlanEvent(
+                plan.id, plan.symbol, "cancelled", detail if why is None else f"{detail}: {why}"
+            )
         exits = await self._exits(plan)
         exited = sum((e.filled for e in exits), Decimal(0))
         if exits and exited >= entry.filled:
