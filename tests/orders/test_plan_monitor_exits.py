@@ -123,3 +123,44 @@ async def test_entry_that_never_fills_is_cancelled(ctx, gw) -> None:
     (event,) = await monitor.check_all()
     assert event.action == "cancelled"
     assert Plan.get_by_id(plan.id).status is PlanStatus.CANCELLED
+
+
+async def test_a_plan_held_into_the_pre_close_buffer_exits_with_the_same_reason(ctx, gw) -> None:
+    # 15:45 Sydney: outside the buffer the plan stays; at 15:51 the monitor takes it out, with
+    # the wording the runner uses to refuse a new entry there
+    monitor = PlanMonitor(ctx)
+    await gw.advance(4 * 3600 + 45 * 60, step=900)  # 01:00 → 05:45 UTC
+    plan = await open_plan(
+        ctx, BHP, Side.BUY, 20, stop=lambda q: q.bid - Decimal(5), target=lambda q: q.ask + 5
+    )
+    assert await monitor.check_all() == []
+    await gw.advance(6 * 60, step=60)
+    (event,) = await monitor.check_all()
+    assert event.action == "exit"
+    assert event.detail.startswith("market closes in 9 min, inside the 10-min pre-close buffer")
+    assert Plan.get_by_id(plan.id).exit_client_order_id
+
+
+async def test_a_resting_entry_is_withdrawn_when_the_pre_close_buffer_starts(ctx, gw) -> None:
+    # a limit entry still working when the buffer starts would only fill to be exited next
+    # cycle: the monitor cancels it on the same rule instead of waiting out its entry timeout
+    await gw.advance(4 * 3600 + 45 * 60, step=900)  # 01:00 → 05:45 UTC
+    q = await ctx.venue.get_market_data(BHP)
+    plan = store.create_plan(
+        symbol="BHP/AUD", side=Side.BUY, size=Decimal(20), stop=Decimal(1), session=ctx.session
+    )
+    far = (q.bid * Decimal("0.8")).quantize(Decimal("0.01"))
+    order = await ctx.orders.submit(
+        OrderIntent(
+            BHP, Side.BUY, Decimal(20), OrderType.LIMIT, far, reason=f"entry plan {plan.id}: test"
+        )
+    )
+    Plan.update(entry_client_order_id=order.client_order_id).where(Plan.id == plan.id).execute()
+    monitor = PlanMonitor(ctx, entry_timeout=timedelta(hours=1))
+    assert await monitor.check_all() == []
+    await gw.advance(6 * 60, step=60)
+    (event,) = await monitor.check_all()
+    assert event.action == "cancelled"
+    assert event.detail.endswith("market closes in 9 min, inside the 10-min pre-close buffer")
+    assert Plan.get_by_id(plan.id).status is PlanStatus.CANCELLED
+    assert store.find_order_by_client_id(order.client_order_id).status.is_final

@@ -9,10 +9,11 @@ fill within a cycle is cancelled and re-priced on the next one.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, Plan, PlanStatus
@@ -26,7 +27,8 @@ from trader_cli.services.orders import OrderIntent
 
 log = logging.getLogger("trader.plans")
 
-# Leave an exchange-traded position this long before the session closes.
+# Leave a position this long before its session closes (the exchange's close; for IDEALPRO FX
+# the daily 17:00 New York break and the weekend), and send no new entries inside it.
 CLOSE_BUFFER = timedelta(minutes=10)
 
 
@@ -49,27 +51,88 @@ class PlanEvent:
         }
 
 
-def exit_reason(plan: Plan, quote: Quote, now: datetime, closes_at: datetime | None) -> str | None:
-    """Why ``plan`` should exit now (stop, target, expiry, market close), or None."""
+class PlanTerms(Protocol):
+    """What the exit rule reads of a plan: a stored :class:`Plan` or a strategy's ``TradePlan``."""
+
+    @property
+    def side(self) -> Side: ...
+    @property
+    def stop(self) -> Decimal | None: ...
+    @property
+    def target(self) -> Decimal | None: ...
+    @property
+    def expiry(self) -> datetime | None: ...
+
+
+def _minutes(span: timedelta) -> int:
+    """``span`` in whole minutes, rounded up (1 for anything under a minute)."""
+    return max(1, math.ceil(span.total_seconds() / 60))
+
+
+def _exit_rule(
+    plan: PlanTerms, mark: Decimal | None, label: str, now: datetime, closes_at: datetime | None
+) -> str | None:
+    """The one exit rule: stop, target, expiry, then the pre-close buffer; None to stay in.
+
+    ``mark`` is what a long would sell at (or a short buy back at), named by ``label``; with no
+    mark only the clock is asked (expiry, the buffer).
+    """
     long = plan.side is Side.BUY
-    mark = quote.bid if long else quote.ask
     if (
         mark is not None
         and plan.stop is not None
         and ((long and mark <= plan.stop) or (not long and mark >= plan.stop))
     ):
-        return f"stop {plan.stop} hit ({'bid' if long else 'ask'} {mark})"
+        return f"stop {plan.stop} hit ({label} {mark})"
     if (
         mark is not None
         and plan.target is not None
         and ((long and mark >= plan.target) or (not long and mark <= plan.target))
     ):
-        return f"target {plan.target} reached ({'bid' if long else 'ask'} {mark})"
+        return f"target {plan.target} reached ({label} {mark})"
     if plan.expiry is not None and now >= plan.expiry:
-        return "plan expired"
+        return f"plan expired at {plan.expiry:%Y-%m-%d %H:%M} UTC"
     if closes_at is not None and closes_at - now <= CLOSE_BUFFER:
-        return "market closes soon"
+        return (
+            f"market closes in {_minutes(closes_at - now)} min, "
+            f"inside the {_minutes(CLOSE_BUFFER)}-min pre-close buffer"
+        )
     return None
+
+
+def exit_reason(
+    plan: PlanTerms, quote: Quote, now: datetime, closes_at: datetime | None
+) -> str | None:
+    """Why ``plan`` should exit now (stop, target, expiry, market close), or None.
+
+    ``closes_at`` is the close of the session ``now`` is in (``market_hours(...).session_close``;
+    None for crypto). A long is marked at the bid, a short at the ask: what getting out would get.
+    """
+    long = plan.side is Side.BUY
+    mark = quote.bid if long else quote.ask
+    return _exit_rule(plan, mark, "bid" if long else "ask", now, closes_at)
+
+
+def entry_refusal(
+    plan: PlanTerms,
+    quote: Quote,
+    now: datetime,
+    closes_at: datetime | None,
+    *,
+    entry: Decimal | None = None,
+) -> str | None:
+    """Why an entry for ``plan`` must not be sent, or None: the monitor would exit it at once.
+
+    The same rule the monitor applies each cycle (:func:`exit_reason`), asked before sending: at
+    the current quote (stop already breached, target already reached, plan already expired,
+    inside the pre-close buffer), and at the entry price itself (a long whose target is at or
+    below what it pays, or whose stop is at or above it). Entering would only buy a round trip
+    of commission, and inside the buffer a new one every cycle.
+    """
+    reason = exit_reason(plan, quote, now, closes_at)
+    if reason is None and entry is not None:
+        reason = _exit_rule(plan, entry, "entry", now, closes_at)
+    return None if reason is None else f"{reason}: no new entries"
 
 
 class PlanMonitor:
@@ -120,14 +183,25 @@ class PlanMonitor:
             store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
             return PlanEvent(plan.id, plan.symbol, "cancelled", "entry order missing")
         if entry.filled == 0:
-            if entry.status.is_final or now - entry.created_at > self.entry_timeout:
-                if not entry.status.is_final:
-                    await orders.cancel(entry.client_order_id)
-                store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
-                return PlanEvent(
-                    plan.id, plan.symbol, "cancelled", f"entry {entry.status.value} without a fill"
-                )
-            return None
+            why = None
+            if not entry.status.is_final and now - entry.created_at <= self.entry_timeout:
+                # a resting entry the exit rule already rules out (expired, inside the pre-close
+                # buffer) would only fill to be exited on the next cycle: withdraw it instead
+                hours = market_hours(parse_symbol(plan.symbol).instrument_class, now)
+                if hours.is_open:
+                    why = _exit_rule(plan, None, "", now, hours.session_close)
+                if why is None:
+                    return None
+            if not entry.status.is_final:
+                await orders.cancel(entry.client_order_id)
+                entry = await self._refresh(entry.client_order_id) or entry
+                if entry.filled > 0:  # it filled before the cancel landed: exit it as usual
+                    return None
+            store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
+            detail = f"entry {entry.status.value} without a fill"
+            return PlanEvent(
+                plan.id, plan.symbol, "cancelled", detail if why is None else f"{detail}: {why}"
+            )
         exits = await self._exits(plan)
         exited = sum((e.filled for e in exits), Decimal(0))
         if exits and exited >= entry.filled:

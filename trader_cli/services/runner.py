@@ -30,7 +30,7 @@ from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.place import daily_pnl
-from trader_cli.services.plans import PlanEvent, PlanMonitor
+from trader_cli.services.plans import PlanEvent, PlanMonitor, entry_refusal
 from trader_cli.services.pnl import fill_records_from_rows, session_pnl
 from trader_cli.services.preview import preview_order
 from trader_cli.services.resync import ResyncService
@@ -396,6 +396,11 @@ class StrategyRunner:
         if not preview.allowed:
             failed = next(c for c in preview.checks if not c.passed)
             return self._refuse(plan, record, failed.message, now)
+        # the monitor's own exit rule: an entry it would exit at once is not sent (no churn)
+        closes_at = market_hours(plan.symbol.instrument_class, now).session_close
+        why = entry_refusal(plan, quote, now, closes_at, entry=preview.price)
+        if why is not None:
+            return self._refuse(plan, record, why, now)
         record.update(quantity=str(qty), price=str(preview.price))
         if self.dry_run:
             store.record_decision(
