@@ -24,7 +24,7 @@ START = "2024-07-03T05:45:00Z"  # five minutes before the buffer
 
 
 def rows(home: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(home / "trader.sqlite") as conn:
+    with sqlite3.connect(home / "trader-ib-sim.sqlite") as conn:
         return conn.execute(sql).fetchall()
 
 

@@ -431,11 +431,13 @@ def create_plan(
     expiry: datetime | None = None,
     rationale: str | None = None,
     session: TradingSession | int | None = None,
+    created_at: datetime | None = None,
 ) -> Plan:
-    """Store an open trade plan."""
+    """Store an open trade plan (``created_at``: the venue's time, default now)."""
     return Plan.create(
         scope=current_scope_id(), session=session, symbol=symbol, side=Side(side), size=size,
         entry=entry, stop=stop, target=target, expiry=expiry, rationale=rationale,
+        created_at=to_utc(created_at) if created_at else utc_now(),
     )
 
 

@@ -425,6 +425,7 @@ class StrategyRunner:
             expiry=plan.expiry,
             rationale=plan.rationale,
             session=self.ctx.session,
+            created_at=now,
         )
         try:
             order = await self.ctx.orders.submit(
