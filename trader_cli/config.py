@@ -367,7 +367,7 @@ class Settings:
 
     @property
     def database_is_default(self) -> bool:
-        """True when ``DATABASE_URL`` is unset: one SQLite file per venue and mode in the app dir."""
+        """True when ``DATABASE_URL`` is unset: one SQLite file per venue and mode (app dir)."""
         return self.core.database_url is None
 
     def database_url_for(self, file_key: str) -> str:
