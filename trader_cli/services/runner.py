@@ -482,12 +482,13 @@ class StrategyRunner:
             budget = await self._to_quote(plan.risk_budget, plan.symbol.quote)
             qty = budget / per_unit
             valued = value_order(plan.side, plan.entry, quote)  # never below the touch
+            worst = valued.price if valued is not None else ref
             cap = (
                 await self._to_quote(
                     Money(self.ctx.settings.risk.max_order_value, self.ctx.settings.base_currency),
                     plan.symbol.quote,
                 )
-                / (valued.price if valued is not None else ref)
+                / worst
             )
             qty = min(qty, cap * Decimal("0.95"))
         qty = round_quantity(qty, plan.symbol)
