@@ -162,6 +162,10 @@ class RiskSettings(_Base):
     min_top_of_book_size: Decimal = Field(default=Decimal("0"), ge=0)
     max_quote_age_seconds: Decimal = Field(default=Decimal("30"), gt=0)
     marketable_limit_slippage_bps: Decimal = Field(default=Decimal("20"), ge=0, le=1000)
+    # price band: a limit further than this (percent) from the touch is refused as a typo
+    max_price_deviation_pct_equity: Decimal = Field(default=Decimal("5"), gt=0)
+    max_price_deviation_pct_fx: Decimal = Field(default=Decimal("1"), gt=0)
+    max_price_deviation_pct_crypto: Decimal = Field(default=Decimal("5"), gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> RiskSettings:

@@ -20,12 +20,12 @@ def checks(data: dict) -> dict[str, dict]:
 
 
 def test_dry_run_shows_nudged_price_and_commission(trader) -> None:
-    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "45.123", "--dry-run", "--venue", "sim")
+    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "42.623", "--dry-run", "--venue", "sim")
     assert r.code == 0, r.err
     assert "DRY RUN" in r.out
     assert "SIMULATED" in r.out
-    assert "45.123 rounded down to 45.12" in r.out
-    assert "4,512.00 AUD" in r.out
+    assert "42.623 rounded down to 42.62" in r.out
+    assert "4,262.00 AUD" in r.out
     assert "6.00 AUD" in r.out  # IBKR fixed minimum
     assert "MAX_ORDER_VALUE" in r.out
     assert "FAIL" not in r.out
@@ -39,7 +39,7 @@ def test_dry_run_json_has_the_whole_preview(trader) -> None:
         "buy",
         "100",
         "--limit",
-        "45.123",
+        "42.623",
         "--dry-run",
         "--venue",
         "sim",
@@ -51,8 +51,8 @@ def test_dry_run_json_has_the_whole_preview(trader) -> None:
     assert data["dryRun"] is True
     assert data["symbol"] == "BHP/AUD"
     assert data["orderType"] == "limit"
-    assert (data["requestedPrice"], data["price"]) == ("45.123", "45.12")
-    assert data["notional"] == {"amount": "4512.00", "currency": "AUD"}
+    assert (data["requestedPrice"], data["price"]) == ("42.623", "42.62")
+    assert data["notional"] == {"amount": "4262.00", "currency": "AUD"}
     assert data["notionalBase"]["currency"] == "AUD"
     assert data["commission"] == {"cost": "6.00", "currency": "AUD", "source": "estimate"}
     assert data["market"]["open"] is True
@@ -84,7 +84,7 @@ def test_order_over_max_order_value_exits_3_naming_the_limit(trader) -> None:
 
 def test_max_order_value_follows_the_setting(trader, monkeypatch) -> None:
     monkeypatch.setenv("MAX_ORDER_VALUE", "4000")
-    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "45.123", "--dry-run", "--venue", "sim")
+    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "42.623", "--dry-run", "--venue", "sim")
     assert r.code == 3
     assert "exceeds MAX_ORDER_VALUE 4,000.00 AUD" in r.err
 
@@ -104,7 +104,7 @@ def test_market_order_and_fx_limit(trader) -> None:
         "buy",
         "4000",
         "--limit",
-        "0.663333",
+        "0.648477",
         "--dry-run",
         "--json",
         "--venue",
@@ -112,7 +112,7 @@ def test_market_order_and_fx_limit(trader) -> None:
     )
     assert r.code == 0, r.err
     data = r.json()
-    assert data["price"] == "0.66330"  # half-pip step, rounded down for a buy
+    assert data["price"] == "0.64845"  # half-pip step, rounded down for a buy
     assert data["commission"] == {"cost": "2.00", "currency": "USD", "source": "estimate"}
     assert data["notional"]["currency"] == "USD"
     assert data["notionalBase"]["currency"] == "AUD"

@@ -53,6 +53,7 @@ def test_place_with_client_order_id_is_idempotent(trader, clean_env) -> None:
         "20",
         "--limit",
         "30.00",
+        "--allow-far-limit",  # rests well below the market
         "--venue",
         "sim",
         "--client-order-id",

@@ -110,7 +110,8 @@ def venue_refs(env: dict[str, str], ref: str) -> int:
     return int(out.stdout.strip().splitlines()[-1])
 
 
-PLACE = ("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--timeout", "1")
+# a buy resting 30% under the market: --allow-far-limit lets it past the price band
+PLACE = ("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--allow-far-limit", "--timeout", "1")
 
 
 @pytest.mark.parametrize("crash", ["after-intent", "after-submit"])

@@ -18,6 +18,13 @@ from trader_cli.risk.manager import (
     signed_exposure,
     size_for_value,
 )
+from trader_cli.risk.valuation import (
+    Valuation,
+    max_price_deviation_pct,
+    price_band_check,
+    reference_price,
+    value_order,
+)
 
 __all__ = [
     "KILL_SWITCH_FILE",
@@ -30,10 +37,15 @@ __all__ = [
     "RiskManager",
     "RiskVerdict",
     "StaticRateConverter",
+    "Valuation",
     "gross_exposure",
     "is_reducing",
+    "max_price_deviation_pct",
     "money_text",
+    "price_band_check",
+    "reference_price",
     "signed_exposure",
     "size_for_value",
+    "value_order",
     "venue_converter",
 ]

@@ -13,6 +13,7 @@ from trader_cli.domain.symbols import Symbol
 from trader_cli.risk.checks import Category, Check, RiskVerdict, money_text
 from trader_cli.risk.convert import BufferedConverter, Converter
 from trader_cli.risk.killswitch import KillSwitch
+from trader_cli.risk.valuation import Valuation
 
 if TYPE_CHECKING:
     from trader_cli.config import RiskSettings, Settings
@@ -22,12 +23,21 @@ REDUCING_NOTE = "allowed: the order only reduces the position"
 
 @dataclass(frozen=True, slots=True)
 class ProposedOrder:
-    """An order as risk sees it; ``price`` values it (the limit, or the touch for a market)."""
+    """An order as risk sees it; ``price`` values it: the executable price from
+    :func:`~trader_cli.risk.valuation.value_order` (``max(limit, touch)``), never the bare limit.
+    """
 
     symbol: Symbol
     side: Side
     quantity: Decimal
     price: Decimal
+
+    @classmethod
+    def valued(
+        cls, symbol: Symbol, side: Side, quantity: Decimal, valuation: Valuation
+    ) -> ProposedOrder:
+        """The order valued at ``valuation.price`` (see :func:`value_order`)."""
+        return cls(symbol, side, quantity, valuation.price)
 
     @property
     def currency(self) -> str:

@@ -78,11 +78,13 @@ async def place(
     client_order_id: str | None = None,
     wait_seconds: float = 30.0,
     on_update: Callable[[Order], None] | None = None,
+    allow_far_limit: bool = False,
 ) -> PlaceResult:
     """Check, record, send once, and wait up to ``wait_seconds`` for the order to finish.
 
     With ``client_order_id`` of an order already recorded, nothing is re-checked or re-sent
     blindly: the existing order is resumed (sent only if it provably never left).
+    ``allow_far_limit`` lets a limit outside the price band through to the other checks.
     """
     from trader_cli.domain.symbols import parse_symbol
 
@@ -104,7 +106,15 @@ async def place(
         )
     else:
         preview = await preview_order(
-            ctx.venue, ctx.settings, sym, side, qty, price, market, daily_pnl=daily_pnl(ctx)
+            ctx.venue,
+            ctx.settings,
+            sym,
+            side,
+            qty,
+            price,
+            market,
+            daily_pnl=daily_pnl(ctx),
+            allow_far_limit=allow_far_limit,
         )
         preview.raise_if_refused()
         intent = OrderIntent(sym, side, qty, preview.order_type, preview.price, cid, reason="place")

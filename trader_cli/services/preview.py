@@ -27,6 +27,12 @@ from trader_cli.liquidity import (
 )
 from trader_cli.risk import Category, Check, ProposedOrder, RiskManager, RiskVerdict
 from trader_cli.risk.convert import Converter, venue_converter
+from trader_cli.risk.valuation import (
+    Valuation,
+    max_price_deviation_pct,
+    price_band_check,
+    value_order,
+)
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
@@ -57,6 +63,7 @@ class OrderPreview:
     venue: str
     as_of: datetime
     notes: list[str] = field(default_factory=list)
+    valuation: Valuation | None = None
 
     @property
     def instrument_class(self) -> InstrumentClass:
@@ -105,6 +112,7 @@ class OrderPreview:
             "priceNote": self.price_note,
             "marketable": self.marketable,
             "quote": self.quote.to_dict(),
+            "valuation": None if self.valuation is None else self.valuation.to_dict(),
             "notional": jsonable(self.notional),
             "notionalBase": jsonable(self.notional_base),
             "commission": jsonable(self.commission),
@@ -156,11 +164,6 @@ def parse_price(text: str | Decimal | None) -> Decimal | None:
     return price
 
 
-def _touch(side: Side, quote: Quote) -> Decimal | None:
-    touch = quote.ask if side is Side.BUY else quote.bid
-    return touch if touch is not None and touch > 0 else None
-
-
 async def _usd_per_unit(venue: Any, symbol: Symbol) -> Decimal | None:
     """USD per unit of an FX pair's quote currency, from the venue, where one is needed."""
     if symbol.instrument_class is not InstrumentClass.FX or "USD" in (symbol.base, symbol.quote):
@@ -183,6 +186,7 @@ async def preview_order(
     *,
     daily_pnl: Money | None = None,
     converter: Converter | None = None,
+    allow_far_limit: bool = False,
 ) -> OrderPreview:
     """Preview one order on ``venue`` (connected) and send nothing.
 
@@ -190,6 +194,10 @@ async def preview_order(
     break becomes a :class:`Check` on the returned preview instead of an exception: the symbol
     is allowed, the kill switch, ``MAX_ORDER_VALUE``, ``MIN_TRADE_SIZE``, gross exposure, daily
     loss (with ``daily_pnl``), quote sanity, spread, top of book, and the market being open.
+
+    Every risk rule values the order at its executable price (:func:`value_order`:
+    ``max(limit, touch)``, the touch for a market order), and a limit further than
+    ``MAX_PRICE_DEVIATION_PCT_<CLASS>`` from the touch is refused unless ``allow_far_limit``.
 
     A limit is nudged onto the tick without ever getting worse (buy down, sell up). A market
     order where the venue takes none becomes a marketable limit ``MARKETABLE_LIMIT_SLIPPAGE_BPS``
@@ -240,7 +248,7 @@ async def preview_order(
             )
         except InvalidOrderError as e:
             price_note = f"no marketable limit: {e.message}"
-    valuation = price if price is not None else _touch(side, quote) or quote.price
+    valuation = value_order(side, price, quote)
     marketable = order_type is OrderType.MARKET or (
         price is not None and is_marketable(side, price, quote)
     )
@@ -258,7 +266,13 @@ async def preview_order(
             else f"{sym} is not in ALLOWED_SYMBOLS ({', '.join(map(str, allowed_symbols))})",
             sym_text,
             category=Category.SAFETY,
-        )
+        ),
+        price_band_check(
+            valuation,
+            sym.instrument_class,
+            max_price_deviation_pct(settings.risk, sym.instrument_class),
+            allow_far_limit=allow_far_limit,
+        ),
     ]
     notional = notional_base = commission_base = None
     commission: Fee | None = None
@@ -266,7 +280,7 @@ async def preview_order(
         verdict = RiskVerdict(reducing=False)
         checks.append(Check("valuation", False, f"no price to value {sym} at: the book is empty"))
     else:
-        proposed = ProposedOrder(sym, side, qty, valuation)
+        proposed = ProposedOrder.valued(sym, side, qty, valuation)
         verdict = await RiskManager.from_settings(settings).check(
             proposed, positions, conv, daily_pnl=daily_pnl
         )
@@ -276,7 +290,7 @@ async def preview_order(
             commission = commission_estimate(
                 sym.instrument_class,
                 qty,
-                valuation,
+                valuation.price,
                 sym.quote,
                 settings,
                 base_asset=sym.base,
@@ -329,6 +343,7 @@ async def preview_order(
         venue=venue.venue.value,
         as_of=now,
         notes=notes,
+        valuation=valuation,
     )
 
 
@@ -339,6 +354,8 @@ async def place_dry_run(
     quantity: str,
     limit_price: str | None,
     market: bool,
+    *,
+    allow_far_limit: bool = False,
 ) -> OrderPreview:
     """``trader place --dry-run``: validate input, open the venue, preview, close."""
     from trader_cli.services.venue import open_venue
@@ -349,7 +366,9 @@ async def place_dry_run(
     qty = parse_quantity(quantity, sym)
     price = parse_price(limit_price)
     async with open_venue(settings) as venue:
-        return await preview_order(venue, settings, sym, side, qty, price, market)
+        return await preview_order(
+            venue, settings, sym, side, qty, price, market, allow_far_limit=allow_far_limit
+        )
 
 
 def venue_now(settings: Settings) -> datetime:

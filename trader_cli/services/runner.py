@@ -26,6 +26,7 @@ from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError, TraderError, VenueError
 from trader_cli.hours import market_hours
 from trader_cli.liquidity import marketable_limit_price, tick_rule_for
+from trader_cli.risk.valuation import value_order
 from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.orders import OrderIntent
@@ -488,12 +489,14 @@ class StrategyRunner:
                 return None
             budget = await self._to_quote(plan.risk_budget, plan.symbol.quote)
             qty = budget / per_unit
+            valued = value_order(plan.side, plan.entry, quote)  # never below the touch
+            worst = valued.price if valued is not None else ref
             cap = (
                 await self._to_quote(
                     Money(self.ctx.settings.risk.max_order_value, self.ctx.settings.base_currency),
                     plan.symbol.quote,
                 )
-                / ref
+                / worst
             )
             qty = min(qty, cap * Decimal("0.95"))
         qty = round_quantity(qty, plan.symbol)

@@ -36,6 +36,7 @@ def _render(out: Output, p: OrderPreview) -> None:
         "price": "" if p.price is None else str(p.price),
         "price note": p.price_note,
         "bid / ask": f"{q.bid} / {q.ask}",
+        "valuation": "" if p.valuation is None else p.valuation.note,
         "notional": _money(p.notional),
         "notional (base)": _money(p.notional_base),
         "commission (est.)": _money(p.commission.money if p.commission else None),
@@ -70,6 +71,13 @@ def place(
         ),
     ] = None,
     market: Annotated[bool, typer.Option("--market", help="Market order.")] = False,
+    allow_far_limit: Annotated[
+        bool,
+        typer.Option(
+            "--allow-far-limit",
+            help="Send a limit further from the touch than MAX_PRICE_DEVIATION_PCT_<CLASS>.",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Preview the order and every check; send nothing.")
     ] = False,
@@ -95,7 +103,8 @@ def place(
 
     The order is written to the database before the venue sees it and waited on for --timeout
     seconds. Exit 3 when a check refuses it (nothing sent), 2 for bad input, 1 if the venue fails
-    or rejects it.
+    or rejects it. Risk values the order at the price it executes at (max of limit and touch); a
+    limit far from the touch is refused unless --allow-far-limit.
     """
     import asyncio
 
@@ -104,7 +113,12 @@ def place(
     st = state(ctx, venue, json_mode, env_file, verbose)
     out = st.output
     if dry_run:
-        preview = asyncio.run(place_dry_run(st.settings(), symbol, side, quantity, limit, market))
+        preview = asyncio.run(
+            place_dry_run(
+                st.settings(), symbol, side, quantity, limit, market,
+                allow_far_limit=allow_far_limit,
+            )
+        )
         if st.json_mode:
             out.json(preview.to_dict())
             if not preview.allowed:
@@ -115,7 +129,7 @@ def place(
         out.info("every check passed; nothing was sent (--dry-run)")
         return
     result = asyncio.run(_place(st, symbol, side, quantity, limit, market, client_order_id,
-                                timeout, live))
+                                timeout, live, allow_far_limit))
     order = result.order
     if st.json_mode:
         out.json(result.to_dict())
@@ -133,7 +147,8 @@ def place(
 
 
 async def _place(st: Any, symbol: str, side: Side, quantity: str, limit: str | None,
-                 market: bool, client_order_id: str | None, wait: float, live: bool) -> Any:
+                 market: bool, client_order_id: str | None, wait: float, live: bool,
+                 allow_far_limit: bool = False) -> Any:
     from trader_cli.services.context import trading_context
     from trader_cli.services.place import place as place_order
 
@@ -152,7 +167,7 @@ async def _place(st: Any, symbol: str, side: Side, quantity: str, limit: str | N
         async with trading_context(settings, live=live, strategy="place") as ctx:
             return await place_order(ctx, symbol, side, quantity, limit, market,
                                      client_order_id=client_order_id, wait_seconds=wait,
-                                     on_update=progress)
+                                     on_update=progress, allow_far_limit=allow_far_limit)
     finally:
         if status is not None:
             status.stop()
