@@ -94,7 +94,9 @@ async def test_a_risk_budget_entry_is_capped_at_the_executable_price(
     quote = await ctx.venue.get_market_data(parse_symbol("BHP/AUD"))
     assert quote.bid is not None
     entry = (quote.bid * Decimal("0.7")).quantize(Decimal("0.01"))
-    strategy = llm(ctx, side="sell", risk_budget=100000, entry=str(entry), stop=str(entry + 1))
+    assert quote.ask is not None
+    # the stop sits above the market: a short whose stop already holds is never entered
+    strategy = llm(ctx, side="sell", risk_budget=100000, entry=str(entry), stop=str(quote.ask + 1))
     report = await StrategyRunner(ctx, strategy).cycle()
     (bhp,) = [d for d in report.decisions if d["symbol"] == "BHP/AUD"]
     assert bhp["result"].startswith("sent "), bhp
