@@ -36,6 +36,7 @@ class Faults:
     reject_next_order: str | None = None
     refuse_until: datetime | None = None
     no_live_subscription: bool = False
+    split_book: float = 0.0
 
     def take_order_rejection(self) -> str | None:
         """The armed rejection reason, disarming it."""
@@ -248,6 +249,14 @@ class SimGateway:
     def withhold_live_data(self, withhold: bool = True) -> None:
         """Act as an account without live market data: 10167 and delayed (type 3) quotes."""
         self.faults.no_live_subscription = withhold
+
+    def split_book(self, seconds: float) -> None:
+        """Send a new market data line's bid at once and its ask ``seconds`` of sim time later.
+
+        A real Gateway sends bid, ask and last as separate messages; this makes the gap between
+        them as long as a test needs (0 turns it off).
+        """
+        self.faults.split_book = seconds
 
     def delay_replies(self, seconds: float) -> None:
         """Delay every outgoing message by ``seconds`` of wall time (0 turns it off)."""
