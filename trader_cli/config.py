@@ -230,6 +230,8 @@ class SimSettings(_Base):
     clock: datetime | None = None
     speed: float | None = Field(default=None, gt=0, le=100_000)
     persist: bool = True
+    # how long a command waits for another process's hold on the sim world (see docs/sim.md)
+    lock_timeout: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("clock")
     @classmethod
@@ -384,8 +386,26 @@ class Settings:
 
     @property
     def sim_state_path(self) -> Path | None:
-        """Where the sim keeps its paper world between commands (None: ``SIM_PERSIST=false``)."""
-        return self.home / "sim-world.json" if self.sim.persist else None
+        """Where the IB sim keeps its paper world between commands (None: ``SIM_PERSIST=false``).
+
+        Scoped to (venue ib, backend sim): ``<home>/sim/ib-world.json``. A world an earlier
+        version saved at ``<home>/sim-world.json`` is moved there on first use.
+        """
+        if not self.sim.persist:
+            return None
+        import contextlib
+        import os
+
+        from trader_cli.domain.scope import Backend, Mode, Scope
+
+        scope = Scope("ib", Backend.SIM, Mode.SIM)
+        path = self.home / scope.backend.value / f"{scope.venue}-world.json"
+        legacy = self.home / "sim-world.json"
+        if legacy.exists() and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(legacy, path)
+        return path
 
     @property
     def telemetry_path(self) -> Path:

@@ -189,7 +189,18 @@ def quote_sanity_checks(quote: Quote, side: Side, now: datetime, max_age: Decima
     touch = quote.ask if side is Side.BUY else quote.bid
     touch_name = "ask" if side is Side.BUY else "bid"
     checks: list[Check] = []
-    if touch is None or touch <= 0:
+    if quote.half_book:
+        present = "bid" if quote.bid is not None else "ask"
+        checks.append(
+            Check(
+                "book_not_empty",
+                False,
+                f"only the {present} of {quote.symbol} arrived before the market data wait ran "
+                "out: not pricing from half a book",
+                category=Category.LIQUIDITY,
+            )
+        )
+    elif touch is None or touch <= 0:
         checks.append(
             Check(
                 "book_not_empty",

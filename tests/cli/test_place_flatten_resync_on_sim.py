@@ -69,7 +69,7 @@ def test_place_with_client_order_id_is_idempotent(trader, clean_env) -> None:
     assert second.code == 0, second.err
     assert second.json()["resumed"] is True
     assert second.json()["order"]["id"] == first.json()["order"]["id"]
-    world = json.loads((clean_env / "sim-world.json").read_text())["world"]
+    world = json.loads((clean_env / "sim" / "ib-world.json").read_text())["world"]
     refs = [o["order_ref"] for o in world["orders"].values()]
     assert refs.count("trd-mine-1") == 1
 

@@ -58,7 +58,7 @@ async def test_standalone_gateway_keeps_one_paper_world_across_restarts(clean_en
     finally:
         err = _stop(proc)
     assert "paper world saved" in err
-    world = json.loads((home / "sim-world.json").read_text())
+    world = json.loads((home / "sim" / "ib-world.json").read_text())
     assert "trd-sim-1" in json.dumps(world)
 
     proc, port = _start(home)

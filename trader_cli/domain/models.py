@@ -147,6 +147,8 @@ class Quote(Model):
     ask_size: Decimal | None = None
     volume: Decimal | None = None
     delayed: bool = False
+    # one side of the book never arrived within the venue's wait: not a book to price from
+    half_book: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timestamp", utc(self.timestamp))

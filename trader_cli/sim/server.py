@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from trader_cli.sim.engine import Engine
 from trader_cli.sim.errors import Text
 from trader_cli.sim.history import PacingTracker
 from trader_cli.sim.market import MarketModel, load_bars_csv
+from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, Endpoint, claim_world, write_atomically
 from trader_cli.sim.session import ClientSession
 from trader_cli.sim.state import DEFAULT_ACCOUNT, World
 
@@ -36,6 +38,7 @@ class Faults:
     reject_next_order: str | None = None
     refuse_until: datetime | None = None
     no_live_subscription: bool = False
+    split_book: float = 0.0
 
     def take_order_rejection(self) -> str | None:
         """The armed rejection reason, disarming it."""
@@ -249,6 +252,14 @@ class SimGateway:
         """Act as an account without live market data: 10167 and delayed (type 3) quotes."""
         self.faults.no_live_subscription = withhold
 
+    def split_book(self, seconds: float) -> None:
+        """Send a new market data line's bid at once and its ask ``seconds`` of sim time later.
+
+        A real Gateway sends bid, ask and last as separate messages; this makes the gap between
+        them as long as a test needs (0 turns it off).
+        """
+        self.faults.split_book = seconds
+
     def delay_replies(self, seconds: float) -> None:
         """Delay every outgoing message by ``seconds`` of wall time (0 turns it off)."""
         self.faults.reply_delay = seconds
@@ -263,12 +274,15 @@ class SimGateway:
         return {"version": 1, "clock": self.clock.to_dict(), "world": self.world.to_dict()}
 
     def save_state(self) -> None:
-        """Write :meth:`snapshot` to ``state_path`` (if given), atomically."""
+        """Write :meth:`snapshot` to ``state_path`` (if given): temp file, fsync, rename.
+
+        Only the world's owner (see :mod:`trader_cli.sim.owner`) saves; a kill at any point
+        leaves the previous world or the new one, never a truncated file.
+        """
         if self.state_path is None:
             return
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.snapshot(), indent=1))
-        tmp.replace(self.state_path)
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.state_path, json.dumps(self.snapshot(), indent=1))
 
     def _load_state(self) -> World | None:
         if self.state_path is None or not self.state_path.exists():
@@ -285,19 +299,39 @@ async def run_sim_gateway(
     clock: datetime | None = None,
     speed: float = 1.0,
     state_path: Path | None = None,
+    fresh: bool = False,
+    lock_timeout: float = DEFAULT_WAIT_SECONDS,
 ) -> None:
     """Serve a SIMULATED gateway until cancelled, printing its banner first.
 
     ``clock`` pins the start time (it then runs at ``speed``); by default the clock starts inside
-    the most recent ASX session.
+    the most recent ASX session. With a ``state_path`` the gateway owns that world while it runs
+    (one writer; other commands go through this gateway); ``fresh`` starts it anew.
     """
-    sim_clock = SimClock(clock, speed=speed) if clock else SimClock.default(speed=speed)
-    gw = SimGateway(
-        seed=seed, clock=sim_clock, bars_csv=bars_csv, host=host, port=port, state_path=state_path
-    )
-    await gw.serve()
-    print(gw.banner, flush=True)
+    lock = None
+    if state_path is not None:
+        claim = await claim_world(
+            state_path, serving=True, wait=lock_timeout, join_serving=False
+        )
+        assert not isinstance(claim, Endpoint)
+        lock = claim
     try:
-        await asyncio.Event().wait()
+        if fresh and state_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(state_path)
+        sim_clock = SimClock(clock, speed=speed) if clock else SimClock.default(speed=speed)
+        gw = SimGateway(
+            seed=seed, clock=sim_clock, bars_csv=bars_csv, host=host, port=port,
+            state_path=state_path,
+        )  # fmt: skip
+        await gw.serve()
+        if lock is not None:
+            lock.publish(gw.port, serving=True)
+        print(gw.banner, flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await gw.close()
     finally:
-        await gw.close()
+        if lock is not None:
+            lock.release()

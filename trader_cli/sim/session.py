@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,8 @@ class TickerSub:
 
     inst: Instrument
     sent: dict[int, Decimal] = field(default_factory=dict)
+    # the ask side is held back until this sim time (the split-book fault)
+    ask_due: datetime | None = None
 
 
 @dataclass
@@ -245,6 +247,9 @@ class ClientSession:
             data_type = 3 if data_type == 1 else 4
         self.send([Out.MARKET_DATA_TYPE, 1, req.req_id, data_type])
         sub = TickerSub(inst)
+        split = self.gw.faults.split_book
+        if split > 0:
+            sub.ask_due = self.gw.clock.now() + timedelta(seconds=split)
         self.push_ticks(req.req_id, sub)
         if req.snapshot:
             self.send([Out.TICK_SNAPSHOT_END, 1, req.req_id])
@@ -261,7 +266,10 @@ class ClientSession:
             (TickType.ASK, q.ask, TickType.ASK_SIZE, q.ask_size),
             (TickType.LAST, q.last, TickType.LAST_SIZE, q.last_size),
         )
+        held = sub.ask_due is not None and now < sub.ask_due
         for price_type, price, size_type, size in pairs:
+            if held and price_type == TickType.ASK:
+                continue
             if sent.get(price_type) != price:
                 self.send(messages.tick_price(req_id, price_type, price, size))
                 sent[price_type], sent[size_type] = price, size

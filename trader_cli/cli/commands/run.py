@@ -128,7 +128,9 @@ async def _run(
     from trader_cli.services.health import HealthCircuitManager
     from trader_cli.services.runner import StrategyRunner
     from trader_cli.telemetry import Telemetry
+    from trader_cli.venues.sim.venue import serve_sim_world
 
+    serve_sim_world()  # on the sim, other commands go through this run's gateway
     async with trading_context(settings, live=live, strategy=strategy_name) as ctx:
         venue = ctx.venue
         telemetry = Telemetry.from_settings(

@@ -71,9 +71,6 @@ def sim_gateway(
             ) from e
         if start.tzinfo is None:
             raise ConfigError(f"--clock {clock!r} has no timezone", hint="append Z for UTC")
-    state_path = settings.sim_state_path
-    if fresh and state_path is not None and state_path.exists():
-        state_path.unlink()
     serve = run_sim_gateway(
         host=host,
         port=port,
@@ -81,7 +78,9 @@ def sim_gateway(
         bars_csv=bars,
         clock=start,
         speed=speed or settings.sim.speed or 1.0,
-        state_path=state_path,
+        state_path=settings.sim_state_path,
+        fresh=fresh,
+        lock_timeout=settings.sim.lock_timeout,
     )
     try:
         asyncio.run(_until_signalled(serve))

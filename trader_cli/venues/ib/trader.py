@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -109,6 +110,7 @@ class IBTrader(BaseTrader):
         self._bar_cache: dict[tuple[Any, ...], tuple[datetime, list[Candle]]] = {}
         self._fx_cache: dict[tuple[str, str], tuple[datetime, Decimal]] = {}
         self._cancel_requested: set[str] = set()
+        self._waited_out: set[int] = set()  # lines whose book stayed one-sided past the wait
         self.conn.on_reconnect(self._resubscribe)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -153,6 +155,7 @@ class IBTrader(BaseTrader):
     async def _resubscribe(self) -> None:
         contracts = [t.contract for t in self._tickers.values()]
         self._tickers.clear()
+        self._waited_out.clear()
         for contract in contracts:
             if contract is not None:
                 self._tickers[contract.conId] = self.ib.reqMktData(contract, "", False, False)
@@ -229,24 +232,34 @@ class IBTrader(BaseTrader):
                 self.ib.cancelMktData(self._tickers.pop(oldest).contract)
             ticker = self.ib.reqMktData(contract, "", False, False)
             self._tickers[contract.conId] = ticker
-        if not _has_quote(ticker):
+            self._waited_out.discard(contract.conId)
+        if not _book_reported(ticker) and contract.conId not in self._waited_out:
+            # bid, ask and last arrive as separate messages (from a real Gateway too): wait for
+            # both sides of the book rather than price from whichever came first
             try:
-                await asyncio.wait_for(_wait_quote(ticker), self.market_data_timeout)
+                await asyncio.wait_for(_wait_book(ticker), self.market_data_timeout)
             except TimeoutError:
-                log.info("no streaming quote for %s yet; asking for a snapshot", symbol)
-                try:
-                    snaps = await asyncio.wait_for(
-                        self.ib.reqTickersAsync(contract), self.market_data_timeout
-                    )
-                except (TimeoutError, RequestError) as e:
-                    raise TemporaryError(
-                        f"no market data for {symbol}", hint="is the market data farm up?"
-                    ) from e
-                if snaps and _has_quote(snaps[0]):
-                    ticker = snaps[0]
+                # a closed market may never send a side: wait once per line, not every time
+                self._waited_out.add(contract.conId)
+        if not _has_quote(ticker):
+            log.info("no streaming quote for %s yet; asking for a snapshot", symbol)
+            try:
+                snaps = await asyncio.wait_for(
+                    self.ib.reqTickersAsync(contract), self.market_data_timeout
+                )
+            except (TimeoutError, RequestError) as e:
+                raise TemporaryError(
+                    f"no market data for {symbol}", hint="is the market data farm up?"
+                ) from e
+            if snaps and _has_quote(snaps[0]):
+                ticker = snaps[0]
         quote = mapping.quote_from_ticker(symbol, ticker, self.clock.now(), datetime.now(UTC))
         if ticker.marketDataType in (3, 4) or self._delayed(ticker):
             quote = replace(quote, delayed=True)
+        if _half_book(ticker):
+            log.warning("only one side of %s's book arrived within %.1fs; not a book to price "
+                        "from", symbol, self.market_data_timeout)
+            quote = replace(quote, half_book=True)
         if quote.bid is None and quote.ask is None and quote.last is None:
             raise TemporaryError(
                 f"no market data for {symbol}", hint="the market may be closed with no last price"
@@ -608,8 +621,22 @@ def _has_quote(ticker: Ticker) -> bool:
     return any(mapping.dec(v) is not None and v > 0 for v in (ticker.bid, ticker.ask, ticker.last))
 
 
-async def _wait_quote(ticker: Ticker) -> None:
-    while not _has_quote(ticker):
+def _reported(value: float) -> bool:
+    """Whether IB has sent this side: a price, or its explicit 'empty' (-1); NaN is 'not yet'."""
+    return not (value is None or math.isnan(value))
+
+
+def _book_reported(ticker: Ticker) -> bool:
+    return _reported(ticker.bid) and _reported(ticker.ask)
+
+
+def _half_book(ticker: Ticker) -> bool:
+    """One side of the book arrived and the other has not been heard of."""
+    return _reported(ticker.bid) != _reported(ticker.ask)
+
+
+async def _wait_book(ticker: Ticker) -> None:
+    while not _book_reported(ticker):
         await ticker.updateEvent
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +14,12 @@ from pathlib import Path
 from trader_cli.config import Settings
 from trader_cli.domain.venues import Venue
 from trader_cli.sim import SimClock, SimGateway
+from trader_cli.sim.owner import Endpoint, claim_world
 from trader_cli.venues.ib.trader import IBTrader
+
+log = logging.getLogger("trader.sim")
+
+GUEST_CLIENT_ID_BASE = 10_000
 
 
 class SimTime:
@@ -53,6 +61,42 @@ def sim_clock(start: datetime | None, speed: float | None) -> SimClock:
     return SimClock(start, speed=speed) if speed else SimClock.pinned(start)
 
 
+class GuestSimTrader(IBTrader):
+    """The IB adapter connected to the gateway of the process that owns the sim world.
+
+    Beside a serving owner (``trader run``, ``trader sim-gateway``) a command does not open the
+    world itself: it is one more client of the owner's gateway, with its own client id, and
+    follows the gateway's clock as it would a real Gateway's.
+    """
+
+    venue = Venue.SIM
+
+    def __init__(self, settings: Settings, owner: Endpoint) -> None:
+        super().__init__(settings, host="127.0.0.1", port=owner.port)
+        self.owner = owner
+        self.conn.config.client_id = guest_client_id(settings.ib.client_id)
+
+
+def guest_client_id(own: int) -> int:
+    """A client id for this process that neither the owner's adapter nor another guest uses."""
+    candidate = GUEST_CLIENT_ID_BASE + os.getpid() % 30_000
+    return candidate if candidate != own else candidate + 1
+
+
+_LONG_LIVED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "trader_sim_world_serving", default=False
+)
+
+
+def serve_sim_world() -> None:
+    """Make the sim worlds this task (and tasks it starts) opens from now on joinable.
+
+    A long-lived command (``trader run``) calls it first: it then owns the world as a serving
+    owner, and short commands beside it go through its gateway instead of waiting for it.
+    """
+    _LONG_LIVED.set(True)
+
+
 @contextlib.asynccontextmanager
 async def sim_trader(
     settings: Settings,
@@ -61,8 +105,48 @@ async def sim_trader(
     clock: SimClock | None = None,
     state_path: Path | None = None,
     bars_csv: Path | None = None,
+    serving: bool | None = None,
+    lock_timeout: float | None = None,
+) -> AsyncIterator[IBTrader]:
+    """A SIMULATED gateway on a free loopback port and an IB adapter connected to it.
+
+    With a ``state_path`` this process owns that world from load to save (an OS lock) - unless
+    a serving owner already has it, in which case the adapter connects to that owner's gateway
+    instead (see :mod:`trader_cli.sim.owner`). ``serving`` (default: inside
+    :func:`serve_sim_world`) lets other commands join this one.
+    """
+    if state_path is None:
+        async with _own_gateway(settings, seed, clock, None, bars_csv) as trader:
+            yield trader
+        return
+    serving = _LONG_LIVED.get() if serving is None else serving
+    timeout = settings.sim.lock_timeout if lock_timeout is None else lock_timeout
+    claim = await claim_world(state_path, serving=serving, wait=timeout)
+    if isinstance(claim, Endpoint):
+        log.info("the sim world is served by %s; going through its gateway", claim.describe())
+        guest = GuestSimTrader(settings, claim)
+        await guest.connect()
+        try:
+            yield guest
+        finally:
+            await guest.close()
+        return
+    try:
+        async with _own_gateway(settings, seed, clock, state_path, bars_csv) as trader:
+            claim.publish(trader.gateway.port, serving=serving)
+            yield trader
+    finally:
+        claim.release()  # after the gateway saved the world
+
+
+@contextlib.asynccontextmanager
+async def _own_gateway(
+    settings: Settings,
+    seed: int,
+    clock: SimClock | None,
+    state_path: Path | None,
+    bars_csv: Path | None,
 ) -> AsyncIterator[SimTrader]:
-    """A SIMULATED gateway on a free loopback port and an IB adapter connected to it."""
     async with SimGateway.start(
         seed=seed, clock=clock or SimClock.default(), state_path=state_path, bars_csv=bars_csv
     ) as gateway:
