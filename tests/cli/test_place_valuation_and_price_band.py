@@ -28,7 +28,7 @@ def flat(text: str) -> str:
 
 def sent_to_the_sim(home: Path) -> list[dict]:
     """Orders the simulated venue has seen (its persisted paper world)."""
-    path = home / "sim-world.json"
+    path = home / "sim" / "ib-world.json"
     if not path.exists():
         return []
     return list(json.loads(path.read_text())["world"]["orders"].values())

@@ -62,7 +62,7 @@ def _world(home: Path) -> dict:
 
 
 def _db_orders(home: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(home / "trader.sqlite") as conn:
+    with sqlite3.connect(home / "trader-ib-sim.sqlite") as conn:
         return conn.execute("select client_order_id, status from orders").fetchall()
 
 

@@ -278,3 +278,17 @@ def test_world_partial_fills_against_depth_and_round_trip() -> None:
     assert restored.positions[inst.con_id].quantity == D(-500)
     assert restored.orders[order.perm_id].status == "Filled"
     assert restored.next_perm_id == world.next_perm_id
+
+
+def test_a_fresh_world_never_reuses_an_earlier_worlds_execution_ids() -> None:
+    # a reset sim world must not hand out execution ids a database already holds for this
+    # account: the fills would be dropped as duplicates
+    from trader_cli.sim.state import World
+
+    first, second = World(), World()
+    assert first.epoch != second.epoch
+    again = World.from_dict(first.to_dict())
+    assert again.epoch == first.epoch
+    old = first.to_dict()
+    del old["epoch"]
+    assert World.from_dict(old).epoch == "0000e0d5"

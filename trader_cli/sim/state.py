@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
@@ -99,6 +100,8 @@ class World:
     """Everything that must survive reconnects (and can be saved as JSON)."""
 
     account: str = DEFAULT_ACCOUNT
+    # a new world's execution ids never repeat an earlier world's (IB's are unique per account)
+    epoch: str = field(default_factory=lambda: secrets.token_hex(4))
     next_order_id: int = 1
     next_perm_id: int = 1_600_000_001
     next_exec_seq: int = 1
@@ -211,7 +214,7 @@ class World:
         )
         self._apply_cash(inst, signed, price, commission, currency)
         execution = SimExecution(
-            exec_id=f"0000e0d5.{self.next_exec_seq:08x}.01.01",
+            exec_id=f"{self.epoch}.{self.next_exec_seq:08x}.01.01",
             order_id=order.order_id,
             client_id=order.client_id,
             perm_id=order.perm_id,
@@ -332,6 +335,7 @@ class World:
         """Inverse of :meth:`to_dict`."""
         world = cls(
             account=data["account"],
+            epoch=str(data.get("epoch", "0000e0d5")),  # worlds saved before epochs
             next_order_id=int(data["next_order_id"]),
             next_perm_id=int(data["next_perm_id"]),
             next_exec_seq=int(data["next_exec_seq"]),
