@@ -191,7 +191,8 @@ def test_sigterm_finishes_the_step_and_leaves_nothing_half_written(tmp_path: Pat
     assert rows(home, "select count(*) from sessions where ended_at is null") == [(0,)]
     last = json.loads((home / "telemetry.log").read_text().splitlines()[-1])
     assert last["event"] == "end"
-    world = json.loads((home / "sim" / "ib-world.json").read_text())  # the sim saved its paper world
+    # the sim saved its paper world
+    world = json.loads((home / "sim" / "ib-world.json").read_text())
     assert "orders" in world["world"]
 
 
