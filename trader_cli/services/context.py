@@ -44,6 +44,34 @@ def command_scope(settings: Settings) -> Scope:
     return Scope(venue.value, Backend.API, Mode(session_mode(settings, venue).value))
 
 
+def check_account_matches_scope(scope: Scope, account: str | None) -> None:
+    """Refuse to keep paper state for a live IB account, or live state for a paper one.
+
+    The mode of a command's scope comes from ``IB_PAPER`` before the venue is reached; the
+    account the Gateway is logged into must agree, or the command's state would be filed under
+    the wrong mode. Orders are refused on the same mismatch (the adapter's interlock); this stops
+    reads and reconciliation too, before anything is written.
+    """
+    if scope.venue != "ib" or scope.backend is not Backend.API or not account:
+        return
+    from trader_cli.errors import SafetyRefused
+    from trader_cli.redaction import is_paper_account, redact_account
+
+    paper = is_paper_account(account)
+    if scope.mode is Mode.PAPER and not paper:
+        raise SafetyRefused(
+            f"IB_PAPER=true but the Gateway is logged into live account {redact_account(account)}",
+            hint="log the Gateway into your paper account, or set IB_PAPER=false (and --live "
+            "to send orders)",
+        )
+    if scope.mode is Mode.LIVE and paper:
+        raise SafetyRefused(
+            f"IB_PAPER=false but the Gateway is logged into paper account "
+            f"{redact_account(account)}",
+            hint="set IB_PAPER=true for paper trading",
+        )
+
+
 def open_scoped_database(settings: Settings, scope: Scope) -> None:
     """Bind the models to the database of ``scope``'s venue and mode (see docs/database.md)."""
     if settings.database_is_default:
@@ -71,6 +99,7 @@ async def trading_context(
     try:
         async with open_venue(settings, live=live) as venue:
             account = getattr(venue, "account", None) or None
+            check_account_matches_scope(scope, account)
             scope = scope.with_account(account)
             with use_scope(scope):
                 session = None
