@@ -1,4 +1,4 @@
-"""A command's scope: venue, backend and mode from settings; the account must agree with the mode."""
+"""A command's scope: venue, backend and mode from settings; the account agrees with the mode."""
 
 from __future__ import annotations
 
