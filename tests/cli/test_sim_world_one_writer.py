@@ -23,7 +23,9 @@ import pytest
 from trader_cli.sim.owner import WorldLock, claim_world
 
 CLOCK = "2024-07-03T01:00:00Z"  # Wednesday 11:00 in Sydney: the ASX is open
-PLACE = ("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--timeout", "0", "--json")
+# a buy resting far under the market (the price band would refuse it as a typo without the flag)
+PLACE = ("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--allow-far-limit", "--timeout", "0",
+         "--json")
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
