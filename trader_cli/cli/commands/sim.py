@@ -82,6 +82,7 @@ def sim_gateway(
         clock=start,
         speed=speed or settings.sim.speed or 1.0,
         state_path=state_path,
+        account=settings.ib.account_id or None,
     )
     try:
         asyncio.run(_until_signalled(serve))

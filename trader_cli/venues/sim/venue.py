@@ -53,6 +53,13 @@ def sim_clock(start: datetime | None, speed: float | None) -> SimClock:
     return SimClock(start, speed=speed) if speed else SimClock.pinned(start)
 
 
+def sim_account(settings: Settings) -> str:
+    """The paper account the sim reports: ``IB_ACCOUNT_ID`` when set, else ``DU1234567``."""
+    from trader_cli.sim.state import DEFAULT_ACCOUNT
+
+    return settings.ib.account_id or DEFAULT_ACCOUNT
+
+
 @contextlib.asynccontextmanager
 async def sim_trader(
     settings: Settings,
@@ -64,7 +71,11 @@ async def sim_trader(
 ) -> AsyncIterator[SimTrader]:
     """A SIMULATED gateway on a free loopback port and an IB adapter connected to it."""
     async with SimGateway.start(
-        seed=seed, clock=clock or SimClock.default(), state_path=state_path, bars_csv=bars_csv
+        seed=seed,
+        clock=clock or SimClock.default(),
+        state_path=state_path,
+        bars_csv=bars_csv,
+        account=sim_account(settings),
     ) as gateway:
         trader = SimTrader(settings, gateway)
         await trader.connect()
