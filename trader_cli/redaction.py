@@ -12,7 +12,8 @@ credential or an IB account id. Every path out of the process goes through it:
   records of any library (ib_async's wire dump, asyncio, ...) are scrubbed whatever the handler;
 * ``telemetry.log``: :class:`trader_cli.telemetry.Redactor` calls :func:`redact`;
 * the database: :mod:`trader_cli.db.connection` passes every string parameter of every statement
-  through :func:`redact_exact` (registered values only: stored data is never pattern-matched).
+  through :func:`redact_stored` (registered values, URL passwords and ``Bearer …``-style
+  fragments; not the account-id pattern, which could match a stored id).
 """
 
 from __future__ import annotations
@@ -167,13 +168,20 @@ class SecretRegistry:
             text = accounts.sub(lambda m: redact_account(m.group(0).upper()), text)
         return text
 
-    def redact(self, text: str) -> str:
-        """:meth:`redact_exact`, then URL passwords, credential fragments and account-like ids."""
+    def redact_stored(self, text: str) -> str:
+        """:meth:`redact_exact`, then URL passwords and credential fragments (``Bearer …``).
+
+        What the database gets: these patterns cannot match an id, a number or a timestamp.
+        """
         text = self.redact_exact(text)
         if "@" in text or "password=" in text.lower():
             text = redact_url(text)
-        text = ACCOUNT_IN_TEXT.sub(lambda m: redact_account(m.group(0)), text)
         return SECRET_IN_TEXT.sub(lambda m: (m.group(1) or m.group(2)) + REDACTED, text)
+
+    def redact(self, text: str) -> str:
+        """:meth:`redact_stored`, then anything shaped like an IB account id (``DU****567``)."""
+        text = self.redact_stored(text)
+        return ACCOUNT_IN_TEXT.sub(lambda m: redact_account(m.group(0)), text)
 
 
 #: The process-wide registry every output path consults.
@@ -185,9 +193,9 @@ def redact(text: str) -> str:
     return REGISTRY.redact(text)
 
 
-def redact_exact(text: str) -> str:
-    """``text`` with only the registered secrets and accounts masked (for stored data)."""
-    return REGISTRY.redact_exact(text)
+def redact_stored(text: str) -> str:
+    """``text`` as the database may store it: see :meth:`SecretRegistry.redact_stored`."""
+    return REGISTRY.redact_stored(text)
 
 
 def register_secret(value: str | None) -> None:

@@ -58,8 +58,8 @@ def model_text() -> str:
 def llm_replies() -> list[Any]:
     said = model_text()
     decisions = {"decisions": [
-        {"action": "enter", "symbol": "BHP/AUD", "side": "buy", "size": "10", "stop": "44",
-         "target": "48", "rationale": f"breakout; {said}"},
+        {"action": "enter", "symbol": "BHP/AUD", "side": "buy", "size": "20", "stop": "40",
+         "target": "46", "rationale": f"breakout; {said}"},
         {"action": "hold", "symbol": "CBA/AUD", "rationale": said},
         {"action": "hold", "symbol": f"{ACCOUNT}/AUD", "rationale": said},  # refused: not ours
     ]}
@@ -254,9 +254,11 @@ def test_no_secret_or_account_id_leaks_anywhere(
     for path in files:
         if leaks(path.read_bytes()):
             found[str(path.relative_to(tmp_path))] = leaks(path.read_bytes())
-    for path in sqlite_files:
-        if leaks(dump_sqlite(path)):
-            found[f"rows of {path.name}"] = leaks(dump_sqlite(path))
+    dumps = {path.name: dump_sqlite(path) for path in sqlite_files}
+    assert any("***REDACTED***" in rows for rows in dumps.values())  # the model's plan was stored
+    for name, rows in dumps.items():
+        if leaks(rows):
+            found[f"rows of {name}"] = leaks(rows)
     assert not found, json.dumps(found, indent=1)
 
 

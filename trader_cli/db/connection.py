@@ -1,9 +1,9 @@
 """Open SQLite or PostgreSQL from a URL, bind the models' proxy, keep secrets out of it.
 
 Passwords stay out of errors, and nothing secret is ever stored: every statement's string
-parameters pass through :func:`trader_cli.redaction.redact_exact` (the registered secrets and
-account ids, see :mod:`trader_cli.redaction`) in :meth:`_RedactingDatabase.execute_sql`, the one
-funnel every peewee query, insert and update goes through.
+parameters pass through :func:`trader_cli.redaction.redact_stored` (registered secrets and
+account ids, URL passwords, ``Bearer …`` fragments) in :meth:`_RedactingDatabase.execute_sql`,
+the one funnel every peewee query, insert and update goes through.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import peewee
 
 from trader_cli.db.fields import FIELD_TYPES
 from trader_cli.errors import ConfigError, TraderError
-from trader_cli.redaction import REGISTRY, redact_url
+from trader_cli.redaction import redact_stored, redact_url
 
 __all__ = [
     "close_db",
@@ -46,12 +46,12 @@ _URL_HINT = "use sqlite:///path/to/trader.sqlite or postgresql://user:password@h
 
 
 def _redacted_params(params: Any) -> Any:
-    """``params`` with every registered secret and account id masked in its strings."""
-    if not params or not (REGISTRY.secrets or REGISTRY.accounts):
+    """``params`` with every secret and registered account id masked in its strings."""
+    if not params:
         return params
     if isinstance(params, dict):
-        return {k: REGISTRY.redact_exact(v) if isinstance(v, str) else v for k, v in params.items()}
-    return type(params)(REGISTRY.redact_exact(v) if isinstance(v, str) else v for v in params)
+        return {k: redact_stored(v) if isinstance(v, str) else v for k, v in params.items()}
+    return type(params)(redact_stored(v) if isinstance(v, str) else v for v in params)
 
 
 class _RedactingDatabase(peewee.Database):
