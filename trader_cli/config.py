@@ -432,7 +432,7 @@ def shown_value(name: str, value: Any) -> str | None:
 def _describe(error: dict[str, Any], prefix: str) -> str:
     field = ".".join(str(p) for p in error.get("loc", ()))
     name = f"{prefix}{field}".upper() if field else prefix.rstrip("_") or "settings"
-    msg = redact(str(error.get("msg", "invalid")).removeprefix("Value error, "))
+    msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     value = error.get("input")
     if field and not isinstance(value, dict):
         shown = shown_value(name, value)
