@@ -219,10 +219,8 @@ def register_settings(settings: Settings) -> None:
             value = getattr(part, name)
             if isinstance(value, SecretStr):
                 REGISTRY.add_secret(value.get_secret_value())
-            elif isinstance(value, str) and name.endswith("url"):
+            elif isinstance(value, str) and name.endswith("url"):  # DATABASE_URL, LLM_BASE_URL
                 REGISTRY.add_url(value)
-    REGISTRY.add_url(settings.database_url)
-    REGISTRY.add_url(settings.llm.base_url)
     REGISTRY.add_account(settings.ib.account_id)
 
 
