@@ -216,7 +216,8 @@ def test_no_secret_or_account_id_leaks_anywhere(
                 time.sleep(0.1)
         ib = {"IB_PORT": str(port)}
         check("ib quote -vv", sub("quote", "BHP/AUD", "--venue", "ib", "-vv", env=ib), 0)
-        vv = check("ib place -vv", sub(*order, "--venue", "ib", "-vv", "--json", env=ib), 0)
+        # sent or refused (a book not yet two-sided), the -vv wire dump is what matters here
+        vv = check("ib place -vv", sub(*order, "--venue", "ib", "-vv", "--json", env=ib), 0, 3)
         check("ib resync", sub("resync", "--venue", "ib", "-v", env=ib), 0)
         check("ib run llm", sub("run", "--venue", "ib", "--strategy", "llm", "--json",
                                 "--cycles", "1", "--interval", "1s", "-vv",
@@ -238,6 +239,7 @@ def test_no_secret_or_account_id_leaks_anywhere(
     assert any("***REDACTED***" in r for r in reasons), reasons
     assert any(ACCOUNT_MASKED in r for r in reasons), reasons
     assert json.loads(placed.out)
+    assert json.loads(vv.out)
 
     # -- nothing anywhere --------------------------------------------------------------------------
     found = {
