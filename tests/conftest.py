@@ -93,3 +93,13 @@ def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Call
     root.setLevel(saved[0])
     root.handlers[:] = saved[1]
     logging.getLogger("ib_async").setLevel(saved[2])
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redaction_registry() -> Iterator[None]:
+    """Each test starts with no registered secrets (loading settings registers them)."""
+    from trader_cli.redaction import REGISTRY
+
+    REGISTRY.clear()
+    yield
+    REGISTRY.clear()

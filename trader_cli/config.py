@@ -2,7 +2,8 @@
 
 Every variable is documented in ``.env.example``. :func:`load_settings` turns any bad value into a
 :class:`~trader_cli.errors.ConfigError` naming the variable, the value and what is allowed; secret
-values are never echoed.
+values are never echoed (URL passwords are masked, account-id digits are masked), and every
+secret the loaded settings hold is registered for redaction (:mod:`trader_cli.redaction`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from trader_cli.domain.money import normalize_currency
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbols
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError, SymbolError
+from trader_cli.redaction import mask_digits, redact, redact_url, register_settings
 
 IB_PORTS = {
     ("gateway", True): 4002,
@@ -440,15 +442,35 @@ class Settings:
         return out
 
 
+_SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|PASSWD|TOKEN")
+_URL_FIELDS = frozenset({"DATABASE_URL", "LLM_BASE_URL"})
+_ACCOUNT_FIELDS = frozenset({"IB_ACCOUNT_ID"})
+
+
+def shown_value(name: str, value: Any) -> str | None:
+    """How a setting's value may appear in an error: None for a secret, else a masked repr."""
+    if name in Settings.SECRET_FIELDS or _SECRET_NAME.search(name):
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    if name in _URL_FIELDS:
+        text = redact_url(text)
+        if "@" in text and ":***@" not in text:  # userinfo the URL pattern did not recognise
+            text = "***@" + text.rpartition("@")[2]
+    elif name in _ACCOUNT_FIELDS:
+        text = mask_digits(text)
+    return redact(text)
+
+
 def _describe(error: dict[str, Any], prefix: str) -> str:
     field = ".".join(str(p) for p in error.get("loc", ()))
     name = f"{prefix}{field}".upper() if field else prefix.rstrip("_") or "settings"
     msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-    if name in Settings.SECRET_FIELDS:
-        return f"{name}: {msg}"
     value = error.get("input")
     if field and not isinstance(value, dict):
-        return f"{name}={value!r}: {msg}"
+        shown = shown_value(name, value)
+        if shown is None:
+            return f"{name}: {msg}"
+        return f"{name}={shown!r}: {msg}" if isinstance(value, str) else f"{name}={shown}: {msg}"
     return f"{name}: {msg}"
 
 
@@ -481,7 +503,7 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
                 hint="fix it in the environment or your .env file (see .env.example)",
             ) from None
 
-    return Settings(
+    settings = Settings(
         core=build(CoreSettings, ""),
         ib=build(IBSettings, "IB_"),
         gemini=build(GeminiSettings, "GEMINI_"),
@@ -491,3 +513,5 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
         health=build(HealthSettings, "HEALTH_"),
         llm=build(LLMSettings, "LLM_"),
     )
+    register_settings(settings)
+    return settings

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.clock import REAL_CLOCK, Clock
-from trader_cli.redaction import redact_account, redact_accounts_in
+from trader_cli.redaction import (
+    REDACTED,
+    redact,
+    redact_account,
+    redact_accounts_in,
+)
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
@@ -24,8 +29,6 @@ if TYPE_CHECKING:
     from trader_cli.venues.base import Instrument
 
 log = logging.getLogger(__name__)
-
-REDACTED = "***REDACTED***"
 
 # A field whose name contains one of these (case and separators ignored) is never written.
 SECRET_NAME_PARTS = (
@@ -42,13 +45,6 @@ SECRET_NAME_PARTS = (
 )
 # A field whose name says it holds an account id: its value keeps only the kind and last digits.
 ACCOUNT_FIELD = re.compile(r"(?i)^(acct|account)([_\-]?(id|number|no|code))?$|^acctnumber$")
-# IB account ids (individual U…, paper DU…, advisor F…/DF…, advisor client I…) in free text.
-ACCOUNT_IN_TEXT = re.compile(r"\b(?:DU|DF|U|F|I)\d{5,10}\b")
-# Credentials that slip into free text: "Bearer abc", "api_key=abc", "token: abc".
-SECRET_IN_TEXT = re.compile(
-    r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]+"
-    r"|((?:api[_\-]?key|secret|token|password|passwd)\s*[=:]\s*)[^\s,;&\"']+"
-)
 
 
 def _secret_field(name: str) -> bool:
@@ -57,7 +53,11 @@ def _secret_field(name: str) -> bool:
 
 
 class Redactor:
-    """Scrubs secrets and account ids from any JSON-able value before it is written."""
+    """Scrubs secrets and account ids from any JSON-able value before it is written.
+
+    Text goes through :func:`trader_cli.redaction.redact` (the process-wide registry and the
+    credential/account patterns) after this redactor's own ``secrets`` and ``accounts``.
+    """
 
     def __init__(self, *, secrets: Iterable[str] = (), accounts: Iterable[str] = ()) -> None:
         # longest first, so a secret that contains another is replaced whole
@@ -69,9 +69,7 @@ class Redactor:
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-        value = redact_accounts_in(value, self.accounts)
-        value = ACCOUNT_IN_TEXT.sub(lambda m: redact_account(m.group(0)), value)
-        return SECRET_IN_TEXT.sub(lambda m: (m.group(1) or m.group(2)) + REDACTED, value)
+        return redact(redact_accounts_in(value, self.accounts))
 
     def value(self, value: Any, name: str = "") -> Any:
         """A JSON-safe, redacted copy of ``value`` (the field ``name`` decides what it may hold)."""

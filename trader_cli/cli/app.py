@@ -147,16 +147,20 @@ def main(argv: list[str] | None = None) -> None:
 
     Typer handles usage errors itself (exit 2); a :class:`TraderError` becomes its documented
     exit code with a message and a hint; anything else exits 1 without a traceback unless -v.
+    Everything the command writes to stdout and stderr (tables, JSON, the live view, logs,
+    errors, tracebacks) is redacted on the way out (:func:`trader_cli.redaction.redact`).
     """
     from trader_cli.errors import TraderError
+    from trader_cli.redaction import redacting_streams
 
     args = sys.argv[1:] if argv is None else argv
     json_mode = "--json" in args
     verbose = sum(len(a) - 1 for a in args if a.startswith("-v") and set(a[1:]) == {"v"})
     verbose += args.count("--verbose")
-    try:
-        app(args=args, prog_name="trader", standalone_mode=True)
-    except TraderError as exc:
-        sys.exit(int(Output(json_mode=json_mode, verbose=verbose).error(exc)))
-    except Exception as exc:
-        sys.exit(int(Output(json_mode=json_mode, verbose=verbose).error(exc)))
+    with redacting_streams():
+        try:
+            app(args=args, prog_name="trader", standalone_mode=True)
+        except TraderError as exc:
+            sys.exit(int(Output(json_mode=json_mode, verbose=verbose).error(exc)))
+        except Exception as exc:
+            sys.exit(int(Output(json_mode=json_mode, verbose=verbose).error(exc)))

@@ -149,7 +149,13 @@ def venue_label(venue: str, as_of: datetime) -> str:
 
 
 def configure_logging(verbose: int, *, json_mode: bool) -> None:
-    """Logs go to stderr: warnings by default, info with -v, debug with -vv."""
+    """Logs go to stderr: warnings by default, info with -v, debug with -vv; all redacted.
+
+    The redacting filter goes on every root handler, so records of third-party loggers
+    (ib_async's wire dump at -vv, asyncio, peewee) are scrubbed like our own.
+    """
+    from trader_cli.redaction import install_log_redaction
+
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(
         level=level,
@@ -158,4 +164,5 @@ def configure_logging(verbose: int, *, json_mode: bool) -> None:
     )
     # ib_async logs every API error itself; we translate them into our own messages instead.
     logging.getLogger("ib_async").setLevel(logging.CRITICAL if verbose < 2 else logging.DEBUG)
+    install_log_redaction()
     del json_mode  # logs never go to stdout, in either mode

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from trader_cli.redaction import redact
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
@@ -78,12 +80,14 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
     decisions = Table(title="last decisions", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("symbol", "action", "why / result"):
         decisions.add_column(col)
+    # free text (the model's reasons, errors) is redacted before rich wraps it into lines: the
+    # stdout filter could not recognise a secret split across two lines of a narrow table
     for d in report.decisions[-8:]:
-        decisions.add_row(d["symbol"], d["action"], d.get("result") or d.get("reason", ""))
+        decisions.add_row(d["symbol"], d["action"], redact(d.get("result") or d.get("reason", "")))
     for e in report.plan_events:
-        decisions.add_row(e.symbol, f"plan {e.action}", e.detail)
+        decisions.add_row(e.symbol, f"plan {e.action}", redact(e.detail))
     parts: list[Any] = [header, markets, money, circuits, positions, working, decisions]
-    parts += [Text(f"! {err}", style="red") for err in report.errors]
+    parts += [Text(redact(f"! {err}"), style="red") for err in report.errors]
     return Panel(Group(*parts), title="trader run", title_align="left")
 
 

@@ -1,8 +1,13 @@
-"""Open SQLite or PostgreSQL from a URL, bind the models' proxy, keep passwords out of errors."""
+"""Open SQLite or PostgreSQL from a URL, bind the models' proxy, keep secrets out of it.
+
+Passwords stay out of errors, and nothing secret is ever stored: every statement's string
+parameters pass through :func:`trader_cli.redaction.redact_stored` (registered secrets and
+account ids, URL passwords, ``Bearer …`` fragments) in :meth:`_RedactingDatabase.execute_sql`,
+the one funnel every peewee query, insert and update goes through.
+"""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +19,17 @@ import peewee
 
 from trader_cli.db.fields import FIELD_TYPES
 from trader_cli.errors import ConfigError, TraderError
+from trader_cli.redaction import redact_stored, redact_url
+
+__all__ = [
+    "close_db",
+    "database_proxy",
+    "describe",
+    "init_db",
+    "open_database",
+    "redact_url",
+    "use_database",
+]
 
 #: Every model binds to this proxy; :func:`init_db` or :func:`use_database` points it at a database.
 database_proxy = peewee.DatabaseProxy()
@@ -27,15 +43,30 @@ SQLITE_PRAGMAS: tuple[tuple[str, object], ...] = (
     ("synchronous", 1),  # NORMAL: durable across application crashes, fast with WAL
 )
 _URL_HINT = "use sqlite:///path/to/trader.sqlite or postgresql://user:password@host:5432/dbname"
-# The password runs to the *last* "@" before the path, so an unescaped "@" in it is hidden too.
-_USERINFO_RE = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:@/\s]*):[^/\s]*@")
-_QUERY_PASSWORD_RE = re.compile(r"(?i)\b(password=)[^&\s]*")
 
 
-def redact_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (``postgresql://u:***@h/db``); safe to log."""
-    url = _USERINFO_RE.sub(lambda m: f"{m['scheme']}{m['user']}:***@", url)
-    return _QUERY_PASSWORD_RE.sub(r"\1***", url)
+def _redacted_params(params: Any) -> Any:
+    """``params`` with every secret and registered account id masked in its strings."""
+    if not params:
+        return params
+    if isinstance(params, dict):
+        return {k: redact_stored(v) if isinstance(v, str) else v for k, v in params.items()}
+    return type(params)(redact_stored(v) if isinstance(v, str) else v for v in params)
+
+
+class _RedactingDatabase(peewee.Database):
+    """Masks registered secrets in every statement's parameters before they reach the driver."""
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        return super().execute_sql(sql, _redacted_params(params))  # type: ignore[no-untyped-call]
+
+
+class RedactingSqliteDatabase(_RedactingDatabase, peewee.SqliteDatabase):
+    """SQLite that never stores a registered secret."""
+
+
+class RedactingPostgresqlDatabase(_RedactingDatabase, peewee.PostgresqlDatabase):
+    """PostgreSQL that never stores a registered secret."""
 
 
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
@@ -70,12 +101,12 @@ def open_database(url: str) -> peewee.Database:
 def _open_sqlite(url: str) -> peewee.Database:
     if not url.lower().startswith("sqlite:///"):
         raise ConfigError(
-            f"bad SQLite URL {url!r}: expected three slashes",
+            f"bad SQLite URL {redact_url(url)!r}: expected three slashes",
             hint="sqlite:///relative/path.sqlite or sqlite:////absolute/path.sqlite",
         )
     path = url[len("sqlite:///"):].split("?", 1)[0]
     if not path:
-        raise ConfigError(f"bad SQLite URL {url!r}: no file name", hint=_URL_HINT)
+        raise ConfigError(f"bad SQLite URL {redact_url(url)!r}: no file name", hint=_URL_HINT)
     if path != ":memory:":
         parent = Path(path).expanduser().parent
         try:
@@ -86,7 +117,7 @@ def _open_sqlite(url: str) -> peewee.Database:
                 hint="set DATABASE_URL or TRADER_HOME to a writable place",
             ) from None
         path = str(Path(path).expanduser())
-    db = peewee.SqliteDatabase(
+    db = RedactingSqliteDatabase(
         path,
         pragmas=SQLITE_PRAGMAS,
         timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -99,7 +130,7 @@ def _open_sqlite(url: str) -> peewee.Database:
     while True:
         try:
             db.connect(reuse_if_open=True)
-            db.execute_sql("SELECT 1")  # type: ignore[no-untyped-call]
+            db.execute_sql("SELECT 1")
             return db
         except peewee.DatabaseError as e:
             db.close()
@@ -138,7 +169,7 @@ def _open_postgresql(url: str) -> peewee.Database:
     if port is not None:
         params["port"] = port
     secrets = (str(params.get("password", "")), parts.password or "")
-    db = peewee.PostgresqlDatabase(dbname, field_types=FIELD_TYPES["postgresql"], **params)
+    db = RedactingPostgresqlDatabase(dbname, field_types=FIELD_TYPES["postgresql"], **params)
     try:
         db.connect(reuse_if_open=True)
     except peewee.ProgrammingError as e:  # psycopg2 refused the options (invalid dsn)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.sim.catalogue import Catalogue
@@ -85,6 +86,7 @@ class SimGateway:
         self.pacing = PacingTracker(pace_all=pace_all_bar_sizes)
         self.faults = Faults()
         self.tick_interval = tick_interval
+        self._account = account
         self.world = self._load_state() or World(account=account)
         self.engine = Engine(self)
         self._sessions: set[ClientSession] = set()
@@ -270,8 +272,9 @@ class SimGateway:
 
     # ----- persistence --------------------------------------------------------------------------
     def snapshot(self) -> dict[str, object]:
-        """The world and clock as JSON-ready data."""
-        return {"version": 1, "clock": self.clock.to_dict(), "world": self.world.to_dict()}
+        """The world and clock as JSON-ready data; the account id is stored as a placeholder."""
+        world = _swap_text(self.world.to_dict(), self.world.account, ACCOUNT_PLACEHOLDER)
+        return {"version": 1, "clock": self.clock.to_dict(), "world": world}
 
     def save_state(self) -> None:
         """Write :meth:`snapshot` to ``state_path`` (if given): temp file, fsync, rename.
@@ -287,8 +290,24 @@ class SimGateway:
     def _load_state(self) -> World | None:
         if self.state_path is None or not self.state_path.exists():
             return None
-        data = json.loads(self.state_path.read_text())
-        return World.from_dict(data["world"])
+        world = json.loads(self.state_path.read_text())["world"]
+        saved = world.get("account")
+        if saved and saved != ACCOUNT_PLACEHOLDER:  # a file written before the placeholder
+            world = _swap_text(world, saved, ACCOUNT_PLACEHOLDER)
+        return World.from_dict(_swap_text(world, ACCOUNT_PLACEHOLDER, self._account))
+
+
+#: What the saved paper world holds instead of the account id (which is never written to disk).
+ACCOUNT_PLACEHOLDER = "<account>"
+
+
+def _swap_text(data: Any, old: str, new: str) -> Any:
+    """``data`` (JSON-ready) with every string equal to ``old`` replaced by ``new``."""
+    if isinstance(data, dict):
+        return {k: _swap_text(v, old, new) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_swap_text(v, old, new) for v in data]
+    return new if data == old else data
 
 
 async def run_sim_gateway(
@@ -301,12 +320,14 @@ async def run_sim_gateway(
     state_path: Path | None = None,
     fresh: bool = False,
     lock_timeout: float = DEFAULT_WAIT_SECONDS,
+    account: str | None = None,
 ) -> None:
     """Serve a SIMULATED gateway until cancelled, printing its banner first.
 
     ``clock`` pins the start time (it then runs at ``speed``); by default the clock starts inside
     the most recent ASX session. With a ``state_path`` the gateway owns that world while it runs
-    (one writer; other commands go through this gateway); ``fresh`` starts it anew.
+    (one writer; other commands go through this gateway); ``fresh`` starts it anew. ``account``
+    is the paper account it reports (default DU1234567).
     """
     lock = None
     if state_path is not None:
@@ -322,7 +343,7 @@ async def run_sim_gateway(
         sim_clock = SimClock(clock, speed=speed) if clock else SimClock.default(speed=speed)
         gw = SimGateway(
             seed=seed, clock=sim_clock, bars_csv=bars_csv, host=host, port=port,
-            state_path=state_path,
+            state_path=state_path, account=account or DEFAULT_ACCOUNT,
         )  # fmt: skip
         await gw.serve()
         if lock is not None:

@@ -87,6 +87,7 @@ class ChatClient:
     def __init__(
         self, base_url: str, model: str, api_key: str | None, *, timeout: float = 30.0
     ) -> None:
+        _refuse_userinfo(base_url)
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self._api_key = api_key
@@ -154,6 +155,27 @@ class ChatClient:
 
     def _clean(self, text: str) -> str:
         return self._redactor.text(text)
+
+
+def _refuse_userinfo(base_url: str) -> None:
+    """A ``user:password@`` in ``LLM_BASE_URL`` is refused rather than sent as a host name.
+
+    urllib would hand ``user:password@host`` to the resolver and print it in every error; the
+    key belongs in ``LLM_API_KEY`` (sent as ``Authorization: Bearer``), never in the URL.
+    """
+    import re
+    from urllib.parse import urlsplit
+
+    try:
+        netloc = urlsplit(base_url).netloc
+    except ValueError:
+        netloc = base_url
+    if "@" in netloc:
+        raise ConfigError(
+            f"LLM_BASE_URL {re.sub(r'//[^/]*@', '//***@', base_url)!r} contains credentials "
+            "(user:password@)",
+            hint="remove them from LLM_BASE_URL and put the API key in LLM_API_KEY",
+        )
 
 
 # -- the strategy --------------------------------------------------------------------------

@@ -81,6 +81,7 @@ def sim_gateway(
         state_path=settings.sim_state_path,
         fresh=fresh,
         lock_timeout=settings.sim.lock_timeout,
+        account=settings.ib.account_id or None,
     )
     try:
         asyncio.run(_until_signalled(serve))

@@ -20,7 +20,7 @@ from tenacity import (
 
 from trader_cli.clock import REAL_CLOCK, Clock
 from trader_cli.errors import NotConnectedError, SafetyRefused, TemporaryError
-from trader_cli.redaction import is_paper_account, redact_account
+from trader_cli.redaction import is_paper_account, redact_account, register_account
 from trader_cli.venues.ib import codes
 
 log = logging.getLogger("trader.ib")
@@ -118,6 +118,8 @@ class IBConnection:
                 hint=f"client id {cfg.client_id} may be in use: set another IB_CLIENT_ID",
             )
         accounts = self.ib.managedAccounts()
+        for managed in accounts:  # masked in every output from now on (DESIGN §5)
+            register_account(managed)
         if cfg.account and cfg.account not in accounts:
             await self.close()
             raise NotConnectedError(

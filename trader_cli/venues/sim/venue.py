@@ -97,6 +97,13 @@ def serve_sim_world() -> None:
     _LONG_LIVED.set(True)
 
 
+def sim_account(settings: Settings) -> str:
+    """The paper account the sim reports: ``IB_ACCOUNT_ID`` when set, else ``DU1234567``."""
+    from trader_cli.sim.state import DEFAULT_ACCOUNT
+
+    return settings.ib.account_id or DEFAULT_ACCOUNT
+
+
 @contextlib.asynccontextmanager
 async def sim_trader(
     settings: Settings,
@@ -148,7 +155,11 @@ async def _own_gateway(
     bars_csv: Path | None,
 ) -> AsyncIterator[SimTrader]:
     async with SimGateway.start(
-        seed=seed, clock=clock or SimClock.default(), state_path=state_path, bars_csv=bars_csv
+        seed=seed,
+        clock=clock or SimClock.default(),
+        state_path=state_path,
+        bars_csv=bars_csv,
+        account=sim_account(settings),
     ) as gateway:
         trader = SimTrader(settings, gateway)
         await trader.connect()
