@@ -298,25 +298,48 @@ def order_lock(client_order_id: str) -> Lock:
     Keyed by the client order id alone: the orders table keeps those ids unique, and a lock wider
     than a scope is only ever more careful.
     """
-    return lock_for(f"order {client_order_id}", what="order")
+    return lock_for(f"order {client_order_id}")
 
 
-def run_lock(scope: Scope) -> Lock:
-    """The lock one ``trader run`` holds on ``scope`` for as long as it runs."""
-    return lock_for(f"run {scope.key}", what="trader run", record_holder=True)
+def run_lock(scope: Scope, *, what: str = "trader run") -> Lock:
+    """The lock one ``trader run`` holds on ``scope`` for as long as it runs (``flatten`` takes
+    it too, for as long as it closes positions)."""
+    return lock_for(f"run {scope.key}", what=what, record_holder=True)
 
 
-def hold_run_lock(scope: Scope) -> Lock:
+def hold_run_lock(scope: Scope, *, what: str = "trader run") -> Lock:
     """Take :func:`run_lock` for ``scope`` or raise :class:`LockHeld` naming its holder."""
-    lock = run_lock(scope)
+    lock = run_lock(scope, what=what)
     if lock.try_acquire():
         return lock
     holder = lock.holder()
     who = holder.describe() if holder else "another process (it did not say which)"
-    pid = f"kill -TERM {holder.pid}" if holder else "stop it"
+    stop = f"kill -TERM {holder.pid} on {holder.host}" if holder else "stop it"
+    why = (
+        "one bot per account"
+        if what == "trader run"
+        else f"{what} would race the bot's own entries and plan exits"
+    )
     raise LockHeld(
-        f"another trader run already trades {scope} ({scope.label}): {who}",
-        hint=f"one bot per account: stop that one first ({pid}; it finishes its step and "
-        "exits), or use a different account or venue",
+        f"{scope.label} {scope} is in use by {who}: {why}",
+        hint=f"stop that process first ({stop}; a bot finishes its step and exits), "
+        "then try again",
         holder=holder,
     )
+
+
+def scope_of(ctx: Any) -> Scope:
+    """The scope a command's trading context trades: venue, backend, mode, connected account."""
+    from trader_cli.db.models import SessionMode
+    from trader_cli.domain.scope import Backend, Mode
+    from trader_cli.domain.venues import Venue
+    from trader_cli.services.context import session_mode
+
+    kind = ctx.venue.venue
+    mode = session_mode(ctx.settings, kind)
+    scope = Scope(
+        "ib" if kind is Venue.SIM else kind.value,
+        Backend.SIM if mode is SessionMode.SIM else Backend.API,
+        Mode(mode.value),
+    )
+    return scope.with_account(getattr(ctx.venue, "account", None) or None)

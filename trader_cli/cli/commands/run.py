@@ -120,31 +120,14 @@ async def _run(
     live: bool,
 ) -> dict[str, Any]:
     from trader_cli.services.context import trading_context
-    from trader_cli.services.locks import hold_run_lock
+    from trader_cli.services.locks import hold_run_lock, scope_of
 
     async with trading_context(settings, live=live, strategy=strategy_name) as ctx:
         # one bot per scope: the account is known only now that the venue is connected, and
         # nothing has been sent yet; held until the run ends (or dies with the process)
-        with hold_run_lock(run_scope(ctx)):
+        with hold_run_lock(scope_of(ctx)):
             return await _run_locked(st, settings, ctx, strategy_name, cycles, interval,
                                      dry_run, cancel_on_exit)
-
-
-def run_scope(ctx: Any) -> Any:
-    """The scope a run trades: venue, backend, mode and the connected account."""
-    from trader_cli.db.models import SessionMode
-    from trader_cli.domain.scope import Backend, Mode, Scope
-    from trader_cli.domain.venues import Venue
-    from trader_cli.services.context import session_mode
-
-    kind = ctx.venue.venue
-    mode = session_mode(ctx.settings, kind)
-    scope = Scope(
-        "ib" if kind is Venue.SIM else kind.value,
-        Backend.SIM if mode is SessionMode.SIM else Backend.API,
-        Mode(mode.value),
-    )
-    return scope.with_account(getattr(ctx.venue, "account", None) or None)
 
 
 async def _run_locked(
