@@ -11,6 +11,15 @@ A retry or a restart finds the order by its client order id before sending anyth
 never marked "sending" is sent (once); one that was may already be at the venue, so the venue is
 asked (open orders, completed orders, executions) and nothing is sent again. An ambiguous outcome
 (timeout, disconnect) leaves the order pending until resync settles it — never rejected by guess.
+
+Only one live process at a time may act on a client order id: :meth:`OrderService.submit` holds
+the order's lock (:func:`trader_cli.services.locks.order_lock`: a file lock with SQLite, an
+advisory lock with PostgreSQL; both die with their process) from before the intent is looked up
+or written until the venue's answer is recorded. A second process with the same id waits for that
+lock and then only *resumes*: by then the order has been sent and recorded, so it reports it. The
+lock also tells the two cases "never sent" apart: an intent without ``submitted_at`` found while
+holding the lock belongs to a process that died before sending it (its lock died with it), so it
+is sent now; one that a live process is about to send is never seen that way.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import logging
 import os
 import secrets
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,7 +40,8 @@ from trader_cli.db import store
 from trader_cli.db.models import OrderRow, TradingSession
 from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.symbols import Symbol, parse_symbol
-from trader_cli.errors import InputError, RefusedError, TemporaryError, VenueError
+from trader_cli.errors import InputError, RefusedError, TemporaryError, TraderError, VenueError
+from trader_cli.services.locks import Lock, order_lock
 from trader_cli.venues.base import BaseTrader, OrderRequest
 
 log = logging.getLogger("trader.orders")
@@ -39,15 +50,29 @@ log = logging.getLogger("trader.orders")
 INTENT_TTL = timedelta(minutes=10)
 # How far back fills are looked up around an order's creation (venue clocks drift).
 FILL_LOOKBACK = timedelta(minutes=5)
+# How long (wall time) a command waits for another live process that holds an order's lock, i.e.
+# is writing or sending it, before reporting the order as it stands. Above the venue's
+# acknowledgement timeout, so the holder has normally recorded the venue's answer by then.
+ORDER_LOCK_WAIT = 30.0
 # Test-only crash points: with TRADER_TEST_CRASH_AT=<name> the process SIGKILLs itself there, so
 # tests can prove that a process killed mid-order loses and duplicates nothing.
 CRASH_ENV = "TRADER_TEST_CRASH_AT"
+# Test-only pause points: with TRADER_TEST_PAUSE_AT=<name>:<seconds> the process stops there for
+# that long (blocking, like a slow machine), so tests can make a race window as wide as they need.
+PAUSE_ENV = "TRADER_TEST_PAUSE_AT"
 
 
 def crash_point(name: str) -> None:
     """Die at once (SIGKILL: no cleanup, no flush) if the tests asked for a crash here."""
     if os.environ.get(CRASH_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def pause_point(name: str) -> None:
+    """Sleep here (blocking) if the tests asked for a pause at ``name``."""
+    point, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
+    if point == name:
+        time.sleep(float(seconds or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +86,16 @@ class OrderIntent:
     price: Decimal | None = None
     client_order_id: str | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What :meth:`OrderService.submit_once` did: ``resumed`` is True when the order was already
+    recorded (by an earlier run, or by a concurrent process that sent it) and was not created
+    here."""
+
+    order: Order
+    resumed: bool
 
 
 class OrderService:
@@ -94,23 +129,59 @@ class OrderService:
     # -- submit ----------------------------------------------------------------------------
     async def submit(self, intent: OrderIntent) -> Order:
         """Record, send once, record the answer. Resumes an existing intent with the same id."""
+        return (await self.submit_once(intent)).order
+
+    async def submit_once(
+        self, intent: OrderIntent, *, lock_wait: float = ORDER_LOCK_WAIT
+    ) -> Submission:
+        """:meth:`submit`, saying whether the order was resumed rather than created here.
+
+        Everything happens under the order's lock; a process that cannot get it within
+        ``lock_wait`` seconds sends nothing and reports the order as the database has it.
+        """
         cid = intent.client_order_id or self.next_client_order_id()
-        existing = store.find_order_by_client_id(cid)
-        if existing is not None:
-            return await self._resume(existing, intent)
-        now = self.venue.clock.now()
-        draft = Order(
-            cid,
-            str(intent.symbol),
-            intent.side,
-            intent.type,
-            intent.amount,
-            intent.price,
-            timestamp=now,
-        )
-        store.record_order_intent(draft, session=self.session, reason=intent.reason, created_at=now)
-        crash_point("after-intent")
-        return await self._send(cid, self._request(cid, intent))
+        lock = order_lock(cid)
+        if not await lock.acquire(lock_wait):
+            return self._busy(cid, lock, lock_wait)
+        try:
+            existing = store.find_order_by_client_id(cid)
+            if existing is not None:
+                return Submission(await self._resume(existing, intent), True)
+            now = self.venue.clock.now()
+            draft = Order(
+                cid,
+                str(intent.symbol),
+                intent.side,
+                intent.type,
+                intent.amount,
+                intent.price,
+                timestamp=now,
+            )
+            row, created = store.record_order_intent(
+                draft, session=self.session, reason=intent.reason, created_at=now
+            )
+            if not created:
+                # written by a writer that does not take order locks (resync adopting it from
+                # the venue): what is recorded decides, as for any other resume
+                return Submission(await self._resume(row, intent), True)
+            crash_point("after-intent")
+            pause_point("after-intent")
+            return Submission(await self._send(cid, self._request(cid, intent)), False)
+        finally:
+            lock.release()
+
+    def _busy(self, cid: str, lock: Lock, waited: float) -> Submission:
+        """Another live process held ``cid``'s lock for all of ``waited`` seconds."""
+        holder = lock.holder()
+        who = holder.describe() if holder else "another process"
+        row = store.find_order_by_client_id(cid)
+        if row is None:
+            raise TraderError(
+                f"order {cid} is being placed by {who} and was not recorded within {waited:.0f}s",
+                hint="run the same command again later to see its outcome; it is never sent twice",
+            )
+        log.warning("order %s is still being sent by %s; reporting it as recorded", cid, who)
+        return Submission(store.order_from_row(row), True)
 
     def _request(self, cid: str, intent: OrderIntent) -> OrderRequest:
         return OrderRequest(
@@ -161,6 +232,8 @@ class OrderService:
                     "it has expired rather than go out at a stale price",
                     hint="place a new order",
                 )
+            # we hold the order's lock, so the process that wrote this intent is gone (its lock
+            # died with it) and never sent it: a live one would still hold the lock
             log.info("order %s was recorded but never sent: sending it now", row.client_order_id)
             # exactly the order that was recorded, whatever the retry asked for
             request = OrderRequest(row.client_order_id, parse_symbol(row.symbol), row.side,

@@ -14,7 +14,7 @@ from trader_cli.domain.models import Order, OrderType, Side
 from trader_cli.domain.money import Money
 from trader_cli.errors import InputError
 from trader_cli.services.context import TradingContext
-from trader_cli.services.orders import OrderIntent
+from trader_cli.services.orders import ORDER_LOCK_WAIT, OrderIntent
 from trader_cli.services.pnl import fill_records_from_rows, session_pnl
 from trader_cli.services.preview import OrderPreview, parse_price, parse_quantity, preview_order
 
@@ -118,7 +118,10 @@ async def place(
         )
         preview.raise_if_refused()
         intent = OrderIntent(sym, side, qty, preview.order_type, preview.price, cid, reason="place")
-    order = await ctx.orders.submit(intent)
+    # a concurrent command with the same id may have created it first: then it is resumed too
+    submission = await ctx.orders.submit_once(intent, lock_wait=max(wait_seconds, ORDER_LOCK_WAIT))
+    order = submission.order
+    resumed = resumed or submission.resumed
     if on_update is not None:
         on_update(order)
     if not order.status.is_final and wait_seconds > 0:

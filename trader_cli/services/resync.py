@@ -4,7 +4,8 @@ One pass:
 
 1. fills since the last sync (with an overlap) are inserted unless already there (unique fill id);
 2. every order the database has in flight is looked up at the venue by client order id and
-   brought up to date; an intent the venue never received is expired (never guessed rejected);
+   brought up to date; an intent the venue never received is expired (never guessed rejected),
+   unless a live process holds its order lock (it is sending or resuming it at this moment);
 3. working orders at the venue that the database lacks are adopted — as ``external`` when they
    were placed outside the bot;
 4. venue positions are compared with the last reconciled positions plus the fills since: a
@@ -28,6 +29,7 @@ from trader_cli.db import store
 from trader_cli.db.models import OrderRow
 from trader_cli.domain.models import Order, OrderStatus
 from trader_cli.domain.symbols import parse_symbol
+from trader_cli.services.locks import order_lock
 from trader_cli.services.orders import INTENT_TTL, OrderService
 
 log = logging.getLogger("trader.resync")
@@ -260,10 +262,30 @@ class ResyncService:
             else:
                 report.in_flight.append(row.client_order_id)
                 continue
+            if not self._expire(row, why, now):
+                report.in_flight.append(row.client_order_id)
+                continue
+            report.expired.append({"clientOrderId": row.client_order_id, "why": why})
+
+    def _expire(self, row: OrderRow, why: str, now: datetime) -> bool:
+        """Expire ``row`` unless a live process holds its order lock (it is being sent or
+        resumed right now) or it changed since it was read; True if expired."""
+        lock = order_lock(row.client_order_id)
+        if not lock.try_acquire():
+            return False
+        try:
+            current = store.find_order_by_client_id(row.client_order_id)
+            if current is None or (current.status, current.submitted_at) != (
+                row.status,
+                row.submitted_at,
+            ):
+                return False
             store.update_order(
                 row.client_order_id, status=OrderStatus.EXPIRED, last_error=why, now=now
             )
-            report.expired.append({"clientOrderId": row.client_order_id, "why": why})
+            return True
+        finally:
+            lock.release()
 
     async def _find_external(self, row: OrderRow) -> Order | None:
         if not row.venue_order_id:

@@ -141,11 +141,15 @@ async def _flatten(
 ) -> Any:
     from trader_cli.services.context import trading_context
     from trader_cli.services.flatten import flatten as run_flatten
+    from trader_cli.services.locks import hold_run_lock, scope_of
 
     async with trading_context(settings, live=live, strategy="flatten") as ctx:
-        return await run_flatten(
-            ctx, targets, use_market=market, reprice=reprice, wait_seconds=wait
-        )
+        # not beside a running bot (its plan monitor would exit positions flatten already
+        # closed), and no bot starts on this account until flatten is done: see docs/orders.md
+        with hold_run_lock(scope_of(ctx), what="trader flatten"):
+            return await run_flatten(
+                ctx, targets, use_market=market, reprice=reprice, wait_seconds=wait
+            )
 
 
 def register(app: typer.Typer) -> None:
