@@ -25,6 +25,7 @@ from trader_cli.services.locks import (
     hold_run_lock,
     lock_for,
     order_lock,
+    run_lock,
 )
 
 pytestmark = pytest.mark.db
@@ -115,6 +116,6 @@ def test_a_killed_holder_leaves_the_lock_free(db: peewee.Database, db_url: str) 
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-    holder_now = lock_for(f"run {SCOPE.key}", record_holder=True).holder()
+    holder_now = run_lock(SCOPE).holder()
     assert holder_now is not None and holder_now.pid == os.getpid()
     lock.release()

@@ -213,12 +213,24 @@ class AdvisoryLock(Lock):
     """
 
     def __init__(
-        self, name: str, db: peewee.Database, *, what: str = "", record_holder: bool = False
+        self,
+        name: str,
+        db: peewee.Database,
+        *,
+        what: str = "",
+        record_holder: bool = False,
+        scope: Scope | None = None,
     ) -> None:
         super().__init__(name, what=what)
         self.db = db
         self.key = advisory_key(name)
         self.record_holder = record_holder
+        self.scope = scope  # whose sync_state records the holder (default: the bound scope)
+
+    def _state(self) -> contextlib.AbstractContextManager[Any]:
+        from trader_cli.db.scope import use_scope
+
+        return use_scope(self.scope) if self.scope is not None else contextlib.nullcontext()
 
     @property
     def _state_key(self) -> str:
@@ -239,7 +251,8 @@ class AdvisoryLock(Lock):
         if self.record_holder:
             from trader_cli.db import store
 
-            store.set_sync_state(self._state_key, Holder.me(self.what).to_json())
+            with self._state():
+                store.set_sync_state(self._state_key, Holder.me(self.what).to_json())
         return True
 
     def release(self) -> None:
@@ -251,7 +264,8 @@ class AdvisoryLock(Lock):
                 if self.record_holder:
                     from trader_cli.db import store
 
-                    store.set_sync_state(self._state_key, "")
+                    with self._state():
+                        store.set_sync_state(self._state_key, "")
                 self._scalar("SELECT pg_advisory_unlock(%s)")
         finally:
             _ADVISORY_HELD.discard(self.key)
@@ -260,7 +274,8 @@ class AdvisoryLock(Lock):
     def holder(self) -> Holder | None:
         from trader_cli.db import store
 
-        return Holder.from_json(store.get_sync_state(self._state_key) or "")
+        with self._state():
+            return Holder.from_json(store.get_sync_state(self._state_key) or "")
 
 
 def lock_dir(db: peewee.Database) -> Path:
@@ -281,12 +296,17 @@ def file_stem(name: str) -> str:
 
 
 def lock_for(
-    name: str, *, what: str = "", record_holder: bool = False, db: peewee.Database | None = None
+    name: str,
+    *,
+    what: str = "",
+    record_holder: bool = False,
+    db: peewee.Database | None = None,
+    scope: Scope | None = None,
 ) -> Lock:
     """The lock called ``name`` for the database in use (``db``, else the bound one)."""
     database = db if db is not None else database_proxy.obj
     if isinstance(database, peewee.PostgresqlDatabase):
-        return AdvisoryLock(name, database, what=what, record_holder=record_holder)
+        return AdvisoryLock(name, database, what=what, record_holder=record_holder, scope=scope)
     if isinstance(database, peewee.SqliteDatabase):
         return FileLock(name, lock_dir(database) / f"{file_stem(name)}.lock", what=what)
     raise TraderError("locks need an open database", hint="this is a bug: call init_db first")
@@ -304,7 +324,7 @@ def order_lock(client_order_id: str) -> Lock:
 def run_lock(scope: Scope, *, what: str = "trader run") -> Lock:
     """The lock one ``trader run`` holds on ``scope`` for as long as it runs (``flatten`` takes
     it too, for as long as it closes positions)."""
-    return lock_for(f"run {scope.key}", what=what, record_holder=True)
+    return lock_for(f"run {scope.key}", what=what, record_holder=True, scope=scope)
 
 
 def hold_run_lock(scope: Scope, *, what: str = "trader run") -> Lock:
