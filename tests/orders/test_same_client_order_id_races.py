@@ -25,7 +25,8 @@ import pytest
 from trader_cli.services.orders import PAUSE_ENV
 
 PAIRS = 10
-PLACE = ("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--timeout", "1", "--json")
+PLACE = ("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--allow-far-limit", "--timeout", "1",
+         "--json")
 
 
 @pytest.fixture

@@ -79,7 +79,8 @@ def test_place_and_resync_work_beside_a_bot_and_flatten_waits_for_it(gateway_env
         next_cycle(bot.stdout)  # the bot holds its scope's lock and trades
 
         placed = trader(env, 22, "place", "BHP/AUD", "buy", "20", "--limit", "30.00",
-                        "--client-order-id", "trd-manual-1", "--timeout", "1", "--json")
+                        "--allow-far-limit", "--client-order-id", "trd-manual-1",
+                        "--timeout", "1", "--json")
         assert placed.returncode == 0, placed.stderr
         result = json.loads(placed.stdout)
         assert result["resumed"] is False and result["order"]["status"] == "open"
