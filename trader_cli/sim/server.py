@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from trader_cli.redaction import is_paper_account
 from trader_cli.sim.catalogue import Catalogue
 from trader_cli.sim.clock import SimClock
 from trader_cli.sim.engine import Engine
@@ -144,9 +145,10 @@ class SimGateway:
         """One line saying where the SIMULATED gateway listens and what it serves."""
         clock = self.clock.now().isoformat(timespec="seconds")
         speed = f"x{self.clock.speed:g}" if self.clock.running else "pinned"
+        kind = "paper" if is_paper_account(self.world.account) else "live"
         return (
             f"SIMULATED IB Gateway (TWS API server v{self.server_version}) listening on "
-            f"{self.host}:{self.port} - paper account {self.world.account} - "
+            f"{self.host}:{self.port} - {kind} account {self.world.account} - "
             f"sim clock {clock} ({speed}) - no real orders, no real market data"
         )
 
