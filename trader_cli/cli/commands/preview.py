@@ -176,8 +176,11 @@ def _render_order(out: Output, result: Any) -> None:
         "commission": "" if o.fee is None else f"{o.fee.cost} {o.fee.currency}",
     }
     if o.status.value == "pending":
-        fields["note"] = ("no acknowledgement yet: the order is in flight; "
-                          "run trader resync to settle it")
+        from trader_cli.services.place import retry_hint
+
+        fields["note"] = (
+            f"no acknowledgement yet: the order may be live; {retry_hint(o.client_order_id)}"
+        )
     out.fields(fields, title="order")
     if result.fills:
         out.table(((f["timestamp"], f["amount"], f["price"],
