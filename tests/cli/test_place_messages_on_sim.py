@@ -85,3 +85,41 @@ def test_venue_rejection_shows_ibs_reason(trader, clean_env, arm) -> None:
     [(status, last_error)] = db_rows(clean_env, "select status, last_error from orders")
     assert status == "rejected"
     assert "insufficient margin" in last_error
+
+
+def test_dry_run_evaluates_the_daily_loss_as_place_does(trader, clean_env, monkeypatch) -> None:
+    monkeypatch.setenv("MAX_DAILY_LOSS", "10")
+    bought = trader("place", "BHP/AUD", "buy", "40", "--market", "--venue", "sim", "--json")
+    assert bought.code == 0, bought.err
+    sold = trader("place", "BHP/AUD", "sell", "40", "--market", "--venue", "sim", "--json")
+    assert sold.code == 0, sold.err  # reducing: the daily loss rule does not hold it back
+    # two commissions and the spread: today's realised loss is past MAX_DAILY_LOSS
+    dry = trader("place", "BHP/AUD", "buy", "20", "--limit", "40.00", "--dry-run", "--venue",
+                 "sim", "--json")  # fmt: skip
+    assert dry.code == 3, dry.out
+    check = {c["name"]: c for c in dry.json()["checks"]}["MAX_DAILY_LOSS"]
+    assert check["evaluated"] is True
+    assert check["passed"] is False
+    assert "reached MAX_DAILY_LOSS 10.00 AUD" in check["message"]
+    assert "not evaluated" not in check["message"]
+    real = trader("place", "BHP/AUD", "buy", "20", "--limit", "40.00", "--venue", "sim")
+    assert real.code == 3
+    assert "MAX_DAILY_LOSS" in real.err
+    # on an empty database the rule runs too, and passes
+    monkeypatch.setenv("TRADER_HOME", str(clean_env.parent / "other-home"))
+    fresh = trader("place", "BHP/AUD", "buy", "20", "--limit", "40.00", "--dry-run", "--venue",
+                   "sim")  # fmt: skip
+    assert fresh.code == 0, fresh.err
+    line = next(x for x in fresh.out.splitlines() if "MAX_DAILY_LOSS" in x)
+    assert "not evaluated" not in line and "not run" not in line
+    assert "pass" in line
+
+
+def test_a_check_that_did_not_run_is_shown_as_not_run() -> None:
+    from trader_cli.cli.commands.preview import _result
+    from trader_cli.risk import Check
+
+    skipped = Check("MAX_DAILY_LOSS", True, "daily loss not evaluated", evaluated=False)
+    assert _result(skipped) == "not run"
+    assert _result(Check("MAX_ORDER_VALUE", True, "ok")) == "pass"
+    assert _result(Check("MAX_ORDER_VALUE", False, "over")) == "FAIL"
