@@ -248,6 +248,7 @@ def fill_from_ib(fill: IBFill, base_symbol: Symbol | None = None) -> Fill:
         timestamp=ts,
         fee=fee,
         liquidity=LIQUIDITY.get(ex.lastLiquidity, Liquidity.UNKNOWN),
+        info={"conId": fill.contract.conId or None, "exchange": ex.exchange or None},
     )
 
 
