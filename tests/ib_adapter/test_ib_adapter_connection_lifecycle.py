@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from decimal import Decimal
 
@@ -154,3 +155,20 @@ async def test_graceful_close_is_idempotent(trader) -> None:
     await trader.close()
     await trader.close()
     assert not trader.is_connected
+
+
+async def test_client_id_in_use_fails_fast_naming_326_and_the_fix(trader, gw, settings) -> None:
+    from trader_cli.venues.sim.venue import SimTrader
+
+    second = SimTrader(settings, gw)  # the same IB_CLIENT_ID as the connected adapter
+    second.conn.config.timeout = 60.0  # ib_async alone would wait this long for the handshake
+    # fails on IB's 326, long before the connect timeout
+    with pytest.raises(NotConnectedError) as caught:
+        await asyncio.wait_for(second.connect(), 5.0)
+    text = str(caught.value)
+    assert "326" in text
+    assert f"client id {settings.ib.client_id}" in text
+    assert "IB_CLIENT_ID" in (caught.value.hint or "")
+    assert not second.is_connected
+    assert trader.is_connected  # the connection holding the id is untouched
+    await second.close()

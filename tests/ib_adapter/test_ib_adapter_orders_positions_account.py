@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from trader_cli.domain.models import Liquidity, OrderStatus, OrderType, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import parse_symbol
-from trader_cli.errors import InvalidOrderError, SafetyRefused
+from trader_cli.errors import InvalidOrderError, SafetyRefused, VenueError
 from trader_cli.venues.base import OrderRequest
 
 from .conftest import until
@@ -245,3 +246,48 @@ async def test_live_setting_refuses_a_paper_account_and_needs_live_flag(gw, monk
         assert t.ib.trades() == []
     finally:
         await t.close()
+
+
+async def test_fills_without_liquidity_fall_back_to_unknown(trader, gw) -> None:
+    gw.omit_liquidity()  # IB often leaves lastLiquidity out
+    q = await trader.get_market_data(BHP)
+    await trader.place_order(req("trd-t-20", Side.BUY, 10, str(q.ask)))
+    await gw.advance(2)
+    fills = await trader.get_my_trades(BHP)
+    assert fills
+    assert all(f.liquidity is Liquidity.UNKNOWN for f in fills)
+    assert all(f.info["conId"] == 4036812 and f.info["exchange"] for f in fills)
+    gw.omit_liquidity(False)
+    assert all(f.liquidity is not Liquidity.UNKNOWN for f in await trader.get_my_trades(BHP))
+
+
+async def test_executions_past_the_cap_are_refused_with_a_clear_error(trader, gw) -> None:
+    for n in range(3):
+        q = await trader.get_market_data(BHP)
+        await trader.place_order(req(f"trd-t-3{n}", Side.BUY, 10, str(q.ask)))
+        await gw.advance(2)
+    assert len(await trader.get_my_trades()) >= 3
+    trader.max_executions = 2
+    with pytest.raises(VenueError, match=r"processes at most 2 from one request") as caught:
+        await trader.get_my_trades()
+    assert "trader resync" in (caught.value.hint or "")
+
+
+async def test_executions_are_asked_for_within_the_window(trader, gw) -> None:
+    q = await trader.get_market_data(BHP)
+    await trader.place_order(req("trd-t-40", Side.BUY, 10, str(q.ask)))
+    await gw.advance(2)
+    start = gw.clock.now() - timedelta(minutes=1)
+    await gw.advance(2 * 3600, step=60)
+    q = await trader.get_market_data(BHP)
+    assert q.ask is not None
+    await trader.place_order(req("trd-t-41", Side.BUY, 10, str(q.ask + Decimal("0.10"))))
+    await gw.advance(5)
+    trader.execution_window = timedelta(hours=1)
+    assert {f.client_order_id for f in await trader.get_my_trades()} == {"trd-t-41"}
+    assert {f.client_order_id for f in await trader.get_my_trades(since=start)} == {"trd-t-41"}
+    trader.execution_window = timedelta(days=7)
+    assert {f.client_order_id for f in await trader.get_my_trades(since=start)} == {
+        "trd-t-40",
+        "trd-t-41",
+    }

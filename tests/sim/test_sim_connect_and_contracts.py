@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from ib_async import IB, Contract, Forex, Stock
 
-from trader_cli.sim import SimGateway
+from trader_cli.sim import SimClock, SimGateway
 
 TIMEOUT = 3.0
 
@@ -50,6 +50,13 @@ async def test_server_version_is_a_parameter(clock) -> None:
 async def test_banner_says_simulated_and_where(gw: SimGateway) -> None:
     assert "SIMULATED" in gw.banner
     assert f"127.0.0.1:{gw.port}" in gw.banner
+    assert "paper account DU1234567" in gw.banner
+
+
+async def test_banner_calls_a_live_account_live(clock: SimClock) -> None:
+    async with SimGateway.start(seed=7, clock=clock, account="U7654321") as live:
+        assert "live account U7654321" in live.banner
+        assert "paper" not in live.banner
 
 
 async def test_qualify_stock_and_forex(ib: IB) -> None:

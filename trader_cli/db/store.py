@@ -258,6 +258,7 @@ def order_from_row(row: OrderRow) -> Order:
         average=row.average,
         fee=fee,
         timestamp=row.created_at,
+        info={"lastError": row.last_error} if row.last_error else {},
     )
 
 

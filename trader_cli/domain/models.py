@@ -251,6 +251,8 @@ class Fill(Model):
     timestamp: datetime
     fee: Fee | None = None
     liquidity: Liquidity = Liquidity.UNKNOWN
+    # venue extras (IB: conId, and the exchange that executed)
+    info: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "timestamp", utc(self.timestamp))

@@ -28,7 +28,9 @@ class Check(Model):
     """One rule applied to one order: whether it passed, the value seen and the limit.
 
     ``waived`` marks a rule the order broke but that does not apply to it, because the order
-    only reduces a position; such a check counts as passed.
+    only reduces a position; such a check counts as passed. ``evaluated`` is False for a rule
+    that could not be applied (no figures for it): it refuses nothing, and is shown as not run,
+    never as passed.
     """
 
     name: str
@@ -38,6 +40,7 @@ class Check(Model):
     limit: CheckValue = None
     category: Category = Category.RISK
     waived: bool = False
+    evaluated: bool = True
 
 
 def money_text(amount: Money) -> str:

@@ -268,6 +268,7 @@ class RiskManager:
                 f"daily loss not evaluated: no PnL for today was given (limit {money_text(limit)})",
                 None,
                 limit,
+                evaluated=False,
             )
         loss = -(await conv.to_base(pnl)) if pnl.amount < 0 else self._money(Decimal(0))
         hit = loss >= limit

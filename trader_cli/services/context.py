@@ -14,6 +14,7 @@ from trader_cli.domain.scope import Backend, Mode, Scope
 from trader_cli.domain.venues import Venue
 from trader_cli.services.orders import OrderService
 from trader_cli.services.venue import open_venue
+from trader_cli.telemetry import Telemetry
 from trader_cli.venues.base import BaseTrader
 
 
@@ -26,6 +27,7 @@ class TradingContext:
     session: TradingSession | None
     orders: OrderService
     scope: Scope
+    telemetry: Telemetry | None = None
 
 
 def session_mode(settings: Settings, venue: Venue) -> SessionMode:
@@ -112,9 +114,17 @@ async def trading_context(
                         strategy=strategy,
                         started_at=venue.clock.now(),
                     )
+                orders = OrderService(venue, settings, session)
+                orders.telemetry = Telemetry.from_settings(
+                    settings,
+                    session=str(session.id) if session is not None else "",
+                    clock=venue.clock,
+                    venue=venue.venue.value,
+                    accounts=[account or ""],
+                )
                 try:
                     yield TradingContext(
-                        settings, venue, session, OrderService(venue, settings, session), scope
+                        settings, venue, session, orders, scope, orders.telemetry
                     )
                 finally:
                     if session is not None:

@@ -42,7 +42,8 @@ from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InputError, RefusedError, TemporaryError, TraderError, VenueError
 from trader_cli.services.locks import Lock, order_lock
-from trader_cli.venues.base import BaseTrader, OrderRequest
+from trader_cli.telemetry import Telemetry
+from trader_cli.venues.base import BaseTrader, Instrument, OrderRequest
 
 log = logging.getLogger("trader.orders")
 
@@ -109,8 +110,10 @@ class OrderService:
         self.session = session
         self.base_currency = settings.base_currency
         self._token: str | None = None
-        # called with every fill recorded for the first time (telemetry)
+        # called with every fill recorded for the first time
         self.on_fill: Callable[[Fill], None] | None = None
+        # every order sent, every status change seen and every new fill go to telemetry
+        self.telemetry: Telemetry | None = None
 
     # -- ids -------------------------------------------------------------------------------
     def next_client_order_id(self) -> str:
@@ -205,7 +208,9 @@ class OrderService:
         except (TemporaryError, ConnectionError, OSError, TimeoutError) as e:
             log.warning("order %s: outcome unknown (%s); left in flight for resync", cid, e)
             store.update_order(cid, last_error=f"outcome unknown: {e}", now=self.venue.clock.now())
-            return store.order_from_row(self._row(cid))
+            pending = store.order_from_row(self._row(cid))
+            await self._order_event(pending, self._row(cid).reason)
+            return pending
         crash_point("after-submit")
         return await self.record(order)
 
@@ -262,6 +267,7 @@ class OrderService:
     async def record(self, order: Order) -> Order:
         """Store what the venue says about one of our orders, and its fills."""
         now = self.venue.clock.now()
+        before = store.find_order_by_client_id(order.client_order_id)
         perm = order.info.get("permId") if order.info else None
         store.update_order(
             order.client_order_id,
@@ -274,6 +280,11 @@ class OrderService:
             last_error=(order.info or {}).get("lastError"),
             now=now,
         )
+        if before is not None and (
+            before.venue_order_id is None or (before.status, before.filled) != (
+                order.status, order.filled)
+        ):  # sent (first answer) or a status change we observe
+            await self._order_event(order, before.reason)
         await self.record_fills(order.client_order_id)
         return store.order_from_row(self._row(order.client_order_id))
 
@@ -298,7 +309,34 @@ class OrderService:
             store.update_fill_commission(fill.id, fill.fee, source=fill.fee.source)
         if was_new and self.on_fill is not None:
             self.on_fill(fill)
+        if was_new and self.telemetry is not None:
+            inst = await self._instrument(fill.symbol)
+            info = fill.info or {}
+            self.telemetry.fill(
+                fill,
+                con_id=info.get("conId") or (_con_id(inst) if inst else None),
+                exchange=info.get("exchange") or (inst.exchange if inst else None),
+            )
         return was_new
+
+    # -- telemetry -------------------------------------------------------------------------
+    async def _instrument(self, symbol: str) -> Instrument | None:
+        """The venue's contract of ``symbol`` (cached by the adapter), or None if unknown now."""
+        try:
+            return await self.venue.resolve(parse_symbol(symbol))
+        except TraderError as e:
+            log.debug("no contract for %s for telemetry: %s", symbol, e)
+            return None
+
+    async def _order_event(self, order: Order, reason: str | None) -> None:
+        """One ``order`` telemetry line, with the contract id and exchange."""
+        if self.telemetry is None:
+            return
+        info = order.info or {}
+        inst = None
+        if not (info.get("conId") and info.get("exchange")):
+            inst = await self._instrument(order.symbol)
+        self.telemetry.order(order, inst, reason=reason)
 
     async def fx_to_base(self, currency: str) -> Decimal | None:
         """Units of base currency per unit of ``currency`` (None if the venue cannot say)."""
@@ -334,3 +372,7 @@ class OrderService:
     async def cancel(self, cid: str) -> Order:
         """Cancel one of our orders and record the outcome."""
         return await self.record(await self.venue.cancel_order(cid))
+
+
+def _con_id(inst: Instrument) -> Any:
+    return (inst.details or {}).get("conId", inst.venue_id)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from trader_cli.db import store
 from trader_cli.domain.models import Order, OrderType, Side
 from trader_cli.domain.money import Money
-from trader_cli.errors import InputError
+from trader_cli.errors import InputError, TemporaryError
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import ORDER_LOCK_WAIT, OrderIntent
 from trader_cli.services.pnl import fill_records_from_rows, session_pnl
@@ -67,6 +67,27 @@ def daily_pnl(ctx: TradingContext) -> Money:
     return report.realised - report.fees
 
 
+def retry_hint(cid: str) -> str:
+    """How to settle an order whose outcome we did not see, and how to retry it safely."""
+    return (
+        f"run `trader resync` to settle it; to retry safely, run the same command again with "
+        f"--client-order-id {cid}: that resumes this order instead of sending a second one"
+    )
+
+
+def may_be_live(cid: str | None, error: TemporaryError) -> TemporaryError:
+    """``error`` reworded when order ``cid`` was already sent: it may be live at the venue."""
+    row = store.find_order_by_client_id(cid) if cid else None
+    if cid is None or row is None or row.submitted_at is None:
+        return error  # nothing left this process: the plain error says it all
+    return TemporaryError(
+        f"order {cid} may be live at the venue: it was sent, then the link failed "
+        f"({error.message})",
+        code=error.code,
+        hint=retry_hint(cid),
+    )
+
+
 async def place(
     ctx: TradingContext,
     symbol: str,
@@ -117,17 +138,24 @@ async def place(
             allow_far_limit=allow_far_limit,
         )
         preview.raise_if_refused()
+        # named before anything is sent, so a failure below can say which order may be live
+        cid = cid or ctx.orders.next_client_order_id()
         intent = OrderIntent(sym, side, qty, preview.order_type, preview.price, cid, reason="place")
-    # a concurrent command with the same id may have created it first: then it is resumed too
-    submission = await ctx.orders.submit_once(intent, lock_wait=max(wait_seconds, ORDER_LOCK_WAIT))
-    order = submission.order
-    resumed = resumed or submission.resumed
-    if on_update is not None:
-        on_update(order)
-    if not order.status.is_final and wait_seconds > 0:
-        order = await ctx.orders.wait(
-            order.client_order_id, within=wait_seconds, on_update=on_update
+    try:
+        # a concurrent command with the same id may have created it first: then it is resumed
+        submission = await ctx.orders.submit_once(
+            intent, lock_wait=max(wait_seconds, ORDER_LOCK_WAIT)
         )
+        order = submission.order
+        resumed = resumed or submission.resumed
+        if on_update is not None:
+            on_update(order)
+        if not order.status.is_final and wait_seconds > 0:
+            order = await ctx.orders.wait(
+                order.client_order_id, within=wait_seconds, on_update=on_update
+            )
+    except TemporaryError as e:
+        raise may_be_live(intent.client_order_id, e) from e
     fills = [
         {
             "id": f.venue_fill_id,

@@ -357,17 +357,22 @@ async def place_dry_run(
     *,
     allow_far_limit: bool = False,
 ) -> OrderPreview:
-    """``trader place --dry-run``: validate input, open the venue, preview, close."""
-    from trader_cli.services.venue import open_venue
+    """``trader place --dry-run``: validate input, open the venue, preview, close.
+
+    Today's PnL for ``MAX_DAILY_LOSS`` comes from the database exactly as ``place`` computes it.
+    """
+    from trader_cli.services.context import trading_context
+    from trader_cli.services.place import daily_pnl
 
     sym = parse_symbol(symbol)
     if market and limit_price is not None:
         raise InvalidOrderError("give either --limit PRICE or --market, not both")
     qty = parse_quantity(quantity, sym)
     price = parse_price(limit_price)
-    async with open_venue(settings) as venue:
+    async with trading_context(settings, with_session=False) as ctx:
         return await preview_order(
-            venue, settings, sym, side, qty, price, market, allow_far_limit=allow_far_limit
+            ctx.venue, settings, sym, side, qty, price, market, allow_far_limit=allow_far_limit,
+            daily_pnl=daily_pnl(ctx),
         )
 
 

@@ -115,6 +115,8 @@ class StrategyRunner:
         self.resync_every = resync_every
         self.cancel_on_exit = cancel_on_exit
         self.telemetry = telemetry
+        if telemetry is not None and ctx.orders.telemetry is None:
+            ctx.orders.telemetry = telemetry  # entries, plan exits and fills alike
         self.health = health
         self.on_cycle = on_cycle
         self.data = DataFetchCoordinator(ctx.venue)
@@ -455,8 +457,6 @@ class StrategyRunner:
             at=now,
         )
         self._record_success("order_placement")
-        if self.telemetry is not None:
-            self.telemetry.order(order, inst, reason="entry")
         record["result"] = f"sent {order.client_order_id} ({order.status.value})"
         return record
 

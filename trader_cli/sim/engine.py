@@ -116,6 +116,8 @@ class Engine:
             self.send_order_update(order, inst)
         order.status = "Submitted"
         self.send_order_update(order, inst)
+        if self.gw.faults.take_drop_after_ack():
+            self.gw.close_sessions()  # the acknowledgement is written, then the links go
         self.match_order(order, inst)
         self.gw.save_state()
 
@@ -175,7 +177,12 @@ class Engine:
         for session in self.gw.sessions_for(order.client_id):
             for ex in fills:
                 stamp = history.format_ib_time(ex.time, self.gw.tws_tz)
-                session.send(messages.exec_details(-1, ex, inst, stamp, session.server_version))
+                session.send(
+                    messages.exec_details(
+                        -1, ex, inst, stamp, session.server_version,
+                        omit_liquidity=self.gw.faults.omit_liquidity,
+                    )
+                )  # fmt: skip
             session.send(messages.order_status(order))
             if not order.is_active:
                 session.send(messages.open_order(order, inst, session.server_version))

@@ -232,15 +232,21 @@ def completed_order(
 
 
 def exec_details(
-    req_id: int, ex: SimExecution, inst: Instrument, time_text: str, server_version: int
+    req_id: int,
+    ex: SimExecution,
+    inst: Instrument,
+    time_text: str,
+    server_version: int,
+    *,
+    omit_liquidity: bool = False,
 ) -> list[Field]:
-    """EXECUTION_DATA (reqId -1 for live fills)."""
+    """EXECUTION_DATA (reqId -1 for live fills); ``omit_liquidity`` leaves lastLiquidity empty."""
     f: list[Field] = [Out.EXECUTION_DATA, req_id, ex.order_id]
     f += contract_short(inst, ex.exchange)
     f += [
         ex.exec_id, time_text, ex.account, ex.exchange, ex.side, ex.shares, ex.price,
         ex.perm_id, ex.client_id, 0, ex.cum_qty, ex.avg_price, ex.order_ref, "", "", "",
-        ex.liquidity,
+        "" if omit_liquidity else ex.liquidity,
     ]  # fmt: skip
     if server_version >= 178:
         f.append(False)  # pendingPriceRevision

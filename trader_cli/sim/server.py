@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from trader_cli.redaction import is_paper_account
 from trader_cli.sim.catalogue import Catalogue
 from trader_cli.sim.clock import SimClock
 from trader_cli.sim.engine import Engine
@@ -40,11 +41,18 @@ class Faults:
     refuse_until: datetime | None = None
     no_live_subscription: bool = False
     split_book: float = 0.0
+    drop_after_next_ack: bool = False
+    omit_liquidity: bool = False
 
     def take_order_rejection(self) -> str | None:
         """The armed rejection reason, disarming it."""
         reason, self.reject_next_order = self.reject_next_order, None
         return reason
+
+    def take_drop_after_ack(self) -> bool:
+        """Whether to drop the links after this acknowledgement, disarming it."""
+        armed, self.drop_after_next_ack = self.drop_after_next_ack, False
+        return armed
 
 
 class SimGateway:
@@ -149,9 +157,10 @@ class SimGateway:
         """One line saying where the SIMULATED gateway listens and what it serves."""
         clock = self.clock.now().isoformat(timespec="seconds")
         speed = f"x{self.clock.speed:g}" if self.clock.running else "pinned"
+        kind = "paper" if is_paper_account(self.world.account) else "live"
         return (
             f"SIMULATED IB Gateway (TWS API server v{self.server_version}) listening on "
-            f"{self.host}:{self.port} - paper account {self.world.account} - "
+            f"{self.host}:{self.port} - {kind} account {self.world.account} - "
             f"sim clock {clock} ({speed}) - no real orders, no real market data"
         )
 
@@ -224,11 +233,14 @@ class SimGateway:
                 await self._listen()
 
     # ----- fault injection ----------------------------------------------------------------------
+    def close_sessions(self) -> None:
+        """Close every client connection once its queued replies are written (no waiting)."""
+        for session in list(self._sessions):
+            session.close()
+
     async def drop_connections(self) -> None:
         """Close every client connection at once (as a Gateway crash would)."""
-        sessions = list(self._sessions)
-        for session in sessions:
-            session.close()
+        self.close_sessions()
         for _ in range(50):
             if not self._sessions:
                 break
@@ -249,6 +261,18 @@ class SimGateway:
     def reject_next_order(self, reason: str = "SIMULATED rejection") -> None:
         """Make the next placeOrder fail with error 201 and ``reason``."""
         self.faults.reject_next_order = reason
+
+    def drop_links_after_next_ack(self) -> None:
+        """Accept the next new order, acknowledge it (Submitted), then drop every connection.
+
+        The order stays live in the sim's world: the client saw the acknowledgement and then
+        lost the link, as when a Gateway or network dies right after an order went out.
+        """
+        self.faults.drop_after_next_ack = True
+
+    def omit_liquidity(self, omit: bool = True) -> None:
+        """Report executions without the lastLiquidity field (0), as IB often does."""
+        self.faults.omit_liquidity = omit
 
     def withhold_live_data(self, withhold: bool = True) -> None:
         """Act as an account without live market data: 10167 and delayed (type 3) quotes."""

@@ -347,7 +347,12 @@ class ClientSession:
             ):
                 continue
             stamp = history.format_ib_time(ex.time, self.gw.tws_tz)
-            self.send(messages.exec_details(req.req_id, ex, inst, stamp, self.server_version))
+            self.send(
+                messages.exec_details(
+                    req.req_id, ex, inst, stamp, self.server_version,
+                    omit_liquidity=self.gw.faults.omit_liquidity,
+                )
+            )  # fmt: skip
             self.send(messages.commission_report(ex))
         self.send([Out.EXECUTION_DATA_END, 1, req.req_id])
 

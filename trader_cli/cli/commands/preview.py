@@ -13,6 +13,7 @@ from trader_cli.domain.models import Side
 
 if TYPE_CHECKING:
     from trader_cli.cli.console import Output
+    from trader_cli.risk import Check
     from trader_cli.services.preview import OrderPreview
 
 
@@ -24,6 +25,13 @@ def _when(value: Any) -> str:
 
 def _money(value: Any) -> str:
     return "" if value is None else str(value.rounded(2))
+
+
+def _result(check: Check) -> str:
+    """A check's result as shown: a check that did not run is never shown as passed."""
+    if not check.evaluated:
+        return "not run"
+    return "waived" if check.waived else "pass" if check.passed else "FAIL"
 
 
 def _render(out: Output, p: OrderPreview) -> None:
@@ -46,14 +54,7 @@ def _render(out: Output, p: OrderPreview) -> None:
         "market": f"{'OPEN' if p.market_open else 'CLOSED'}: {p.market.note}",
     }
     out.fields(fields, title=f"DRY RUN, nothing sent - {label}")
-    rows = [
-        (
-            c.name,
-            "waived" if c.waived else "pass" if c.passed else "FAIL",
-            c.message,
-        )
-        for c in p.checks
-    ]
+    rows = [(c.name, _result(c), c.message) for c in p.checks]
     out.table(rows, ("check", "result", "detail"))
     for note in p.notes:
         out.warn(note)
@@ -126,7 +127,7 @@ def place(
             return
         _render(out, preview)
         preview.raise_if_refused()
-        out.info("every check passed; nothing was sent (--dry-run)")
+        out.info(f"{_checks_summary(preview)}; nothing was sent (--dry-run)")
         return
     result = asyncio.run(_place(st, symbol, side, quantity, limit, market, client_order_id,
                                 timeout, live, allow_far_limit))
@@ -173,10 +174,18 @@ async def _place(st: Any, symbol: str, side: Side, quantity: str, limit: str | N
             status.stop()
 
 
-def _render_checks(out: Output, p: OrderPreview) -> None:
+def _checks_summary(p: OrderPreview) -> str:
+    """``12 checks passed``, ``11 checks passed, 1 not run (MAX_DAILY_LOSS)`` or the failures."""
     failed = [c for c in p.checks if not c.passed and not c.waived]
-    out.info(f"{len(p.checks)} checks passed" if not failed else
-             f"{len(failed)} check(s) failed")
+    if failed:
+        return f"{len(failed)} check(s) failed"
+    not_run = [c.name for c in p.checks if not c.evaluated]
+    text = f"{len(p.checks) - len(not_run)} checks passed"
+    return f"{text}, {len(not_run)} not run ({', '.join(not_run)})" if not_run else text
+
+
+def _render_checks(out: Output, p: OrderPreview) -> None:
+    out.info(_checks_summary(p))
 
 
 def _render_order(out: Output, result: Any) -> None:
@@ -191,8 +200,11 @@ def _render_order(out: Output, result: Any) -> None:
         "commission": "" if o.fee is None else f"{o.fee.cost} {o.fee.currency}",
     }
     if o.status.value == "pending":
-        fields["note"] = ("no acknowledgement yet: the order is in flight; "
-                          "run trader resync to settle it")
+        from trader_cli.services.place import retry_hint
+
+        fields["note"] = (
+            f"no acknowledgement yet: the order may be live; {retry_hint(o.client_order_id)}"
+        )
     out.fields(fields, title="order")
     if result.fills:
         out.table(((f["timestamp"], f["amount"], f["price"],

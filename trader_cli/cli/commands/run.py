@@ -152,17 +152,17 @@ async def _run_locked(
     from trader_cli.telemetry import Telemetry
 
     venue = ctx.venue
-    telemetry = Telemetry.from_settings(
+    telemetry = ctx.telemetry or Telemetry.from_settings(
         settings,
         session=str(ctx.session.id if ctx.session else ""),
         clock=venue.clock,
         venue=venue.venue.value,
         accounts=[getattr(venue, "account", "") or ""],
     )
+    ctx.orders.telemetry = telemetry  # orders, status changes and fills, with their contract
     health = HealthCircuitManager.from_settings(
         settings, clock=venue.clock, venue=venue, on_change=telemetry.circuit
     )
-    ctx.orders.on_fill = lambda fill: telemetry.fill(fill)
     strategy = _strategy(strategy_name, settings, venue.clock)
     gateway = getattr(venue.clock, "gateway", None)  # the sim's, when the venue is the sim
     sim_speed = gateway.clock.speed if gateway is not None and gateway.clock.running else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,10 @@ from trader_cli.redaction import is_paper_account, redact_account, register_acco
 from trader_cli.venues.ib import codes
 
 log = logging.getLogger("trader.ib")
+
+
+class ClientIdInUse(Exception):
+    """IB answered the handshake with error 326: another connection holds our client id."""
 
 
 @dataclass
@@ -97,13 +102,15 @@ class IBConnection:
         cfg = self.config
         self._closing = False
         try:
-            await self.ib.connectAsync(
-                cfg.host,
-                cfg.port,
-                clientId=cfg.client_id,
-                timeout=cfg.timeout,
-                account=cfg.account or "",
-            )
+            await self._connect_or_refused()
+        except ClientIdInUse as e:
+            self.ib.disconnect()
+            raise NotConnectedError(
+                f"TWS/IB Gateway at {cfg.host}:{cfg.port} refused client id {cfg.client_id}: "
+                f"IB error {codes.CLIENT_ID_IN_USE}, {e}",
+                hint=f"another program (or another trader) is connected as client id "
+                f"{cfg.client_id}: set a different IB_CLIENT_ID, or stop the other connection",
+            ) from e
         except (ConnectionError, OSError, TimeoutError) as e:
             self.ib.disconnect()
             raise NotConnectedError(
@@ -136,6 +143,44 @@ class IBConnection:
             cfg.client_id,
             redact_account(self.account),
         )
+
+    async def _connect_or_refused(self) -> None:
+        """``connectAsync``, but give up at once when IB answers 326 (client id in use).
+
+        ib_async itself waits for the API to start until the connect timeout; IB sends error
+        326 and closes the socket straight away, so we listen for it during the handshake.
+        """
+        cfg = self.config
+        refused: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def on_error(req_id: int, code: int, message: str, contract: Any) -> None:
+            if code == codes.CLIENT_ID_IN_USE and not refused.done():
+                refused.set_result(message)
+
+        self.ib.errorEvent += on_error
+        connecting = asyncio.ensure_future(
+            self.ib.connectAsync(
+                cfg.host,
+                cfg.port,
+                clientId=cfg.client_id,
+                timeout=cfg.timeout,
+                account=cfg.account or "",
+            )
+        )
+        try:
+            await asyncio.wait({connecting, refused}, return_when=asyncio.FIRST_COMPLETED)
+            if refused.done() and not (connecting.done() and self.ib.isConnected()):
+                connecting.cancel()
+                with contextlib.suppress(BaseException):
+                    await connecting
+                raise ClientIdInUse(refused.result())
+            await connecting
+        finally:
+            self.ib.errorEvent -= on_error
+            if not connecting.done():
+                connecting.cancel()
+            if not refused.done():
+                refused.cancel()
 
     async def close(self) -> None:
         """Disconnect gracefully; idempotent."""

@@ -205,10 +205,28 @@ def candle_from_bar(bar: Any) -> Candle:
 
 
 def order_id(order: Any) -> str:
-    """Our string id of an IB order: its permId once known, else ``clientId:orderId``."""
-    if getattr(order, "permId", 0):
-        return str(order.permId)
-    return f"{order.clientId}:{order.orderId}"
+    """Our string id of an IB order: its permId once known, else ``clientId:orderId``.
+
+    Works on an ib_async ``Order`` and on an ``Execution`` (both carry the three ids).
+    """
+    perm = getattr(order, "permId", 0) or 0
+    if perm:
+        return str(perm)
+    return f"{getattr(order, 'clientId', 0) or 0}:{getattr(order, 'orderId', 0) or 0}"
+
+
+EXTERNAL_PREFIX = "ext-"
+
+
+def client_order_id(order: Any) -> str:
+    """The client order id of an IB order (or execution): its ``orderRef`` when it has one.
+
+    An order placed outside trader (TWS, another program) carries no orderRef; it is named
+    ``ext-<permId>``, or ``ext-<clientId>:<orderId>`` while IB has not yet assigned a permId
+    (permId 0, as in the first status messages of a new order).
+    """
+    ref = (getattr(order, "orderRef", "") or "").strip()
+    return ref or f"{EXTERNAL_PREFIX}{order_id(order)}"
 
 
 def fill_from_ib(fill: IBFill, base_symbol: Symbol | None = None) -> Fill:
@@ -221,7 +239,7 @@ def fill_from_ib(fill: IBFill, base_symbol: Symbol | None = None) -> Fill:
     ts = ex.time if ex.time.tzinfo else ex.time.replace(tzinfo=UTC)
     return Fill(
         id=ex.execId,
-        order_id=str(ex.permId) if ex.permId else f"{ex.clientId}:{ex.orderId}",
+        order_id=order_id(ex),
         client_order_id=ex.orderRef or None,
         symbol=str(base_symbol or canonical_symbol(fill.contract)),
         side=SIDE_OF_EXEC[ex.side],
@@ -230,6 +248,7 @@ def fill_from_ib(fill: IBFill, base_symbol: Symbol | None = None) -> Fill:
         timestamp=ts,
         fee=fee,
         liquidity=LIQUIDITY.get(ex.lastLiquidity, Liquidity.UNKNOWN),
+        info={"conId": fill.contract.conId or None, "exchange": ex.exchange or None},
     )
 
 

@@ -49,6 +49,9 @@ from trader_cli.venues.ib.pacing import HistoricalPacer
 log = logging.getLogger("trader.ib")
 
 MAX_BARS = 5000
+# reqExecutions has no paging: one request returns every execution after its start time.
+MAX_EXECUTIONS = 5000  # most executions processed from one request
+EXECUTION_WINDOW = timedelta(days=7)  # IB keeps executions for at most seven days
 # reqCurrentTime has one-second resolution: a smaller difference is not a different clock
 CLOCK_TOLERANCE = 2.0
 ACK_STATES = frozenset(
@@ -82,6 +85,8 @@ class IBTrader(BaseTrader):
         order_ack_timeout: float = 10.0,
         max_streaming_lines: int = 80,
         fx_cache_seconds: float = 60.0,
+        max_executions: int = MAX_EXECUTIONS,
+        execution_window: timedelta = EXECUTION_WINDOW,
     ) -> None:
         ib = settings.ib
         self.settings = settings
@@ -105,6 +110,8 @@ class IBTrader(BaseTrader):
         self.order_ack_timeout = order_ack_timeout
         self.max_streaming_lines = max_streaming_lines
         self.fx_cache_seconds = fx_cache_seconds
+        self.max_executions = max_executions
+        self.execution_window = execution_window
         self._instruments: dict[Symbol, tuple[Instrument, Any]] = {}
         self._tickers: dict[int, Ticker] = {}
         self._bar_cache: dict[tuple[Any, ...], tuple[datetime, list[Candle]]] = {}
@@ -539,12 +546,30 @@ class IBTrader(BaseTrader):
     async def get_my_trades(
         self, symbol: Symbol | None = None, since: datetime | None = None
     ) -> list[Fill]:
-        """Executions with commission reports, oldest first (IB keeps the current day's)."""
+        """Executions with commission reports, oldest first (IB keeps the current day's).
+
+        Bounded: never asks further back than ``execution_window`` (IB keeps at most seven
+        days), filters by contract at IB when ``symbol`` is known, and refuses to process more
+        than ``max_executions`` from one request with an error saying so.
+        """
         self.conn.require_connected()
         flt = ExecutionFilter(acctCode=self.account or "")
-        if since is not None:
-            flt.time = since.strftime("%Y%m%d-%H:%M:%S")
+        window_start = self.clock.now() - self.execution_window
+        start = window_start if since is None or since < window_start else since
+        flt.time = start.astimezone(UTC).strftime("%Y%m%d-%H:%M:%S")
+        if symbol is not None and symbol in self._instruments:
+            contract = self._instruments[symbol][1]
+            flt.symbol, flt.secType = contract.symbol, contract.secType
         fills = await self.ib.reqExecutionsAsync(flt)
+        if len(fills) > self.max_executions:
+            raise VenueError(
+                f"IB returned {len(fills)} executions since "
+                f"{start.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+                f"{f' for {symbol}' if symbol is not None else ''}; trader processes at most "
+                f"{self.max_executions} from one request and has recorded none of them",
+                hint="IB keeps them for up to 7 days: run `trader resync` more often so each "
+                "pass covers less time",
+            )
         # ib_async hands back fresh Fill objects without commission for executions it has seen
         # already; their commission reports live on the fills it tracks.
         reports = {f.execution.execId: f.commissionReport for f in self.ib.fills()
