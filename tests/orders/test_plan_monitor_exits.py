@@ -164,3 +164,46 @@ async def test_a_resting_entry_is_withdrawn_when_the_pre_close_buffer_starts(ctx
     assert event.detail.endswith("market closes in 9 min, inside the 10-min pre-close buffer")
     assert Plan.get_by_id(plan.id).status is PlanStatus.CANCELLED
     assert store.find_order_by_client_id(order.client_order_id).status.is_final
+
+
+async def close_by_hand(ctx, symbol, side, qty) -> None:
+    """Close (part of) a position outside any plan, as a person in TWS would."""
+    q = await ctx.venue.get_market_data(symbol)
+    price = q.bid - Decimal("0.05") if side is Side.SELL else q.ask + Decimal("0.05")
+    order = await ctx.orders.submit(
+        OrderIntent(symbol, side, Decimal(qty), OrderType.LIMIT, price, reason="by hand")
+    )
+    await ctx.orders.wait(order.client_order_id, within=10)
+
+
+async def position(ctx, symbol) -> Decimal:
+    return sum((p.quantity for p in await ctx.venue.get_positions() if p.symbol == str(symbol)),
+               Decimal(0))
+
+
+async def test_an_exit_never_sells_more_than_the_venue_still_holds(ctx, gw) -> None:
+    monitor = PlanMonitor(ctx)
+    plan = await open_plan(ctx, BHP, Side.BUY, 30, stop=lambda q: q.bid + Decimal("1.00"))
+    await close_by_hand(ctx, BHP, Side.SELL, 20)
+    assert await position(ctx, BHP) == 10
+    (event,) = await monitor.check_all()
+    assert event.action == "exit"
+    exit_row = store.find_order_by_client_id(Plan.get_by_id(plan.id).exit_client_order_id)
+    assert exit_row.amount == 10  # not the plan's 30: that would leave the account short 20
+    await gw.advance(2)
+    await monitor.check_all()
+    assert await position(ctx, BHP) == 0
+
+
+async def test_a_plan_whose_position_was_closed_elsewhere_is_closed_not_exited(ctx, gw) -> None:
+    monitor = PlanMonitor(ctx)
+    plan = await open_plan(ctx, BHP, Side.BUY, 30, stop=lambda q: q.bid + Decimal("1.00"))
+    await close_by_hand(ctx, BHP, Side.SELL, 30)
+    orders_before = len(store.open_orders())
+    (event,) = await monitor.check_all()
+    assert event.action == "closed"
+    assert "closed outside this plan" in event.detail
+    assert Plan.get_by_id(plan.id).status is PlanStatus.CLOSED
+    assert Plan.get_by_id(plan.id).exit_client_order_id is None
+    assert len(store.open_orders()) == orders_before
+    assert await position(ctx, BHP) == 0  # never re-opened the other way

@@ -5,6 +5,10 @@ whole quantity goes out on the other side. A market order is used only where the
 it and the caller asked for it; otherwise a marketable limit priced through the touch by the
 slippage bump. What has not filled after the wait is cancelled and re-priced (a wider bump each
 time) up to ``reprice`` times. A closed market or a missing quote is reported, not traded into.
+
+Open plans of the command's scope on the symbols flattened are closed first, so a bot running
+beside flatten never exits (or re-enters) through them; the caller holds the scope's send lock
+(:func:`trader_cli.services.locks.send_lock`) so that this never interleaves with a bot's step.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from trader_cli.db import store
+from trader_cli.db.models import PlanStatus
 from trader_cli.domain.models import OrderStatus, OrderType, Position, Side
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
@@ -61,6 +67,7 @@ class FlattenReport:
 
     lines: list[FlattenLine] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    plans_closed: list[int] = field(default_factory=list)
 
     @property
     def remaining(self) -> list[FlattenLine]:
@@ -72,6 +79,7 @@ class FlattenReport:
         return {
             "flat": not self.remaining,
             "cancelled": self.cancelled,
+            "plansClosed": self.plans_closed,
             "positions": [line.to_dict() for line in self.lines],
         }
 
@@ -97,6 +105,16 @@ async def flatten(
     for symbol in sorted((wanted or set()) - held):
         report.lines.append(FlattenLine(symbol, Decimal(0), note="no position"))
     touched = {p.symbol for p in positions} | (wanted or set())
+    now = venue.clock.now()
+    for plan in store.open_plans():
+        if plan.symbol in touched:
+            store.close_plan(plan, status=PlanStatus.CLOSED, at=now)
+            store.record_decision(
+                strategy="flatten", action="close", accepted=True, symbol=plan.symbol,
+                reason="closed by trader flatten", session=ctx.session,
+                payload={"plan": plan.id}, at=now,
+            )
+            report.plans_closed.append(plan.id)
     for order in await venue.get_open_orders():
         if order.symbol in touched:
             if ctx.orders.known(order.client_order_id):

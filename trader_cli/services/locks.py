@@ -17,8 +17,8 @@ Both are exclusive between processes *and* between two acquisitions inside one p
 conflicts between separately opened descriptions of a file; advisory locks, which PostgreSQL
 lets one session take twice, are guarded by a per-process registry here).
 
-Names in use: ``run <scope key>`` (see :func:`run_lock`) and ``order <client order id>`` (see
-:func:`order_lock`).
+Names in use: ``run <scope key>`` (see :func:`run_lock`), ``send <scope key>`` (see
+:func:`send_lock`) and ``order <client order id>`` (see :func:`order_lock`).
 """
 
 from __future__ import annotations
@@ -325,6 +325,30 @@ def run_lock(scope: Scope, *, what: str = "trader run") -> Lock:
     """The lock one ``trader run`` holds on ``scope`` for as long as it runs (``flatten`` takes
     it too, for as long as it closes positions)."""
     return lock_for(f"run {scope.key}", what=what, record_holder=True, scope=scope)
+
+
+def send_lock(scope: Scope, *, what: str) -> Lock:
+    """The lock held while orders go out on ``scope`` from a step that must not interleave with
+    another: a bot's plan monitor and entries, each cycle, and ``trader flatten`` for as long as
+    it closes positions. Flatten beside a running bot thus waits for the bot's current step, and
+    the bot's next step waits for flatten (and then finds the plans flatten closed)."""
+    return lock_for(f"send {scope.key}", what=what, record_holder=True, scope=scope)
+
+
+async def hold_send_lock(scope: Scope, *, what: str, wait: float) -> Lock:
+    """Take :func:`send_lock` within ``wait`` seconds or raise :class:`LockHeld` naming its
+    holder (exit 2; nothing was sent)."""
+    lock = send_lock(scope, what=what)
+    if await lock.acquire(wait):
+        return lock
+    holder = lock.holder()
+    who = holder.describe() if holder else "another process (it did not say which)"
+    raise LockHeld(
+        f"orders on {scope.label} {scope} are being sent by {who} and it did not finish within "
+        f"{wait:.0f}s",
+        hint="try again in a moment; nothing was sent",
+        holder=holder,
+    )
 
 
 def hold_run_lock(scope: Scope, *, what: str = "trader run") -> Lock:

@@ -167,6 +167,14 @@ class PlanMonitor:
             row = store.find_order_by_client_id(cid)
         return row
 
+    async def _held(self, plan: Plan) -> Decimal:
+        """What the venue holds on ``plan``'s side of its symbol (0 when flat or the other way)."""
+        qty = sum(
+            (p.quantity for p in await self.ctx.venue.get_positions() if p.symbol == plan.symbol),
+            Decimal(0),
+        )
+        return max(qty, Decimal(0)) if plan.side is Side.BUY else max(-qty, Decimal(0))
+
     async def _exits(self, plan: Plan) -> list[OrderRow]:
         tag = exit_tag(plan.id)
         rows = store.orders_with_reason_prefix(tag)
@@ -227,6 +235,19 @@ class PlanMonitor:
         remaining = entry.filled - exited
         if remaining <= 0:
             return None
+        # exits only ever reduce: never more than the venue still holds on the plan's side, so a
+        # position closed outside the plan (trader flatten, a manual order) is never re-opened
+        # the other way
+        held = await self._held(plan)
+        if held <= 0:
+            store.close_plan(plan, status=PlanStatus.CLOSED, at=now)
+            why = "no position left at the venue to exit: it was closed outside this plan"
+            store.record_decision(
+                strategy="plan-monitor", action="close", accepted=True, symbol=plan.symbol,
+                reason=why, session=self.ctx.session, payload={"plan": plan.id}, at=now,
+            )
+            return PlanEvent(plan.id, plan.symbol, "closed", why)
+        remaining = min(remaining, held)
         reason = reason or "re-pricing the exit"
         inst = await venue.resolve(symbol)
         rule = tick_rule_for(symbol, inst.min_tick)

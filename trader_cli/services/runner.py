@@ -11,8 +11,9 @@ the current step, persists state and leaves (or cancels) working orders as confi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -29,6 +30,7 @@ from trader_cli.liquidity import marketable_limit_price, tick_rule_for
 from trader_cli.risk.valuation import value_order
 from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
+from trader_cli.services.locks import send_lock
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.place import daily_pnl
 from trader_cli.services.plans import PlanEvent, PlanMonitor, entry_refusal
@@ -40,6 +42,9 @@ from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext
 log = logging.getLogger("trader.runner")
 
 FX_LOT = Decimal(1000)
+# How long a cycle's sending step waits for ``trader flatten`` (which holds the send lock while it
+# closes positions) before it skips sending for that cycle.
+SEND_LOCK_WAIT = 120.0
 
 
 @dataclass
@@ -199,15 +204,18 @@ class StrategyRunner:
                 str(s): market_hours(s.instrument_class, now).is_open for s in self.universe
             }
             quotes = await self._quotes(report)
-            report.plan_events = await self.plans.check_all()
+            async with self._sending(report) as may_send:
+                if may_send:
+                    report.plan_events = await self.plans.check_all()
             if self._entries_allowed() and not self.stop_requested:
                 decisions = await self._decide(
                     self._strategy_context(now, summary, positions, report.market_open), report
                 )
-                for decision in decisions:
-                    if self.telemetry is not None:
-                        self.telemetry.decision(decision, cycle=report.cycle)
-                    report.decisions.append(await self._act(decision, quotes))
+                async with self._sending(report) as may_send:
+                    for decision in decisions if may_send else []:
+                        if self.telemetry is not None:
+                            self.telemetry.decision(decision, cycle=report.cycle)
+                        report.decisions.append(await self._act(decision, quotes))
             self._record_success("venue_connection")
         except (TemporaryError, VenueError) as e:
             report.errors.append(str(e))
@@ -227,6 +235,26 @@ class StrategyRunner:
             for r in store.open_orders()
         ]
         return self._finish(report)
+
+    @contextlib.asynccontextmanager
+    async def _sending(self, report: CycleReport) -> AsyncIterator[bool]:
+        """Hold the scope's send lock for one step that sends orders (plan exits, entries).
+
+        ``trader flatten`` holds the same lock while it closes positions: this step waits for it
+        (and then finds the plans it closed); if it is still busy after ``SEND_LOCK_WAIT``, the
+        step is skipped this cycle and said so, never run beside it.
+        """
+        lock = send_lock(self.ctx.scope, what="trader run")
+        if not await lock.acquire(SEND_LOCK_WAIT):
+            holder = lock.holder()
+            who = holder.describe() if holder else "another process"
+            report.errors.append(f"orders paused this cycle: {who} is sending on this account")
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
 
     def _finish(self, report: CycleReport) -> CycleReport:
         if self.health is not None:

@@ -8,6 +8,9 @@ import typer
 
 from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
 
+# How long flatten waits for a running bot to finish the step that is sending orders.
+FLATTEN_LOCK_WAIT = 60.0
+
 
 def resync(
     ctx: typer.Context,
@@ -141,12 +144,13 @@ async def _flatten(
 ) -> Any:
     from trader_cli.services.context import trading_context
     from trader_cli.services.flatten import flatten as run_flatten
-    from trader_cli.services.locks import hold_run_lock, scope_of
+    from trader_cli.services.locks import hold_send_lock, scope_of
 
     async with trading_context(settings, live=live, strategy="flatten") as ctx:
-        # not beside a running bot (its plan monitor would exit positions flatten already
-        # closed), and no bot starts on this account until flatten is done: see docs/orders.md
-        with hold_run_lock(scope_of(ctx), what="trader flatten"):
+        # beside a running bot: wait for its current step, then close its plans on these
+        # symbols and the positions while it waits (see docs/orders.md)
+        lock = await hold_send_lock(scope_of(ctx), what="trader flatten", wait=FLATTEN_LOCK_WAIT)
+        with lock:
             return await run_flatten(
                 ctx, targets, use_market=market, reprice=reprice, wait_seconds=wait
             )
