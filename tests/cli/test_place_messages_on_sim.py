@@ -42,7 +42,7 @@ def db_rows(home: Path, sql: str) -> list[tuple]:
 
 
 def venue_orders(home: Path) -> list[dict]:
-    world = json.loads((home / "sim-world.json").read_text())["world"]
+    world = json.loads((home / "sim" / "ib-world.json").read_text())["world"]
     return list(world["orders"].values())
 
 
@@ -50,7 +50,7 @@ def test_link_lost_after_the_ack_names_the_live_order_and_a_safe_retry(
     trader, clean_env, arm
 ) -> None:
     arm(SimGateway.drop_links_after_next_ack)
-    args = ("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--venue", "sim")
+    args = ("place", "BHP/AUD", "buy", "20", "--limit", "41.50", "--venue", "sim")
     r = trader(*args, "--timeout", "5")
     assert r.code == 1, r.err
     err = " ".join(r.err.split())
@@ -76,7 +76,7 @@ def test_link_lost_after_the_ack_names_the_live_order_and_a_safe_retry(
 
 def test_venue_rejection_shows_ibs_reason(trader, clean_env, arm) -> None:
     arm(lambda gw: gw.reject_next_order("SIMULATED: insufficient margin"))
-    r = trader("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--venue", "sim")
+    r = trader("place", "BHP/AUD", "buy", "20", "--limit", "41.50", "--venue", "sim")
     assert r.code == 1
     err = " ".join(r.err.split())
     assert "no reason given" not in err
@@ -94,7 +94,7 @@ def test_dry_run_evaluates_the_daily_loss_as_place_does(trader, clean_env, monke
     sold = trader("place", "BHP/AUD", "sell", "40", "--market", "--venue", "sim", "--json")
     assert sold.code == 0, sold.err  # reducing: the daily loss rule does not hold it back
     # two commissions and the spread: today's realised loss is past MAX_DAILY_LOSS
-    dry = trader("place", "BHP/AUD", "buy", "20", "--limit", "40.00", "--dry-run", "--venue",
+    dry = trader("place", "BHP/AUD", "buy", "20", "--limit", "41.50", "--dry-run", "--venue",
                  "sim", "--json")  # fmt: skip
     assert dry.code == 3, dry.out
     check = {c["name"]: c for c in dry.json()["checks"]}["MAX_DAILY_LOSS"]
@@ -102,12 +102,12 @@ def test_dry_run_evaluates_the_daily_loss_as_place_does(trader, clean_env, monke
     assert check["passed"] is False
     assert "reached MAX_DAILY_LOSS 10.00 AUD" in check["message"]
     assert "not evaluated" not in check["message"]
-    real = trader("place", "BHP/AUD", "buy", "20", "--limit", "40.00", "--venue", "sim")
+    real = trader("place", "BHP/AUD", "buy", "20", "--limit", "41.50", "--venue", "sim")
     assert real.code == 3
     assert "MAX_DAILY_LOSS" in real.err
     # on an empty database the rule runs too, and passes
     monkeypatch.setenv("TRADER_HOME", str(clean_env.parent / "other-home"))
-    fresh = trader("place", "BHP/AUD", "buy", "20", "--limit", "40.00", "--dry-run", "--venue",
+    fresh = trader("place", "BHP/AUD", "buy", "20", "--limit", "41.50", "--dry-run", "--venue",
                    "sim")  # fmt: skip
     assert fresh.code == 0, fresh.err
     line = next(x for x in fresh.out.splitlines() if "MAX_DAILY_LOSS" in x)
