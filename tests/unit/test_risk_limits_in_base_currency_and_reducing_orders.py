@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from trader_cli.config import RiskSettings
-from trader_cli.domain.models import Position, Side
+from trader_cli.domain.models import Order, OrderStatus, OrderType, Position, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.errors import RiskRejected
@@ -185,3 +185,39 @@ async def test_min_trade_size_and_daily_loss() -> None:
     v = await rm.check(big, [], AUD)
     assert "not evaluated" in by_name(v)["MAX_DAILY_LOSS"].message
     assert v.to_dict()["allowed"] is True
+
+
+def working(symbol: str, side: Side, qty: str, price: str, filled: str = "0") -> Order:
+    return Order(f"w-{symbol}-{side.value}", symbol, side, OrderType.LIMIT, D(qty), D(price),
+                 status=OrderStatus.OPEN, filled=D(filled))
+
+
+async def test_working_orders_count_as_filled_toward_gross_exposure() -> None:
+    # another process's (or the bot's) working orders are exposure already spoken for: two
+    # orders checked side by side must not each pass on the same headroom
+    rm = RiskManager(limits())
+    positions = [pos("BHP/AUD", "100", "50")]  # 5k
+    alone = await rm.check(order("CSL/AUD", Side.BUY, "100", "40"), positions, AUD)  # +4k
+    assert by_name(alone)["MAX_TOTAL_EXPOSURE"].passed
+    beside = [working("CBA/AUD", Side.BUY, "100", "120")]  # +12k if it fills
+    v = await rm.check(order("CSL/AUD", Side.BUY, "100", "40"), positions, AUD, working=beside)
+    c = by_name(v)["MAX_TOTAL_EXPOSURE"]
+    assert not c.passed
+    assert c.message == (
+        "gross exposure after the order (counting 1 working order(s) as filled) 21,000.00 AUD "
+        "exceeds MAX_TOTAL_EXPOSURE 20,000.00 AUD"
+    )
+
+
+async def test_working_orders_count_the_worse_way_and_only_what_is_left() -> None:
+    rm = RiskManager(limits())
+    positions = [pos("BHP/AUD", "100", "50")]
+    # a working sell of the whole long would flatten it: the worse way is it not filling
+    sell = [working("BHP/AUD", Side.SELL, "100", "50")]
+    v = await rm.check(order("CSL/AUD", Side.BUY, "100", "40"), positions, AUD, working=sell)
+    assert by_name(v)["MAX_TOTAL_EXPOSURE"].value == Money(D(9000), "AUD")
+    # a working buy on the same symbol adds to the order's own side; its filled part is already
+    # in the position, so only the remaining 50 count
+    buy = [working("BHP/AUD", Side.BUY, "100", "50", filled="50")]
+    v = await rm.check(order("BHP/AUD", Side.BUY, "100", "50"), positions, AUD, working=buy)
+    assert by_name(v)["MAX_TOTAL_EXPOSURE"].value == Money(D(12500), "AUD")

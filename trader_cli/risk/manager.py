@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
-from trader_cli.domain.models import Position, Side
+from trader_cli.domain.models import Order, Position, Side
 from trader_cli.domain.money import Money
-from trader_cli.domain.symbols import Symbol
+from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.risk.checks import Category, Check, RiskVerdict, money_text
 from trader_cli.risk.convert import BufferedConverter, Converter
 from trader_cli.risk.killswitch import KillSwitch
@@ -109,6 +110,14 @@ async def gross_exposure(
     return total
 
 
+def _quantities(positions: Sequence[Position], extra: set[str]) -> dict[str, Decimal]:
+    """Net quantity by symbol of ``positions``, with 0 for the symbols in ``extra`` they lack."""
+    out: dict[str, Decimal] = dict.fromkeys(extra, Decimal(0))
+    for p in positions:
+        out[p.symbol] = out.get(p.symbol, Decimal(0)) + p.quantity
+    return out
+
+
 class RiskManager:
     """Applies ``MAX_ORDER_VALUE``, ``MAX_TOTAL_EXPOSURE``, ``MIN_TRADE_SIZE``, ``MAX_DAILY_LOSS``
     and the kill switch to one proposed order.
@@ -152,11 +161,15 @@ class RiskManager:
         *,
         daily_pnl: Money | None = None,
         prices: Mapping[str, Decimal] | None = None,
+        working: Sequence[Order] = (),
     ) -> RiskVerdict:
         """Every risk rule applied to ``order`` given the current ``positions``.
 
         ``daily_pnl`` is today's realised + unrealised PnL (a loss is negative); without it the
         daily loss rule is reported as not evaluated. ``prices`` values positions by symbol.
+        ``working`` are the account's working orders: gross exposure counts them as if they
+        all filled the worse way (so an order checked beside another process's working orders
+        cannot pass on a position that is already spoken for).
         """
         conv: Converter = BufferedConverter(converter, self.base_currency, self.fx_buffer_bps)
         sym = str(order.symbol)
@@ -167,7 +180,7 @@ class RiskManager:
             self._kill_switch(reducing),
             self._order_value(value, reducing),
             self._min_size(value, reducing),
-            await self._exposure(order, positions, current, conv, prices, reducing),
+            await self._exposure(order, positions, current, conv, prices, reducing, working),
             await self._daily_loss(daily_pnl, conv, reducing),
         ]
         return RiskVerdict(checks, reducing=reducing)
@@ -234,16 +247,42 @@ class RiskManager:
         conv: Converter,
         prices: Mapping[str, Decimal] | None,
         reducing: bool,
+        working: Sequence[Order] = (),
     ) -> Check:
         sym = str(order.symbol)
+        buys: dict[str, Decimal] = defaultdict(Decimal)
+        sells: dict[str, Decimal] = defaultdict(Decimal)
+        working_price: dict[str, Decimal] = {}
+        for w in working:
+            if w.remaining <= 0:
+                continue
+            (buys if w.side is Side.BUY else sells)[w.symbol] += w.remaining
+            if w.price is not None:
+                working_price.setdefault(w.symbol, w.price)
+        worst = {  # each symbol's quantity if every working order filled the worse way
+            s: max(q + buys[s], q - sells[s], key=abs)
+            for s, q in _quantities(positions, set(buys) | set(sells)).items()
+        }
         others = [p for p in positions if p.symbol != sym]
-        rest = await gross_exposure(others, conv, prices=prices)
-        after_qty = current + order.signed_quantity
+        rest = await gross_exposure(others, conv, prices=prices, override=worst)
+        for s in sorted((set(buys) | set(sells)) - {p.symbol for p in positions} - {sym}):
+            price = (prices or {}).get(s) or working_price.get(s)
+            if price is not None:
+                value = await conv.to_base(
+                    Money(abs(worst[s] * price), parse_symbol(s).quote)
+                )
+                rest = value if rest is None else rest + value
+        if order.side is Side.BUY:
+            after_qty = max(current + buys[sym] + order.quantity, current - sells[sym], key=abs)
+        else:
+            after_qty = max(current + buys[sym], current - sells[sym] - order.quantity, key=abs)
         mine = await conv.to_base(Money(abs(after_qty * order.price), order.currency))
         gross = mine if rest is None else rest + mine
         limit = self._money(self.limits.max_total_exposure)
         over = gross > limit
-        text = f"gross exposure after the order {money_text(gross)}"
+        counted = sum(1 for w in working if w.remaining > 0)
+        with_working = f" (counting {counted} working order(s) as filled)" if counted else ""
+        text = f"gross exposure after the order{with_working} {money_text(gross)}"
         if over:
             message = f"{text} exceeds MAX_TOTAL_EXPOSURE {money_text(limit)}"
             if reducing:

@@ -219,6 +219,7 @@ async def preview_order(
         )
     quote = await venue.get_market_data(sym)
     positions = await venue.get_positions()
+    working = await venue.get_open_orders(ours_only=False)
     now = venue.clock.now()
     conv = converter or venue_converter(venue, settings.base_currency)
     limits = LiquidityLimits.from_settings(settings.risk)
@@ -282,7 +283,7 @@ async def preview_order(
     else:
         proposed = ProposedOrder.valued(sym, side, qty, valuation)
         verdict = await RiskManager.from_settings(settings).check(
-            proposed, positions, conv, daily_pnl=daily_pnl
+            proposed, positions, conv, daily_pnl=daily_pnl, working=working
         )
         notional = proposed.notional
         notional_base = await conv.to_base(notional)
