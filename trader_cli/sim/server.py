@@ -43,11 +43,19 @@ class Faults:
     split_book: float = 0.0
     drop_after_next_ack: bool = False
     omit_liquidity: bool = False
+    drop_on_request: int | None = None  # incoming message id that drops the link on arrival
 
     def take_order_rejection(self) -> str | None:
         """The armed rejection reason, disarming it."""
         reason, self.reject_next_order = self.reject_next_order, None
         return reason
+
+    def take_drop_on(self, message_id: int) -> bool:
+        """Whether a request with ``message_id`` drops its link, disarming the fault if so."""
+        if self.drop_on_request != message_id:
+            return False
+        self.drop_on_request = None
+        return True
 
     def take_drop_after_ack(self) -> bool:
         """Whether to drop the links after this acknowledgement, disarming it."""
@@ -269,6 +277,14 @@ class SimGateway:
         lost the link, as when a Gateway or network dies right after an order went out.
         """
         self.faults.drop_after_next_ack = True
+
+    def drop_link_on_next(self, message_id: int) -> None:
+        """Drop the connection that sends the next request with ``message_id`` (an ``In`` id).
+
+        The request is not served: the client sees its link die mid-call, as when a Gateway
+        or network dies while a request is in flight.
+        """
+        self.faults.drop_on_request = message_id
 
     def omit_liquidity(self, omit: bool = True) -> None:
         """Report executions without the lastLiquidity field (0), as IB often does."""
