@@ -17,7 +17,6 @@ Every public method of :class:`~trader_cli.venues.ib.trader.IBTrader` is wrapped
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -57,9 +56,7 @@ class HasLink(Protocol):
 S = TypeVar("S", bound=HasLink)
 
 
-def translate(
-    operation: str, exc: BaseException, *, hint: str = LINK_HINT
-) -> TraderError | None:
+def translate(operation: str, exc: BaseException, *, hint: str = LINK_HINT) -> TraderError | None:
     """trader's error for an exception ib_async or the transport raised; None for anything else.
 
     ``None`` means the exception is not the venue's doing (a bug, a cancellation) and must
@@ -130,9 +127,12 @@ async def _until_dropped(link: Link, work: Awaitable[R]) -> R:
         raise
     finally:
         dropped.cancel()
-    if task.done():  # an answer that arrived just before the drop still counts
+    if not task.done():
+        await asyncio.sleep(0)  # let an answer that arrived just before the drop finish
+    if task.done():  # an answer that arrived before the drop still counts
         return task.result()
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
+    await asyncio.wait({task})  # let it unwind; a cancellation of this call still propagates
+    if not task.cancelled():
+        task.exception()  # retrieved: it is replaced by the LinkDropped below
     raise LinkDropped("the link dropped while waiting for an answer")
