@@ -8,6 +8,7 @@ import typer
 
 from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
 from trader_cli.cli.console import venue_label
+from trader_cli.cli.params import whole
 
 
 def _label(header: dict[str, Any]) -> str:
@@ -67,7 +68,14 @@ def bars(
         str, typer.Option("--timeframe", "-t", help="1m 5m 15m 30m 1h 4h 1d 1w …")
     ] = "5m",
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=5000, help="Number of bars.")
+        int,
+        typer.Option(
+            "--limit",
+            "-n",
+            parser=whole("--limit", 1, 5000, example="100"),
+            metavar="N",
+            help="Number of bars (1-5000).",
+        ),
     ] = 100,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
     venue: VenueOpt = None,
