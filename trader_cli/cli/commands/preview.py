@@ -229,6 +229,9 @@ def hours(
             raise InputError(
                 f"--at {at!r} has no time zone", hint="add Z or an offset, e.g. +10:00"
             )
+        from trader_cli.hours import check_calendar_range
+
+        check_calendar_range(when, what="--at")
     data = hours_for(st.settings(), symbol, when)
     out = st.output
     if st.json_mode:
