@@ -161,7 +161,8 @@ class MarketHours(Model):
 def market_hours(target: InstrumentClass | Market, at: datetime) -> MarketHours:
     """Open or closed at ``at`` (aware), with the current session and the next open and close."""
     market = target if isinstance(target, Market) else market_for(target)
-    check_calendar_range(at)
+    if at.tzinfo is not None:  # a naive time is refused by utc() below
+        check_calendar_range(at)
     at = utc(at)
     tz = MARKET_TIME_ZONES[market]
     if market is Market.CRYPTO:
