@@ -26,7 +26,13 @@ MAX_SEED = 2**32 - 1
 
 
 def _parse(
-    text: object, name: str, lo: float, hi: float, *, lo_inclusive: bool, example: str,
+    text: object,
+    name: str,
+    lo: float,
+    hi: float,
+    *,
+    lo_inclusive: bool,
+    example: str,
     whole: bool,
 ) -> Decimal:
     try:

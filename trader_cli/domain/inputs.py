@@ -99,8 +99,10 @@ def parse_plain_decimal(
             )
         if any(not ch.isascii() for ch in stripped):
             ascii_text = _ascii_equivalent(stripped)
-            fix = f"type {ascii_text} instead" if ascii_text and _PLAIN.fullmatch(ascii_text) else (
-                f"e.g. {example}"
+            fix = (
+                f"type {ascii_text} instead"
+                if ascii_text and _PLAIN.fullmatch(ascii_text)
+                else (f"e.g. {example}")
             )
             raise NumberInputError(
                 f"{name} {shown} is not plain ASCII: use the digits 0-9 only", fix

@@ -73,7 +73,7 @@ def sim_gateway(
     """Serve the TWS API on loopback from a SIMULATED market until interrupted (Ctrl-C)."""
     import asyncio
 
-    from trader_cli.errors import ConfigError
+    from trader_cli.errors import ConfigError, InputError
     from trader_cli.sim import run_sim_gateway
 
     st = state(ctx, None, False, env_file, verbose)
@@ -89,6 +89,17 @@ def sim_gateway(
             ) from e
         if start.tzinfo is None:
             raise ConfigError(f"--clock {clock!r} has no timezone", hint="append Z for UTC")
+    if bars is not None:
+        from trader_cli.sim.market import BarsCsvError, load_bars_csv
+
+        try:
+            load_bars_csv(bars)  # every line checked before the gateway listens
+        except BarsCsvError as e:
+            raise InputError(
+                f"--bars {str(bars)!r}, line {e.line}: {e.problem}",
+                hint="give a CSV with the header ts,open,high,low,close,volume and one bar per "
+                "line, oldest first (see docs/sim.md)",
+            ) from None
     state_path = settings.sim_state_path
     if fresh and state_path is not None and state_path.exists():
         state_path.unlink()
@@ -104,8 +115,6 @@ def sim_gateway(
     try:
         asyncio.run(_until_signalled(serve))
     except OSError as e:
-        from trader_cli.errors import InputError
-
         raise InputError(
             f"cannot listen on {host}:{port}: {e.strerror or e}",
             hint="pick another --port (0 picks a free one)",
