@@ -15,7 +15,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from trader_cli.domain.money import normalize_currency
@@ -62,10 +69,23 @@ def _split_csv(value: Any) -> Any:
     return value
 
 
+_NUMERIC = (int, float, Decimal, int | None, float | None, Decimal | None)
+
+
 class _Base(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """Numbers in ASCII digits only: no ``5_000``, no Arabic-Indic or fullwidth digits."""
+        field = cls.model_fields.get(info.field_name or "")
+        numeric = field is not None and field.annotation in _NUMERIC
+        if numeric and isinstance(value, str) and ("_" in value or not value.isascii()):
+            raise ValueError("must be a plain number in ASCII digits, e.g. 5000")
+        return value
 
 
 class IBSettings(_Base):
@@ -88,7 +108,7 @@ class IBSettings(_Base):
             InstrumentClass.FX,
         ]
     )
-    connect_timeout: float = Field(default=10.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0, le=600)
     commission_plan: str = Field(default="fixed", pattern="^(fixed|tiered)$")
     commission_asx_rate: Decimal = Field(default=Decimal("0.0008"), ge=0, lt=1)
     commission_asx_min: Decimal | None = Field(default=None, ge=0)
