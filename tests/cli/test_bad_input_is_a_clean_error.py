@@ -89,47 +89,47 @@ PLACE: list[Case] = []
 for qty, frag, tag in QUANTITIES:
     PLACE += _with(_place(qty, "--limit", "45", tag=f"qty-{tag}"), frag)
 for price, frag, tag in PRICES:
-    PLACE += _with(_place("10", "--limit", price, tag=f"limit-{tag}"), frag)
-PLACE += _with(_place("10", "--limit", "45", "--market", tag="limit-and-market"), "not both")
+    PLACE += _with(_place("20", "--limit", price, tag=f"limit-{tag}"), frag)
+PLACE += _with(_place("20", "--limit", "45", "--market", tag="limit-and-market"), "not both")
 PLACE += _with(
-    _place("10", "--timeout", "1e308", "--limit", "45", tag="timeout-1e308"),
+    _place("20", "--timeout", "1e308", "--limit", "45", tag="timeout-1e308"),
     "the largest accepted is 86,400",
 )
 PLACE += [
     Case("place-no-price", ("place", SYM, "buy", "10"), "no price given"),
     Case(
         "place-timeout-inf",
-        ("place", "--timeout", "inf", SYM, "buy", "10", "--limit", "45"),
+        ("place", "--timeout", "inf", SYM, "buy", "20", "--limit", "45"),
         "not a finite number",
     ),
     Case(
         "place-timeout-nan",
-        ("place", "--timeout", "nan", SYM, "buy", "10", "--limit", "45"),
+        ("place", "--timeout", "nan", SYM, "buy", "20", "--limit", "45"),
         "not a finite number",
     ),
     Case(
         "place-timeout-negative",
-        ("place", "--timeout", "-1", SYM, "buy", "10", "--limit", "45"),
+        ("place", "--timeout", "-1", SYM, "buy", "20", "--limit", "45"),
         "at least 0",
     ),
     Case(
         "place-timeout-arabic",
-        ("place", "--timeout", "\u0663", SYM, "buy", "10", "--limit", "45"),
+        ("place", "--timeout", "\u0663", SYM, "buy", "20", "--limit", "45"),
         "not plain ASCII",
     ),
     Case(
         "place-timeout-underscore",
-        ("place", "--timeout", "3_0", SYM, "buy", "10", "--limit", "45"),
+        ("place", "--timeout", "3_0", SYM, "buy", "20", "--limit", "45"),
         "digit separators",
     ),
     Case(
         "place-cid-prefix",
-        ("place", "--client-order-id", "other-1", SYM, "buy", "10", "--limit", "45"),
+        ("place", "--client-order-id", "other-1", SYM, "buy", "20", "--limit", "45"),
         "must start with 'trd-'",
     ),
     Case(
         "place-cid-spaces",
-        ("place", "--client-order-id", "trd- 1", SYM, "buy", "10", "--limit", "45"),
+        ("place", "--client-order-id", "trd- 1", SYM, "buy", "20", "--limit", "45"),
         "must start with 'trd-'",
     ),
     Case("place-side", ("place", SYM, "hold", "10", "--limit", "45"), "'hold' is not one of"),
@@ -341,7 +341,7 @@ SIM_GATEWAY = [
 SETTINGS = [
     Case(
         "settings-home-is-file",
-        ("place", "--dry-run", SYM, "buy", "10", "--limit", "45"),
+        ("place", "--dry-run", SYM, "buy", "20", "--limit", "45"),
         "TRADER_HOME",
         env={"TRADER_HOME": "{tmp}/a-file"},
         files={"a-file": "x"},
@@ -355,7 +355,7 @@ SETTINGS = [
     ),
     Case(
         "settings-db-is-dir",
-        ("place", SYM, "buy", "10", "--limit", "45"),
+        ("place", SYM, "buy", "20", "--limit", "45"),
         "DATABASE_URL",
         env={"DATABASE_URL": "sqlite:///{tmp}"},
     ),
@@ -368,7 +368,7 @@ SETTINGS = [
     ),
     Case(
         "settings-base-currency",
-        ("place", SYM, "buy", "10", "--limit", "45"),
+        ("place", SYM, "buy", "20", "--limit", "45"),
         "IB_BASE_CURRENCY='XYZ'",
         env={"IB_BASE_CURRENCY": "XYZ"},
     ),
@@ -393,7 +393,7 @@ SETTINGS = [
     ),
     Case(
         "settings-max-order-arabic",
-        ("place", SYM, "buy", "10", "--limit", "45"),
+        ("place", SYM, "buy", "20", "--limit", "45"),
         "MAX_ORDER_VALUE",
         env={"MAX_ORDER_VALUE": "\u0665\u0660\u0660\u0660"},
     ),
@@ -405,7 +405,7 @@ SETTINGS = [
     ),
     Case(
         "settings-max-order-nan",
-        ("place", SYM, "buy", "10", "--limit", "45"),
+        ("place", SYM, "buy", "20", "--limit", "45"),
         "MAX_ORDER_VALUE",
         env={"MAX_ORDER_VALUE": "NaN"},
     ),
