@@ -8,6 +8,7 @@ secret the loaded settings hold is registered for redaction (:mod:`trader_cli.re
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -15,11 +16,18 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from trader_cli.domain.money import normalize_currency
-from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbols
+from trader_cli.domain.symbols import FIAT_CURRENCIES, InstrumentClass, Symbol, parse_symbols
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError, SymbolError
 from trader_cli.redaction import mask_digits, redact, redact_url, register_settings
@@ -32,16 +40,54 @@ IB_PORTS = {
 }
 
 
+# Where IB_EXCHANGE may route ASX stocks (the exchanges IB lists for them) and list them; FX
+# always goes to IDEALPRO and US stocks to SMART, whatever IB_EXCHANGE says.
+IB_ROUTING_EXCHANGES = ("SMART", "ASX", "CHIXAU")
+IB_PRIMARY_EXCHANGES = ("ASX",)
+
+
+def unusable_directory(path: Path) -> str | None:
+    """Why ``path`` cannot be (or become) a writable directory, or None when it can."""
+    path = path.expanduser()
+    if path.exists():
+        if not path.is_dir():
+            return f"{path} is a file, not a directory"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return f"{path} is not writable"
+        return None
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{path} cannot be created: {parent} is a file"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{path} cannot be created: {parent} is not writable"
+    return None
+
+
 def _split_csv(value: Any) -> Any:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
 
 
+_NUMERIC = (int, float, Decimal, int | None, float | None, Decimal | None)
+
+
 class _Base(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """Numbers in ASCII digits only: no ``5_000``, no Arabic-Indic or fullwidth digits."""
+        field = cls.model_fields.get(info.field_name or "")
+        numeric = field is not None and field.annotation in _NUMERIC
+        if numeric and isinstance(value, str) and ("_" in value or not value.isascii()):
+            raise ValueError("must be a plain number in ASCII digits, e.g. 5000")
+        return value
 
 
 class IBSettings(_Base):
@@ -64,7 +110,7 @@ class IBSettings(_Base):
             InstrumentClass.FX,
         ]
     )
-    connect_timeout: float = Field(default=10.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0, le=600)
     commission_plan: str = Field(default="fixed", pattern="^(fixed|tiered)$")
     commission_asx_rate: Decimal = Field(default=Decimal("0.0008"), ge=0, lt=1)
     commission_asx_min: Decimal | None = Field(default=None, ge=0)
@@ -80,7 +126,13 @@ class IBSettings(_Base):
     @field_validator("base_currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        return normalize_currency(value)
+        code = normalize_currency(value)
+        if code not in FIAT_CURRENCIES:
+            raise ValueError(
+                f"{code} is not a currency trader can value risk in; use one of "
+                + ", ".join(sorted(FIAT_CURRENCIES))
+            )
+        return code
 
     @field_validator("account_id")
     @classmethod
@@ -97,6 +149,18 @@ class IBSettings(_Base):
         text = value.strip().upper()
         if not re.fullmatch(r"[A-Z]+(/[A-Z]+)?", text):
             raise ValueError("must be ROUTING/PRIMARY (e.g. SMART/ASX) or one exchange (e.g. ASX)")
+        routing, primary = text.split("/")[0], text.split("/")[-1]
+        if routing not in IB_ROUTING_EXCHANGES:
+            fx = " (FX always goes to IDEALPRO)" if routing == "IDEALPRO" else ""
+            raise ValueError(
+                f"{routing} is not an exchange trader routes ASX stocks to{fx}; use one of "
+                f"{', '.join(IB_ROUTING_EXCHANGES)}, e.g. SMART/ASX"
+            )
+        if primary not in IB_PRIMARY_EXCHANGES:
+            raise ValueError(
+                f"{primary} is not a listing exchange trader knows; use "
+                f"{' or '.join(IB_PRIMARY_EXCHANGES)}, e.g. SMART/ASX"
+            )
         return text
 
     @field_validator("allowed_instruments")
@@ -220,7 +284,30 @@ class CoreSettings(_Base):
             return None
         if not re.match(r"^(sqlite|postgres|postgresql)(\+\w+)?://", value.strip()):
             raise ValueError("must start with sqlite:/// or postgresql://")
-        return value.strip()
+        text = value.strip()
+        if text.lower().startswith("sqlite:///"):
+            name = text[len("sqlite:///") :].split("?", 1)[0]
+            if name and name != ":memory:":
+                path = Path(name).expanduser()
+                if path.is_dir():
+                    raise ValueError(
+                        f"{path} is a directory; name the database file in it, "
+                        f"e.g. sqlite:///{path / 'trader.sqlite'}"
+                    )
+                problem = unusable_directory(path.parent)
+                if problem:
+                    raise ValueError(f"the database's directory {problem}")
+        return text
+
+    @field_validator("trader_home")
+    @classmethod
+    def _home(cls, value: Path | None) -> Path | None:
+        if value is None or not str(value).strip():
+            return None
+        problem = unusable_directory(value)
+        if problem:
+            raise ValueError(f"{problem}; point it at a directory trader can create or write")
+        return value.expanduser()
 
 
 class SimSettings(_Base):
@@ -370,7 +457,13 @@ class Settings:
             import typer
 
             path = Path(typer.get_app_dir("trader"))
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(
+                f"cannot create the app dir {str(path)!r}: {e.strerror or e}",
+                hint="set TRADER_HOME to a directory trader can create or write",
+            ) from None
         return path
 
     @property

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from trader_cli.domain.models import Model, utc
 from trader_cli.domain.symbols import InstrumentClass
+from trader_cli.errors import InputError
 
 
 class Market(StrEnum):
@@ -47,6 +48,23 @@ FX_DAILY_OPEN = time(17, 15)
 FX_SESSION_START_DAYS = (6, 0, 1, 2, 3)  # a session opens on Sun..Thu (date.weekday numbers)
 
 Session = tuple[datetime, datetime]
+
+# The span trader answers market-hours questions for: exchange_calendars builds the ASX and NYSE
+# calendars from rules over any span, but pandas and ``datetime`` stop near the ends of their
+# ranges, and holiday rules are only meaningful for modern markets.
+CALENDAR_FIRST = datetime(1990, 1, 1, tzinfo=UTC)
+CALENDAR_LAST = datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC)
+CALENDAR_RANGE = "1990-01-01 to 2099-12-31 (UTC)"
+
+
+def check_calendar_range(at: datetime, *, what: str = "time") -> None:
+    """Raise :class:`InputError` (exit 2) when ``at`` (aware) is outside :data:`CALENDAR_RANGE`."""
+    if not CALENDAR_FIRST <= at <= CALENDAR_LAST:
+        raise InputError(
+            f"{what} {at.isoformat()} is outside the market calendar, which covers "
+            f"{CALENDAR_RANGE}",
+            hint="give a time in that range, e.g. 2024-12-24T03:00:00Z",
+        )
 
 
 def market_for(instrument_class: InstrumentClass) -> Market:
@@ -143,6 +161,8 @@ class MarketHours(Model):
 def market_hours(target: InstrumentClass | Market, at: datetime) -> MarketHours:
     """Open or closed at ``at`` (aware), with the current session and the next open and close."""
     market = target if isinstance(target, Market) else market_for(target)
+    if at.tzinfo is not None:  # a naive time is refused by utc() below
+        check_calendar_range(at)
     at = utc(at)
     tz = MARKET_TIME_ZONES[market]
     if market is Market.CRYPTO:

@@ -81,7 +81,7 @@ def test_bars_table_csv_and_json(trader) -> None:
     [
         (("bars", "BHP/AUD", "--timeframe", "7m"), 2, "unsupported timeframe '7m'"),
         (("bars", "BHP/AUD", "--timeframe", "6h"), 2, "IB has no 6h bars"),
-        (("bars", "BHP/AUD", "--limit", "0"), 2, "greater than or equal to 1"),
+        (("bars", "BHP/AUD", "--limit", "0"), 2, "--limit must be at least 1"),
         (("bars", "BHP.AX"), 2, "BHP/AUD"),
         (("quote", "ZZZ/AUD"), 2, "IB knows no contract for ZZZ/AUD"),
         (("quote", "BTC/USD"), 2, "--venue gemini"),

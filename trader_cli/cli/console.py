@@ -52,7 +52,7 @@ class Output:
         if self._err is None:
             from rich.console import Console
 
-            self._err = Console(stderr=True, highlight=False)
+            self._err = Console(stderr=True, highlight=False, emoji=False)  # ":x:" stays text
         return self._err
 
     def json(self, payload: Any) -> None:

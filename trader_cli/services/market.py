@@ -6,9 +6,11 @@ from typing import Any
 
 from trader_cli.config import Settings
 from trader_cli.domain.models import Candle, Quote
-from trader_cli.domain.symbols import parse_symbols
+from trader_cli.domain.symbols import Symbol, parse_symbols
 from trader_cli.domain.timeframes import Timeframe
+from trader_cli.errors import InputError
 from trader_cli.services.venue import open_venue
+from trader_cli.venues.base import BaseTrader, HistoryProgress
 
 
 async def quotes(settings: Settings, texts: list[str]) -> tuple[dict[str, Any], list[Quote]]:
@@ -19,14 +21,47 @@ async def quotes(settings: Settings, texts: list[str]) -> tuple[dict[str, Any], 
         return venue_header(venue), out
 
 
+# Longest a ``bars`` request may take by the venue's pacing before it is refused as bad input.
+MAX_HISTORY_SECONDS = 120.0
+
+
 async def bars(
-    settings: Settings, text: str, timeframe: Timeframe, limit: int
+    settings: Settings,
+    text: str,
+    timeframe: Timeframe,
+    limit: int,
+    *,
+    progress: HistoryProgress | None = None,
 ) -> tuple[dict[str, Any], list[Candle]]:
-    """``limit`` OHLCV bars, oldest first."""
+    """``limit`` OHLCV bars, oldest first.
+
+    Raises ``InputError`` (exit 2) before any history request when the venue's pacing would make
+    it take more than :data:`MAX_HISTORY_SECONDS`, naming the largest ``limit`` that fits.
+    """
     (symbol,) = parse_symbols([text])
     async with open_venue(settings) as venue:
-        candles = await venue.fetch_ohlcv(symbol, timeframe, limit)
+        check_history_plan(venue, symbol, timeframe, limit)
+        candles = await venue.fetch_ohlcv(symbol, timeframe, limit, progress=progress)
         return venue_header(venue), candles
+
+
+def check_history_plan(venue: BaseTrader, symbol: Symbol, timeframe: Timeframe, limit: int) -> None:
+    """Refuse (``InputError``) a history fetch the venue's pacing would stretch into minutes."""
+    plan = venue.history_plan(symbol, timeframe, limit)
+    if plan.seconds <= MAX_HISTORY_SECONDS:
+        return
+    lo, hi = 1, limit
+    while lo < hi:  # the largest limit whose plan fits
+        mid = (lo + hi + 1) // 2
+        if venue.history_plan(symbol, timeframe, mid).seconds <= MAX_HISTORY_SECONDS:
+            lo = mid
+        else:
+            hi = mid - 1
+    raise InputError(
+        f"{limit} {timeframe.value} bars of {symbol} need {plan.note}, which the venue's "
+        f"pacing stretches to about {plan.seconds / 60:.0f} minutes",
+        hint=f"ask for at most {lo} bars (-n {lo}) or use a longer timeframe",
+    )
 
 
 async def resolve_online(settings: Settings, text: str) -> dict[str, Any]:

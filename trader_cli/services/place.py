@@ -6,17 +6,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.db import store
 from trader_cli.domain.models import Order, OrderType, Side
 from trader_cli.domain.money import Money
-from trader_cli.errors import InputError, TemporaryError
+from trader_cli.errors import InputError, InvalidOrderError, TemporaryError
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import ORDER_LOCK_WAIT, OrderIntent
 from trader_cli.services.pnl import fill_records_from_rows, session_pnl
 from trader_cli.services.preview import OrderPreview, parse_price, parse_quantity, preview_order
+
+if TYPE_CHECKING:
+    from trader_cli.config import Settings
 
 # The trading day that MAX_DAILY_LOSS counts: the calendar day in Sydney.
 TRADING_DAY_TZ = ZoneInfo("Australia/Sydney")
@@ -55,6 +58,34 @@ def check_client_order_id(cid: str, prefix: str) -> str:
             hint=f"e.g. {prefix}-manual-1; CLIENT_ORDER_PREFIX sets the prefix",
         )
     return cid
+
+
+def check_place_input(
+    settings: Settings,
+    symbol: str,
+    quantity: str,
+    limit_price: str | None,
+    market: bool,
+    client_order_id: str | None = None,
+) -> None:
+    """Every check of ``place``'s own input, before the database or the venue is opened.
+
+    Raises ``InputError`` (exit 2): so a bad symbol, quantity, price or client order id never
+    gets as far as a session row or a connection.
+    """
+    from trader_cli.domain.symbols import parse_symbol
+
+    sym = parse_symbol(symbol)
+    if market and limit_price is not None:
+        raise InvalidOrderError("give either --limit PRICE or --market, not both")
+    if not market and limit_price is None and client_order_id is None:
+        raise InvalidOrderError(
+            "no price given", hint="add --limit PRICE for a limit order, or --market"
+        )
+    parse_quantity(quantity, sym)
+    parse_price(limit_price)
+    if client_order_id is not None:
+        check_client_order_id(client_order_id, settings.core.client_order_prefix)
 
 
 def daily_pnl(ctx: TradingContext) -> Money:

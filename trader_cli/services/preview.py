@@ -12,8 +12,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.costs import commission_estimate
+from trader_cli.domain.inputs import (
+    MAX_PRICE,
+    MAX_QUANTITY,
+    NumberInputError,
+    parse_plain_decimal,
+)
 from trader_cli.domain.models import Fee, Liquidity, OrderType, Quote, Side, jsonable
-from trader_cli.domain.money import Money, to_decimal
+from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError, TraderError
 from trader_cli.hours import MarketHours, market_hours
@@ -133,15 +139,12 @@ class OrderPreview:
 
 
 def parse_quantity(text: str | Decimal | int, symbol: Symbol) -> Decimal:
-    """A positive quantity; whole units for equities. Raises ``InvalidOrderError`` (exit 2)."""
-    try:
-        qty = to_decimal(text, field="quantity")
-    except ValueError as e:
-        raise InvalidOrderError(
-            f"quantity {text!r} is not a number", hint="e.g. 100, or 25000 for FX"
-        ) from e
-    if qty <= 0:
-        raise InvalidOrderError(f"quantity must be positive, got {qty}", hint="use buy or sell")
+    """A positive quantity; whole units for equities. Raises ``InvalidOrderError`` (exit 2).
+
+    Typed text must be plain ASCII digits (no ``2_0``, no Arabic-Indic or fullwidth digits) and
+    at most :data:`~trader_cli.domain.inputs.MAX_QUANTITY`.
+    """
+    qty = _plain(text, name="quantity", example="100, or 25000 for FX", maximum=MAX_QUANTITY)
     if symbol.instrument_class.is_equity and qty != qty.to_integral_value():
         raise InvalidOrderError(
             f"{symbol} trades in whole shares; {qty} is fractional", hint="round the quantity"
@@ -153,15 +156,14 @@ def parse_price(text: str | Decimal | None) -> Decimal | None:
     """A positive limit price, or None. Raises ``InvalidOrderError`` (exit 2)."""
     if text is None:
         return None
+    return _plain(text, name="limit price", example="--limit 45.12", maximum=MAX_PRICE)
+
+
+def _plain(text: str | Decimal | int, *, name: str, example: str, maximum: Decimal) -> Decimal:
     try:
-        price = to_decimal(text, field="price")
-    except ValueError as e:
-        raise InvalidOrderError(
-            f"limit price {text!r} is not a number", hint="e.g. --limit 45.12"
-        ) from e
-    if price <= 0:
-        raise InvalidOrderError(f"limit price must be positive, got {price}")
-    return price
+        return parse_plain_decimal(str(text), name=name, example=example, maximum=maximum)
+    except NumberInputError as e:
+        raise InvalidOrderError(e.message, hint=e.hint) from None
 
 
 async def _usd_per_unit(venue: Any, symbol: Symbol) -> Decimal | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -95,35 +96,127 @@ class CsvBar:
     volume: float
 
 
+class BarsCsvError(ValueError):
+    """A bars CSV that cannot drive the sim; names the file, the line and what is wrong."""
+
+    def __init__(self, path: Path, line: int, problem: str) -> None:
+        super().__init__(f"{path}, line {line}: {problem}")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
+BARS_CSV_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
+_OPTIONAL_COLUMNS = frozenset({"volume", "symbol"})
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_EPOCH = re.compile(r"\d{1,12}", re.ASCII)
+
+
+def _csv_number(path: Path, line: int, column: str, text: str) -> float:
+    raw = text.strip()
+    if not _NUMBER.fullmatch(raw):
+        raise BarsCsvError(path, line, f"{column} {text!r} is not a number")
+    value = float(raw)
+    if not math.isfinite(value):
+        raise BarsCsvError(path, line, f"{column} {text!r} is not a finite number")
+    return value
+
+
+def _csv_time(path: Path, line: int, text: str) -> datetime:
+    raw = text.strip()
+    if _EPOCH.fullmatch(raw):
+        return datetime.fromtimestamp(int(raw), UTC)
+    try:
+        ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BarsCsvError(
+            path, line, f"ts {text!r} is not an ISO-8601 time or epoch seconds"
+        ) from None
+    if ts.tzinfo is None:
+        raise BarsCsvError(path, line, f"ts {text!r} has no time zone (add Z or an offset)")
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        raise BarsCsvError(path, line, f"ts {text!r} is out of range") from None
+
+
 def load_bars_csv(path: Path) -> dict[str, list[CsvBar]]:
-    """Read ``ts,open,high,low,close,volume[,symbol]`` bars.
+    """Read and check ``ts,open,high,low,close[,volume][,symbol]`` bars.
 
     ``ts`` is ISO-8601 with a zone, or epoch seconds. Without a ``symbol`` column the file's stem
-    names the instrument (``BHP.csv`` or ``AUD.USD.csv``). Returns bars per symbol, sorted.
+    names the instrument (``BHP.csv`` or ``AUD.USD.csv``). Every line is checked: the header,
+    numbers (finite, prices above zero, volume not negative), ``low <= open, close <= high``, and
+    timestamps strictly increasing per symbol. Raises :class:`BarsCsvError` naming the first bad
+    line. Returns bars per symbol, in time order.
     """
     out: dict[str, list[CsvBar]] = {}
-    with path.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            raw = row["ts"].strip()
-            if raw.isdigit():
-                ts = datetime.fromtimestamp(int(raw), UTC)
-            else:
-                ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-                if ts.tzinfo is None:
-                    raise ValueError(f"{path}: timestamp without a zone: {raw!r}")
-            symbol = (row.get("symbol") or path.stem).strip().upper()
-            out.setdefault(symbol, []).append(
-                CsvBar(
-                    ts.astimezone(UTC),
-                    float(row["open"]),
-                    float(row["high"]),
-                    float(row["low"]),
-                    float(row["close"]),
-                    float(row.get("volume") or 0),
-                )
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as e:
+        raise BarsCsvError(path, 0, f"cannot read the file: {e.strerror or e}") from None
+    with handle:
+        try:
+            rows = list(csv.reader(handle))
+        except UnicodeDecodeError:
+            raise BarsCsvError(path, 1, "not UTF-8 text: is this a bars CSV?") from None
+        except csv.Error as e:
+            raise BarsCsvError(path, 1, f"not a CSV file: {e}") from None
+    if not rows:
+        expected = ",".join(BARS_CSV_COLUMNS)
+        raise BarsCsvError(path, 1, f"the file is empty; expected the header {expected}")
+    header = [h.strip().lower().lstrip("\ufeff") for h in rows[0]]
+    missing = [c for c in BARS_CSV_COLUMNS if c not in header and c not in _OPTIONAL_COLUMNS]
+    unknown = [h for h in header if h not in BARS_CSV_COLUMNS and h not in _OPTIONAL_COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        found = ",".join(rows[0])[:80]
+        raise BarsCsvError(
+            path,
+            1,
+            f"header {found!r} is not a bars header: expected "
+            f"{','.join(BARS_CSV_COLUMNS)}[,symbol]",
+        )
+    col = {name: i for i, name in enumerate(header)}
+    for line, row in enumerate(rows[1:], start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue  # a blank line
+        if len(row) != len(header):
+            raise BarsCsvError(
+                path, line, f"{len(row)} fields where the header has {len(header)}"
             )
-    for bars in out.values():
-        bars.sort(key=lambda b: b.ts)
+        ts = _csv_time(path, line, row[col["ts"]])
+        o, h, lo, c = (
+            _csv_number(path, line, name, row[col[name]])
+            for name in ("open", "high", "low", "close")
+        )
+        volume = 0.0
+        if "volume" in col and row[col["volume"]].strip():
+            volume = _csv_number(path, line, "volume", row[col["volume"]])
+        for name, value in (("open", o), ("high", h), ("low", lo), ("close", c)):
+            if value <= 0:
+                raise BarsCsvError(path, line, f"{name} {value:g} is not above zero")
+        if volume < 0:
+            raise BarsCsvError(path, line, f"volume {volume:g} is negative")
+        if not lo <= min(o, c) or not max(o, c) <= h:
+            raise BarsCsvError(
+                path,
+                line,
+                f"prices are inconsistent: need low <= open, close <= high, got "
+                f"open {o:g} high {h:g} low {lo:g} close {c:g}",
+            )
+        symbol = (row[col["symbol"]] if "symbol" in col else path.stem).strip().upper()
+        if not symbol:
+            raise BarsCsvError(path, line, "symbol is empty")
+        bars = out.setdefault(symbol, [])
+        if bars and ts <= bars[-1].ts:
+            raise BarsCsvError(
+                path,
+                line,
+                f"ts {row[col['ts']].strip()} is not after the previous {symbol} bar "
+                f"({bars[-1].ts.isoformat()}): bars must be in time order, one per time",
+            )
+        bars.append(CsvBar(ts, o, h, lo, c, volume))
+    if not out:
+        raise BarsCsvError(path, 2, "no bars: the file has a header but no rows")
     return out
 
 

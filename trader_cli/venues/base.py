@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -77,6 +78,19 @@ class Instrument:
         }
 
 
+#: ``progress(requests_done, requests_planned, estimated_seconds)`` while history is fetched.
+HistoryProgress = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPlan:
+    """What fetching some bars costs: requests to the venue and the time its pacing needs."""
+
+    requests: int
+    seconds: float  # estimated, pacing waits included
+    note: str = ""
+
+
 class BaseTrader(ABC):
     """A venue: coroutines run inside one event loop; failures are ``TraderError``s."""
 
@@ -109,8 +123,20 @@ class BaseTrader(ABC):
         """Top of book for ``symbol``."""
 
     @abstractmethod
-    async def fetch_ohlcv(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> list[Candle]:
-        """Up to ``limit`` most recent bars, oldest first."""
+    async def fetch_ohlcv(
+        self,
+        symbol: Symbol,
+        timeframe: Timeframe,
+        limit: int,
+        *,
+        progress: HistoryProgress | None = None,
+    ) -> list[Candle]:
+        """Up to ``limit`` most recent bars, oldest first; ``progress`` hears of each request."""
+
+    def history_plan(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> HistoryPlan:
+        """Requests and time :meth:`fetch_ohlcv` will need (pure; by default one quick request)."""
+        del symbol, timeframe, limit
+        return HistoryPlan(requests=1, seconds=0.0)
 
     @abstractmethod
     async def place_order(self, request: OrderRequest) -> Order:

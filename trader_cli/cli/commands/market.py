@@ -8,6 +8,7 @@ import typer
 
 from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
 from trader_cli.cli.console import venue_label
+from trader_cli.cli.params import whole
 
 
 def _label(header: dict[str, Any]) -> str:
@@ -67,7 +68,14 @@ def bars(
         str, typer.Option("--timeframe", "-t", help="1m 5m 15m 30m 1h 4h 1d 1w …")
     ] = "5m",
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=5000, help="Number of bars.")
+        int,
+        typer.Option(
+            "--limit",
+            "-n",
+            parser=whole("--limit", 1, 5000, example="100"),
+            metavar="N",
+            help="Number of bars (1-5000).",
+        ),
     ] = 100,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
     venue: VenueOpt = None,
@@ -87,11 +95,14 @@ def bars(
     tf = parse_timeframe(timeframe)
     settings = st.settings()
     out = st.output
-    if st.json_mode or as_csv:
-        header, candles = asyncio.run(fetch_bars(settings, symbol, tf, limit))
-    else:
-        with out.err.status(f"fetching {limit} {tf.value} bars of {symbol}…"):
-            header, candles = asyncio.run(fetch_bars(settings, symbol, tf, limit))
+    # stdout carries only the data: the spinner or progress bar goes to stderr, and with --json
+    # or --csv only when stderr is a terminal
+    quiet = (st.json_mode or as_csv) and not out.err.is_terminal
+    shown = _FetchProgress(out.err, f"{limit} {tf.value} bars of {symbol}", quiet=quiet)
+    try:
+        header, candles = asyncio.run(fetch_bars(settings, symbol, tf, limit, progress=shown))
+    finally:
+        shown.stop()
     if st.json_mode:
         out.json(
             {
@@ -128,6 +139,56 @@ def bars(
         caption=f"{len(candles)} bars",
         justify_right=cols[1:],
     )
+
+
+# A fetch the venue's pacing makes longer than this gets a progress bar with an ETA.
+PROGRESS_AFTER_SECONDS = 3.0
+
+
+class _FetchProgress:
+    """A spinner for a quick fetch, a progress bar with an ETA for one paced into seconds."""
+
+    def __init__(self, console: Any, label: str, *, quiet: bool) -> None:
+        self.console = console
+        self.label = label
+        self.quiet = quiet
+        self._live: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, planned: int, estimate: float) -> None:
+        if self.quiet:
+            return
+        if self._live is None:
+            if estimate >= PROGRESS_AFTER_SECONDS:
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeRemainingColumn,
+                )
+
+                self._live = Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(bar_width=20),
+                    MofNCompleteColumn(),
+                    TextColumn("requests, ETA"),
+                    TimeRemainingColumn(),
+                    console=self.console,
+                    transient=True,
+                )
+                self._task = self._live.add_task(f"fetching {self.label}", total=planned)
+            else:
+                self._live = self.console.status(f"fetching {self.label}…")
+            self._live.start()
+        if self._task is not None:
+            self._live.update(self._task, completed=done, total=max(planned, done))
+
+    def stop(self) -> None:
+        """Take the spinner or bar off the terminal."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
 
 def register(app: typer.Typer) -> None:

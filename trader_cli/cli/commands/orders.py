@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds, whole
 
 # How long flatten waits for a running bot to finish the step that is sending orders.
 FLATTEN_LOCK_WAIT = 60.0
@@ -84,10 +85,22 @@ def flatten(
         typer.Option("--market", help="Use market orders where the contract allows them."),
     ] = False,
     reprice: Annotated[
-        int, typer.Option("--reprice", min=0, max=10, help="Re-price unfilled remainders N times.")
+        int,
+        typer.Option(
+            "--reprice",
+            parser=whole("--reprice", 0, 10, example="2"),
+            metavar="N",
+            help="Re-price unfilled remainders N times (0-10).",
+        ),
     ] = 2,
     wait: Annotated[
-        float, typer.Option("--wait", min=0.5, help="Seconds to wait for fills per attempt.")
+        float,
+        typer.Option(
+            "--wait",
+            parser=seconds("--wait", 0.5, MAX_WAIT_SECONDS, example="10"),
+            metavar="SECONDS",
+            help=f"Seconds to wait for fills per attempt (0.5-{MAX_WAIT_SECONDS}).",
+        ),
     ] = 10.0,
     live: Annotated[bool, typer.Option("--live", help="Allow orders on a live account.")] = False,
     venue: VenueOpt = None,

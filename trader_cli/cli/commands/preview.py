@@ -9,6 +9,7 @@ import typer
 
 from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
 from trader_cli.cli.console import venue_label
+from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds
 from trader_cli.domain.models import Side
 
 if TYPE_CHECKING:
@@ -92,7 +93,12 @@ def place(
     ] = None,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", min=0, help="Seconds to wait for the order to finish."),
+        typer.Option(
+            "--timeout",
+            parser=seconds("--timeout", 0, MAX_WAIT_SECONDS),
+            metavar="SECONDS",
+            help=f"Seconds to wait for the order to finish (0-{MAX_WAIT_SECONDS}).",
+        ),
     ] = 30.0,
     live: Annotated[bool, typer.Option("--live", help="Allow an order on a live account.")] = False,
     venue: VenueOpt = None,
@@ -109,10 +115,13 @@ def place(
     """
     import asyncio
 
+    from trader_cli.services.place import check_place_input
     from trader_cli.services.preview import place_dry_run
 
     st = state(ctx, venue, json_mode, env_file, verbose)
     out = st.output
+    # every input is checked before the database or the venue is opened
+    check_place_input(st.settings(), symbol, quantity, limit, market, client_order_id)
     if dry_run:
         preview = asyncio.run(
             place_dry_run(
@@ -247,6 +256,9 @@ def hours(
             raise InputError(
                 f"--at {at!r} has no time zone", hint="add Z or an offset, e.g. +10:00"
             )
+        from trader_cli.hours import check_calendar_range
+
+        check_calendar_range(when, what="--at")
     data = hours_for(st.settings(), symbol, when)
     out = st.output
     if st.json_mode:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.params import MAX_CYCLES, MAX_SIM_SPEED, seconds, whole
 
 if TYPE_CHECKING:
     from trader_cli.cli.app import AppState
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
 # On the sim, unless SIM_SPEED or --speed says otherwise, market time runs this many times faster
 # than the loop's wall-clock interval, so a short run shows entries and exits.
 SIM_RUN_SPEED = 300.0
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs)?\s*$")
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs)?\s*$", re.ASCII)
+MAX_INTERVAL = 86_400.0  # a day between cycles at most
 _UNIT = {
     "s": 1,
     "sec": 1,
@@ -30,21 +32,29 @@ _UNIT = {
 
 
 def parse_interval(text: str) -> float:
-    """``5m`` → 300.0 seconds; ``30s``, ``1h``, plain seconds; at least 0.1 s."""
+    """``5m`` → 300.0 seconds; ``30s``, ``1h``, plain seconds; from 0.1 s to a day."""
     from trader_cli.errors import InputError
 
     match = _INTERVAL.match(text.lower())
-    if not match or float(match.group(1)) * _UNIT[match.group(2) or "s"] < 0.1:
-        raise InputError(
-            f"--interval {text!r} is not a duration", hint="e.g. 5m, 30s, 1h (at least 0.1s)"
-        )
-    return float(match.group(1)) * _UNIT[match.group(2) or "s"]
+    hint = "e.g. 5m, 30s, 1h (ASCII digits, from 0.1s to 24h)"
+    if not match:
+        raise InputError(f"--interval {text!r} is not a duration", hint=hint)
+    value = float(match.group(1)) * _UNIT[match.group(2) or "s"]
+    if not 0.1 <= value <= MAX_INTERVAL:
+        raise InputError(f"--interval {text!r} is out of range (0.1s to 24h)", hint=hint)
+    return value
 
 
 def run(
     ctx: typer.Context,
     cycles: Annotated[
-        int | None, typer.Option("--cycles", min=1, help="Stop after N cycles (default: run on).")
+        int | None,
+        typer.Option(
+            "--cycles",
+            parser=whole("--cycles", 1, MAX_CYCLES, example="3"),
+            metavar="N",
+            help=f"Stop after N cycles, 1-{MAX_CYCLES} (default: run on).",
+        ),
     ] = None,
     interval: Annotated[
         str, typer.Option("--interval", help="Time between cycles: 5m, 30s, 1s ...")
@@ -59,7 +69,8 @@ def run(
         float | None,
         typer.Option(
             "--speed",
-            min=0.01,
+            parser=seconds("--speed", 0.01, MAX_SIM_SPEED, example="60"),
+            metavar="X",
             help=f"Sim only: market seconds per real second "
             f"(default SIM_SPEED, else {SIM_RUN_SPEED:g}).",
         ),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from trader_cli.cli.app import EnvFileOpt, VerboseOpt, state
+from trader_cli.cli.params import MAX_SEED, MAX_SIM_SPEED, seconds, whole
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -17,13 +18,25 @@ if TYPE_CHECKING:
 def sim_gateway(
     ctx: typer.Context,
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")
+        int,
+        typer.Option(
+            "--port",
+            parser=whole("--port", 0, 65535, example="4002"),
+            metavar="PORT",
+            help="Port, 0-65535 (0: any free one).",
+        ),
     ] = 4002,
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (loopback only by default).")
     ] = "127.0.0.1",
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Market model seed (default SIM_SEED).")
+        int | None,
+        typer.Option(
+            "--seed",
+            parser=whole("--seed", 0, MAX_SEED, example="7"),
+            metavar="N",
+            help="Market model seed, 0 or more (default SIM_SEED).",
+        ),
     ] = None,
     bars: Annotated[
         Path | None,
@@ -44,7 +57,12 @@ def sim_gateway(
     ] = None,
     speed: Annotated[
         float | None,
-        typer.Option("--speed", min=0.001, help="Sim seconds per real second (default 1)."),
+        typer.Option(
+            "--speed",
+            parser=seconds("--speed", 0.001, MAX_SIM_SPEED, example="60"),
+            metavar="X",
+            help=f"Sim seconds per real second, 0.001-{MAX_SIM_SPEED} (default 1).",
+        ),
     ] = None,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Start a new paper world instead of the saved one.")
@@ -55,7 +73,7 @@ def sim_gateway(
     """Serve the TWS API on loopback from a SIMULATED market until interrupted (Ctrl-C)."""
     import asyncio
 
-    from trader_cli.errors import ConfigError
+    from trader_cli.errors import ConfigError, InputError
     from trader_cli.sim import run_sim_gateway
 
     st = state(ctx, None, False, env_file, verbose)
@@ -71,6 +89,17 @@ def sim_gateway(
             ) from e
         if start.tzinfo is None:
             raise ConfigError(f"--clock {clock!r} has no timezone", hint="append Z for UTC")
+    if bars is not None:
+        from trader_cli.sim.market import BarsCsvError, load_bars_csv
+
+        try:
+            load_bars_csv(bars)  # every line checked before the gateway listens
+        except BarsCsvError as e:
+            raise InputError(
+                f"--bars {str(bars)!r}, line {e.line}: {e.problem}",
+                hint="give a CSV with the header ts,open,high,low,close,volume and one bar per "
+                "line, oldest first (see docs/sim.md)",
+            ) from None
     serve = run_sim_gateway(
         host=host,
         port=port,
@@ -86,8 +115,6 @@ def sim_gateway(
     try:
         asyncio.run(_until_signalled(serve))
     except OSError as e:
-        from trader_cli.errors import InputError
-
         raise InputError(
             f"cannot listen on {host}:{port}: {e.strerror or e}",
             hint="pick another --port (0 picks a free one)",

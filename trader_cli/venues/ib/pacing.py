@@ -74,6 +74,22 @@ class HistoricalPacer:
             self._by_contract[contract_key].append(now)
             self._last_identical[request_key] = now
 
+    def estimate(self, requests: int, *, response_seconds: float = 0.0) -> float:
+        """Seconds ``requests`` distinct requests for one contract take from a fresh start.
+
+        Pure: replays the rules on a virtual clock, adding ``response_seconds`` per request for
+        the venue to answer. This pacer's own state is not touched.
+        """
+        shadow = HistoricalPacer(self.rules, self.clock)
+        t = 0.0
+        for i in range(requests):
+            t += shadow._delay("contract", i, t)
+            shadow._all.append(t)
+            shadow._by_contract["contract"].append(t)
+            shadow._last_identical[i] = t
+            t += response_seconds
+        return t
+
     def penalise(self, seconds: float) -> None:
         """After a pacing violation anyway (another client, a restart), hold every request back."""
         self._blocked_until = max(self._blocked_until, self._now() + seconds)

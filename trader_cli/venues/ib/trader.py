@@ -40,7 +40,13 @@ from trader_cli.errors import (
     TemporaryError,
     VenueError,
 )
-from trader_cli.venues.base import BaseTrader, Instrument, OrderRequest
+from trader_cli.venues.base import (
+    BaseTrader,
+    HistoryPlan,
+    HistoryProgress,
+    Instrument,
+    OrderRequest,
+)
 from trader_cli.venues.ib import codes, mapping
 from trader_cli.venues.ib.boundary import LinkDropped, venue_call
 from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
@@ -63,6 +69,8 @@ MAX_BARS = 5000
 # reqExecutions has no paging: one request returns every execution after its start time.
 MAX_EXECUTIONS = 5000  # most executions processed from one request
 EXECUTION_WINDOW = timedelta(days=7)  # IB keeps executions for at most seven days
+# What one historical-data request typically takes IB to answer, for plans and progress ETAs.
+HISTORY_RESPONSE_SECONDS = 0.5
 # reqCurrentTime has one-second resolution: a smaller difference is not a different clock
 CLOCK_TOLERANCE = 2.0
 ACK_STATES = frozenset(
@@ -318,15 +326,38 @@ class IBTrader(BaseTrader):
         self._fx_cache[(base, quote)] = (now, rate)
         return rate
 
+    def history_plan(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> HistoryPlan:
+        """Requests IB's step-size rule needs for ``limit`` bars, and the time its pacing adds."""
+        if not 1 <= limit <= MAX_BARS:
+            raise InputError(f"limit must be between 1 and {MAX_BARS}, got {limit}")
+        mapping.bar_size(timeframe)  # a timeframe IB has no bars for is refused here
+        sec_type = "CASH" if symbol.instrument_class is InstrumentClass.FX else "STK"
+        need_days = mapping.days_needed(timeframe, limit, sec_type)
+        span = min(need_days, mapping.max_span_days(timeframe))
+        requests = -(-need_days // span)
+        seconds = self.pacer.estimate(requests, response_seconds=HISTORY_RESPONSE_SECONDS)
+        return HistoryPlan(
+            requests,
+            seconds,
+            f"{requests} request(s) of {mapping.duration_string(span)} each",
+        )
+
     @venue_call()
-    async def fetch_ohlcv(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> list[Candle]:
+    async def fetch_ohlcv(
+        self,
+        symbol: Symbol,
+        timeframe: Timeframe,
+        limit: int,
+        *,
+        progress: HistoryProgress | None = None,
+    ) -> list[Candle]:
         """Up to ``limit`` bars oldest first, in as few requests as IB's step-size rule allows.
 
         Every request goes through the pacer (queued, never refused) and a pacing reply that
         slips through anyway is retried; an identical request within 15 s is served from cache.
+        Stops as soon as a request brings no older bar (the start of the venue's history).
         """
-        if not 1 <= limit <= MAX_BARS:
-            raise InputError(f"limit must be between 1 and {MAX_BARS}, got {limit}")
+        plan = self.history_plan(symbol, timeframe, limit)
         size = mapping.bar_size(timeframe)
         _, contract = await self._resolve(symbol)
         sec_type = contract.secType
@@ -338,13 +369,21 @@ class IBTrader(BaseTrader):
         candles: dict[datetime, Candle] = {}
         end: datetime | None = None
         covered = 0
+        done = 0
+        if progress is not None:
+            progress(0, plan.requests, plan.seconds)
         while True:
             batch = await self._bars(contract, end, duration, size, what, use_rth)
+            before = len(candles)
             for c in batch:
                 candles.setdefault(c.ts, c)
             covered += span
+            done += 1
+            if progress is not None:
+                progress(done, max(plan.requests, done), plan.seconds)
             if (
                 not batch
+                or len(candles) == before  # nothing older: the start of the history
                 or len(candles) >= limit
                 or covered >= need_days * 4
                 or (covered >= need_days and len(batch) == 0)
