@@ -542,7 +542,8 @@ def test_the_checks_see_an_order_that_was_sent(
     """The venue and database checks above are not vacuous: a good order shows in both."""
     monkeypatch.setenv("SIM_CLOCK", "2024-07-03T01:00:00Z")
     monkeypatch.setenv("SIM_SEED", "7")
-    r = trader("place", SYM, "buy", "20", "--limit", "30.00", "--timeout", "0", "--venue", "sim")
+    r = trader("place", SYM, "buy", "20", "--limit", "30.00", "--allow-far-limit", "--timeout", "0",
+               "--venue", "sim")
     assert r.code == 0, r.err
     assert len(venue_orders(clean_env)) == 1
     assert db_order_rows(clean_env) == 1
