@@ -54,6 +54,8 @@ class RiskVerdict:
 
     checks: list[Check] = field(default_factory=list)
     reducing: bool = False
+    # the order's value in the base currency, exactly as the limits saw it (None: not valued)
+    order_value: Money | None = None
 
     @property
     def allowed(self) -> bool:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from trader_cli.domain.models import Order, Position, Side
 from trader_cli.domain.money import Money
-from trader_cli.domain.symbols import Symbol, parse_symbol
+from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.risk.checks import Category, Check, RiskVerdict, money_text
 from trader_cli.risk.convert import BufferedConverter, Converter
 from trader_cli.risk.killswitch import KillSwitch
@@ -110,6 +110,19 @@ async def gross_exposure(
     return total
 
 
+async def order_value_in_base(order: ProposedOrder, conv: Converter, base: str) -> Money:
+    """What ``order`` is worth in the base currency ``base``.
+
+    An FX pair whose base currency is ours (AUD/USD for an AUD account) is worth exactly its
+    quantity: no price and no conversion (so no FX buffer) enters it. Anything else is its
+    notional at the valuation price, converted.
+    """
+    sym = order.symbol
+    if sym.instrument_class is InstrumentClass.FX and sym.base == base:
+        return Money(order.quantity, base)
+    return await conv.to_base(order.notional)
+
+
 def _quantities(positions: Sequence[Position], extra: set[str]) -> dict[str, Decimal]:
     """Net quantity by symbol of ``positions``, with 0 for the symbols in ``extra`` they lack."""
     out: dict[str, Decimal] = dict.fromkeys(extra, Decimal(0))
@@ -175,7 +188,7 @@ class RiskManager:
         sym = str(order.symbol)
         current = sum((p.quantity for p in positions if p.symbol == sym), Decimal(0))
         reducing = is_reducing(current, order.side, order.quantity)
-        value = await conv.to_base(order.notional)
+        value = await order_value_in_base(order, conv, self.base_currency)
         checks = [
             self._kill_switch(reducing),
             self._order_value(value, reducing),
@@ -183,7 +196,7 @@ class RiskManager:
             await self._exposure(order, positions, current, conv, prices, reducing, working),
             await self._daily_loss(daily_pnl, conv, reducing),
         ]
-        return RiskVerdict(checks, reducing=reducing)
+        return RiskVerdict(checks, reducing=reducing, order_value=value)
 
     def _kill_switch(self, reducing: bool) -> Check:
         reason = self.kill_switch.reason
@@ -276,7 +289,12 @@ class RiskManager:
             after_qty = max(current + buys[sym] + order.quantity, current - sells[sym], key=abs)
         else:
             after_qty = max(current + buys[sym], current - sells[sym] - order.quantity, key=abs)
-        mine = await conv.to_base(Money(abs(after_qty * order.price), order.currency))
+        if order.symbol.instrument_class is InstrumentClass.FX and order.symbol.base == (
+            self.base_currency
+        ):
+            mine = Money(abs(after_qty), self.base_currency)  # AUD of AUD/USD: exact
+        else:
+            mine = await conv.to_base(Money(abs(after_qty * order.price), order.currency))
         gross = mine if rest is None else rest + mine
         limit = self._money(self.limits.max_total_exposure)
         over = gross > limit

@@ -288,7 +288,7 @@ async def preview_order(
             proposed, positions, conv, daily_pnl=daily_pnl, working=working
         )
         notional = proposed.notional
-        notional_base = await conv.to_base(notional)
+        notional_base = verdict.order_value  # one valuation: the value every limit saw
         try:
             commission = commission_estimate(
                 sym.instrument_class,
