@@ -24,6 +24,7 @@ SETTING_NAMES = {
     "MIN_TRADE_SIZE",
     "MIN_TOP_OF_BOOK_NOTIONAL",
     "MAX_DAILY_LOSS",
+    "TRADER_ENV_FILE",
 }
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

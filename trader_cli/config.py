@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from trader_cli.config_sources import EnvFile, find_env_file, setting_sources
 from trader_cli.domain.money import normalize_currency
 from trader_cli.domain.symbols import FIAT_CURRENCIES, InstrumentClass, Symbol, parse_symbols
 from trader_cli.domain.venues import Venue
@@ -429,6 +430,9 @@ class Settings:
         self.telemetry = telemetry or TelemetrySettings()
         self.health = health or HealthSettings()
         self.llm = llm or LLMSettings()
+        #: The ``.env`` file read (None: none), and each setting's source (see load_settings).
+        self.env_file: EnvFile | None = None
+        self.sources: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"Settings(venue={self.core.active_exchange.value}, ib_paper={self.ib.paper})"
@@ -449,14 +453,18 @@ class Settings:
         return parse_symbols(self.core.allowed_symbols)
 
     @property
+    def app_dir(self) -> Path:
+        """Per-user app dir (``TRADER_HOME`` or the platform default), not created."""
+        if self.core.trader_home is not None:
+            return self.core.trader_home
+        import typer
+
+        return Path(typer.get_app_dir("trader"))
+
+    @property
     def home(self) -> Path:
         """Per-user app dir (``TRADER_HOME`` or the platform default); created on first use."""
-        if self.core.trader_home is not None:
-            path = self.core.trader_home
-        else:
-            import typer
-
-            path = Path(typer.get_app_dir("trader"))
+        path = self.app_dir
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -477,7 +485,19 @@ class Settings:
         so simulator experiments can never reach paper or live rows."""
         if self.core.database_url:
             return self.core.database_url
-        return f"sqlite:///{self.home / f'trader-{file_key}.sqlite'}"
+        # the app dir is not created here: opening the SQLite file creates its directory
+        return f"sqlite:///{self.app_dir / f'trader-{file_key}.sqlite'}"
+
+    @property
+    def sim_world_path(self) -> Path | None:
+        """Where the IB sim's saved world lives (None: ``SIM_PERSIST=false``); nothing is
+        created or moved (see :attr:`sim_state_path`)."""
+        if not self.sim.persist:
+            return None
+        from trader_cli.domain.scope import Backend, Mode, Scope
+
+        scope = Scope("ib", Backend.SIM, Mode.SIM)
+        return self.app_dir / scope.backend.value / f"{scope.venue}-world.json"
 
     @property
     def sim_state_path(self) -> Path | None:
@@ -486,15 +506,12 @@ class Settings:
         Scoped to (venue ib, backend sim): ``<home>/sim/ib-world.json``. A world an earlier
         version saved at ``<home>/sim-world.json`` is moved there on first use.
         """
-        if not self.sim.persist:
+        path = self.sim_world_path
+        if path is None:
             return None
         import contextlib
         import os
 
-        from trader_cli.domain.scope import Backend, Mode, Scope
-
-        scope = Scope("ib", Backend.SIM, Mode.SIM)
-        path = self.home / scope.backend.value / f"{scope.venue}-world.json"
         legacy = self.home / "sim-world.json"
         if legacy.exists() and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -507,19 +524,23 @@ class Settings:
         """``TELEMETRY_LOG``, or ``telemetry.log`` in the app dir."""
         return self.core.telemetry_log or self.home / "telemetry.log"
 
+    def groups(self) -> list[tuple[str, str, BaseSettings]]:
+        """``(concern, environment prefix, settings part)`` of every concern, in display order."""
+        return [
+            ("core", "", self.core),
+            ("ib", "IB_", self.ib),
+            ("gemini", "GEMINI_", self.gemini),
+            ("risk", "", self.risk),
+            ("sim", "SIM_", self.sim),
+            ("telemetry", "TELEMETRY_", self.telemetry),
+            ("health", "HEALTH_", self.health),
+            ("llm", "LLM_", self.llm),
+        ]
+
     def public_dict(self) -> dict[str, Any]:
         """Every setting by environment name, secrets shown only as set/unset."""
         out: dict[str, Any] = {}
-        for prefix, part in (
-            ("", self.core),
-            ("IB_", self.ib),
-            ("GEMINI_", self.gemini),
-            ("", self.risk),
-            ("SIM_", self.sim),
-            ("TELEMETRY_", self.telemetry),
-            ("HEALTH_", self.health),
-            ("LLM_", self.llm),
-        ):
+        for _group, prefix, part in self.groups():
             for name in type(part).model_fields:
                 value = getattr(part, name)
                 key = f"{prefix}{name}".upper()
@@ -568,17 +589,17 @@ def _describe(error: dict[str, Any], prefix: str) -> str:
 
 
 def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Settings:
-    """Read settings from the environment and ``env_file`` (default ``./.env``).
+    """Read settings from the environment and a ``.env`` file.
 
-    Keyword ``overrides`` use environment names (``ACTIVE_EXCHANGE="ib"``) and win over both.
-    Raises :class:`ConfigError` (exit 2) for a missing env file or any invalid value.
+    The file is ``env_file`` (``--env-file``), else the first of ``TRADER_ENV_FILE``, ``./.env``
+    and the app dir's ``.env`` (:func:`~trader_cli.config_sources.find_env_file`); environment
+    variables win over it. Keyword ``overrides`` use environment names (``ACTIVE_EXCHANGE="ib"``)
+    and win over both. The result records the file (:attr:`Settings.env_file`) and each
+    setting's source (:attr:`Settings.sources`).
+    Raises :class:`ConfigError` (exit 2) for a named env file that is missing or any invalid value.
     """
-    if env_file is not None and not Path(env_file).is_file():
-        raise ConfigError(
-            f"env file {str(env_file)!r} does not exist",
-            hint="pass --env-file with the path of a .env file (see .env.example)",
-        )
-    source = env_file if env_file is not None else ".env"
+    found = find_env_file(env_file)
+    source = found.path if found is not None else None
     upper = {k.upper(): v for k, v in overrides.items() if v is not None}
 
     def build(cls: type[_Base], prefix: str) -> Any:
@@ -606,5 +627,7 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
         health=build(HealthSettings, "HEALTH_"),
         llm=build(LLMSettings, "LLM_"),
     )
+    settings.env_file = found
+    settings.sources = setting_sources(settings.public_dict(), found, upper)
     register_settings(settings)
     return settings

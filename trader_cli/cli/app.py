@@ -37,11 +37,22 @@ JsonOpt = Annotated[
 ]
 EnvFileOpt = Annotated[
     Path | None,
-    typer.Option("--env-file", help="Read settings from this .env file.", show_default=False),
+    typer.Option(
+        "--env-file",
+        help="Read settings from this .env file (default: TRADER_ENV_FILE, else ./.env, else "
+        "the app dir's .env).",
+        show_default=False,
+    ),
 ]
 VerboseOpt = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")
 ]
+
+
+DEFAULT_VENUE_NOTE = (
+    "no venue configured (no --venue, ACTIVE_EXCHANGE unset): using the SIMULATED IB venue; "
+    "set ACTIVE_EXCHANGE=ib for your Gateway"
+)
 
 
 @dataclass
@@ -71,6 +82,18 @@ class AppState:
     def active_venue(self) -> Venue:
         """The venue this invocation talks to."""
         return self.settings().venue
+
+    def note_default_venue(self) -> None:
+        """One line on stderr when orders go to the sim only because no venue was configured.
+
+        For commands that send or reconcile orders: a cron job with a forgotten ``.env`` must
+        not look as if it traded at the broker. Silent with an explicit ``--venue sim`` or
+        ``ACTIVE_EXCHANGE`` set anywhere; never on stdout (``--json`` stays parseable).
+        """
+        settings = self.settings()
+        if settings.venue is Venue.SIM and settings.sources.get("ACTIVE_EXCHANGE") == "default":
+            sys.stderr.write(f"note: {DEFAULT_VENUE_NOTE}\n")
+            sys.stderr.flush()
 
 
 def state(
@@ -134,9 +157,10 @@ def _register() -> None:
     sim.register(app)
     orders.register(app)
     run.register(app)
-    from trader_cli.cli.commands import preview
+    from trader_cli.cli.commands import preview, settings
 
     preview.register(app)
+    settings.register(app)
 
 
 _register()

@@ -35,6 +35,7 @@ def resync(
     import asyncio
 
     st = state(ctx, venue, json_mode, env_file, verbose)
+    st.note_default_venue()
     report = asyncio.run(_resync(st.settings(), accept_positions))
     out = st.output
     if st.json_mode:
@@ -125,6 +126,7 @@ def flatten(
         )
     st = state(ctx, venue, json_mode, env_file, verbose)
     targets = parse_symbols(symbols) if symbols else None
+    st.note_default_venue()
     report = asyncio.run(_flatten(st.settings(), targets, market, reprice, wait, live))
     out = st.output
     if st.json_mode:

@@ -138,6 +138,7 @@ def place(
         preview.raise_if_refused()
         out.info(f"{_checks_summary(preview)}; nothing was sent (--dry-run)")
         return
+    st.note_default_venue()
     result = asyncio.run(_place(st, symbol, side, quantity, limit, market, client_order_id,
                                 timeout, live, allow_far_limit))
     order = result.order

@@ -98,6 +98,7 @@ def run(
     if strategy not in ("rules", "llm"):
         raise InputError(f"unknown strategy {strategy!r}", hint="use --strategy rules or llm")
     settings = st.settings()
+    st.note_default_venue()
     _strategy(strategy, settings, None)  # bad strategy settings fail before anything connects
     if speed is not None or (
         settings.venue.value == "sim" and settings.sim.speed is None and settings.sim.clock is None

@@ -1,0 +1,134 @@
+"""Where settings come from: which ``.env`` file is read, and the source of every value.
+
+The ``.env`` file is the first of these that applies (see docs/configuration.md):
+
+1. ``--env-file PATH`` (must exist);
+2. ``TRADER_ENV_FILE`` in the process environment (must exist);
+3. ``./.env`` in the current directory, if it exists;
+4. ``.env`` in the app dir, if it exists: ``TRADER_HOME`` from the process environment (a
+   ``TRADER_HOME`` inside a ``.env`` file cannot say where that file is), else the platform's
+   per-user dir.
+
+Real environment variables always win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from trader_cli.errors import ConfigError
+
+ENV_FILE_VARIABLE = "TRADER_ENV_FILE"
+HOME_VARIABLE = "TRADER_HOME"
+
+#: The command-line option behind an override of ``load_settings`` (shown as its source).
+OVERRIDE_OPTIONS = {"ACTIVE_EXCHANGE": "--venue"}
+
+
+class EnvFileOrigin(StrEnum):
+    """How the ``.env`` file of an invocation was found."""
+
+    OPTION = "--env-file"
+    VARIABLE = ENV_FILE_VARIABLE
+    CWD = "./.env"
+    APP_DIR = "app dir"
+
+
+@dataclass(frozen=True)
+class EnvFile:
+    """The ``.env`` file settings were read from, and how it was found."""
+
+    path: Path
+    origin: EnvFileOrigin
+
+    @property
+    def label(self) -> str:
+        """The source of a value read from it: ``--env-file /p/.env``, ``.env file /p/.env``."""
+        if self.origin in (EnvFileOrigin.OPTION, EnvFileOrigin.VARIABLE):
+            return f"{self.origin.value} {self.path}"
+        return f".env file {self.path}"
+
+
+def app_dir_from_environment(environ: Mapping[str, str] | None = None) -> Path:
+    """The app dir as the process environment says: ``TRADER_HOME``, else the platform default."""
+    env = os.environ if environ is None else environ
+    home = env.get(HOME_VARIABLE, "").strip()
+    if home:
+        return Path(home)
+    import typer
+
+    return Path(typer.get_app_dir("trader"))
+
+
+def find_env_file(
+    explicit: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> EnvFile | None:
+    """The ``.env`` file to read (None: none of the places has one).
+
+    Raises :class:`ConfigError` (exit 2) when ``explicit`` (``--env-file``) or
+    ``TRADER_ENV_FILE`` names a file that does not exist: a cron job must not run on defaults
+    because of a typo.
+    """
+    env = os.environ if environ is None else environ
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"--env-file {str(explicit)!r}: env file does not exist",
+                hint="pass --env-file with the path of a .env file (see .env.example)",
+            )
+        return EnvFile(path.absolute(), EnvFileOrigin.OPTION)
+    named = env.get(ENV_FILE_VARIABLE, "").strip()
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"{ENV_FILE_VARIABLE}={named!r}: env file does not exist",
+                hint=f"point {ENV_FILE_VARIABLE} at a .env file, or unset it to use ./.env or "
+                "the app dir's .env",
+            )
+        return EnvFile(path.absolute(), EnvFileOrigin.VARIABLE)
+    cwd = Path(".env")
+    if cwd.is_file():
+        return EnvFile(cwd.absolute(), EnvFileOrigin.CWD)
+    in_app_dir = app_dir_from_environment(env) / ".env"
+    if in_app_dir.is_file():
+        return EnvFile(in_app_dir.absolute(), EnvFileOrigin.APP_DIR)
+    return None
+
+
+def setting_sources(
+    names: Iterable[str],
+    env_file: EnvFile | None,
+    overrides: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Where each setting (by environment name) got its value, in pydantic-settings' order.
+
+    ``--venue`` (or another override), then ``environment``, then the ``.env`` file's label,
+    else ``default``. Names match case-insensitively, as the settings classes read them.
+    """
+    env = os.environ if environ is None else environ
+    in_environment = {key.upper() for key in env}
+    in_file: set[str] = set()
+    if env_file is not None:
+        from dotenv import dotenv_values
+
+        values = dotenv_values(env_file.path, encoding="utf-8")
+        in_file = {key.upper() for key, value in values.items() if value is not None}
+    overridden = {name.upper() for name in overrides}
+    sources: dict[str, str] = {}
+    for name in names:
+        if name in overridden:
+            sources[name] = OVERRIDE_OPTIONS.get(name, "argument")
+        elif name in in_environment:
+            sources[name] = "environment"
+        elif env_file is not None and name in in_file:
+            sources[name] = env_file.label
+        else:
+            sources[name] = "default"
+    return sources
