@@ -119,11 +119,9 @@ def sessions(target: InstrumentClass | Market, start: datetime, end: datetime) -
         return []
     found: dict[datetime, datetime] = {}
     if market is Market.IDEALPRO:
-        day = start.astimezone(NEW_YORK).date() - timedelta(days=1)
-        last = end.astimezone(NEW_YORK).date()
-        while day <= last:
-            found.update(_fx_sessions_from(day, 1))
-            day += timedelta(days=1)
+        first_day = start.astimezone(NEW_YORK).date() - timedelta(days=1)
+        days = (end.astimezone(NEW_YORK).date() - first_day).days + 1
+        found.update(_fx_sessions_from(first_day, days))
     else:
         # a calendar for year Y spans Y-1..Y+1; cover start's year to the year after end's
         for year in range(start.year, end.year + 3, 3):
