@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from trader_cli.costs import ibkr
-from trader_cli.sim.catalogue import Catalogue, ContractQuery, Instrument
-from trader_cli.sim.clock import SimClock
 from trader_cli.sim.engine import MatchingEngine, OrderTicket, Refusal, RequestError
-from trader_cli.sim.market import MarketModel
-from trader_cli.sim.state import SimExecution, SimOrder, World
+from trader_cli.sim.engine.catalogue import Catalogue, ContractQuery, Instrument
+from trader_cli.sim.engine.clock import SimClock
+from trader_cli.sim.engine.market import MarketModel
+from trader_cli.sim.engine.world import SimExecution, SimOrder, World
 
 # Wednesday 3 July 2024, 11:00 in Sydney: the ASX is open. With seed 7, BHP's ask is 42.61 here
 # and first reaches 42.58 110 seconds later.

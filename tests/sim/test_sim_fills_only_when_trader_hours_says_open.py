@@ -11,12 +11,12 @@ import pytest
 
 from trader_cli import hours as product_hours
 from trader_cli.hours import Market
-from trader_cli.sim import hours as sim_hours
-from trader_cli.sim.catalogue import Catalogue
-from trader_cli.sim.clock import SimClock
 from trader_cli.sim.engine import MatchingEngine, OrderTicket
-from trader_cli.sim.market import MarketModel
-from trader_cli.sim.state import World
+from trader_cli.sim.engine import hours as sim_hours
+from trader_cli.sim.engine.catalogue import Catalogue
+from trader_cli.sim.engine.clock import SimClock
+from trader_cli.sim.engine.market import MarketModel
+from trader_cli.sim.engine.world import World
 
 NEW_YORK = ZoneInfo("America/New_York")
 SYDNEY = ZoneInfo("Australia/Sydney")

@@ -8,7 +8,7 @@ from datetime import datetime
 
 @dataclass
 class Faults:
-    """Faults armed for tests (see the methods on :class:`trader_cli.sim.server.SimGateway`).
+    """Faults armed for tests (see the methods on :class:`trader_cli.sim.tws.server.SimGateway`).
 
     The matching engine reads only ``reject_next_order``; the rest are about the wire and are
     read by the server that speaks it.

@@ -12,12 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from trader_cli.sim import hours
-from trader_cli.sim.catalogue import Catalogue, ContractQuery, Instrument
+from trader_cli.sim.engine import hours
+from trader_cli.sim.engine.catalogue import Catalogue, ContractQuery, Instrument
 from trader_cli.sim.engine.faults import Faults
+from trader_cli.sim.engine.market import BOOK_REFRESH_SECONDS, Quote
 from trader_cli.sim.engine.notifier import Notifier, Refusal, RequestError
-from trader_cli.sim.market import BOOK_REFRESH_SECONDS, Quote
-from trader_cli.sim.state import SimOrder, World
+from trader_cli.sim.engine.world import SimOrder, World
 
 MKT_NOT_ALLOWED = "The order type MKT is not allowed for this contract (SIMULATED rule)"
 ORDER_TYPES = ("LMT", "MKT")
@@ -33,7 +33,7 @@ _CENT = Decimal("0.01")
 
 
 class Clock(Protocol):
-    """Where the engine reads the time (a :class:`~trader_cli.sim.clock.SimClock`)."""
+    """Where the engine reads the time (a :class:`~trader_cli.sim.engine.clock.SimClock`)."""
 
     def now(self) -> datetime:
         """Current sim time, aware UTC."""
@@ -41,7 +41,7 @@ class Clock(Protocol):
 
 
 class Market(Protocol):
-    """Where the engine reads the book (a :class:`~trader_cli.sim.market.MarketModel`)."""
+    """Where the engine reads the book (a :class:`~trader_cli.sim.engine.market.MarketModel`)."""
 
     def quote(self, inst: Instrument, when: datetime) -> Quote:
         """Top of book and depth for ``inst`` at ``when``."""

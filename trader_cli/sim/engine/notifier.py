@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from trader_cli.sim.catalogue import Instrument
-from trader_cli.sim.state import SimExecution, SimOrder
+from trader_cli.sim.engine.catalogue import Instrument
+from trader_cli.sim.engine.world import SimExecution, SimOrder
 
 
 class Refusal(StrEnum):

@@ -1,1 +1,1 @@
-"""The TWS API side of the sim: what turns the engine's state and events into TWS messages."""
+"""The sim's TWS API server: codec, messages, requests, sessions, server, and its notifier."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from trader_cli.sim import history, messages
-from trader_cli.sim.catalogue import Instrument
+from trader_cli.sim.engine.catalogue import Instrument
 from trader_cli.sim.engine.notifier import Refusal, RequestError
-from trader_cli.sim.errors import Codes, Text
-from trader_cli.sim.state import SimExecution, SimOrder
+from trader_cli.sim.engine.world import SimExecution, SimOrder
+from trader_cli.sim.tws import history, messages
+from trader_cli.sim.tws.errors import Codes, Text
 
 if TYPE_CHECKING:
-    from trader_cli.sim.server import SimGateway
+    from trader_cli.sim.tws.server import SimGateway
 
 
 def error_message(req_id: int, error: RequestError) -> tuple[int, str]:

@@ -7,14 +7,15 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from trader_cli.sim import history, hours, messages
-from trader_cli.sim.catalogue import Instrument
-from trader_cli.sim.codec import Field
+from trader_cli.sim.engine import hours
+from trader_cli.sim.engine.catalogue import Instrument
+from trader_cli.sim.engine.market import MarketModel
 from trader_cli.sim.engine.matching import Clock, MatchingEngine
-from trader_cli.sim.errors import Codes, Text
-from trader_cli.sim.market import MarketModel
-from trader_cli.sim.messages import Out
-from trader_cli.sim.requests import HistoricalRequest
+from trader_cli.sim.tws import history, messages
+from trader_cli.sim.tws.codec import Field
+from trader_cli.sim.tws.errors import Codes, Text
+from trader_cli.sim.tws.messages import Out
+from trader_cli.sim.tws.requests import HistoricalRequest
 
 _CENT = Decimal("0.01")
 

@@ -11,19 +11,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from trader_cli.sim import history, messages
-from trader_cli.sim.catalogue import Instrument
-from trader_cli.sim.codec import (
+from trader_cli.sim.engine import OrderTicket
+from trader_cli.sim.engine.catalogue import Instrument
+from trader_cli.sim.tws import history, messages
+from trader_cli.sim.tws.codec import (
     Field,
     FrameDecoder,
     ProtocolError,
     encode_fields,
     parse_version_range,
 )
-from trader_cli.sim.engine import OrderTicket
-from trader_cli.sim.errors import Codes, Text
-from trader_cli.sim.messages import Out, TickType
-from trader_cli.sim.requests import (
+from trader_cli.sim.tws.errors import Codes, Text
+from trader_cli.sim.tws.messages import Out, TickType
+from trader_cli.sim.tws.replies import BarsSub
+from trader_cli.sim.tws.requests import (
     AccountSummaryRequest,
     AccountUpdates,
     CancelOrder,
@@ -41,10 +42,9 @@ from trader_cli.sim.requests import (
     StartApi,
     decode_request,
 )
-from trader_cli.sim.tws.replies import BarsSub
 
 if TYPE_CHECKING:
-    from trader_cli.sim.server import SimGateway
+    from trader_cli.sim.tws.server import SimGateway
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from trader_cli.sim import hours
+from trader_cli.sim.engine import hours
 
 HMDS = "Historical Market Data Service error message:"
 PACING_VIOLATION = HMDS + "Historical data request pacing violation"

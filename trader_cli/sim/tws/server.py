@@ -14,17 +14,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.redaction import is_paper_account
-from trader_cli.sim.catalogue import Catalogue
-from trader_cli.sim.clock import SimClock
 from trader_cli.sim.engine import Faults, MatchingEngine
-from trader_cli.sim.errors import Text
-from trader_cli.sim.history import PacingTracker
-from trader_cli.sim.market import MarketModel, load_bars_csv
+from trader_cli.sim.engine.catalogue import Catalogue
+from trader_cli.sim.engine.clock import SimClock
+from trader_cli.sim.engine.market import MarketModel, load_bars_csv
+from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, World
 from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, Endpoint, claim_world, write_atomically
-from trader_cli.sim.session import ClientSession
-from trader_cli.sim.state import DEFAULT_ACCOUNT, World
+from trader_cli.sim.tws.errors import Text
+from trader_cli.sim.tws.history import PacingTracker
 from trader_cli.sim.tws.notifier import TwsNotifier
 from trader_cli.sim.tws.replies import Replies
+from trader_cli.sim.tws.session import ClientSession
 
 log = logging.getLogger(__name__)
 
