@@ -21,11 +21,19 @@ class Faults:
     split_book: float = 0.0
     drop_after_next_ack: bool = False
     omit_liquidity: bool = False
+    drop_on_request: int | None = None  # incoming message id that drops the link on arrival
 
     def take_order_rejection(self) -> str | None:
         """The armed rejection reason, disarming it."""
         reason, self.reject_next_order = self.reject_next_order, None
         return reason
+
+    def take_drop_on(self, message_id: int) -> bool:
+        """Whether a request with ``message_id`` drops its link, disarming the fault if so."""
+        if self.drop_on_request != message_id:
+            return False
+        self.drop_on_request = None
+        return True
 
     def take_drop_after_ack(self) -> bool:
         """Whether to drop the links after this acknowledgement, disarming it."""

@@ -252,6 +252,14 @@ class SimGateway:
         """
         self.faults.drop_after_next_ack = True
 
+    def drop_link_on_next(self, message_id: int) -> None:
+        """Drop the connection that sends the next request with ``message_id`` (an ``In`` id).
+
+        The request is not served: the client sees its link die mid-call, as when a Gateway
+        or network dies while a request is in flight.
+        """
+        self.faults.drop_on_request = message_id
+
     def omit_liquidity(self, omit: bool = True) -> None:
         """Report executions without the lastLiquidity field (0), as IB often does."""
         self.faults.omit_liquidity = omit

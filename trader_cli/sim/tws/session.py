@@ -174,6 +174,11 @@ class ClientSession:
         self.send([self.server_version, history.format_ib_time(now, self.gw.tws_tz)])
 
     def _dispatch(self, fields: list[str]) -> None:
+        if self._closed:  # the rest of a batch read before the link was dropped
+            return
+        if fields and fields[0].isdigit() and self.gw.faults.take_drop_on(int(fields[0])):
+            self.close()
+            return
         try:
             request = decode_request(fields, self.server_version)
         except (ValueError, ArithmeticError) as e:

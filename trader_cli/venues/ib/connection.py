@@ -86,12 +86,20 @@ class IBConnection:
         self._on_reconnect: list[Callable[[], Awaitable[None]]] = []
         self._lock = asyncio.Lock()
         self._closing = False
+        self._drop_waiters: set[asyncio.Future[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
     def is_connected(self) -> bool:
         """Socket up and API handshake done."""
         return self.ib.isConnected()
+
+    def next_drop(self) -> asyncio.Future[None]:
+        """A future that completes when the link next goes down (cancel it when done)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._drop_waiters.add(future)
+        future.add_done_callback(self._drop_waiters.discard)
+        return future
 
     def on_reconnect(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run ``callback`` after every successful reconnect (resubscribe, resync)."""
@@ -289,5 +297,8 @@ class IBConnection:
 
     def _on_disconnected(self) -> None:
         self.state.connected = False
+        for waiter in list(self._drop_waiters):
+            if not waiter.done():
+                waiter.set_result(None)
         if not self._closing:
             log.warning("disconnected from TWS/IB Gateway")

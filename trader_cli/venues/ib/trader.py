@@ -42,11 +42,22 @@ from trader_cli.errors import (
 )
 from trader_cli.venues.base import BaseTrader, Instrument, OrderRequest
 from trader_cli.venues.ib import codes, mapping
+from trader_cli.venues.ib.boundary import LinkDropped, venue_call
 from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
 from trader_cli.venues.ib.contracts import contract_spec, fx_convention
 from trader_cli.venues.ib.pacing import HistoricalPacer
 
 log = logging.getLogger("trader.ib")
+
+# what to do when the link fails while an order or a cancel may already have gone out
+ORDER_IN_DOUBT_HINT = (
+    "the link dropped after the order may have reached IB: it is left in flight, never resent "
+    "by guess; `trader resync` settles it once the link is back"
+)
+CANCEL_IN_DOUBT_HINT = (
+    "the link dropped after the cancel may have reached IB: check the order with `trader status` "
+    "or `trader resync` once the link is back"
+)
 
 MAX_BARS = 5000
 # reqExecutions has no paging: one request returns every execution after its start time.
@@ -136,6 +147,7 @@ class IBTrader(BaseTrader):
         """The account orders go to."""
         return self.conn.account
 
+    @venue_call(watch_link=False)
     async def connect(self) -> None:
         """Connect to TWS/Gateway and learn its clock."""
         await self.conn.connect()
@@ -147,6 +159,7 @@ class IBTrader(BaseTrader):
                             "venue", offset)
                 self.clock.offset = offset
 
+    @venue_call(watch_link=False)
     async def close(self) -> None:
         """Cancel streaming data and disconnect."""
         if self.conn.is_connected:
@@ -155,6 +168,7 @@ class IBTrader(BaseTrader):
         self._tickers.clear()
         await self.conn.close()
 
+    @venue_call(watch_link=False)
     async def maybe_reconnect(self) -> bool:
         """Reconnect if needed (health/circuit managers call this)."""
         return await self.conn.maybe_reconnect()
@@ -169,6 +183,7 @@ class IBTrader(BaseTrader):
         log.info("resubscribed %d market data lines", len(contracts))
 
     # -- contracts ------------------------------------------------------------------------
+    @venue_call()
     async def resolve(self, symbol: Symbol) -> Instrument:
         """Qualify ``symbol`` once (conId, minTick, hours, order types) and cache it."""
         return (await self._resolve(symbol))[0]
@@ -228,6 +243,7 @@ class IBTrader(BaseTrader):
         return inst, qualified
 
     # -- market data ----------------------------------------------------------------------
+    @venue_call()
     async def get_market_data(self, symbol: Symbol) -> Quote:
         """Top of book: reuses one streaming line per contract, falls back to a snapshot."""
         _, contract = await self._resolve(symbol)
@@ -284,6 +300,7 @@ class IBTrader(BaseTrader):
             else False
         )
 
+    @venue_call()
     async def fx_rate(self, base: str, quote: str) -> Decimal:
         """Units of ``quote`` per unit of ``base`` from IDEALPRO mids, cached for a minute."""
         base, quote = base.upper(), quote.upper()
@@ -301,6 +318,7 @@ class IBTrader(BaseTrader):
         self._fx_cache[(base, quote)] = (now, rate)
         return rate
 
+    @venue_call()
     async def fetch_ohlcv(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> list[Candle]:
         """Up to ``limit`` bars oldest first, in as few requests as IB's step-size rule allows.
 
@@ -403,16 +421,23 @@ class IBTrader(BaseTrader):
             raise VenueError(e.message, code=e.code) from e
 
     # -- orders ---------------------------------------------------------------------------
+    @venue_call(hint=ORDER_IN_DOUBT_HINT)
     async def place_order(self, request: OrderRequest) -> Order:
         """Send one order and wait for IB's acknowledgement.
 
         Returns the order as IB reports it; ``pending`` if no acknowledgement arrived in time
-        (ambiguous: resync settles it), ``rejected`` only on IB's definitive answer.
+        (ambiguous: resync settles it), ``rejected`` only on IB's definitive answer. Idempotent
+        by client order id: an order this connection already knows by that id (placed in this
+        session, or open or completed when it connected) is returned, not sent again.
         """
         inst, contract = await self._resolve(request.symbol)
         self._validate(request, inst)
         self.conn.check_trading_allowed()
         self.conn.require_connected()
+        known = self._trades_by_ref(request.client_order_id)
+        if known:
+            log.info("order %s is already at IB; not sending it again", request.client_order_id)
+            return self._order(known[-1])
         action = mapping.ACTION[request.side]
         amount = float(request.amount)
         ib_order: IBOrder
@@ -474,11 +499,13 @@ class IBTrader(BaseTrader):
     def _trades_by_ref(self, client_order_id: str) -> list[IBTrade]:
         return [t for t in self.ib.trades() if t.order.orderRef == client_order_id]
 
+    @venue_call()
     async def get_order(self, client_order_id: str) -> Order | None:
         """Find an order by client order id: this session, open orders, completed orders."""
         trade = await self._find_trade(lambda t: t.order.orderRef == client_order_id)
         return self._order(trade) if trade is not None else None
 
+    @venue_call()
     async def get_order_by_venue_id(self, venue_order_id: str) -> Order | None:
         """Find an order by IB's id (permId, or ``clientId:orderId``), ours or not."""
         trade = await self._find_trade(lambda t: mapping.order_id(t.order) == venue_order_id)
@@ -494,6 +521,7 @@ class IBTrader(BaseTrader):
             found = [t for t in completed if match(t)]
         return found[-1] if found else None
 
+    @venue_call(hint=CANCEL_IN_DOUBT_HINT)
     async def cancel_order(self, client_order_id: str) -> Order:
         """Cancel one of our working orders and wait for IB's answer."""
         self.conn.require_connected()
@@ -518,6 +546,7 @@ class IBTrader(BaseTrader):
             log.warning("cancel of %s not confirmed yet", client_order_id)
         return self._order(trade)
 
+    @venue_call()
     async def get_open_orders(self, *, ours_only: bool = True) -> list[Order]:
         """Working orders; by default only those whose orderRef carries our prefix."""
         self.conn.require_connected()
@@ -529,6 +558,7 @@ class IBTrader(BaseTrader):
         return orders
 
     # -- positions, fills, account ---------------------------------------------------------
+    @venue_call()
     async def get_positions(self) -> list[Position]:
         """Positions with market prices from the portfolio; shorts negative."""
         self.conn.require_connected()
@@ -543,6 +573,7 @@ class IBTrader(BaseTrader):
             if p.position != 0 and (not self.account or p.account == self.account)
         ]
 
+    @venue_call()
     async def get_my_trades(
         self, symbol: Symbol | None = None, since: datetime | None = None
     ) -> list[Fill]:
@@ -588,6 +619,7 @@ class IBTrader(BaseTrader):
         unique = {f.id: f for f in out}
         return sorted(unique.values(), key=lambda f: (f.timestamp, f.id))
 
+    @venue_call()
     async def get_account_summary(self) -> AccountSummary:
         """NetLiquidation, cash, funds and margin in the base currency; cash per currency."""
         self.conn.require_connected()
@@ -628,6 +660,7 @@ class IBTrader(BaseTrader):
             return amount
         return amount.convert(await self.fx_rate(amount.currency, base), base)
 
+    @venue_call()
     async def to_base(self, amount: Money) -> Money:
         """``amount`` converted to the base currency with cached IDEALPRO quotes."""
         return await self._in_base(amount, self.settings.base_currency)
@@ -662,9 +695,13 @@ def _half_book(ticker: Ticker) -> bool:
 
 async def _wait_book(ticker: Ticker) -> None:
     while not _book_reported(ticker):
+        if ticker.updateEvent.done():  # ib_async ends a ticker's events when the link drops
+            raise LinkDropped("the link dropped before the book arrived")
         await ticker.updateEvent
 
 
 async def _wait_status(trade: IBTrade, states: frozenset[str]) -> None:
     while trade.orderStatus.status not in states:
+        if trade.statusEvent.done():  # ib_async ends a trade's events when the link drops
+            raise LinkDropped("the link dropped before IB answered")
         await trade.statusEvent

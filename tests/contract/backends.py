@@ -1,0 +1,180 @@
+"""The venue backends the contract suite runs against, each behind one small harness.
+
+A harness hands the suite a connected :class:`BaseTrader` plus the few controls a test needs
+that the contract itself does not offer: the backend's clock, an order from another client,
+and a link that dies mid-call. Adding a backend is one :class:`Backend` entry in ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from trader_cli.config import load_settings
+from trader_cli.domain.models import Side
+from trader_cli.domain.symbols import Symbol, parse_symbol
+from trader_cli.venues.base import BaseTrader
+
+
+class Harness(Protocol):
+    """One connected backend, as the contract tests see it."""
+
+    trader: BaseTrader
+    base_currency: str
+    prefix: str  # the client order id prefix the adapter calls "ours"
+    symbol: Symbol  # liquid, open for trading, quoted in the base currency
+    other_symbol: Symbol  # a second one like it
+    can_short: bool
+
+    def now(self) -> datetime:
+        """The backend's time."""
+        ...
+
+    async def advance(self, seconds: float) -> None:
+        """Move the backend's clock ``seconds`` forward (orders match, ticks move)."""
+        ...
+
+    async def place_outside(
+        self, symbol: Symbol, side: Side, amount: Decimal, price: Decimal, client_order_id: str
+    ) -> None:
+        """Place a resting limit order as another client would (not through the adapter)."""
+        ...
+
+    def drop_link_during(self, method: str) -> None:
+        """Make the link die while the adapter's next ``method`` call waits on the venue."""
+        ...
+
+    async def drop_link_now(self) -> None:
+        """Kill the link at once (as a Gateway or network dying would)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A venue backend under contract: how to open a harness on it."""
+
+    name: str
+    open: Callable[[str], contextlib.AbstractAsyncContextManager[Harness]]  # (base currency)
+    account_currency: str  # what the account is kept in (the usual base currency)
+    foreign_base_currency: str  # another base: account figures then need the venue's FX
+
+
+# -- IB on the in-process SIMULATED gateway ------------------------------------------------------
+# Wednesday 3 July 2024, 11:00 in Sydney: the ASX and IDEALPRO are open.
+ASX_OPEN = datetime(2024, 7, 3, 1, 0, tzinfo=UTC)
+OUTSIDE_CLIENT_ID = 9
+
+
+def _ib_drop_points() -> dict[str, int]:
+    """The TWS request each adapter method waits on (dropping the link when it arrives)."""
+    from trader_cli.sim.tws.requests import In
+
+    return {
+        "connect": In.START_API,
+        "maybe_reconnect": In.START_API,
+        "resolve": In.REQ_CONTRACT_DATA,
+        "get_market_data": In.REQ_MKT_DATA,
+        "fetch_ohlcv": In.REQ_HISTORICAL_DATA,
+        "place_order": In.PLACE_ORDER,
+        "cancel_order": In.CANCEL_ORDER,
+        "get_open_orders": In.REQ_ALL_OPEN_ORDERS,
+        "get_order": In.REQ_ALL_OPEN_ORDERS,
+        "get_order_by_venue_id": In.REQ_ALL_OPEN_ORDERS,
+        "get_positions": In.REQ_POSITIONS,
+        "get_my_trades": In.REQ_EXECUTIONS,
+        "get_trades_from_timestamp": In.REQ_EXECUTIONS,
+        # the account's figures stream in; with a foreign base currency they need an FX quote
+        "get_account_summary": In.REQ_MKT_DATA,
+        "get_equity": In.REQ_MKT_DATA,
+    }
+
+
+class IBSimHarness:
+    """The real IB adapter over loopback against the SIMULATED gateway, clock pinned."""
+
+    can_short = True
+
+    def __init__(self, trader: BaseTrader, gateway: object, base_currency: str) -> None:
+        from trader_cli.sim import SimGateway
+
+        assert isinstance(gateway, SimGateway)
+        self.trader = trader
+        self.gateway = gateway
+        self.base_currency = base_currency
+        self.prefix = "trd"
+        self.symbol = parse_symbol("BHP/AUD")
+        self.other_symbol = parse_symbol("CBA/AUD")
+        self._drop_points = _ib_drop_points()
+
+    def now(self) -> datetime:
+        return self.gateway.clock.now()
+
+    async def advance(self, seconds: float) -> None:
+        await self.gateway.advance(seconds)
+
+    async def place_outside(
+        self, symbol: Symbol, side: Side, amount: Decimal, price: Decimal, client_order_id: str
+    ) -> None:
+        from ib_async import IB, LimitOrder, Stock
+
+        outsider = IB()
+        await outsider.connectAsync(
+            "127.0.0.1", self.gateway.port, clientId=OUTSIDE_CLIENT_ID, timeout=3
+        )
+        try:
+            order = LimitOrder(side.value.upper(), float(amount), float(price))
+            order.orderRef = client_order_id
+            trade = outsider.placeOrder(
+                Stock(symbol.base, "SMART", symbol.quote, primaryExchange="ASX"), order
+            )
+            await _until(lambda: trade.orderStatus.status == "Submitted")
+        finally:
+            outsider.disconnect()
+
+    def drop_link_during(self, method: str) -> None:
+        self.gateway.drop_link_on_next(self._drop_points[method])
+
+    async def drop_link_now(self) -> None:
+        await self.gateway.drop_connections()
+        await _until(lambda: not self.trader.is_connected)
+
+
+@contextlib.asynccontextmanager
+async def ib_on_sim(base_currency: str) -> AsyncIterator[Harness]:
+    """IB on the in-process sim (seed 7, clock pinned inside an ASX session)."""
+    from trader_cli.sim import SimClock, SimGateway
+    from trader_cli.venues.sim.venue import SimTrader
+
+    settings = load_settings(
+        IB_CONNECT_TIMEOUT="2", IB_BASE_CURRENCY=base_currency, CLIENT_ORDER_PREFIX="trd"
+    )
+    async with SimGateway.start(seed=7, clock=SimClock.pinned(ASX_OPEN)) as gateway:
+        trader = SimTrader(settings, gateway)
+        trader.market_data_timeout = 1.0
+        trader.order_ack_timeout = 2.0
+        await trader.connect()
+        try:
+            yield IBSimHarness(trader, gateway, base_currency)
+        finally:
+            await trader.close()
+
+
+BACKENDS = [
+    Backend("ib-sim", ib_on_sim, account_currency="AUD", foreign_base_currency="USD"),
+    # Backend("gemini-sim", gemini_on_sim, ...), Backend("ib-replay", ib_replay, ...)
+]
+
+
+async def _until(condition: Callable[[], object], timeout: float = 3.0) -> None:
+    """Wait (bounded) for messages already sent to be processed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met before timeout")
+        await asyncio.sleep(0.005)
