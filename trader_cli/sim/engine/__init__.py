@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from trader_cli.sim.engine.faults import Faults
-from trader_cli.sim.engine.matching import Clock, Market, MatchingEngine, OrderTicket
+from trader_cli.sim.engine.matching import Clock, MatchingEngine, OrderTicket, Quotes
 from trader_cli.sim.engine.notifier import Notifier, Refusal, RequestError
 
 __all__ = [
     "Clock",
     "Faults",
-    "Market",
     "MatchingEngine",
     "Notifier",
     "OrderTicket",
+    "Quotes",
     "Refusal",
     "RequestError",
 ]

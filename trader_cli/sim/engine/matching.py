@@ -40,7 +40,7 @@ class Clock(Protocol):
         ...
 
 
-class Market(Protocol):
+class Quotes(Protocol):
     """Where the engine reads the book (a :class:`~trader_cli.sim.engine.market.MarketModel`)."""
 
     def quote(self, inst: Instrument, when: datetime) -> Quote:
@@ -73,7 +73,7 @@ class MatchingEngine:
         *,
         world: World,
         catalogue: Catalogue,
-        market: Market,
+        market: Quotes,
         clock: Clock,
         notifier: Notifier,
         faults: Faults | None = None,
