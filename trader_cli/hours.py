@@ -110,15 +110,44 @@ def _exchange_sessions(market: Market, at: datetime) -> tuple[list[datetime], li
 
 def _fx_sessions(at: datetime) -> list[Session]:
     """IDEALPRO sessions (UTC) from a week before to two weeks after ``at``."""
-    local = at.astimezone(NEW_YORK).date()
+    return _fx_sessions_from(at.astimezone(NEW_YORK).date() - timedelta(days=8), 23)
+
+
+def _fx_sessions_from(first: date, days: int) -> list[Session]:
+    """IDEALPRO sessions (UTC) opening on the ``days`` New York dates from ``first``."""
     out: list[Session] = []
-    for offset in range(-8, 15):
-        day = local + timedelta(days=offset)
+    for offset in range(days):
+        day = first + timedelta(days=offset)
         if day.weekday() in FX_SESSION_START_DAYS:
             opens = datetime.combine(day, FX_DAILY_OPEN, NEW_YORK).astimezone(UTC)
             closes = datetime.combine(day + timedelta(days=1), FX_DAILY_CLOSE, NEW_YORK)
             out.append((opens, closes.astimezone(UTC)))
     return out
+
+
+def sessions(target: InstrumentClass | Market, start: datetime, end: datetime) -> list[Session]:
+    """The sessions (UTC open, close) of a market overlapping ``[start, end)``, in order.
+
+    Crypto has none: it never closes. IDEALPRO sessions are the daily ones, 17:15 to 17:00
+    New York time, so the daily break and the weekend fall between them.
+    """
+    market = target if isinstance(target, Market) else market_for(target)
+    start, end = utc(start), utc(end)
+    if market is Market.CRYPTO or end <= start:
+        return []
+    found: dict[datetime, datetime] = {}
+    if market is Market.IDEALPRO:
+        first_day = start.astimezone(NEW_YORK).date() - timedelta(days=1)
+        days = (end.astimezone(NEW_YORK).date() - first_day).days + 1
+        found.update(_fx_sessions_from(first_day, days))
+    else:
+        # a calendar for year Y spans Y-1..Y+1; cover start's year to the year after end's
+        for year in range(start.year, end.year + 3, 3):
+            cal = _calendar(market.value, year)
+            first = bisect.bisect_right(cal.closes, start)
+            last = bisect.bisect_left(cal.opens, end)
+            found.update(zip(cal.opens[first:last], cal.closes[first:last], strict=True))
+    return [(o, c) for o, c in sorted(found.items()) if o < end and c > start]
 
 
 def _sessions(market: Market, at: datetime) -> tuple[list[datetime], list[datetime]]:

@@ -72,7 +72,7 @@ OUTSIDE_CLIENT_ID = 9
 
 def _ib_drop_points() -> dict[str, int]:
     """The TWS request each adapter method waits on (dropping the link when it arrives)."""
-    from trader_cli.sim.requests import In
+    from trader_cli.sim.tws.requests import In
 
     return {
         "connect": In.START_API,

@@ -18,10 +18,12 @@ from trader_cli.domain.ticks import (
     is_on_tick,
     round_to_tick,
 )
-from trader_cli.sim import messages
-from trader_cli.sim.catalogue import Catalogue, ContractQuery
-from trader_cli.sim.clock import SimClock, parse_clock
-from trader_cli.sim.codec import (
+from trader_cli.sim.engine.catalogue import Catalogue, ContractQuery
+from trader_cli.sim.engine.clock import SimClock, parse_clock
+from trader_cli.sim.engine.market import Level
+from trader_cli.sim.engine.world import SimOrder, World
+from trader_cli.sim.tws import messages
+from trader_cli.sim.tws.codec import (
     FieldReader,
     FrameDecoder,
     ProtocolError,
@@ -29,7 +31,7 @@ from trader_cli.sim.codec import (
     parse_version_range,
     split_fields,
 )
-from trader_cli.sim.history import (
+from trader_cli.sim.tws.history import (
     Duration,
     HistoryRequestError,
     PacingKey,
@@ -37,9 +39,7 @@ from trader_cli.sim.history import (
     parse_bar_size,
     validate_step,
 )
-from trader_cli.sim.market import Level
-from trader_cli.sim.requests import PlaceOrder, decode_request
-from trader_cli.sim.state import SimOrder, World
+from trader_cli.sim.tws.requests import PlaceOrder, decode_request
 
 T0 = datetime(2024, 7, 3, 1, 0, tzinfo=UTC)
 D = Decimal
@@ -283,7 +283,7 @@ def test_world_partial_fills_against_depth_and_round_trip() -> None:
 def test_a_fresh_world_never_reuses_an_earlier_worlds_execution_ids() -> None:
     # a reset sim world must not hand out execution ids a database already holds for this
     # account: the fills would be dropped as duplicates
-    from trader_cli.sim.state import World
+    from trader_cli.sim.engine.world import World
 
     first, second = World(), World()
     assert first.epoch != second.epoch

@@ -99,7 +99,7 @@ def serve_sim_world() -> None:
 
 def sim_account(settings: Settings) -> str:
     """The paper account the sim reports: ``IB_ACCOUNT_ID`` when set, else ``DU1234567``."""
-    from trader_cli.sim.state import DEFAULT_ACCOUNT
+    from trader_cli.sim.engine.world import DEFAULT_ACCOUNT
 
     return settings.ib.account_id or DEFAULT_ACCOUNT
 

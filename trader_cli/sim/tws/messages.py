@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from trader_cli.sim.catalogue import Instrument
-from trader_cli.sim.codec import Field
-from trader_cli.sim.state import SimExecution, SimOrder
+from trader_cli.sim.engine.catalogue import Instrument
+from trader_cli.sim.engine.world import SimExecution, SimOrder
+from trader_cli.sim.tws.codec import Field
 
 
 class Out:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from trader_cli.sim.catalogue import ContractQuery
-from trader_cli.sim.codec import UNSET_DOUBLE, FieldReader
+from trader_cli.sim.engine.catalogue import ContractQuery
+from trader_cli.sim.tws.codec import UNSET_DOUBLE, FieldReader
 
 
 class In:

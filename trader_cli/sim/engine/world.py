@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from trader_cli.costs import ibkr
-from trader_cli.sim.catalogue import Instrument
-from trader_cli.sim.market import Level
+from trader_cli.sim.engine.catalogue import Instrument
+from trader_cli.sim.engine.market import Level
 
 DEFAULT_ACCOUNT = "DU1234567"
 BASE_CURRENCY = "AUD"

@@ -49,7 +49,7 @@ class SimClock:
     @classmethod
     def default(cls, speed: float = 1.0, now: datetime | None = None) -> SimClock:
         """A running clock starting inside the most recent ASX session before ``now``."""
-        from trader_cli.sim.hours import most_recent_session_instant
+        from trader_cli.sim.engine.hours import most_recent_session_instant
 
         real_now = utc(now) if now else datetime.now(UTC)
         return cls(most_recent_session_instant(real_now), speed=speed)

@@ -11,18 +11,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from trader_cli.sim import history, messages
-from trader_cli.sim.catalogue import Instrument
-from trader_cli.sim.codec import (
+from trader_cli.sim.engine import OrderTicket
+from trader_cli.sim.engine.catalogue import Instrument
+from trader_cli.sim.tws import history, messages
+from trader_cli.sim.tws.codec import (
     Field,
     FrameDecoder,
     ProtocolError,
     encode_fields,
     parse_version_range,
 )
-from trader_cli.sim.errors import Codes, Text
-from trader_cli.sim.messages import Out, TickType
-from trader_cli.sim.requests import (
+from trader_cli.sim.tws.errors import Codes, Text
+from trader_cli.sim.tws.messages import Out, TickType
+from trader_cli.sim.tws.replies import BarsSub
+from trader_cli.sim.tws.requests import (
     AccountSummaryRequest,
     AccountUpdates,
     CancelOrder,
@@ -42,7 +44,7 @@ from trader_cli.sim.requests import (
 )
 
 if TYPE_CHECKING:
-    from trader_cli.sim.server import SimGateway
+    from trader_cli.sim.tws.server import SimGateway
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +57,6 @@ class TickerSub:
     sent: dict[int, Decimal] = field(default_factory=dict)
     # the ask side is held back until this sim time (the split-book fault)
     ask_due: datetime | None = None
-
-
-@dataclass
-class BarsSub:
-    """A keepUpToDate historical subscription."""
-
-    inst: Instrument
-    bar_seconds: int
-    use_rth: bool
-    format_date: int
-    what_to_show: str
 
 
 class ClientSession:
@@ -89,8 +80,8 @@ class ClientSession:
         self._handlers: dict[type[Request] | int, Callable[[Any], None]] = {
             StartApi: self._start_api,
             MktDataRequest: self._req_mkt_data,
-            PlaceOrder: lambda r: gw.engine.place_order(self, r),
-            CancelOrder: lambda r: gw.engine.cancel_order(self, r.order_id),
+            PlaceOrder: self._place_order,
+            CancelOrder: self._cancel_order,
             AccountUpdates: self._req_account_updates,
             ExecutionsRequest: self._req_executions,
             ContractDetailsRequest: self._req_contract_details,
@@ -108,7 +99,7 @@ class ClientSession:
             In.REQ_CURRENT_TIME: lambda _r: self.send(
                 [Out.CURRENT_TIME, 1, int(gw.clock.now().timestamp())]
             ),
-            In.REQ_GLOBAL_CANCEL: lambda _r: gw.engine.global_cancel(),
+            In.REQ_GLOBAL_CANCEL: lambda _r: gw.engine.cancel_all(),
             In.REQ_POSITIONS: self._req_positions,
             In.CANCEL_POSITIONS: lambda _r: setattr(self, "positions", False),
             In.CANCEL_ACCOUNT_SUMMARY: lambda _r: None,
@@ -224,7 +215,7 @@ class ClientSession:
             return
         now = self.gw.clock.now()
         for inst, exchange in rows:
-            trading, liquid = self.gw.engine.hours_strings(inst, now)
+            trading, liquid = self.gw.replies.hours_strings(inst, now)
             self.send(
                 messages.contract_details(
                     req.req_id, inst, exchange, trading, liquid, self.server_version
@@ -294,7 +285,7 @@ class ClientSession:
             self.error(req.req_id, Codes.NO_SECURITY_DEFINITION, Text.NO_SECURITY_DEFINITION)
             return
         try:
-            payload, sub = self.gw.engine.historical(inst, req)
+            payload, sub = self.gw.replies.historical(inst, req)
         except history.HistoryRequestError as e:
             self.error(req.req_id, e.code, e.message)
             return
@@ -304,11 +295,30 @@ class ClientSession:
 
     def push_bar_update(self, req_id: int, sub: BarsSub) -> None:
         """Send historicalDataUpdate for the bar in progress on a keepUpToDate request."""
-        fields = self.gw.engine.bar_update(req_id, sub)
+        fields = self.gw.replies.bar_update(req_id, sub)
         if fields:
             self.send(fields)
 
     # ----- orders, executions, positions, account -----------------------------------------------
+    def _place_order(self, req: PlaceOrder) -> None:
+        inst = self.gw.engine.resolve(req.contract)
+        if inst is None:
+            self.error(req.order_id, Codes.NO_SECURITY_DEFINITION, Text.NO_SECURITY_DEFINITION)
+            return
+        assert self.client_id is not None
+        self.gw.engine.submit(
+            OrderTicket(
+                client_id=self.client_id, order_id=req.order_id, inst=inst, action=req.action,
+                total_qty=req.total_qty, order_type=req.order_type, lmt_price=req.lmt_price,
+                tif=req.tif, account=req.account, order_ref=req.order_ref,
+                outside_rth=req.outside_rth,
+            )
+        )  # fmt: skip
+
+    def _cancel_order(self, req: CancelOrder) -> None:
+        assert self.client_id is not None
+        self.gw.engine.cancel(self.client_id, req.order_id)
+
     @staticmethod
     def _forget(subscriptions: dict[int, Any], req_id: int) -> None:
         """Cancel a streaming subscription (unknown ids are ignored, as IB does)."""
@@ -388,11 +398,11 @@ class ClientSession:
 
     def send_account_download(self, *, end: bool = True) -> None:
         """updateAccountValue rows, updatePortfolio per position, time, and download end."""
-        engine = self.gw.engine
+        replies = self.gw.replies
         account = self.gw.world.account
-        for key, value, currency in engine.account_rows():
+        for key, value, currency in replies.account_rows():
             self.send([Out.ACCOUNT_VALUE, 2, key, value, currency, account])
-        for fields in engine.portfolio_rows():
+        for fields in replies.portfolio_rows():
             self.send(fields)
         self.send(
             [Out.ACCOUNT_UPDATE_TIME, 1, f"{self.gw.clock.now().astimezone(self.gw.tws_tz):%H:%M}"]
@@ -402,7 +412,7 @@ class ClientSession:
 
     def _req_account_updates_multi(self, req: MultiRequest) -> None:
         account = self.gw.world.account
-        for key, value, currency in self.gw.engine.account_rows():
+        for key, value, currency in self.gw.replies.account_rows():
             self.send(
                 [Out.ACCOUNT_UPDATE_MULTI, 1, req.req_id, account, req.model_code, key, value,
                  currency]

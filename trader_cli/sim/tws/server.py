@@ -8,59 +8,29 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.redaction import is_paper_account
-from trader_cli.sim.catalogue import Catalogue
-from trader_cli.sim.clock import SimClock
-from trader_cli.sim.engine import Engine
-from trader_cli.sim.errors import Text
-from trader_cli.sim.history import PacingTracker
-from trader_cli.sim.market import MarketModel, load_bars_csv
+from trader_cli.sim.engine import Faults, MatchingEngine
+from trader_cli.sim.engine.catalogue import Catalogue
+from trader_cli.sim.engine.clock import SimClock
+from trader_cli.sim.engine.market import MarketModel, load_bars_csv
+from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, World
 from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, Endpoint, claim_world, write_atomically
-from trader_cli.sim.session import ClientSession
-from trader_cli.sim.state import DEFAULT_ACCOUNT, World
+from trader_cli.sim.tws.errors import Text
+from trader_cli.sim.tws.history import PacingTracker
+from trader_cli.sim.tws.notifier import TwsNotifier
+from trader_cli.sim.tws.replies import Replies
+from trader_cli.sim.tws.session import ClientSession
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SERVER_VERSION = 178
 MIN_CLIENT_VERSION = 100
 DEFAULT_PORT = 4002
-
-
-@dataclass
-class Faults:
-    """Faults armed for tests (see the methods on :class:`SimGateway`)."""
-
-    reply_delay: float = 0.0
-    reject_next_order: str | None = None
-    refuse_until: datetime | None = None
-    no_live_subscription: bool = False
-    split_book: float = 0.0
-    drop_after_next_ack: bool = False
-    omit_liquidity: bool = False
-    drop_on_request: int | None = None  # incoming message id that drops the link on arrival
-
-    def take_order_rejection(self) -> str | None:
-        """The armed rejection reason, disarming it."""
-        reason, self.reject_next_order = self.reject_next_order, None
-        return reason
-
-    def take_drop_on(self, message_id: int) -> bool:
-        """Whether a request with ``message_id`` drops its link, disarming the fault if so."""
-        if self.drop_on_request != message_id:
-            return False
-        self.drop_on_request = None
-        return True
-
-    def take_drop_after_ack(self) -> bool:
-        """Whether to drop the links after this acknowledgement, disarming it."""
-        armed, self.drop_after_next_ack = self.drop_after_next_ack, False
-        return armed
 
 
 class SimGateway:
@@ -104,7 +74,11 @@ class SimGateway:
         self.tick_interval = tick_interval
         self._account = account
         self.world = self._load_state() or World(account=account)
-        self.engine = Engine(self)
+        self.engine = MatchingEngine(
+            world=self.world, catalogue=self.catalogue, market=self.market, clock=self.clock,
+            notifier=TwsNotifier(self), faults=self.faults,
+        )  # fmt: skip
+        self.replies = Replies(self.engine, self.market, self.clock, self.pacing, self.tws_tz)
         self._sessions: set[ClientSession] = set()
         self._client_ids: dict[int, ClientSession] = {}
         self._server: asyncio.Server | None = None
@@ -371,9 +345,7 @@ async def run_sim_gateway(
     """
     lock = None
     if state_path is not None:
-        claim = await claim_world(
-            state_path, serving=True, wait=lock_timeout, join_serving=False
-        )
+        claim = await claim_world(state_path, serving=True, wait=lock_timeout, join_serving=False)
         assert not isinstance(claim, Endpoint)
         lock = claim
     try:

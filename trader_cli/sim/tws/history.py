@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from trader_cli.sim import hours
+from trader_cli.sim.engine import hours
 
 HMDS = "Historical Market Data Service error message:"
 PACING_VIOLATION = HMDS + "Historical data request pacing violation"
@@ -165,17 +165,10 @@ def bar_windows(
 def sessions_between(
     kind: str, start: datetime, end: datetime, use_rth: bool
 ) -> list[tuple[datetime, datetime]]:
-    """Trading intervals: ASX sessions, or FX weekly sessions cut into 17:00 NY days."""
+    """Trading intervals: ASX sessions, or IDEALPRO's daily sessions (17:15 to 17:00 NY)."""
     if kind != "FX":
         return hours.asx_sessions(start, end, use_rth=use_rth)
-    out = []
-    for o, c in hours.fx_sessions(start, end):
-        day = o
-        while day < c:
-            nxt = min(day + timedelta(days=1), c)
-            out.append((day, nxt))
-            day = nxt
-    return out
+    return hours.fx_sessions(start, end)
 
 
 def _daily_windows(

@@ -1,67 +1,53 @@
-"""Market hours for the sim: the ASX calendar (exchange_calendars XASX) and IDEALPRO FX 24/5."""
+"""Market hours for the sim: a thin adapter over :mod:`trader_cli.hours`, the product's own.
+
+The sim names markets by kind ('ASX' or 'FX'); the sessions themselves (the XASX calendar with
+its holidays and early closes, IDEALPRO's Sunday-Friday week with its daily 17:00-17:15 New York
+break) come from :func:`trader_cli.hours.sessions`, so the sim fills exactly when ``trader
+hours`` says the market is open. What is the sim's own: the closing auction it adds to ASX
+sessions outside regular trading hours, and IB's ``tradingHours`` text.
+"""
 
 from __future__ import annotations
 
-import bisect
-import functools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from trader_cli import hours as market_hours
+from trader_cli.hours import NEW_YORK, Market
+
+__all__ = [
+    "ASX_AUCTION_MINUTES",
+    "NEW_YORK",
+    "SYDNEY",
+    "asx_sessions",
+    "fx_sessions",
+    "is_open",
+    "last_close",
+    "most_recent_session_instant",
+    "sessions",
+    "trading_hours_string",
+]
+
 SYDNEY = ZoneInfo("Australia/Sydney")
-NEW_YORK = ZoneInfo("America/New_York")
 # the closing single price auction runs after the 16:00 close; bars outside RTH include it
 ASX_AUCTION_MINUTES = 12
-FX_ROLL = time(17, 0)  # IDEALPRO week: Sunday 17:00 to Friday 17:00 New York time
 
 Session = tuple[datetime, datetime]
 
 
-@functools.cache
-def _asx_schedule() -> tuple[list[date], list[datetime], list[datetime]]:
-    import warnings
-
-    with warnings.catch_warnings():
-        # exchange_calendars trips pandas deprecation warnings that are not ours to fix
-        warnings.simplefilter("ignore")
-        import exchange_calendars  # heavy: imported on first use only
-
-        cal = exchange_calendars.get_calendar("XASX")
-        schedule = cal.schedule
-    days = [ts.date() for ts in schedule.index]
-    opens = [ts.to_pydatetime().astimezone(UTC) for ts in schedule["open"]]
-    closes = [ts.to_pydatetime().astimezone(UTC) for ts in schedule["close"]]
-    return days, opens, closes
-
-
 def asx_sessions(start: datetime, end: datetime, *, use_rth: bool = True) -> list[Session]:
-    """ASX sessions (UTC open, close) overlapping ``[start, end)``."""
-    days, opens, closes = _asx_schedule()
-    extra = timedelta(0) if use_rth else timedelta(minutes=ASX_AUCTION_MINUTES)
-    first = max(bisect.bisect_left(closes, start - extra) - 1, 0)
-    out: list[Session] = []
-    for i in range(first, len(days)):
-        if opens[i] >= end:
-            break
-        close = closes[i] + extra
-        if close > start:
-            out.append((opens[i], close))
-    return out
+    """ASX sessions (UTC open, close) overlapping ``[start, end)``; closes include the closing
+    auction when ``use_rth`` is False."""
+    if use_rth:
+        return market_hours.sessions(Market.ASX, start, end)
+    extra = timedelta(minutes=ASX_AUCTION_MINUTES)
+    found = market_hours.sessions(Market.ASX, start - extra, end)
+    return [(o, c + extra) for o, c in found if c + extra > start]
 
 
 def fx_sessions(start: datetime, end: datetime) -> list[Session]:
-    """IDEALPRO weekly sessions (UTC) overlapping ``[start, end)``: Sun 17:00 - Fri 17:00 NY."""
-    local = start.astimezone(NEW_YORK)
-    sunday = local.date() - timedelta(days=(local.weekday() + 1) % 7)
-    out: list[Session] = []
-    day = sunday - timedelta(days=7)
-    while True:
-        opens = datetime.combine(day, FX_ROLL, NEW_YORK).astimezone(UTC)
-        closes = datetime.combine(day + timedelta(days=5), FX_ROLL, NEW_YORK).astimezone(UTC)
-        if opens >= end:
-            return out
-        if closes > start:
-            out.append((opens, closes))
-        day += timedelta(days=7)
+    """IDEALPRO daily sessions (UTC) overlapping ``[start, end)``: 17:15 to 17:00 New York."""
+    return market_hours.sessions(Market.IDEALPRO, start, end)
 
 
 def sessions(kind: str, start: datetime, end: datetime, *, use_rth: bool = True) -> list[Session]:

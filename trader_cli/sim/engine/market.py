@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from trader_cli.domain.ticks import Direction, round_to_tick
-from trader_cli.sim import hours
-from trader_cli.sim.catalogue import Instrument
+from trader_cli.sim.engine import hours
+from trader_cli.sim.engine.catalogue import Instrument
 
 DEPTH_LEVELS = 5
 BOOK_REFRESH_SECONDS = 1  # depth is replenished every sim second

@@ -31,9 +31,7 @@ class Text:
     """Message texts (IB's wording; farm names say SIMULATED)."""
 
     MAX_TICKERS = "Max number of tickers has been reached"
-    DELAYED_DATA = (
-        "Requested market data is not subscribed. Displaying delayed market data."
-    )
+    DELAYED_DATA = "Requested market data is not subscribed. Displaying delayed market data."
     PRICE_NOT_ON_TICK = (
         "The price does not conform to the minimum price variation for this contract."
     )
@@ -44,7 +42,6 @@ class Text:
         "Unable to connect as the client id is already in use. Retry with a unique client id."
     )
     ORDER_SIZE_ZERO = "The order size cannot be zero."
-    MKT_NOT_ALLOWED = "The order type MKT is not allowed for this contract (SIMULATED rule)"
     KEEP_UP_TO_DATE_WITH_END = (
         "Error validating request.-'bX' : cause - End date not supported with live updates"
     )

@@ -1,0 +1,1 @@
+"""The sim's TWS API server: codec, messages, requests, sessions, server, and its notifier."""
