@@ -90,7 +90,7 @@ def sim_gateway(
         if start.tzinfo is None:
             raise ConfigError(f"--clock {clock!r} has no timezone", hint="append Z for UTC")
     if bars is not None:
-        from trader_cli.sim.market import BarsCsvError, load_bars_csv
+        from trader_cli.sim.engine.market import BarsCsvError, load_bars_csv
 
         try:
             load_bars_csv(bars)  # every line checked before the gateway listens
