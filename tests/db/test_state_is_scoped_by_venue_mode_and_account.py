@@ -217,3 +217,36 @@ def test_the_split_refuses_to_merge_into_a_file_that_holds_orders(tmp_path: Path
     with pytest.raises(ConfigError, match="both hold orders"):
         split_legacy_database(home)
     assert (home / "trader.sqlite").exists()  # nothing was changed
+
+
+def test_a_split_interrupted_part_way_finishes_on_the_next_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from trader_cli.db import split
+
+    home = _legacy_home(tmp_path)
+    real_replace = os.replace
+    calls: list[object] = []
+
+    def die_on_the_second(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed mid-split")  # as a kill between two files
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(split.os, "replace", die_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        split_legacy_database(home)
+    monkeypatch.setattr(split.os, "replace", real_replace)
+    assert (home / "trader.sqlite").exists()  # not renamed: the split is not finished
+    assert len(list(home.glob("trader-*.sqlite"))) == 1
+    assert list(home.glob("*.partial"))  # the half-built second file never took a real name
+
+    written = split_legacy_database(home)  # the next command finishes it
+    assert sorted(p.name for p in written) == ["trader-ib-paper.sqlite", "trader-ib-sim.sqlite"]
+    assert not (home / "trader.sqlite").exists()
+    assert not list(home.glob("*.partial"))
+    assert _count(home / "trader-ib-sim.sqlite", "SELECT COUNT(*) FROM orders") == 1
+    assert _count(home / "trader-ib-paper.sqlite", "SELECT COUNT(*) FROM orders") == 2

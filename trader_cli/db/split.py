@@ -4,24 +4,32 @@ Before scopes, every venue and mode shared ``trader.sqlite`` in the app dir. The
 this version migrates that file (every row gets its scope, see migration 3), copies each venue and
 mode's rows into its own file (``trader-ib-sim.sqlite``, ``trader-ib-paper.sqlite`` …) with their
 ids, and renames the old file to ``trader.sqlite.pre-scopes``. Rows the migration could not
-attribute stay in that renamed file only. Runs once, under a lock, before any other database work.
+attribute stay in that renamed file only. Runs once, under a lock, before any other database work;
+each file is built aside and renamed into place, the old file renamed last, so a split killed at
+any point is finished by the next command (files already written carry the old file's token).
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 import peewee
 
 from trader_cli.db.connection import open_database
+from trader_cli.db.fields import FIELD_TYPES
 from trader_cli.db.migrations import SCOPED_TABLES, migrate
 from trader_cli.errors import ConfigError
 
 log = logging.getLogger("trader.db")
 
 LEGACY_NAME = "trader.sqlite"
+# sync_state key (outside every scope's prefix) holding the token of one split
+_MARKER_KEY = "db:split-token"
 BACKUP_SUFFIX = ".pre-scopes"
 # parents before children, so foreign keys hold while copying
 _COPY_ORDER = ("sessions", "orders", "fills", "position_snapshots", "market_data",
@@ -66,6 +74,7 @@ def _split(home: Path, legacy: Path) -> list[Path]:
     db = open_database(f"sqlite:///{legacy}")
     try:
         migrate(db)
+        token = _split_token(db)
         scopes = db.execute_sql(  # type: ignore[no-untyped-call]
             "SELECT id, venue, mode FROM scopes WHERE backend != 'unknown'"
         ).fetchall()
@@ -73,7 +82,9 @@ def _split(home: Path, legacy: Path) -> list[Path]:
         for scope_id, venue, mode in scopes:
             groups.setdefault(f"{venue}-{mode}", []).append(int(scope_id))
         targets = {key: home / f"trader-{key}.sqlite" for key in groups}
-        busy = [str(p) for p in targets.values() if p.exists() and _has_rows(p)]
+        done = {key for key, p in targets.items() if p.exists() and _marker(p) == token}
+        busy = [str(p) for key, p in targets.items()
+                if key not in done and p.exists() and _has_rows(p)]
         if busy:
             raise ConfigError(
                 f"{legacy} (from an older trader) and {', '.join(busy)} both hold orders",
@@ -83,13 +94,24 @@ def _split(home: Path, legacy: Path) -> list[Path]:
         written = []
         for key, ids in sorted(groups.items()):
             target = targets[key]
-            fresh = open_database(f"sqlite:///{target}")
+            written.append(target)
+            if key in done:  # copied by an earlier split that was interrupted before the end
+                continue
+            # built aside in rollback-journal mode (no WAL file to carry along), then moved into
+            # place in one rename: a kill at any point leaves either no file or a complete one
+            partial = target.with_name(target.name + ".partial")
+            partial.unlink(missing_ok=True)
+            fresh = peewee.SqliteDatabase(
+                str(partial), pragmas={"journal_mode": "delete"},
+                field_types=FIELD_TYPES["sqlite"],
+            )
             try:
+                fresh.connect()
                 migrate(fresh)
             finally:
                 fresh.close()
-            _copy(db, target, ids)
-            written.append(target)
+            _copy(db, partial, ids, token)
+            os.replace(partial, target)
             log.info("moved %s rows of %s into %s", key, legacy.name, target.name)
     finally:
         db.close()
@@ -102,7 +124,37 @@ def _split(home: Path, legacy: Path) -> list[Path]:
     return written
 
 
-def _copy(db: peewee.Database, target: Path, ids: list[int]) -> None:
+def _split_token(db: peewee.Database) -> str:
+    """This old file's split token (made once): it marks the files split from it."""
+    found = db.execute_sql(  # type: ignore[no-untyped-call]
+        "SELECT value FROM sync_state WHERE key = ?", (_MARKER_KEY,)
+    ).fetchone()
+    if found:
+        return str(found[0])
+    token = secrets.token_hex(8)
+    with db.atomic():
+        db.execute_sql(  # type: ignore[no-untyped-call]
+            "INSERT INTO sync_state (key, value, updated_at) VALUES (?, ?, ?)",
+            (_MARKER_KEY, token, datetime.now(UTC).isoformat()),
+        )
+    return token
+
+
+def _marker(path: Path) -> str | None:
+    """The split token a per-scope file carries, if it was split from an old file."""
+    db = open_database(f"sqlite:///{path}")
+    try:
+        if not db.table_exists("sync_state"):
+            return None
+        found = db.execute_sql(  # type: ignore[no-untyped-call]
+            "SELECT value FROM sync_state WHERE key = ?", (_MARKER_KEY,)
+        ).fetchone()
+        return str(found[0]) if found else None
+    finally:
+        db.close()
+
+
+def _copy(db: peewee.Database, target: Path, ids: list[int], token: str) -> None:
     marks = ", ".join(str(int(i)) for i in ids)
     db.execute_sql("ATTACH DATABASE ? AS target", (str(target),))  # type: ignore[no-untyped-call]
     try:
@@ -119,6 +171,10 @@ def _copy(db: peewee.Database, target: Path, ids: list[int]) -> None:
             prefixes = " OR ".join(f"key LIKE 's{int(i)}:%'" for i in ids)
             db.execute_sql(  # type: ignore[no-untyped-call]
                 f"INSERT INTO target.sync_state SELECT * FROM main.sync_state WHERE {prefixes}"  # noqa: S608
+            )
+            db.execute_sql(  # type: ignore[no-untyped-call]
+                "INSERT INTO target.sync_state SELECT * FROM main.sync_state WHERE key = ?",
+                (_MARKER_KEY,),
             )
     finally:
         db.execute_sql("DETACH DATABASE target")  # type: ignore[no-untyped-call]
