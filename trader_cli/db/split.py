@@ -24,8 +24,8 @@ log = logging.getLogger("trader.db")
 LEGACY_NAME = "trader.sqlite"
 BACKUP_SUFFIX = ".pre-scopes"
 # parents before children, so foreign keys hold while copying
-_COPY_ORDER = ("sessions", "orders", "fills", "position_snapshots", "market_data",
-               "equity_snapshots", "plans", "decisions")
+_COPY_ORDER = ("sessions", "plans", "orders", "fills", "position_snapshots", "market_data",
+               "equity_snapshots", "decisions")
 assert set(_COPY_ORDER) == set(SCOPED_TABLES)
 
 

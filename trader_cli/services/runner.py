@@ -166,12 +166,11 @@ class StrategyRunner:
     async def shutdown(self) -> None:
         """Cancel working entry orders if configured, and reconcile one last time."""
         if self.cancel_on_exit and self.ctx.venue.is_connected:
-            for row in store.open_orders(self.ctx.session):
-                if (row.reason or "").startswith("entry"):
-                    try:
-                        await self.ctx.orders.cancel(row.client_order_id)
-                    except TraderError as e:
-                        log.warning("could not cancel %s on exit: %s", row.client_order_id, e)
+            for row in store.open_entry_orders(self.ctx.session):
+                try:
+                    await self.ctx.orders.cancel(row.client_order_id)
+                except TraderError as e:
+                    log.warning("could not cancel %s on exit: %s", row.client_order_id, e)
         if self.ctx.venue.is_connected:
             await self._safe_resync()
 
@@ -259,7 +258,7 @@ class StrategyRunner:
     def _finish(self, report: CycleReport) -> CycleReport:
         if self.health is not None:
             self.health.check_disconnect()
-            report.circuit = self.health.status()
+            report.circuit = self.health.publish()  # and persisted, for other processes
         if self.on_cycle is not None:
             self.on_cycle(report)
         return report
@@ -467,6 +466,7 @@ class StrategyRunner:
                     preview.order_type,
                     preview.price,
                     reason=f"entry plan {row.id}: {plan.rationale}",
+                    plan_id=row.id,
                 )
             )
         except TraderError as e:
