@@ -362,7 +362,8 @@ def _v4_order_plan(db: peewee.Database) -> None:
         ).fetchall()
     }
     tagged = db.execute_sql(  # type: ignore[no-untyped-call]
-        "SELECT id, scope_id, reason FROM orders WHERE reason LIKE '%plan %'"
+        f"SELECT id, scope_id, reason FROM orders WHERE reason LIKE {p}",  # noqa: S608
+        ("%plan %",),
     ).fetchall()
     for oid, scope, reason in tagged:
         match = _V4_PLAN_TAG.match(reason or "")
