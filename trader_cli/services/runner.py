@@ -32,9 +32,8 @@ from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.locks import send_lock
 from trader_cli.services.orders import OrderIntent
-from trader_cli.services.place import daily_pnl
 from trader_cli.services.plans import PlanEvent, PlanMonitor, entry_refusal
-from trader_cli.services.pnl import fill_records_from_rows, session_pnl
+from trader_cli.services.pnl import daily_pnl, fill_records_from_rows, session_pnl
 from trader_cli.services.preview import preview_order
 from trader_cli.services.resync import ResyncService
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
