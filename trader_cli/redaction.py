@@ -25,11 +25,8 @@ import re
 import sys
 import threading
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 from urllib.parse import quote, unquote
-
-if TYPE_CHECKING:
-    from trader_cli.config import Settings
 
 REDACTED = "***REDACTED***"
 #: Shorter values are not replaced on their own (too likely to occur by chance); inside a URL a
@@ -208,7 +205,20 @@ def register_account(account: str | None) -> None:
     REGISTRY.add_account(account)
 
 
-def register_settings(settings: Settings) -> None:
+class _IbAccountSetting(Protocol):
+    @property
+    def account_id(self) -> str | None: ...
+
+
+class SettingsWithSecrets(Protocol):
+    """What :func:`register_settings` reads of ``config.Settings`` (a protocol: this module is
+    imported by config, so it names nothing of it)."""
+
+    @property
+    def ib(self) -> _IbAccountSetting: ...
+
+
+def register_settings(settings: SettingsWithSecrets) -> None:
     """Register every secret ``settings`` holds: SecretStr values, URL passwords, account ids."""
     from pydantic import BaseModel, SecretStr
 

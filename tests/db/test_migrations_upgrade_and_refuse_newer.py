@@ -145,3 +145,58 @@ def test_two_processes_migrating_at_once_apply_each_step_once(db_url: str) -> No
     with use_database(db_url, migrate=False) as db:
         rows = db.execute_sql("SELECT version FROM schema_version ORDER BY version").fetchall()
     assert [r[0] for r in rows] == list(range(1, LATEST_VERSION + 1))
+
+
+def test_v3_orders_get_their_plan_id_from_the_reason_tags(empty_db: peewee.Database) -> None:
+    assert migrate(empty_db, target=3) == [1, 2, 3]
+    assert "plan_id" not in _columns(empty_db, "orders")
+    p = empty_db.param
+    sql = empty_db.execute_sql
+
+    def insert(table: str, **values: object) -> int:
+        cols = ", ".join(values)
+        marks = ", ".join([p] * len(values))
+        sql(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(values.values()))
+        return int(sql(f"SELECT MAX(id) FROM {table}").fetchone()[0])
+
+    now = T0.isoformat()
+    ours = insert("scopes", venue="ib", backend="sim", mode="sim", account="a", created_at=now)
+    other = insert("scopes", venue="ib", backend="api", mode="paper", account="b", created_at=now)
+    session = insert("sessions", scope_id=ours, venue="sim", mode="sim", base_currency="AUD",
+                     started_at=now)
+
+    def plan(scope: int, **links: str) -> int:
+        return insert("plans", scope_id=scope, session_id=session, symbol="BHP/AUD", side="buy",
+                      size="10", status="open", created_at=now, **links)
+
+    def order(scope: int, cid: str, side: str, reason: str | None) -> int:
+        return insert("orders", scope_id=scope, client_order_id=cid, session_id=session,
+                      symbol="BHP/AUD", side=side, type="limit", amount="10", status="closed",
+                      filled="10", external=False, created_at=now, updated_at=now, reason=reason)
+
+    p1 = plan(ours)
+    p2 = plan(ours, entry_client_order_id="e2", exit_client_order_id="x2")
+    p_other = plan(other)
+    tagged = {
+        order(ours, "e1", "buy", f"entry plan {p1}: breakout above the range"): p1,
+        order(ours, "x1", "sell", f"exit plan {p1}: stop 40 hit (bid 39.9)"): p1,
+        order(ours, "x1b", "sell", f"exit plan {p1}: re-pricing the exit"): p1,
+        # no tag, but the plan row names them
+        order(ours, "e2", "buy", "manual entry"): p2,
+        order(ours, "x2", "sell", None): p2,
+        # a tag naming a plan of another scope, or no plan at all, is not trusted
+        order(ours, "x3", "sell", f"exit plan {p_other}: stop"): None,
+        order(ours, "x4", "sell", "exit plan 999: stop"): None,
+        order(ours, "m1", "buy", "a manual order about the plan 3 of mine"): None,
+        order(ours, "f1", "sell", "flatten"): None,
+    }
+
+    assert migrate(empty_db) == list(range(4, LATEST_VERSION + 1))
+
+    got = dict(sql("SELECT id, plan_id FROM orders").fetchall())
+    assert got == tagged
+    # reason text is kept as it was: a human description
+    assert sql("SELECT reason FROM orders WHERE client_order_id = 'x1'").fetchone()[0] == (
+        f"exit plan {p1}: stop 40 hit (bid 39.9)"
+    )
+    assert OrderRow.get(OrderRow.client_order_id == "x1").plan.id == p1

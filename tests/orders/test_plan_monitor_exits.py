@@ -8,7 +8,7 @@ from decimal import ROUND_FLOOR, Decimal
 import pytest
 
 from trader_cli.db import store
-from trader_cli.db.models import Plan, PlanStatus
+from trader_cli.db.models import OrderRow, Plan, PlanStatus
 from trader_cli.domain.models import OrderType, Side
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.context import TradingContext
@@ -41,7 +41,13 @@ async def open_plan(ctx, symbol, side, qty, *, stop, target=None, expiry=None) -
     )
     order = await ctx.orders.submit(
         OrderIntent(
-            symbol, side, Decimal(qty), OrderType.LIMIT, price, reason=f"entry plan {plan.id}: test"
+            symbol,
+            side,
+            Decimal(qty),
+            OrderType.LIMIT,
+            price,
+            reason=f"entry plan {plan.id}: test",
+            plan_id=plan.id,
         )
     )
     await ctx.orders.wait(order.client_order_id, within=10)
@@ -60,10 +66,29 @@ async def test_stop_on_a_no_market_contract_exits_with_a_bumped_sell_limit(ctx, 
     assert exit_row.side is Side.SELL
     assert exit_row.type is OrderType.LIMIT
     assert exit_row.reason.startswith(exit_tag(plan.id))
+    assert exit_row.plan_id == plan.id
+    assert store.find_order_by_client_id(plan.entry_client_order_id).plan_id == plan.id
     bump = ctx.settings.risk.marketable_limit_slippage_bps / Decimal(10_000)
     assert exit_row.price == (q.bid * (1 - bump) / Decimal("0.01")).to_integral_value(
         ROUND_FLOOR
     ) * Decimal("0.01")
+    await gw.advance(2)
+    (closed,) = await monitor.check_all()
+    assert closed.action == "closed"
+    assert Plan.get_by_id(plan.id).status is PlanStatus.CLOSED
+
+
+async def test_a_plan_finds_its_exits_by_plan_id_whatever_their_reason_says(ctx, gw) -> None:
+    monitor = PlanMonitor(ctx)
+    plan = await open_plan(ctx, NDQ, Side.BUY, 30, stop=lambda q: q.bid + Decimal("1.00"))
+    (event,) = await monitor.check_all()
+    assert event.action == "exit"
+    exit_cid = Plan.get_by_id(plan.id).exit_client_order_id
+    # the reason is a description for people: rewording it must not lose the exit
+    OrderRow.update(reason="stop hit (reworded)").where(
+        OrderRow.client_order_id == exit_cid
+    ).execute()
+    assert [r.client_order_id for r in store.plan_exit_orders(plan)] == [exit_cid]
     await gw.advance(2)
     (closed,) = await monitor.check_all()
     assert closed.action == "closed"

@@ -353,3 +353,39 @@ def test_errors_recorded_have_account_ids_masked() -> None:
     m.record_failure(Dependency.ORDER_PLACEMENT, "order rejected for account U7654321")
     last = m.status()["circuits"]["order_placement"]["lastError"]
     assert "U7654321" not in last
+
+
+def test_every_change_and_every_publish_hands_the_whole_status_to_on_status() -> None:
+    clock = InstantClockDouble(MIDDAY)
+    written: list[tuple[dict[str, Any], datetime]] = []
+    m = HealthCircuitManager(
+        clock=clock, failure_threshold=2, recovery_probes=1, backoff_initial=10,
+        on_status=lambda status, at: written.append((status, at)),
+    )
+    m.record_failure(Dependency.MARKET_DATA, "no quote")
+    assert written == []  # nothing changed yet
+    clock.advance(seconds=1)
+    m.record_failure(Dependency.MARKET_DATA, "no quote")
+    (status, at), = written
+    assert at == MIDDAY + timedelta(seconds=1)
+    assert status["circuits"]["market_data"]["state"] == "open"
+    assert status["allowsEntries"] is False
+    assert status == m.status()
+    clock.advance(seconds=11)  # backoff over: reading the status turns it half-open (a change)
+    published = m.publish()
+    assert published["circuits"]["market_data"]["state"] == "half_open"
+    assert [s["circuits"]["market_data"]["state"] for s, _ in written] == [
+        "open", "half_open", "half_open"]
+    m.record_success(Dependency.MARKET_DATA)
+    assert written[-1][0]["circuits"]["market_data"]["state"] == "closed"
+
+
+def test_a_failing_status_sink_does_not_stop_the_manager() -> None:
+    def broken(status: dict[str, Any], at: datetime) -> None:
+        raise OSError("database is locked")
+
+    m = HealthCircuitManager(clock=InstantClockDouble(MIDDAY), failure_threshold=1,
+                             on_status=broken)
+    m.record_failure(Dependency.LLM, "timeout")
+    assert m.state(Dependency.LLM) is CircuitState.OPEN
+    assert m.publish()["circuits"]["llm"]["state"] == "open"

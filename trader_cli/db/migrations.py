@@ -8,6 +8,7 @@ schema, append a step here and change the model to match (``test_migrations`` co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -333,11 +334,62 @@ def _v3_scopes(db: peewee.Database) -> None:
     )
 
 
+#: The tags the runner and the plan monitor wrote into ``orders.reason`` before v4.
+_V4_PLAN_TAG = re.compile(r"^\s*(?:entry|exit) plan (\d+):")
+
+
+def _v4_order_plan(db: peewee.Database) -> None:
+    """``orders.plan_id``: the plan an order enters or exits, backfilled from the reason tags.
+
+    Until v4 an order was tied to its plan only by the text of its reason (``entry plan 7: …``,
+    ``exit plan 7: stop hit …``). A tag is trusted only when plan 7 exists in the order's scope;
+    the plans' own links (``entry_client_order_id``, ``exit_client_order_id``) fill in the rest.
+    """
+    migrator = pw_migrate.SchemaMigrator.from_database(db)
+    pw_migrate.migrate(
+        migrator.add_column(
+            "orders",
+            "plan_id",
+            peewee.IntegerField(null=True, constraints=[peewee.SQL("REFERENCES plans (id)")]),
+        ),
+        migrator.add_index("orders", ("plan_id",), False),
+    )
+    p = db.param
+    plans = {
+        int(pid): scope
+        for pid, scope in db.execute_sql(  # type: ignore[no-untyped-call]
+            "SELECT id, scope_id FROM plans"
+        ).fetchall()
+    }
+    tagged = db.execute_sql(  # type: ignore[no-untyped-call]
+        f"SELECT id, scope_id, reason FROM orders WHERE reason LIKE {p}",  # noqa: S608
+        ("%plan %",),
+    ).fetchall()
+    for oid, scope, reason in tagged:
+        match = _V4_PLAN_TAG.match(reason or "")
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        if pid in plans and plans[pid] == scope:
+            db.execute_sql(  # type: ignore[no-untyped-call]
+                f"UPDATE orders SET plan_id = {p} WHERE id = {p}",  # noqa: S608
+                (pid, oid),
+            )
+    for column in ("entry_client_order_id", "exit_client_order_id"):
+        db.execute_sql(  # type: ignore[no-untyped-call]
+            f"UPDATE orders SET plan_id = (SELECT pl.id FROM plans pl "  # noqa: S608
+            f"WHERE pl.{column} = orders.client_order_id AND pl.scope_id = orders.scope_id "
+            f"ORDER BY pl.id LIMIT 1) WHERE plan_id IS NULL AND EXISTS (SELECT 1 FROM plans pl "
+            f"WHERE pl.{column} = orders.client_order_id AND pl.scope_id = orders.scope_id)"
+        )
+
+
 #: Every schema step, oldest first; versions are 1, 2, 3... with no gaps.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "fills.fx_rate_to_base and base_currency; orders.external", _v2_fx_and_external),
     Migration(3, "scopes: every row belongs to a venue, backend, mode and account", _v3_scopes),
+    Migration(4, "orders.plan_id: the plan an order enters or exits", _v4_order_plan),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -112,6 +112,31 @@ class TradingSession(BaseModel):
         table_name = "sessions"
 
 
+class Plan(BaseModel):
+    """A trade plan: entry, stop and target for a symbol, and the orders that carry it out."""
+
+    id = peewee.AutoField()
+    scope = _scope_field()
+
+    session = peewee.ForeignKeyField(TradingSession, null=True, backref="plans")
+    symbol = peewee.CharField(max_length=32)
+    side = EnumField(Side)
+    size = ExactDecimalField()
+    entry = ExactDecimalField(null=True)
+    stop = ExactDecimalField(null=True)
+    target = ExactDecimalField(null=True)
+    expiry = UtcDateTimeField(null=True)
+    status = EnumField(PlanStatus, default=PlanStatus.OPEN, index=True)
+    rationale = peewee.TextField(null=True)
+    created_at = UtcDateTimeField(default=utc_now)
+    closed_at = UtcDateTimeField(null=True)
+    entry_client_order_id = peewee.CharField(max_length=64, null=True)
+    exit_client_order_id = peewee.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "plans"
+
+
 class OrderRow(BaseModel):
     """An order: written with our client order id before the venue sees it, then kept in sync."""
 
@@ -122,6 +147,8 @@ class OrderRow(BaseModel):
     venue_order_id = peewee.CharField(max_length=64, null=True, index=True)
     perm_id = peewee.CharField(max_length=64, null=True)
     session = peewee.ForeignKeyField(TradingSession, null=True, backref="orders")
+    # the plan this order enters or exits (v4); the reason column stays a human description
+    plan = peewee.ForeignKeyField(Plan, null=True, backref="orders", index=True)
     symbol = peewee.CharField(max_length=32, index=True)
     side = EnumField(Side)
     type = EnumField(OrderType)
@@ -232,31 +259,6 @@ class EquitySnapshot(BaseModel):
         indexes = ((("session", "timestamp"), False),)
 
 
-class Plan(BaseModel):
-    """A trade plan: entry, stop and target for a symbol, and the orders that carry it out."""
-
-    id = peewee.AutoField()
-    scope = _scope_field()
-
-    session = peewee.ForeignKeyField(TradingSession, null=True, backref="plans")
-    symbol = peewee.CharField(max_length=32)
-    side = EnumField(Side)
-    size = ExactDecimalField()
-    entry = ExactDecimalField(null=True)
-    stop = ExactDecimalField(null=True)
-    target = ExactDecimalField(null=True)
-    expiry = UtcDateTimeField(null=True)
-    status = EnumField(PlanStatus, default=PlanStatus.OPEN, index=True)
-    rationale = peewee.TextField(null=True)
-    created_at = UtcDateTimeField(default=utc_now)
-    closed_at = UtcDateTimeField(null=True)
-    entry_client_order_id = peewee.CharField(max_length=64, null=True)
-    exit_client_order_id = peewee.CharField(max_length=64, null=True)
-
-    class Meta:
-        table_name = "plans"
-
-
 class Decision(BaseModel):
     """What a strategy decided and whether risk checks accepted it; ``payload`` is JSON."""
 
@@ -291,12 +293,12 @@ class SyncState(BaseModel):
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     ScopeRow,
     TradingSession,
+    Plan,
     OrderRow,
     FillRow,
     PositionSnapshot,
     MarketDataRow,
     EquitySnapshot,
-    Plan,
     Decision,
     SyncState,
 )

@@ -32,8 +32,8 @@ LEGACY_NAME = "trader.sqlite"
 _MARKER_KEY = "db:split-token"
 BACKUP_SUFFIX = ".pre-scopes"
 # parents before children, so foreign keys hold while copying
-_COPY_ORDER = ("sessions", "orders", "fills", "position_snapshots", "market_data",
-               "equity_snapshots", "plans", "decisions")
+_COPY_ORDER = ("sessions", "plans", "orders", "fills", "position_snapshots", "market_data",
+               "equity_snapshots", "decisions")
 assert set(_COPY_ORDER) == set(SCOPED_TABLES)
 
 

@@ -10,7 +10,9 @@ Every function is scoped: rows are written with the scope bound by
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -137,9 +139,12 @@ def record_order_intent(
     session: TradingSession | int | None = None,
     external: bool = False,
     reason: str | None = None,
+    plan: Plan | int | None = None,
     created_at: datetime | None = None,
 ) -> tuple[OrderRow, bool]:
     """Write ``order`` before the venue sees it; returns ``(row, created)``.
+
+    ``plan`` is the trade plan the order enters or exits (None for an order of no plan).
 
     A second call with the same client order id returns the row already there (``created`` is
     False) instead of inserting again. If that row describes a different order (symbol, side, type
@@ -166,6 +171,7 @@ def record_order_intent(
         "created_at": to_utc(order.timestamp) if order.timestamp else now,
         "updated_at": now,
         "reason": reason,
+        "plan": plan,
     }
     try:
         with database_proxy.atomic():
@@ -518,11 +524,42 @@ def set_plan_exit(plan: Plan | int, client_order_id: str) -> None:
      .where((Plan.id == plan_id) & (Plan.scope == current_scope_id())).execute())
 
 
-def orders_with_reason_prefix(prefix: str) -> list[OrderRow]:
-    """Orders of the bound scope whose reason starts with ``prefix`` (a plan's exit tag)."""
+def plan_exit_orders(plan: Plan) -> list[OrderRow]:
+    """The orders that exit ``plan`` (its orders on the other side), oldest first."""
     return list(
         OrderRow.select()
-        .where((OrderRow.scope == current_scope_id()) & OrderRow.reason.startswith(prefix))
+        .where(
+            (OrderRow.scope == current_scope_id())
+            & (OrderRow.plan == plan.id)
+            & (OrderRow.side == plan.side.opposite)
+        )
+        .order_by(OrderRow.id)
+    )
+
+
+def open_entry_orders(session: TradingSession | int | None = None) -> list[OrderRow]:
+    """Working orders that enter a plan (on the plan's own side), oldest first; of one session
+    if given."""
+    query = (
+        OrderRow.select()
+        .join(Plan, on=(OrderRow.plan == Plan.id))
+        .where(
+            (OrderRow.scope == current_scope_id())
+            & OrderRow.status.in_([OrderStatus.PENDING, OrderStatus.OPEN])
+            & (OrderRow.side == Plan.side)
+        )
+    )
+    if session is not None:
+        query = query.where(OrderRow.session == session)
+    return list(query.order_by(OrderRow.id))
+
+
+def plan_orders(plan: Plan | int) -> list[OrderRow]:
+    """Every order of ``plan`` (its entry and its exits), oldest first."""
+    plan_id = plan if isinstance(plan, int) else plan.id
+    return list(
+        OrderRow.select()
+        .where((OrderRow.scope == current_scope_id()) & (OrderRow.plan == plan_id))
         .order_by(OrderRow.id)
     )
 
@@ -588,3 +625,38 @@ def session_summary(session: TradingSession | int) -> dict[str, int]:
         .where((Plan.scope == scope) & (Plan.session == session)
                & (Plan.status == PlanStatus.CLOSED)).count(),
     }
+
+
+# --- health ---------------------------------------------------------------------------------
+
+HEALTH_KEY = "health"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRecord:
+    """The health circuits a running bot last wrote: its ``status()`` payload, the venue-clock
+    time it describes (``at``) and the wall-clock time it was written (``written_at``)."""
+
+    status: dict[str, Any]
+    at: datetime | None
+    written_at: datetime
+
+
+def record_health(status: Mapping[str, Any], *, at: datetime | None = None) -> None:
+    """Store the health circuits' ``status`` for the bound scope (replacing the last one)."""
+    value = json.dumps(
+        {"at": to_utc(at).isoformat() if at else None, "status": dict(status)},
+        separators=(",", ":"),
+        default=str,
+    )
+    set_sync_state(HEALTH_KEY, value)
+
+
+def last_health() -> HealthRecord | None:
+    """What :func:`record_health` last stored for the bound scope, or None."""
+    row = SyncState.get_or_none(SyncState.key == scoped_key(HEALTH_KEY))
+    if row is None or not row.value:
+        return None
+    data = json.loads(row.value)
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+    return HealthRecord(dict(data.get("status") or {}), at, to_utc(row.updated_at))

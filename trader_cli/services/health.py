@@ -35,14 +35,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trader_cli.clock import Clock
 from trader_cli.redaction import redact_account
-
-if TYPE_CHECKING:
-    from trader_cli.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +69,38 @@ class Reconnectable(Protocol):
     async def maybe_reconnect(self) -> bool:
         """Reconnect if the link is down; True when connected afterwards."""
         ...
+
+
+class HealthConfig(Protocol):
+    """The ``HEALTH_*`` settings the manager reads (``config.HealthSettings``).
+
+    A protocol, so this module needs nothing of :mod:`trader_cli.config` (which imports
+    :func:`parse_reset_windows` from here to validate ``HEALTH_RESET_WINDOWS``).
+    """
+
+    @property
+    def failure_threshold(self) -> int: ...
+    @property
+    def recovery_probes(self) -> int: ...
+    @property
+    def backoff_initial(self) -> float: ...
+    @property
+    def backoff_max(self) -> float: ...
+    @property
+    def ib_server_region(self) -> str: ...
+    @property
+    def reset_windows(self) -> str | None: ...
+    @property
+    def reset_grace_minutes(self) -> float: ...
+    @property
+    def disconnect_alert_minutes(self) -> float: ...
+
+
+class HasHealthConfig(Protocol):
+    """Settings with a ``health`` section (``config.Settings``)."""
+
+    @property
+    def health(self) -> HealthConfig: ...
 
 
 # -- IB reset windows ----------------------------------------------------------------------
@@ -222,6 +251,8 @@ class Circuit:
 
 ChangeCallback = Callable[[str, str, str, str], None]
 AlertCallback = Callable[[str], None]
+# called with the status() payload and the clock's time, each cycle and on every change
+StatusCallback = Callable[[dict[str, Any], datetime], None]
 _ACCOUNT_IN_TEXT = re.compile(r"\b(?:DU|DF|U|F|I)\d{5,10}\b")
 
 
@@ -245,6 +276,8 @@ class HealthCircuitManager:
 
     Every state change goes to ``on_change(dependency, old, new, reason)``; an alert (a venue
     disconnect outlasting IB's reset window) goes to ``on_alert(message)`` once per disconnect.
+    ``on_status(payload, at)`` receives the whole :meth:`status` after every change and on each
+    :meth:`publish` (the bot persists it there, so another process can read the circuits).
     """
 
     def __init__(
@@ -261,6 +294,7 @@ class HealthCircuitManager:
         disconnect_alert_after: timedelta = timedelta(minutes=5),
         on_change: ChangeCallback | None = None,
         on_alert: AlertCallback | None = None,
+        on_status: StatusCallback | None = None,
     ) -> None:
         if failure_threshold < 1 or recovery_probes < 1:
             raise ValueError("failure_threshold and recovery_probes must be at least 1")
@@ -275,6 +309,8 @@ class HealthCircuitManager:
         self.disconnect_alert_after = disconnect_alert_after
         self.on_change = on_change
         self.on_alert = on_alert
+        self.on_status = on_status
+        self._publishing = False
         self.circuits = {dep: Circuit(dep) for dep in Dependency}
         self.disconnected_since: datetime | None = None
         self._alerted = False
@@ -283,12 +319,13 @@ class HealthCircuitManager:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: HasHealthConfig,
         *,
         clock: Clock,
         venue: Reconnectable | None = None,
         on_change: ChangeCallback | None = None,
         on_alert: AlertCallback | None = None,
+        on_status: StatusCallback | None = None,
     ) -> HealthCircuitManager:
         """A manager configured from ``HEALTH_*`` settings."""
         h = settings.health
@@ -304,6 +341,7 @@ class HealthCircuitManager:
             disconnect_alert_after=timedelta(minutes=h.disconnect_alert_minutes),
             on_change=on_change,
             on_alert=on_alert,
+            on_status=on_status,
         )
 
     # -- recording ------------------------------------------------------------------------
@@ -506,6 +544,23 @@ class HealthCircuitManager:
             "resetWindows": [w.describe() for w in self.reset_windows],
         }
 
+    def publish(self) -> dict[str, Any]:
+        """:meth:`status`, also handed to ``on_status`` (once a cycle; failures are logged)."""
+        payload = self.status()
+        self._publish(payload)
+        return payload
+
+    def _publish(self, payload: dict[str, Any] | None = None) -> None:
+        if self.on_status is None or self._publishing:
+            return
+        self._publishing = True  # status() may itself change a circuit: publish once
+        try:
+            self.on_status(payload if payload is not None else self.status(), self.clock.now())
+        except Exception:
+            log.exception("circuit status callback failed")
+        finally:
+            self._publishing = False
+
     # -- internals ------------------------------------------------------------------------
     def _window(self, at: datetime) -> tuple[str, datetime, datetime] | None:
         for w in self.reset_windows:
@@ -554,6 +609,7 @@ class HealthCircuitManager:
                 self.on_change(c.dependency.value, old.value, new.value, reason)
             except Exception:
                 log.exception("circuit change callback failed")
+        self._publish()
 
 
 def _minutes(delta: timedelta) -> str:

@@ -87,6 +87,7 @@ class OrderIntent:
     price: Decimal | None = None
     client_order_id: str | None = None
     reason: str | None = None
+    plan_id: int | None = None  # the trade plan this order enters or exits
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,11 @@ class OrderService:
                 timestamp=now,
             )
             row, created = store.record_order_intent(
-                draft, session=self.session, reason=intent.reason, created_at=now
+                draft,
+                session=self.session,
+                reason=intent.reason,
+                plan=intent.plan_id,
+                created_at=now,
             )
             if not created:
                 # written by a writer that does not take order locks (resync adopting it from

@@ -5,24 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from trader_cli.db import store
 from trader_cli.domain.models import Order, OrderType, Side
-from trader_cli.domain.money import Money
 from trader_cli.errors import InputError, InvalidOrderError, TemporaryError
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import ORDER_LOCK_WAIT, OrderIntent
-from trader_cli.services.pnl import fill_records_from_rows, session_pnl
+from trader_cli.services.pnl import daily_pnl
 from trader_cli.services.preview import OrderPreview, parse_price, parse_quantity, preview_order
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
 
-# The trading day that MAX_DAILY_LOSS counts: the calendar day in Sydney.
-TRADING_DAY_TZ = ZoneInfo("Australia/Sydney")
 _CID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$")
 
 
@@ -86,16 +81,6 @@ def check_place_input(
     parse_price(limit_price)
     if client_order_id is not None:
         check_client_order_id(client_order_id, settings.core.client_order_prefix)
-
-
-def daily_pnl(ctx: TradingContext) -> Money:
-    """Realised PnL minus fees of today's fills (Sydney calendar day), in the base currency."""
-    now = ctx.venue.clock.now()
-    start = datetime.combine(now.astimezone(TRADING_DAY_TZ).date(), time(0), tzinfo=TRADING_DAY_TZ)
-    base = ctx.settings.base_currency
-    rows = store.fills_since(start)
-    report = session_pnl(fill_records_from_rows(rows, base), base)
-    return report.realised - report.fees
 
 
 def retry_hint(cid: str) -> str:

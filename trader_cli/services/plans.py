@@ -176,8 +176,7 @@ class PlanMonitor:
         return max(qty, Decimal(0)) if plan.side is Side.BUY else max(-qty, Decimal(0))
 
     async def _exits(self, plan: Plan) -> list[OrderRow]:
-        tag = exit_tag(plan.id)
-        rows = store.orders_with_reason_prefix(tag)
+        rows = store.plan_exit_orders(plan)
         return [r for r in [await self._refresh(row.client_order_id) for row in rows] if r]
 
     async def check(self, plan: Plan, *, allow_new_orders: bool = True) -> PlanEvent | None:
@@ -263,6 +262,7 @@ class PlanMonitor:
                 OrderType.LIMIT,
                 price,
                 reason=f"{exit_tag(plan.id)} {reason}",
+                plan_id=plan.id,
             )
         )
         store.set_plan_exit(plan, order.client_order_id)
@@ -282,5 +282,5 @@ class PlanMonitor:
 
 
 def exit_tag(plan_id: int) -> str:
-    """The reason prefix that marks an order as an exit of plan ``plan_id``."""
+    """How an exit's reason text starts (for people reading it; the link is ``orders.plan_id``)."""
     return f"exit plan {plan_id}:"

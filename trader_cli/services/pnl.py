@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from trader_cli.db import store
 from trader_cli.domain.models import Side
 from trader_cli.domain.money import Money
+
+if TYPE_CHECKING:
+    from trader_cli.services.context import TradingContext
+
+# MAX_DAILY_LOSS counts the fills of the Sydney calendar day
+TRADING_DAY_TZ = ZoneInfo("Australia/Sydney")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +158,13 @@ def fill_records_from_rows(rows: Iterable[Any], base_currency: str) -> list[Fill
             FillRecord(row.symbol, row.side, row.amount, row.price, row.timestamp, rate, fee)
         )
     return out
+
+
+def daily_pnl(ctx: TradingContext) -> Money:
+    """Realised PnL minus fees of today's fills (Sydney calendar day), in the base currency."""
+    now = ctx.venue.clock.now()
+    start = datetime.combine(now.astimezone(TRADING_DAY_TZ).date(), time(0), tzinfo=TRADING_DAY_TZ)
+    base = ctx.settings.base_currency
+    rows = store.fills_since(start)
+    report = session_pnl(fill_records_from_rows(rows, base), base)
+    return report.realised - report.fees

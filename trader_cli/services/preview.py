@@ -365,7 +365,7 @@ async def place_dry_run(
     Today's PnL for ``MAX_DAILY_LOSS`` comes from the database exactly as ``place`` computes it.
     """
     from trader_cli.services.context import trading_context
-    from trader_cli.services.place import daily_pnl
+    from trader_cli.services.pnl import daily_pnl
 
     sym = parse_symbol(symbol)
     if market and limit_price is not None:

@@ -32,9 +32,8 @@ from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.locks import send_lock
 from trader_cli.services.orders import OrderIntent
-from trader_cli.services.place import daily_pnl
 from trader_cli.services.plans import PlanEvent, PlanMonitor, entry_refusal
-from trader_cli.services.pnl import fill_records_from_rows, session_pnl
+from trader_cli.services.pnl import daily_pnl, fill_records_from_rows, session_pnl
 from trader_cli.services.preview import preview_order
 from trader_cli.services.resync import ResyncService
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
@@ -166,12 +165,11 @@ class StrategyRunner:
     async def shutdown(self) -> None:
         """Cancel working entry orders if configured, and reconcile one last time."""
         if self.cancel_on_exit and self.ctx.venue.is_connected:
-            for row in store.open_orders(self.ctx.session):
-                if (row.reason or "").startswith("entry"):
-                    try:
-                        await self.ctx.orders.cancel(row.client_order_id)
-                    except TraderError as e:
-                        log.warning("could not cancel %s on exit: %s", row.client_order_id, e)
+            for row in store.open_entry_orders(self.ctx.session):
+                try:
+                    await self.ctx.orders.cancel(row.client_order_id)
+                except TraderError as e:
+                    log.warning("could not cancel %s on exit: %s", row.client_order_id, e)
         if self.ctx.venue.is_connected:
             await self._safe_resync()
 
@@ -259,7 +257,7 @@ class StrategyRunner:
     def _finish(self, report: CycleReport) -> CycleReport:
         if self.health is not None:
             self.health.check_disconnect()
-            report.circuit = self.health.status()
+            report.circuit = self.health.publish()  # and persisted, for other processes
         if self.on_cycle is not None:
             self.on_cycle(report)
         return report
@@ -467,6 +465,7 @@ class StrategyRunner:
                     preview.order_type,
                     preview.price,
                     reason=f"entry plan {row.id}: {plan.rationale}",
+                    plan_id=row.id,
                 )
             )
         except TraderError as e:

@@ -12,6 +12,8 @@ from trader_cli.cli.params import MAX_CYCLES, MAX_SIM_SPEED, seconds, whole
 
 if TYPE_CHECKING:
     from trader_cli.cli.app import AppState
+    from trader_cli.services.bot import BotService, BotStarted
+    from trader_cli.services.runner import CycleReport
 
 # On the sim, unless SIM_SPEED or --speed says otherwise, market time runs this many times faster
 # than the loop's wall-clock interval, so a short run shows entries and exits.
@@ -92,6 +94,7 @@ def run(
     import asyncio
 
     from trader_cli.errors import InputError
+    from trader_cli.services.bot import BotOptions, BotService
 
     st = state(ctx, venue, json_mode, env_file, verbose)
     seconds = parse_interval(interval)
@@ -99,14 +102,13 @@ def run(
         raise InputError(f"unknown strategy {strategy!r}", hint="use --strategy rules or llm")
     settings = st.settings()
     st.note_default_venue()
-    _strategy(strategy, settings, None)  # bad strategy settings fail before anything connects
     if speed is not None or (
         settings.venue.value == "sim" and settings.sim.speed is None and settings.sim.clock is None
     ):
         settings.sim.speed = speed or SIM_RUN_SPEED
-    summary = asyncio.run(
-        _run(st, settings, strategy, cycles, seconds, dry_run, cancel_on_exit, live)
-    )
+    options = BotOptions(strategy, cycles, seconds, dry_run, cancel_on_exit, live)
+    bot = BotService(settings, options)  # bad strategy settings fail before anything connects
+    summary = asyncio.run(_run(st, bot))
     if st.json_mode:
         print(_json_line({"event": "summary", **summary}))
     else:
@@ -121,132 +123,47 @@ def _json_line(data: dict[str, Any]) -> str:
     return json.dumps(data, default=_default, separators=(",", ":"))
 
 
-async def _run(
-    st: AppState,
-    settings: Any,
-    strategy_name: str,
-    cycles: int | None,
-    interval: float,
-    dry_run: bool,
-    cancel_on_exit: bool,
-    live: bool,
-) -> dict[str, Any]:
-    from trader_cli.services.context import trading_context
-    from trader_cli.services.locks import hold_run_lock, scope_of
-    from trader_cli.venues.sim.venue import serve_sim_world
-
-    serve_sim_world()  # on the sim, other commands go through this run's gateway
-    async with trading_context(settings, live=live, strategy=strategy_name) as ctx:
-        # one bot per scope: the account is known only now that the venue is connected, and
-        # nothing has been sent yet; held until the run ends (or dies with the process)
-        with hold_run_lock(scope_of(ctx)):
-            return await _run_locked(st, settings, ctx, strategy_name, cycles, interval,
-                                     dry_run, cancel_on_exit)
-
-
-async def _run_locked(
-    st: AppState,
-    settings: Any,
-    ctx: Any,
-    strategy_name: str,
-    cycles: int | None,
-    interval: float,
-    dry_run: bool,
-    cancel_on_exit: bool,
-) -> dict[str, Any]:
+async def _run(st: AppState, bot: BotService) -> dict[str, Any]:
+    """Run ``bot`` with signal handlers that ask it to stop, rendering each cycle."""
     import asyncio
     import signal
 
     from trader_cli.cli.live import render
-    from trader_cli.db import store
-    from trader_cli.services.health import HealthCircuitManager
-    from trader_cli.services.runner import StrategyRunner
-    from trader_cli.telemetry import Telemetry
 
-    venue = ctx.venue
-    telemetry = ctx.telemetry or Telemetry.from_settings(
-        settings,
-        session=str(ctx.session.id if ctx.session else ""),
-        clock=venue.clock,
-        venue=venue.venue.value,
-        accounts=[getattr(venue, "account", "") or ""],
-    )
-    ctx.orders.telemetry = telemetry  # orders, status changes and fills, with their contract
-    health = HealthCircuitManager.from_settings(
-        settings, clock=venue.clock, venue=venue, on_change=telemetry.circuit
-    )
-    strategy = _strategy(strategy_name, settings, venue.clock)
-    gateway = getattr(venue.clock, "gateway", None)  # the sim's, when the venue is the sim
-    sim_speed = gateway.clock.speed if gateway is not None and gateway.clock.running else None
-    note = f"sim clock x{sim_speed:g}" if sim_speed else ""
-    live_view = None
-    if not st.json_mode:
-        from rich.live import Live
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    live_view: Any = None
+    note = ""
 
-        live_view = Live(console=st.output.out, auto_refresh=False, transient=False)
-        live_view.start()
+    def stop() -> None:
+        if bot.request_stop("signal") and task is not None:
+            task.cancel()  # second signal: stop now
 
-    def on_cycle(report: Any) -> None:
+    def on_start(started: BotStarted) -> None:
+        nonlocal live_view, note
+        note = started.clock_note
+        if not st.json_mode:
+            from rich.live import Live
+
+            live_view = Live(console=st.output.out, auto_refresh=False, transient=False)
+            live_view.start()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+
+    def on_cycle(report: CycleReport) -> None:
         if live_view is not None:
             live_view.update(render(report, clock_note=note), refresh=True)
         else:
             print(_json_line(report.to_dict()), flush=True)
 
-    runner = StrategyRunner(
-        ctx,
-        strategy,
-        dry_run=dry_run,
-        cancel_on_exit=cancel_on_exit,
-        telemetry=telemetry,
-        health=health,
-        on_cycle=on_cycle,
-    )
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-
-    def stop() -> None:
-        if runner.stop_requested and task is not None:
-            task.cancel()  # second signal: stop now
-        runner.request_stop()
-        telemetry.emit("stop", reason="signal")
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
-    telemetry.emit(
-        "start", strategy=strategy_name, dryRun=dry_run, cycles=cycles, interval=interval
-    )
+    bot.on_start, bot.on_cycle = on_start, on_cycle
     try:
-        # on a running sim clock the loop waits `interval` of wall time
-        await runner.run(cycles=cycles, interval=interval * (sim_speed or 1))
+        return (await bot.run()).to_dict()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         if live_view is not None:
             live_view.stop()
-        telemetry.emit("end", cycles=runner.cycles_done)
-    counts = store.session_summary(ctx.session) if ctx.session is not None else {}
-    return {
-        "venue": venue.venue.value,
-        "strategy": strategy_name,
-        "cycles": runner.cycles_done,
-        "stopped": "on request" if runner.stop_requested else "after --cycles",
-        "orders": counts.get("orders", 0),
-        "fills": counts.get("fills", 0),
-        "plans open": counts.get("plans_open", 0),
-        "plans closed": counts.get("plans_closed", 0),
-        "telemetry": str(telemetry.path),
-    }
-
-
-def _strategy(name: str, settings: Any, clock: Any) -> Any:
-    if name == "llm":
-        from trader_cli.clock import REAL_CLOCK
-        from trader_cli.strategies.llm import LLMStrategy
-
-        return LLMStrategy(settings, clock=clock or REAL_CLOCK)
-    from trader_cli.strategies.rules import RulesStrategy
-
-    return RulesStrategy()
 
 
 def register(app: typer.Typer) -> None:
