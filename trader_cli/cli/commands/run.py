@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.app import (
+    EnvFileOpt,
+    JsonOpt,
+    ReplayOpt,
+    SimOpt,
+    VenueOpt,
+    VerboseOpt,
+    state,
+)
 from trader_cli.cli.params import MAX_CYCLES, MAX_SIM_SPEED, seconds, whole
 
 if TYPE_CHECKING:
@@ -80,6 +88,8 @@ def run(
     ] = False,
     live: Annotated[bool, typer.Option("--live", help="Allow orders on a live account.")] = False,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -91,16 +101,19 @@ def run(
     """
     import asyncio
 
+    from trader_cli.domain.scope import Backend
     from trader_cli.errors import InputError
 
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     seconds = parse_interval(interval)
     if strategy not in ("rules", "llm"):
         raise InputError(f"unknown strategy {strategy!r}", hint="use --strategy rules or llm")
     settings = st.settings()
     _strategy(strategy, settings, None)  # bad strategy settings fail before anything connects
     if speed is not None or (
-        settings.venue.value == "sim" and settings.sim.speed is None and settings.sim.clock is None
+        settings.backend is Backend.SIM
+        and settings.sim.speed is None
+        and settings.sim.clock is None
     ):
         settings.sim.speed = speed or SIM_RUN_SPEED
     summary = asyncio.run(
@@ -167,16 +180,16 @@ async def _run_locked(
         settings,
         session=str(ctx.session.id if ctx.session else ""),
         clock=venue.clock,
-        venue=venue.venue.value,
-        accounts=[getattr(venue, "account", "") or ""],
+        venue=venue.name,
+        accounts=[venue.account or ""],
     )
     ctx.orders.telemetry = telemetry  # orders, status changes and fills, with their contract
     health = HealthCircuitManager.from_settings(
-        settings, clock=venue.clock, venue=venue, on_change=telemetry.circuit
+        settings, clock=venue.clock, venue=venue, on_change=telemetry.circuit,
+        maintenance_windows=venue.capabilities.maintenance_windows,
     )
     strategy = _strategy(strategy_name, settings, venue.clock)
-    gateway = getattr(venue.clock, "gateway", None)  # the sim's, when the venue is the sim
-    sim_speed = gateway.clock.speed if gateway is not None and gateway.clock.running else None
+    sim_speed = venue.clock_speed  # the sim's clock speed while it runs
     note = f"sim clock x{sim_speed:g}" if sim_speed else ""
     live_view = None
     if not st.json_mode:
@@ -225,7 +238,7 @@ async def _run_locked(
         telemetry.emit("end", cycles=runner.cycles_done)
     counts = store.session_summary(ctx.session) if ctx.session is not None else {}
     return {
-        "venue": venue.venue.value,
+        "venue": venue.name,
         "strategy": strategy_name,
         "cycles": runner.cycles_done,
         "stopped": "on request" if runner.stop_requested else "after --cycles",
