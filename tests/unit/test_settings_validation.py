@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from trader_cli.config import load_settings
-from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.scope import Backend
+from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError, ExitCode
 
