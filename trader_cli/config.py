@@ -28,8 +28,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from trader_cli.config_sources import EnvFile, find_env_file, setting_sources
 from trader_cli.domain.money import normalize_currency
+from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import FIAT_CURRENCIES, InstrumentClass, Symbol, parse_symbols
-from trader_cli.domain.venues import Venue
+from trader_cli.domain.venues import Venue, VenueChoice
 from trader_cli.errors import ConfigError, SymbolError
 from trader_cli.redaction import mask_digits, redact, redact_url, register_settings
 
@@ -64,6 +65,17 @@ def unusable_directory(path: Path) -> str | None:
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"{path} cannot be created: {parent} is not writable"
     return None
+
+
+def base_currency_code(value: str) -> str:
+    """``value`` as a fiat currency code risk can be valued in; raises ``ValueError``."""
+    code = normalize_currency(value)
+    if code not in FIAT_CURRENCIES:
+        raise ValueError(
+            f"{code} is not a currency trader can value risk in; use one of "
+            + ", ".join(sorted(FIAT_CURRENCIES))
+        )
+    return code
 
 
 def _split_csv(value: Any) -> Any:
@@ -102,7 +114,8 @@ class IBSettings(_Base):
     client_id: int = Field(default=1, ge=0, le=2**31 - 1)
     account_id: str | None = None
     paper: bool = True
-    base_currency: str = "AUD"
+    # deprecated: BASE_CURRENCY (a core setting) wins; this is read only when that is unset
+    base_currency: str | None = None
     exchange: str = "SMART/ASX"
     allowed_instruments: Annotated[list[InstrumentClass], NoDecode] = Field(
         default_factory=lambda: [
@@ -126,14 +139,8 @@ class IBSettings(_Base):
 
     @field_validator("base_currency")
     @classmethod
-    def _currency(cls, value: str) -> str:
-        code = normalize_currency(value)
-        if code not in FIAT_CURRENCIES:
-            raise ValueError(
-                f"{code} is not a currency trader can value risk in; use one of "
-                + ", ".join(sorted(FIAT_CURRENCIES))
-            )
-        return code
+    def _currency(cls, value: str | None) -> str | None:
+        return None if value is None else base_currency_code(value)
 
     @field_validator("account_id")
     @classmethod
@@ -211,7 +218,7 @@ class GeminiSettings(_Base):
 
 
 class RiskSettings(_Base):
-    """Risk limits, all in the base currency (``IB_BASE_CURRENCY``)."""
+    """Risk limits, all in the base currency (``BASE_CURRENCY``)."""
 
     max_order_value: Decimal = Field(default=Decimal("5000"), gt=0)
     max_total_exposure: Decimal = Field(default=Decimal("20000"), gt=0)
@@ -250,9 +257,10 @@ class RiskSettings(_Base):
 
 
 class CoreSettings(_Base):
-    """Venue selection, symbols, order ids, storage and telemetry."""
+    """Venue selection, base currency, symbols, order ids, storage and telemetry."""
 
-    active_exchange: Venue = Venue.SIM
+    active_exchange: VenueChoice = VenueChoice.SIM
+    base_currency: str = "AUD"
     allowed_symbols: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["BHP/AUD", "CBA/AUD", "CSL/AUD", "VAS/AUD", "AUD/USD"]
     )
@@ -262,6 +270,11 @@ class CoreSettings(_Base):
     trader_home: Path | None = None
 
     _validate_symbols = field_validator("allowed_symbols", mode="before")(_split_csv)
+
+    @field_validator("base_currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return base_currency_code(value)
 
     @field_validator("allowed_symbols")
     @classmethod
@@ -312,7 +325,7 @@ class CoreSettings(_Base):
 
 
 class SimSettings(_Base):
-    """The offline simulator behind ``--venue sim``."""
+    """The offline simulator behind ``--sim`` (and ``--venue sim``)."""
 
     model_config = SettingsConfigDict(env_prefix="SIM_")
 
@@ -361,10 +374,10 @@ class HealthSettings(_Base):
     def _windows(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from trader_cli.services.health import parse_reset_windows
+        from trader_cli.domain.windows import parse_windows
 
         try:
-            parse_reset_windows(value)
+            parse_windows(value)
         except ValueError as e:
             raise ValueError(str(e)) from None
         return value.strip()
@@ -433,18 +446,45 @@ class Settings:
         #: The ``.env`` file read (None: none), and each setting's source (see load_settings).
         self.env_file: EnvFile | None = None
         self.sources: dict[str, str] = {}
+        self._backend: Backend | None = None
+        self.replay_dir: Path | None = None
 
     def __repr__(self) -> str:
-        return f"Settings(venue={self.core.active_exchange.value}, ib_paper={self.ib.paper})"
+        return (
+            f"Settings(venue={self.venue.value}, backend={self.backend.value}, "
+            f"ib_paper={self.ib.paper})"
+        )
 
     @property
     def venue(self) -> Venue:
-        """The active venue."""
-        return self.core.active_exchange
+        """The active venue: ``ACTIVE_EXCHANGE`` (or ``--venue``); ``sim`` is IB."""
+        return self.core.active_exchange.venue
+
+    @property
+    def backend(self) -> Backend:
+        """What answers: ``--sim``/``--replay``, else the sim for ``sim``, else the venue's API."""
+        return self._backend or self.core.active_exchange.backend
+
+    @property
+    def venue_name(self) -> str:
+        """The venue as outputs name it: ``ib``, ``gemini``, or ``sim`` for IB on the sim."""
+        from trader_cli.domain.venues import venue_name
+
+        return venue_name(self.venue, self.backend)
+
+    def use_backend(self, backend: Backend | None, replay_dir: Path | None = None) -> None:
+        """Pick the backend (``--sim``, ``--replay DIR``); None: the one ACTIVE_EXCHANGE implies."""
+        self._backend = backend
+        self.replay_dir = replay_dir if backend is Backend.REPLAY else None
 
     @property
     def base_currency(self) -> str:
-        """The currency risk limits and equity are expressed in."""
+        """The currency risk limits and equity are expressed in (``BASE_CURRENCY``).
+
+        ``IB_BASE_CURRENCY``, its deprecated name, is used when ``BASE_CURRENCY`` is not set.
+        """
+        if "base_currency" in self.core.model_fields_set or self.ib.base_currency is None:
+            return self.core.base_currency
         return self.ib.base_currency
 
     @property

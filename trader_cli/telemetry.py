@@ -168,7 +168,7 @@ class Telemetry:
         known_accounts = [*accounts, *([settings.ib.account_id] if settings.ib.account_id else [])]
         return cls(
             settings.telemetry_path,
-            venue=venue or settings.venue.value,
+            venue=venue or settings.venue_name,
             session=session,
             clock=clock,
             max_bytes=settings.telemetry.max_bytes,

@@ -91,6 +91,9 @@ def _ib_drop_points() -> dict[str, int]:
         # the account's figures stream in; with a foreign base currency they need an FX quote
         "get_account_summary": In.REQ_MKT_DATA,
         "get_equity": In.REQ_MKT_DATA,
+        # rates come from FX quotes
+        "fx_rate": In.REQ_MKT_DATA,
+        "to_base": In.REQ_MKT_DATA,
     }
 
 

@@ -11,10 +11,12 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
 from trader_cli.domain.models import Side
+from trader_cli.domain.money import Money
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.errors import NotConnectedError, TemporaryError
 from trader_cli.venues.base import BaseTrader
@@ -105,6 +107,16 @@ async def _equity(v: Harness, arm: Arm) -> object:
     return await v.trader.get_equity()
 
 
+async def _fx_rate(v: Harness, arm: Arm) -> object:
+    arm()
+    return await v.trader.fx_rate("USD", v.base_currency)
+
+
+async def _to_base(v: Harness, arm: Arm) -> object:
+    arm()
+    return await v.trader.to_base(Money(Decimal(100), "USD"))
+
+
 DROP_CASES: dict[str, DropCase] = {
     "resolve": DropCase(_resolve),
     "get_market_data": DropCase(_quote),
@@ -119,6 +131,8 @@ DROP_CASES: dict[str, DropCase] = {
     "get_trades_from_timestamp": DropCase(_trades_since),
     "get_account_summary": DropCase(_summary, foreign_base=True),
     "get_equity": DropCase(_equity, foreign_base=True),
+    "fx_rate": DropCase(_fx_rate),
+    "to_base": DropCase(_to_base),
 }
 
 

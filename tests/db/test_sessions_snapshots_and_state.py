@@ -57,7 +57,7 @@ def test_account_id_is_never_stored_only_a_suffix_and_a_hash(db: peewee.Database
     assert len(session.account_hash or "") == 64
     assert "1234567" not in _all_text(db, "sessions")
     assert session.mode is SessionMode.PAPER
-    assert session.venue is Venue.IB
+    assert session.venue == Venue.IB
 
 
 def test_close_session_sets_the_end_once(db: peewee.Database) -> None:

@@ -21,6 +21,7 @@ from trader_cli.domain.models import Candle, Quote
 from trader_cli.domain.symbols import Symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.strategies.base import StrategyContext
+from trader_cli.venues.ib.capabilities import ib_capabilities
 
 API_KEY = "sk-test-4f1c9a7e2b6d8053"
 NOW = datetime(2024, 7, 3, 2, 0, tzinfo=UTC)  # 12:00 Sydney, ASX open
@@ -217,6 +218,7 @@ def make_context(
         market_open=market_open or {str(s): True for s in UNIVERSE},
         limits={"MAX_ORDER_VALUE": "5000", "MAX_TOTAL_EXPOSURE": "20000"},
         costs={"asx": "0.08% min AUD 6.00"},
+        capabilities=ib_capabilities(),
     )
 
 

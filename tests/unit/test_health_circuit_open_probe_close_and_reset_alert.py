@@ -17,8 +17,8 @@ from trader_cli.services.health import (
     Dependency,
     HealthCircuitManager,
     parse_reset_windows,
-    reset_windows_for,
 )
+from trader_cli.venues.ib.capabilities import reset_windows_for
 
 HK = ZoneInfo("Asia/Hong_Kong")
 NY = ZoneInfo("America/New_York")
@@ -51,6 +51,7 @@ class ScriptedVenueDouble:
         self.script = list(script)
         self.calls: list[datetime] = []
         self.clock: InstantClockDouble | None = None
+        self.is_connected = True
 
     async def maybe_reconnect(self) -> bool:
         if self.clock is not None:
@@ -76,6 +77,7 @@ def manager(
         "recovery_probes": 2,
         "backoff_initial": 2.0,
         "backoff_max": 30.0,
+        "reset_windows": reset_windows_for("asia_pacific"),  # IB's, for Australian accounts
         **kw,
     }
     m = HealthCircuitManager(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from trader_cli.config import load_settings
+from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError, ExitCode
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("clean_env")
 
 def test_defaults_are_paper_sim_and_aud() -> None:
     s = load_settings()
-    assert s.venue is Venue.SIM
+    assert (s.venue, s.backend) == (Venue.IB, Backend.SIM)  # IB on the sim
     assert s.ib.paper is True
     assert s.base_currency == "AUD"
     assert s.ib.routing_exchange == "SMART"

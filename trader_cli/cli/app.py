@@ -11,10 +11,11 @@ import typer
 
 from trader_cli import __version__
 from trader_cli.cli.console import Output, configure_logging
-from trader_cli.domain.venues import Venue
+from trader_cli.domain.venues import VenueChoice
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
+    from trader_cli.domain.scope import Backend
 
 HELP = (
     "Trading bot and operations toolkit for Interactive Brokers Australia and Gemini.\n\n"
@@ -25,10 +26,28 @@ HELP = (
 )
 
 VenueOpt = Annotated[
-    Venue | None,
+    VenueChoice | None,
     typer.Option(
         "--venue",
-        help="Venue (default: ACTIVE_EXCHANGE, else sim).",
+        help="Venue: ib or gemini (default: ACTIVE_EXCHANGE, else IB on the sim); sim is IB "
+        "on the simulator (--venue ib --sim).",
+        show_default=False,
+    ),
+]
+SimOpt = Annotated[
+    bool,
+    typer.Option("--sim", help="Backend: the embedded simulator instead of the venue's API."),
+]
+ReplayOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--replay",
+        metavar="DIR",
+        help="Backend: a recording in DIR instead of the venue's API.",
+        exists=True,
+        file_okay=False,
+        dir_okay=True,
+        resolve_path=True,
         show_default=False,
     ),
 ]
@@ -59,7 +78,9 @@ DEFAULT_VENUE_NOTE = (
 class AppState:
     """What the root options set; commands may override each option after their own name."""
 
-    venue: Venue | None = None
+    venue: VenueChoice | None = None
+    sim: bool = False
+    replay: Path | None = None
     json_mode: bool = False
     env_file: Path | None = None
     verbose: int = 0
@@ -71,17 +92,31 @@ class AppState:
         return Output(json_mode=self.json_mode, verbose=self.verbose)
 
     def settings(self) -> Settings:
-        """Settings for this invocation, loaded once (``--venue`` wins over ACTIVE_EXCHANGE)."""
+        """Settings for this invocation, loaded once.
+
+        ``--venue`` wins over ACTIVE_EXCHANGE; ``--sim``/``--replay`` pick the backend.
+        """
         if self._settings is None:
             from trader_cli.config import load_settings
 
-            self._settings = load_settings(self.env_file, ACTIVE_EXCHANGE=self.venue)
+            settings = load_settings(self.env_file, ACTIVE_EXCHANGE=self.venue)
+            settings.use_backend(*self.backend())
+            self._settings = settings
         return self._settings
 
-    @property
-    def active_venue(self) -> Venue:
-        """The venue this invocation talks to."""
-        return self.settings().venue
+    def backend(self) -> tuple[Backend | None, Path | None]:
+        """The backend the options pick (None: the one the venue choice implies)."""
+        from trader_cli.domain.scope import Backend
+        from trader_cli.errors import InputError
+
+        if self.sim and self.replay is not None:
+            raise InputError(
+                "give either --sim or --replay DIR, not both",
+                hint="--sim runs the simulator; --replay DIR plays a recording back",
+            )
+        if self.replay is not None:
+            return Backend.REPLAY, self.replay
+        return (Backend.SIM, None) if self.sim else (None, None)
 
     def note_default_venue(self) -> None:
         """One line on stderr when orders go to the sim only because no venue was configured.
@@ -90,23 +125,32 @@ class AppState:
         not look as if it traded at the broker. Silent with an explicit ``--venue sim`` or
         ``ACTIVE_EXCHANGE`` set anywhere; never on stdout (``--json`` stays parseable).
         """
+        from trader_cli.domain.scope import Backend
+
         settings = self.settings()
-        if settings.venue is Venue.SIM and settings.sources.get("ACTIVE_EXCHANGE") == "default":
+        chosen = self.sim or self.replay is not None  # --sim / --replay pick it explicitly
+        defaulted = settings.sources.get("ACTIVE_EXCHANGE") == "default"
+        if settings.backend is Backend.SIM and defaulted and not chosen:
             sys.stderr.write(f"note: {DEFAULT_VENUE_NOTE}\n")
             sys.stderr.flush()
 
 
 def state(
     ctx: typer.Context,
-    venue: Venue | None = None,
+    venue: VenueChoice | None = None,
     json_mode: bool = False,
     env_file: Path | None = None,
     verbose: int = 0,
+    *,
+    sim: bool = False,
+    replay: Path | None = None,
 ) -> AppState:
     """Merge a command's own global options over the root ones, and set up logging."""
     root: AppState = ctx.find_root().obj or AppState()
     merged = AppState(
         venue=venue or root.venue,
+        sim=sim or root.sim,
+        replay=replay or root.replay,
         json_mode=json_mode or root.json_mode,
         env_file=env_file or root.env_file,
         verbose=max(verbose, root.verbose),
@@ -137,6 +181,8 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -146,7 +192,10 @@ def root(
     ] = False,
 ) -> None:
     """Global options; each command also accepts them after its own name."""
-    ctx.obj = AppState(venue=venue, json_mode=json_mode, env_file=env_file, verbose=verbose)
+    ctx.obj = AppState(
+        venue=venue, sim=sim, replay=replay, json_mode=json_mode, env_file=env_file,
+        verbose=verbose,
+    )
 
 
 def _register() -> None:

@@ -140,10 +140,10 @@ class Output:
         return code
 
 
-def venue_label(venue: str, as_of: datetime) -> str:
+def venue_label(venue: str, as_of: datetime, *, simulated: bool) -> str:
     """``SIMULATED market (sim clock …)`` on the sim, else ``IB at …``: the title of tables."""
     when = as_of.strftime("%Y-%m-%d %H:%M:%S UTC")
-    if venue == "sim":
+    if simulated:
         return f"SIMULATED market (sim clock {when})"
     return f"{venue.upper()} at {when}"
 

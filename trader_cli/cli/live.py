@@ -16,14 +16,15 @@ BADGE_STYLE = {
     "SIMULATED": "bold black on yellow",
     "PAPER": "bold black on cyan",
     "LIVE": "bold white on red",
+    "REPLAY": "bold white on magenta",
 }
 
 
-def badge(venue: str, mode: str) -> str:
-    """SIMULATED on the sim, else PAPER or LIVE."""
-    if venue == "sim":
-        return "SIMULATED"
-    return "LIVE" if mode == "live" else "PAPER"
+def badge(mode: str) -> str:
+    """The label of the session's mode: SIMULATED, PAPER, LIVE or REPLAY (PAPER if unknown)."""
+    from trader_cli.domain.scope import Mode
+
+    return Mode(mode).label if mode in set(Mode) else "PAPER"
 
 
 def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
@@ -34,7 +35,7 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    label = badge(report.venue, report.mode)
+    label = badge(report.mode)
     header = Text()
     header.append(f" {label} ", style=BADGE_STYLE[label])
     header.append(f"  {report.venue.upper()}  base {report.base_currency}  ")

@@ -24,7 +24,6 @@ from trader_cli.db.fields import (
     UtcDateTimeField,
 )
 from trader_cli.domain.models import FeeSource, Liquidity, OrderStatus, OrderType, Side
-from trader_cli.domain.venues import Venue
 from trader_cli.errors import TraderError
 
 VERSION_TABLE = "schema_version"
@@ -48,7 +47,7 @@ def _v1_models() -> list[type[peewee.Model]]:
             legacy_table_names = False
 
     class Session(Base):
-        venue = EnumField(Venue)
+        venue = peewee.CharField(max_length=16)  # ib, gemini or sim
         mode = peewee.CharField(max_length=16)
         base_currency = CurrencyField()
         account_suffix = peewee.CharField(max_length=8, null=True)

@@ -22,7 +22,6 @@ from trader_cli.db.fields import (
     UtcDateTimeField,
 )
 from trader_cli.domain.models import FeeSource, Liquidity, OrderStatus, OrderType, Side
-from trader_cli.domain.venues import Venue
 
 
 def utc_now() -> datetime:
@@ -34,10 +33,23 @@ _CANONICAL_FIELDS = (CurrencyField, EnumField, ExactDecimalField, UtcDateTimeFie
 
 
 class SessionMode(StrEnum):
-    """Whether a session traded on a paper account, a live account or the simulator."""
+    """Whether a session traded on a paper account, a live account, the simulator or a replay."""
 
     PAPER = "paper"
     LIVE = "live"
+    SIM = "sim"
+    REPLAY = "replay"
+
+
+class SessionVenue(StrEnum):
+    """The venue a session row names, as outputs name it: ``sim`` is IB on the simulator.
+
+    The row's scope holds the venue and the backend apart; this column keeps the name users
+    (and rows of earlier versions) know.
+    """
+
+    IB = "ib"
+    GEMINI = "gemini"
     SIM = "sim"
 
 
@@ -98,7 +110,7 @@ class TradingSession(BaseModel):
     id = peewee.AutoField()
     scope = _scope_field()
 
-    venue = EnumField(Venue)
+    venue = EnumField(SessionVenue)
     mode = EnumField(SessionMode)
     base_currency = CurrencyField()
     account_suffix = peewee.CharField(max_length=8, null=True)

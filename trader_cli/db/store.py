@@ -31,6 +31,7 @@ from trader_cli.db.models import (
     PlanStatus,
     PositionSnapshot,
     SessionMode,
+    SessionVenue,
     SyncState,
     TradingSession,
     utc_now,
@@ -49,7 +50,6 @@ from trader_cli.domain.models import (
 )
 from trader_cli.domain.money import normalize_currency
 from trader_cli.domain.scope import ACCOUNT_SUFFIX_CHARS, account_fingerprint
-from trader_cli.domain.venues import Venue
 from trader_cli.errors import TraderError
 
 __all__ = ["ACCOUNT_SUFFIX_CHARS", "account_fingerprint"]  # re-exported for callers of old
@@ -60,7 +60,7 @@ __all__ = ["ACCOUNT_SUFFIX_CHARS", "account_fingerprint"]  # re-exported for cal
 
 def open_session(
     *,
-    venue: Venue | str,
+    venue: SessionVenue | str,
     mode: SessionMode | str,
     base_currency: str,
     account_id: str | None = None,
@@ -72,7 +72,7 @@ def open_session(
     suffix, digest = account_fingerprint(account_id) if account_id else (None, None)
     return TradingSession.create(
         scope=current_scope_id(),
-        venue=Venue(venue),
+        venue=SessionVenue(venue),
         mode=SessionMode(mode),
         base_currency=normalize_currency(base_currency),
         account_suffix=suffix,

@@ -92,6 +92,11 @@ class Scope:
         """SIMULATED / PAPER / LIVE / REPLAY."""
         return self.mode.label
 
+    @property
+    def simulated(self) -> bool:
+        """Whether the simulator answers (prices and fills are SIMULATED)."""
+        return self.backend is Backend.SIM
+
     def with_account(self, account_id: str | None) -> Scope:
         """This scope narrowed to the account with raw id ``account_id`` (fingerprinted here)."""
         if not account_id:

@@ -7,7 +7,6 @@ from trader_cli.risk.convert import (
     BufferedConverter,
     Converter,
     StaticRateConverter,
-    venue_converter,
 )
 from trader_cli.risk.killswitch import KILL_SWITCH_FILE, KillSwitch
 from trader_cli.risk.manager import (
@@ -47,5 +46,4 @@ __all__ = [
     "signed_exposure",
     "size_for_value",
     "value_order",
-    "venue_converter",
 ]

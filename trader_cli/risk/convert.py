@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol
 
 from trader_cli.domain.money import Money, normalize_currency
-from trader_cli.errors import ConfigError
 
 BPS = Decimal("0.0001")
 
 
-@runtime_checkable
 class Converter(Protocol):
-    """Anything that turns money into the base currency (``IBTrader`` is one)."""
+    """Anything that turns money into the base currency (every venue, ``BaseTrader.to_base``)."""
 
     async def to_base(self, amount: Money) -> Money:
         """``amount`` in the base currency."""
@@ -56,21 +54,3 @@ class BufferedConverter:
         if amount.currency == self.base:
             return converted
         return Money(converted.amount * self.factor, converted.currency)
-
-
-def venue_converter(venue: Any, base: str) -> Converter:
-    """The venue itself when it converts (``to_base``), else identity for the base currency only."""
-    if isinstance(venue, Converter):
-        return venue
-
-    class _BaseOnly:
-        async def to_base(self, amount: Money) -> Money:
-            if amount.currency != base:
-                raise ConfigError(
-                    f"the {getattr(venue, 'venue', 'venue')} venue cannot convert "
-                    f"{amount.currency} to {base}",
-                    hint="risk limits are in IB_BASE_CURRENCY; trade in it or use --venue ib",
-                )
-            return amount
-
-    return _BaseOnly()

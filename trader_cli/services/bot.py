@@ -151,8 +151,8 @@ class BotService:
             self.settings,
             session=str(ctx.session.id if ctx.session else ""),
             clock=venue.clock,
-            venue=venue.venue.value,
-            accounts=[getattr(venue, "account", "") or ""],
+            venue=venue.name,
+            accounts=[venue.account or ""],
         )
         self.telemetry = telemetry
         ctx.orders.telemetry = telemetry  # orders, status changes and fills, with their contract
@@ -162,10 +162,10 @@ class BotService:
             venue=venue,
             on_change=telemetry.circuit,
             on_status=_persist_health,
+            maintenance_windows=venue.capabilities.maintenance_windows,
         )
         strategy = make_strategy(opts.strategy, self.settings, venue.clock)
-        gateway = getattr(venue.clock, "gateway", None)  # the sim's, when the venue is the sim
-        sim_speed = gateway.clock.speed if gateway is not None and gateway.clock.running else None
+        sim_speed = venue.clock_speed  # the sim's clock speed while it runs
         self.runner = StrategyRunner(
             ctx,
             strategy,
@@ -180,7 +180,7 @@ class BotService:
         if self.on_start is not None:
             self.on_start(
                 BotStarted(
-                    venue.venue.value,
+                    venue.name,
                     ctx.session.mode.value if ctx.session else "",
                     ctx.scope,
                     opts.strategy,
@@ -212,7 +212,7 @@ class BotService:
         assert self.telemetry is not None
         counts = store.session_summary(ctx.session) if ctx.session is not None else {}
         return BotSummary(
-            venue=ctx.venue.venue.value,
+            venue=ctx.venue.name,
             strategy=self.options.strategy,
             cycles=self.runner.cycles_done,
             stopped="on request" if self.runner.stop_requested else "after --cycles",

@@ -13,7 +13,7 @@ from trader_cli.db.scope import use_scope
 from trader_cli.domain.scope import Backend, Mode, Scope
 from trader_cli.domain.venues import Venue
 from trader_cli.services.orders import OrderService
-from trader_cli.services.venue import open_venue
+from trader_cli.services.venue import check_backend_available, open_venue
 from trader_cli.telemetry import Telemetry
 from trader_cli.venues.base import BaseTrader
 
@@ -30,20 +30,18 @@ class TradingContext:
     telemetry: Telemetry | None = None
 
 
-def session_mode(settings: Settings, venue: Venue) -> SessionMode:
-    """sim on the simulator; otherwise paper or live from ``IB_PAPER``/``GEMINI_SANDBOX``."""
-    if venue is Venue.SIM:
-        return SessionMode.SIM
-    paper = settings.ib.paper if venue is Venue.IB else settings.gemini.sandbox
+def session_mode(settings: Settings) -> SessionMode:
+    """sim or replay from the backend; else paper or live from ``IB_PAPER``/``GEMINI_SANDBOX``."""
+    backend = settings.backend
+    if backend is not Backend.API:
+        return SessionMode(backend.value)
+    paper = settings.ib.paper if settings.venue is Venue.IB else settings.gemini.sandbox
     return SessionMode.PAPER if paper else SessionMode.LIVE
 
 
 def command_scope(settings: Settings) -> Scope:
     """The scope a command works in, as far as settings tell (the account comes at connect)."""
-    venue = settings.venue
-    if venue is Venue.SIM:
-        return Scope("ib", Backend.SIM, Mode.SIM)
-    return Scope(venue.value, Backend.API, Mode(session_mode(settings, venue).value))
+    return Scope(settings.venue.value, settings.backend, Mode(session_mode(settings).value))
 
 
 def check_account_matches_scope(scope: Scope, account: str | None) -> None:
@@ -96,19 +94,20 @@ async def trading_context(
     ``with_session=False`` (resync) records no session row, so a pass that finds nothing to do
     writes nothing but its sync time.
     """
+    check_backend_available(settings)
     scope = command_scope(settings)
     open_scoped_database(settings, scope)
     try:
         async with open_venue(settings, live=live) as venue:
-            account = getattr(venue, "account", None) or None
+            account = venue.account or None
             check_account_matches_scope(scope, account)
             scope = scope.with_account(account)
             with use_scope(scope):
                 session = None
                 if with_session:
                     session = store.open_session(
-                        venue=venue.venue,
-                        mode=session_mode(settings, venue.venue),
+                        venue=venue.name,
+                        mode=session_mode(settings),
                         base_currency=settings.base_currency,
                         account_id=account,
                         strategy=strategy,
@@ -119,7 +118,7 @@ async def trading_context(
                     settings,
                     session=str(session.id) if session is not None else "",
                     clock=venue.clock,
-                    venue=venue.venue.value,
+                    venue=venue.name,
                     accounts=[account or ""],
                 )
                 try:

@@ -1,7 +1,8 @@
 """DataFetchCoordinator: the one place strategies and tools get market data, in ccxt shapes.
 
 Within one cycle every answer is cached (a strategy and an LLM tool asking for the same bars cost
-one venue request); timeframes are clamped to what the venue serves; the number of distinct
+one venue request); timeframes are clamped to what the venue serves (its declared capabilities:
+IB has no 6-hour bars, so 4-hour bars stand in); the number of distinct
 quote lines per cycle is capped so IB's market-data-line limit is never hit by a strategy.
 """
 
@@ -19,8 +20,6 @@ from trader_cli.venues.base import BaseTrader
 log = logging.getLogger("trader.data")
 
 MAX_LIMIT = 1000
-# IB serves no 6-hour bars; the nearest shorter bar size stands in (and says so).
-CLAMP = {Timeframe.H6: Timeframe.H4}
 
 
 class DataFetchCoordinator:
@@ -41,12 +40,20 @@ class DataFetchCoordinator:
         self.notes.clear()
 
     def clamp(self, timeframe: Timeframe) -> Timeframe:
-        """The timeframe the venue will actually serve for ``timeframe``."""
-        if self.venue.venue.value in ("ib", "sim") and timeframe in CLAMP:
-            clamped = CLAMP[timeframe]
-            self.notes.append(f"{timeframe.value} bars are not served by IB: using {clamped.value}")
-            return clamped
-        return timeframe
+        """The timeframe the venue will actually serve for ``timeframe``.
+
+        One it does not serve becomes the longest it serves that is not longer (and says so).
+        """
+        caps = self.venue.capabilities
+        if caps.supports(timeframe):
+            return timeframe
+        clamped = caps.nearest_timeframe(timeframe)
+        if clamped is None:
+            return timeframe  # nothing shorter: let the venue refuse it with its own message
+        self.notes.append(
+            f"{timeframe.value} bars are not served by {caps.name}: using {clamped.value}"
+        )
+        return clamped
 
     async def candles(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> list[Candle]:
         """OHLCV oldest first, at most ``MAX_LIMIT`` bars."""

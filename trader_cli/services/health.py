@@ -7,24 +7,12 @@ unless the venue connection itself is down. An open circuit is probed again afte
 closes after ``HEALTH_RECOVERY_PROBES`` healthy probes in a row. For the venue connection the
 manager itself probes, by calling the adapter's ``maybe_reconnect()``.
 
-IB restarts its servers every day, and the API link to TWS/Gateway drops while it does. IBKR's
-System Status page ("System Availability", e.g.
-https://www.interactivebrokers.co.uk/pt/software/systemStatus.php, and the English page at
-https://www.interactivebrokers.com/en/software/systemStatus.php) publishes a daily reset
-schedule (Sunday-Friday) per data centre region:
-
-* North America: 00:15-01:45 ET (the schedule published until 2024 said 23:45-00:45 ET),
-* Europe: 06:25-07:45 CET (earlier 05:45-06:45 CET),
-* Asia-Pacific (Hong Kong servers, where Australian accounts are usually served from): a first
-  reset 04:45-06:05 HKT (earlier 16:45-17:45 ET) and a second reset 20:15-21:15 HKT,
-* and for every region a weekend maintenance from Friday 23:00 ET to Saturday 03:00 ET.
-
-The defaults below cover both the current and the earlier schedule of each region. A
-disconnect that begins (or is still going) inside one of these windows is reported as
-"expected (IB nightly reset)"; one that lasts past the window's end plus
-``HEALTH_RESET_GRACE_MINUTES``, or one outside any window that lasts
-``HEALTH_DISCONNECT_ALERT_MINUTES``, raises the alert flag. ``HEALTH_IB_SERVER_REGION`` picks
-the region; ``HEALTH_RESET_WINDOWS`` replaces the windows entirely.
+A venue that restarts on a schedule declares it (``VenueCapabilities.maintenance_windows``; IB's
+daily resets are described in :mod:`trader_cli.venues.ib.capabilities`). A disconnect that begins
+(or is still going) inside one of these windows is reported as expected; one that lasts past the
+window's end plus ``HEALTH_RESET_GRACE_MINUTES``, or one outside any window that lasts
+``HEALTH_DISCONNECT_ALERT_MINUTES``, raises the alert flag. ``HEALTH_RESET_WINDOWS`` replaces the
+venue's windows entirely.
 """
 
 from __future__ import annotations
@@ -33,13 +21,16 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from trader_cli.clock import Clock
+from trader_cli.domain.windows import MaintenanceWindow, parse_windows
 from trader_cli.redaction import redact_account
+
+if TYPE_CHECKING:
+    from trader_cli.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,136 +55,22 @@ class CircuitState(StrEnum):
 
 
 class Reconnectable(Protocol):
-    """What the manager needs from a venue adapter (``BaseTrader.maybe_reconnect``)."""
+    """What the manager needs from a venue adapter (``BaseTrader``'s link methods)."""
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the link to the venue is up."""
+        ...
 
     async def maybe_reconnect(self) -> bool:
         """Reconnect if the link is down; True when connected afterwards."""
         ...
 
 
-class HealthConfig(Protocol):
-    """The ``HEALTH_*`` settings the manager reads (``config.HealthSettings``).
-
-    A protocol, so this module needs nothing of :mod:`trader_cli.config` (which imports
-    :func:`parse_reset_windows` from here to validate ``HEALTH_RESET_WINDOWS``).
-    """
-
-    @property
-    def failure_threshold(self) -> int: ...
-    @property
-    def recovery_probes(self) -> int: ...
-    @property
-    def backoff_initial(self) -> float: ...
-    @property
-    def backoff_max(self) -> float: ...
-    @property
-    def ib_server_region(self) -> str: ...
-    @property
-    def reset_windows(self) -> str | None: ...
-    @property
-    def reset_grace_minutes(self) -> float: ...
-    @property
-    def disconnect_alert_minutes(self) -> float: ...
-
-
-class HasHealthConfig(Protocol):
-    """Settings with a ``health`` section (``config.Settings``)."""
-
-    @property
-    def health(self) -> HealthConfig: ...
-
-
-# -- IB reset windows ----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ResetWindow:
-    """A daily window (local ``start``-``end`` in ``tz``; may cross midnight) of IB restarts.
-
-    ``weekdays`` limits the local weekday the window *starts* on (Monday = 0); None = every day.
-    """
-
-    start: time
-    end: time
-    tz: str
-    label: str = "IB nightly reset"
-    weekdays: frozenset[int] | None = None
-
-    @property
-    def duration(self) -> timedelta:
-        """Length of the window."""
-        day = date(2000, 1, 3)
-        begin = datetime.combine(day, self.start)
-        finish = datetime.combine(day, self.end)
-        if finish <= begin:
-            finish += timedelta(days=1)
-        return finish - begin
-
-    def occurrence(self, at: datetime) -> tuple[datetime, datetime] | None:
-        """The (start, end) of the occurrence of this window that contains ``at``, if any."""
-        zone = ZoneInfo(self.tz)
-        local = at.astimezone(zone)
-        for back in (0, 1):
-            day = local.date() - timedelta(days=back)
-            if self.weekdays is not None and day.weekday() not in self.weekdays:
-                continue
-            begin = datetime.combine(day, self.start, tzinfo=zone)
-            finish = begin + self.duration
-            if begin <= at < finish:
-                return begin, finish
-        return None
-
-    def describe(self) -> str:
-        """``23:45-01:45 America/New_York``."""
-        days = ""
-        if self.weekdays is not None:
-            names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-            days = ",".join(names[d] for d in sorted(self.weekdays)) + " "
-        return f"{days}{self.start:%H:%M}-{self.end:%H:%M} {self.tz}"
-
-
-_NY = "America/New_York"
-WEEKEND_MAINTENANCE = ResetWindow(
-    time(23, 0), time(3, 0), _NY, "IB weekend maintenance", frozenset({4})
-)
-RESET_WINDOWS: dict[str, tuple[ResetWindow, ...]] = {
-    "north_america": (ResetWindow(time(23, 45), time(1, 45), _NY),),
-    "europe": (ResetWindow(time(5, 45), time(7, 45), "Europe/Zurich"),),
-    "asia_pacific": (
-        ResetWindow(time(4, 45), time(6, 45), "Asia/Hong_Kong", "IB first daily reset"),
-        ResetWindow(time(20, 15), time(21, 15), "Asia/Hong_Kong", "IB second daily reset"),
-    ),
-}
-_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*@\s*([A-Za-z_+\-/0-9]+)\s*$")
-
-
-def parse_reset_windows(text: str) -> tuple[ResetWindow, ...]:
-    """Parse ``HH:MM-HH:MM@Zone;…`` (``HEALTH_RESET_WINDOWS``); raises ``ValueError``."""
-    windows = []
-    for item in (part for part in text.split(";") if part.strip()):
-        match = _WINDOW.match(item)
-        if not match:
-            raise ValueError(
-                f"{item.strip()!r} is not HH:MM-HH:MM@Time/Zone, e.g. 23:45-01:45@America/New_York"
-            )
-        h1, m1, h2, m2, tz = match.groups()
-        try:
-            start, end = time(int(h1), int(m1)), time(int(h2), int(m2))
-        except ValueError:
-            raise ValueError(f"{item.strip()!r}: hours 0-23, minutes 0-59") from None
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{item.strip()!r}: unknown time zone {tz!r}") from None
-        windows.append(ResetWindow(start, end, tz, "configured reset window"))
-    if not windows:
-        raise ValueError("names no window; e.g. 23:45-01:45@America/New_York")
-    return tuple(windows)
-
-
-def reset_windows_for(region: str, override: str | None = None) -> tuple[ResetWindow, ...]:
-    """The windows of ``region`` (plus weekend maintenance), or ``override`` parsed."""
-    if override:
-        return parse_reset_windows(override)
-    return (*RESET_WINDOWS[region], WEEKEND_MAINTENANCE)
+# A venue's maintenance windows (IB's are in trader_cli.venues.ib.capabilities) come to the
+# manager as the venue's declared capabilities; HEALTH_RESET_WINDOWS replaces them.
+ResetWindow = MaintenanceWindow
+parse_reset_windows = parse_windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +166,7 @@ class HealthCircuitManager:
         recovery_probes: int = 2,
         backoff_initial: float = 2.0,
         backoff_max: float = 120.0,
-        reset_windows: tuple[ResetWindow, ...] = reset_windows_for("asia_pacific"),
+        reset_windows: tuple[ResetWindow, ...] = (),
         reset_grace: timedelta = timedelta(minutes=15),
         disconnect_alert_after: timedelta = timedelta(minutes=5),
         on_change: ChangeCallback | None = None,
@@ -319,15 +196,20 @@ class HealthCircuitManager:
     @classmethod
     def from_settings(
         cls,
-        settings: HasHealthConfig,
+        settings: Settings,
         *,
         clock: Clock,
         venue: Reconnectable | None = None,
+        maintenance_windows: tuple[ResetWindow, ...] = (),
         on_change: ChangeCallback | None = None,
         on_alert: AlertCallback | None = None,
         on_status: StatusCallback | None = None,
     ) -> HealthCircuitManager:
-        """A manager configured from ``HEALTH_*`` settings."""
+        """A manager configured from ``HEALTH_*`` settings.
+
+        ``maintenance_windows`` are the venue's (its declared capabilities);
+        ``HEALTH_RESET_WINDOWS`` replaces them.
+        """
         h = settings.health
         return cls(
             clock=clock,
@@ -336,7 +218,9 @@ class HealthCircuitManager:
             recovery_probes=h.recovery_probes,
             backoff_initial=h.backoff_initial,
             backoff_max=h.backoff_max,
-            reset_windows=reset_windows_for(h.ib_server_region, h.reset_windows),
+            reset_windows=(
+                parse_reset_windows(h.reset_windows) if h.reset_windows else maintenance_windows
+            ),
             reset_grace=timedelta(minutes=h.reset_grace_minutes),
             disconnect_alert_after=timedelta(minutes=h.disconnect_alert_minutes),
             on_change=on_change,
@@ -411,8 +295,7 @@ class HealthCircuitManager:
         """Exits always, unless the venue itself is down (its connection circuit is open)."""
         if self.circuits[Dependency.VENUE_CONNECTION].state is CircuitState.OPEN:
             return False
-        connected = getattr(self.venue, "is_connected", True)
-        return connected if isinstance(connected, bool) else True
+        return self.venue is None or self.venue.is_connected
 
     def should_try(self, dependency: Dependency | str) -> bool:
         """Whether to call ``dependency`` now: closed, half-open, or open with its backoff over.
@@ -530,20 +413,6 @@ class HealthCircuitManager:
         report = self.check_disconnect()
         return bool(report and report.alert)
 
-    def status(self) -> dict[str, Any]:
-        """Per dependency state, failure counts, last error, opened_at; plus disconnect alert."""
-        for c in self.circuits.values():
-            self._maybe_half_open(c)
-        report = self.check_disconnect()
-        return {
-            "allowsEntries": self.allows_entries(),
-            "allowsExits": self.allows_exits(),
-            "circuits": {dep.value: c.to_dict() for dep, c in self.circuits.items()},
-            "venueDisconnect": None if report is None else report.to_dict(),
-            "alert": bool(report and report.alert),
-            "resetWindows": [w.describe() for w in self.reset_windows],
-        }
-
     def publish(self) -> dict[str, Any]:
         """:meth:`status`, also handed to ``on_status`` (once a cycle; failures are logged)."""
         payload = self.status()
@@ -560,6 +429,20 @@ class HealthCircuitManager:
             log.exception("circuit status callback failed")
         finally:
             self._publishing = False
+
+    def status(self) -> dict[str, Any]:
+        """Per dependency state, failure counts, last error, opened_at; plus disconnect alert."""
+        for c in self.circuits.values():
+            self._maybe_half_open(c)
+        report = self.check_disconnect()
+        return {
+            "allowsEntries": self.allows_entries(),
+            "allowsExits": self.allows_exits(),
+            "circuits": {dep.value: c.to_dict() for dep, c in self.circuits.items()},
+            "venueDisconnect": None if report is None else report.to_dict(),
+            "alert": bool(report and report.alert),
+            "resetWindows": [w.describe() for w in self.reset_windows],
+        }
 
     # -- internals ------------------------------------------------------------------------
     def _window(self, at: datetime) -> tuple[str, datetime, datetime] | None:

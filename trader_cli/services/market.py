@@ -71,19 +71,19 @@ async def resolve_online(settings: Settings, text: str) -> dict[str, Any]:
         inst = await venue.resolve(symbol)
         return {
             "symbol": str(symbol),
-            "venue": venue.venue.value,
+            "venue": venue.name,
             "instrumentClass": symbol.instrument_class.value,
             "allowed": symbol in settings.allowed_symbols,
             "resolved": "venue",
-            "simulated": venue.venue.value == "sim",
+            "simulated": venue.simulated,
             "contract": inst.to_dict(),
         }
 
 
-def venue_header(venue: Any) -> dict[str, Any]:
+def venue_header(venue: BaseTrader) -> dict[str, Any]:
     """Venue label, simulated flag and the venue clock (sim time on the sim)."""
     return {
-        "venue": venue.venue.value,
-        "simulated": venue.venue.value == "sim",
+        "venue": venue.name,
+        "simulated": venue.simulated,
         "asOf": venue.clock.now(),
     }

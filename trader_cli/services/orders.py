@@ -347,11 +347,8 @@ class OrderService:
         """Units of base currency per unit of ``currency`` (None if the venue cannot say)."""
         if currency == self.base_currency:
             return Decimal(1)
-        fx = getattr(self.venue, "fx_rate", None)
-        if fx is None:
-            return None
         try:
-            rate: Decimal = await fx(currency, self.base_currency)
+            rate = await self.venue.fx_rate(currency, self.base_currency)
         except (TemporaryError, VenueError) as e:
             log.warning("no FX rate %s→%s for fill accounting: %s", currency, self.base_currency, e)
             return None

@@ -32,7 +32,7 @@ from trader_cli.liquidity import (
     tick_rule_for,
 )
 from trader_cli.risk import Category, Check, ProposedOrder, RiskManager, RiskVerdict
-from trader_cli.risk.convert import Converter, venue_converter
+from trader_cli.risk.convert import Converter
 from trader_cli.risk.valuation import (
     Valuation,
     max_price_deviation_pct,
@@ -70,6 +70,7 @@ class OrderPreview:
     as_of: datetime
     notes: list[str] = field(default_factory=list)
     valuation: Valuation | None = None
+    simulated: bool = False
 
     @property
     def instrument_class(self) -> InstrumentClass:
@@ -106,7 +107,7 @@ class OrderPreview:
             "ok": self.allowed,
             "dryRun": True,
             "venue": self.venue,
-            "simulated": self.venue == "sim",
+            "simulated": self.simulated,
             "asOf": jsonable(self.as_of),
             "symbol": str(self.symbol),
             "instrumentClass": self.instrument_class.value,
@@ -166,15 +167,11 @@ def _plain(text: str | Decimal | int, *, name: str, example: str, maximum: Decim
         raise InvalidOrderError(e.message, hint=e.hint) from None
 
 
-async def _usd_per_unit(venue: Any, symbol: Symbol) -> Decimal | None:
+async def _usd_per_unit(venue: BaseTrader, symbol: Symbol) -> Decimal | None:
     """USD per unit of an FX pair's quote currency, from the venue, where one is needed."""
     if symbol.instrument_class is not InstrumentClass.FX or "USD" in (symbol.base, symbol.quote):
         return None
-    fx_rate = getattr(venue, "fx_rate", None)
-    if fx_rate is None:
-        return None
-    rate: Decimal = await fx_rate(symbol.quote, "USD")
-    return rate
+    return await venue.fx_rate(symbol.quote, "USD")
 
 
 async def preview_order(
@@ -223,7 +220,7 @@ async def preview_order(
     positions = await venue.get_positions()
     working = await venue.get_open_orders(ours_only=False)
     now = venue.clock.now()
-    conv = converter or venue_converter(venue, settings.base_currency)
+    conv = converter or venue
     limits = LiquidityLimits.from_settings(settings.risk)
     tick = tick_rule_for(sym, inst.min_tick)
     notes: list[str] = []
@@ -343,10 +340,11 @@ async def preview_order(
         position_after=after,
         market=hours,
         verdict=RiskVerdict(checks, reducing=verdict.reducing),
-        venue=venue.venue.value,
+        venue=venue.name,
         as_of=now,
         notes=notes,
         valuation=valuation,
+        simulated=venue.simulated,
     )
 
 
@@ -381,9 +379,9 @@ async def place_dry_run(
 
 def venue_now(settings: Settings) -> datetime:
     """The venue clock without connecting: the sim clock on ``--venue sim``, else wall time."""
-    from trader_cli.domain.venues import Venue
+    from trader_cli.domain.scope import Backend
 
-    if settings.venue is Venue.SIM:
+    if settings.backend is Backend.SIM:
         from trader_cli.venues.sim.venue import sim_clock
 
         return sim_clock(settings.sim.clock, settings.sim.speed).now()
@@ -404,7 +402,7 @@ def hours_for(settings: Settings, symbol: str, at: datetime | None) -> dict[str,
         "timeZone": h.time_zone,
         "at": h.at,
         "localTime": h.local_time.isoformat(),
-        "clock": "given" if at is not None else f"{settings.venue.value} venue clock",
+        "clock": "given" if at is not None else f"{settings.venue_name} venue clock",
         "open": h.is_open,
         "sessionOpen": h.session_open,
         "sessionClose": h.session_close,

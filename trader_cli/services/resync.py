@@ -156,7 +156,7 @@ class ResyncService:
         last_text = store.get_sync_state(self._key("last"))
         last = datetime.fromisoformat(last_text) if last_text else None
         since = last - self.overlap if last else None
-        report = ResyncReport(self.venue.venue.value, now, since)
+        report = ResyncReport(self.venue.name, now, since)
         venue_orders = await self.venue.get_open_orders(ours_only=False)
         await self._adopt(venue_orders, report)
         await self._fills(since, report)

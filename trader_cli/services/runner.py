@@ -189,7 +189,7 @@ class StrategyRunner:
         report = CycleReport(
             self.cycles_done,
             now,
-            venue.venue.value,
+            venue.name,
             self.ctx.session.mode.value if self.ctx.session else "",
             self.ctx.settings.base_currency,
         )
@@ -364,8 +364,8 @@ class StrategyRunner:
         s = self.ctx.settings
         return StrategyContext(
             now=now,
-            venue=self.ctx.venue.venue.value,
-            simulated=self.ctx.venue.venue.value == "sim",
+            venue=self.ctx.venue.name,
+            simulated=self.ctx.venue.simulated,
             base_currency=s.base_currency,
             universe=list(self.universe),
             data=self.data,
@@ -382,11 +382,8 @@ class StrategyRunner:
                 "MIN_TRADE_SIZE": str(s.risk.min_trade_size),
                 "MAX_DAILY_LOSS": str(s.risk.max_daily_loss),
             },
-            costs={
-                "ASX": f"{s.ib.commission_asx_rate} of value, min "
-                f"{s.ib.asx_commission_minimum} AUD",
-                "FX": f"{s.ib.commission_fx_bps} bp, min {s.ib.commission_fx_min} USD",
-            },
+            costs=dict(self.ctx.venue.capabilities.commission_terms),
+            capabilities=self.ctx.venue.capabilities,
         )
 
     # -- acting on a decision --------------------------------------------------------------

@@ -33,7 +33,7 @@ def resolve_offline(text: str, settings: Settings) -> dict[str, Any]:
         ).to_dict()
     return {
         "symbol": str(symbol),
-        "venue": venue.value,
+        "venue": settings.venue_name,
         "instrumentClass": symbol.instrument_class.value,
         "allowed": symbol in settings.allowed_symbols,
         "resolved": "offline",

@@ -1,4 +1,4 @@
-"""Open the configured venue for one command: IB through TWS/Gateway, or the in-process sim."""
+"""Open the configured venue on its backend: IB through TWS/Gateway, or IB on the in-process sim."""
 
 from __future__ import annotations
 
@@ -6,16 +6,36 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from trader_cli.config import Settings
+from trader_cli.domain.scope import Backend
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError
 from trader_cli.venues.base import BaseTrader
 
 
+def check_backend_available(settings: Settings) -> None:
+    """Raise ``ConfigError`` (exit 2) for a venue and backend this version cannot open."""
+    venue, backend = settings.venue, settings.backend
+    if backend is Backend.REPLAY:
+        raise ConfigError(
+            "--replay is not available in this version: recordings cannot be served as a "
+            "venue yet",
+            hint="use --sim for the simulator, or drop --replay for the real API",
+        )
+    if venue is not Venue.IB:
+        raise ConfigError(
+            f"the {venue.value} venue is not available in this version",
+            hint="use --venue ib or --venue sim",
+        )
+
+
 @contextlib.asynccontextmanager
 async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator[BaseTrader]:
-    """Connected adapter for ``settings.venue``; closed (and sim state saved) on exit."""
-    venue = settings.venue
-    if venue is Venue.SIM:
+    """Connected adapter for ``settings.venue`` on ``settings.backend``; closed on exit.
+
+    On the sim the world's state is saved on exit.
+    """
+    check_backend_available(settings)
+    if settings.backend is Backend.SIM:
         from trader_cli.venues.sim.venue import sim_clock, sim_trader
 
         clock = sim_clock(settings.sim.clock, settings.sim.speed)
@@ -24,17 +44,11 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
         ) as trader:
             yield trader
         return
-    if venue is Venue.IB:
-        from trader_cli.venues.ib.trader import IBTrader
+    from trader_cli.venues.ib.trader import IBTrader
 
-        ib = IBTrader(settings, live_confirmed=live)
-        await ib.connect()
-        try:
-            yield ib
-        finally:
-            await ib.close()
-        return
-    raise ConfigError(
-        f"the {venue.value} venue is not available in this version",
-        hint="use --venue ib or --venue sim",
-    )
+    ib = IBTrader(settings, live_confirmed=live)
+    await ib.connect()
+    try:
+        yield ib
+    finally:
+        await ib.close()

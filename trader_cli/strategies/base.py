@@ -11,6 +11,7 @@ from trader_cli.domain.models import AccountSummary, Candle, Position, Quote, Si
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import Symbol
 from trader_cli.domain.timeframes import Timeframe
+from trader_cli.venues.base import VenueCapabilities
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,8 @@ class StrategyContext:
     limits: dict[str, str]
     costs: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    # what the venue can do: bar sizes, what may be traded, its rules in words (None: unknown)
+    capabilities: VenueCapabilities | None = None
 
 
 class Strategy(Protocol):

@@ -21,7 +21,7 @@ from trader_cli.clock import REAL_CLOCK, Clock
 from trader_cli.domain.models import Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
-from trader_cli.domain.timeframes import Timeframe, parse_timeframe
+from trader_cli.domain.timeframes import parse_timeframe
 from trader_cli.errors import (
     ConfigError,
     RateLimitError,
@@ -31,7 +31,6 @@ from trader_cli.errors import (
 )
 from trader_cli.strategies.base import Decision, Hold, StrategyContext, TradePlan
 from trader_cli.strategies.prompt import (
-    IB_VENUES,
     MAX_CANDLES,
     LLMAnswer,
     LLMDecision,
@@ -272,12 +271,10 @@ class LLMStrategy:
     ) -> dict[str, Any]:
         sym = _universe_symbol(symbol, ctx)
         tf = parse_timeframe(str(timeframe))
-        if ctx.venue in IB_VENUES:
-            supported = _ib_timeframes()
-            if tf not in supported:
-                return _tool_error(
-                    f"IB has no {tf.value} bars; use one of {', '.join(t.value for t in supported)}"
-                )
+        caps = ctx.capabilities
+        if caps is not None and not caps.supports(tf):
+            supported = ", ".join(t.value for t in caps.timeframes)
+            return _tool_error(f"{caps.name} has no {tf.value} bars; use one of {supported}")
         try:
             count = max(1, min(MAX_CANDLES, int(limit)))
         except (TypeError, ValueError):
@@ -336,9 +333,9 @@ class LLMStrategy:
             sym = parse_symbol(d.symbol)
         except TraderError as e:
             return self._refuse(label, f"symbol {d.symbol!r}: {e.message}")
-        on_ib = ctx.venue in IB_VENUES
-        if on_ib and _is_crypto(sym):
-            return self._refuse(sym, f"{sym} is crypto; Interactive Brokers Australia has none")
+        untradable = _untradable(sym, ctx)
+        if untradable:
+            return self._refuse(sym, untradable)
         if sym not in ctx.universe:
             return self._refuse(sym, f"{sym} is not in the universe")
         if sym in seen:
@@ -419,25 +416,28 @@ def _universe_symbol(text: Any, ctx: StrategyContext) -> Symbol:
     from trader_cli.errors import SymbolError
 
     sym = parse_symbol(str(text))
-    if ctx.venue in IB_VENUES and _is_crypto(sym):
-        raise SymbolError(f"{sym} is crypto; Interactive Brokers Australia has none")
+    untradable = _untradable(sym, ctx)
+    if untradable:
+        raise SymbolError(untradable)
     if sym not in ctx.universe:
         allowed = ", ".join(str(s) for s in ctx.universe)
         raise SymbolError(f"{sym} is not in the universe", hint=f"use one of {allowed}")
     return sym
 
 
-def _ib_timeframes() -> list[Timeframe]:
-    from trader_cli.venues.ib.mapping import BAR_SIZE  # imports ib_async: only when used
-
-    return list(BAR_SIZE)
-
-
-def _is_crypto(sym: Symbol) -> bool:
+def _untradable(sym: Symbol, ctx: StrategyContext) -> str | None:
+    """Why the venue cannot trade ``sym`` at all (crypto on IB), or None."""
+    caps = ctx.capabilities
+    if caps is None:
+        return None
     try:
-        return sym.instrument_class is InstrumentClass.CRYPTO
+        klass = sym.instrument_class
     except TraderError:
-        return False
+        return None
+    if caps.trades(klass):
+        return None
+    kind = "crypto" if klass is InstrumentClass.CRYPTO else f"a {klass.label}"
+    return f"{sym} is {kind}; {caps.description} has none"
 
 
 def _is_equity(sym: Symbol) -> bool:

@@ -14,7 +14,6 @@ from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.strategies.base import StrategyContext
 
 MAX_CANDLES = 500
-IB_VENUES = frozenset({"ib", "sim"})
 
 
 class LLMDecision(BaseModel):
@@ -73,12 +72,11 @@ class TradingContext:
     @classmethod
     def from_strategy_context(cls, ctx: StrategyContext) -> TradingContext:
         """Describe ``ctx`` for the model: venue, universe with hours, positions, limits, costs."""
-        on_ib = ctx.venue in IB_VENUES
         universe = [_describe_symbol(s, ctx) for s in ctx.universe]
         return cls(
             now=ctx.now,
             venue=ctx.venue,
-            venue_label=venue_label(ctx.venue, ctx.simulated),
+            venue_label=venue_label(ctx),
             simulated=ctx.simulated,
             base_currency=ctx.base_currency,
             universe=universe,
@@ -87,7 +85,7 @@ class TradingContext:
             account=None if ctx.account is None else _account(ctx),
             limits=dict(ctx.limits),
             costs=dict(ctx.costs),
-            rules=venue_rules(on_ib, ctx.base_currency),
+            rules=venue_rules(ctx),
             notes=list(ctx.notes),
         )
 
@@ -108,32 +106,21 @@ class TradingContext:
         }
 
 
-def venue_label(venue: str, simulated: bool) -> str:
-    """``Interactive Brokers Australia``, or the SIMULATED label of the sim venue."""
-    if venue == "sim" or simulated:
-        return "SIMULATED market (offline simulator with Interactive Brokers Australia rules)"
-    if venue == "ib":
-        return "Interactive Brokers Australia"
-    if venue == "gemini":
-        return "Gemini (crypto)"
-    return venue
+def venue_label(ctx: StrategyContext) -> str:
+    """The venue's description (``Interactive Brokers Australia``), or the SIMULATED label."""
+    caps = ctx.capabilities
+    described = caps.description if caps is not None else ctx.venue
+    if ctx.simulated:
+        return f"SIMULATED market (offline simulator with {described} rules)"
+    return described
 
 
-def venue_rules(on_ib: bool, base_currency: str) -> list[str]:
-    """What may be traded here, stated plainly so the model does not ask for other products."""
-    if not on_ib:
-        return [f"Risk limits are in {base_currency}."]
-    return [
-        "Tradable: ASX equities and ETFs (SYMBOL/AUD, whole shares only, ASX hours "
-        "10:00-16:00 Sydney time on trading days) and IDEALPRO FX pairs (e.g. AUD/USD, 24/5).",
-        "NO crypto: Interactive Brokers Australia offers no crypto; never propose BTC, ETH or "
-        "any other crypto asset.",
-        "No options, futures, CFDs or bonds; only the symbols listed in the universe.",
-        f"Risk limits and account figures are in the base currency {base_currency}.",
-        "Orders are limit orders (entry = null means a marketable limit at the touch); IB "
-        "charges commission per order with a minimum (see costs), so tiny trades are not worth it.",
-        "Do not enter a symbol whose market is closed; answer hold for it.",
-    ]
+def venue_rules(ctx: StrategyContext) -> list[str]:
+    """What may be traded here (the venue's declared rules), so the model asks for nothing else."""
+    caps = ctx.capabilities
+    if caps is None or not caps.trading_rules:
+        return [f"Risk limits are in {ctx.base_currency}."]
+    return [rule.format(base_currency=ctx.base_currency) for rule in caps.trading_rules]
 
 
 def _describe_symbol(symbol: Symbol, ctx: StrategyContext) -> dict[str, Any]:

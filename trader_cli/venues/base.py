@@ -1,10 +1,14 @@
-"""The one async protocol every venue implements, in venue-neutral, ccxt-shaped models."""
+"""The one async protocol every venue implements, in venue-neutral, ccxt-shaped models.
+
+Services use a venue only through :class:`BaseTrader`: what a venue can do is declared in its
+:class:`VenueCapabilities`, never probed with ``getattr`` or ``isinstance``.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,9 +25,11 @@ from trader_cli.domain.models import (
     Side,
 )
 from trader_cli.domain.money import Money
-from trader_cli.domain.symbols import Symbol
+from trader_cli.domain.scope import Backend
+from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.timeframes import Timeframe
-from trader_cli.domain.venues import Venue
+from trader_cli.domain.venues import Venue, venue_name
+from trader_cli.domain.windows import MaintenanceWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +97,77 @@ class HistoryPlan:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class VenueCapabilities:
+    """What a venue can do, declared by its adapter so the core never has to know the venue.
+
+    Price and size increments are per instrument: they come from :meth:`BaseTrader.resolve`.
+    """
+
+    name: str  # short, for messages: "IB"
+    description: str  # for people and prompts: "Interactive Brokers Australia"
+    timeframes: tuple[Timeframe, ...]  # bar sizes fetch_ohlcv serves, shortest first
+    order_types: frozenset[OrderType]
+    market_orders: bool  # whether a market order may be sent (else marketable limits)
+    fractional_amounts: bool  # whether amounts may have a fractional part (crypto) or not
+    instrument_classes: frozenset[InstrumentClass]  # what may be traded there at all
+    paced_history: bool = False  # whether history requests are paced (long fetches take time)
+    maintenance_windows: tuple[MaintenanceWindow, ...] = ()  # expected daily disconnects
+    # commission terms by market, in words, for strategies and telemetry: {"ASX": "0.08% ..."}
+    commission_terms: Mapping[str, str] = field(default_factory=dict)
+    # what may be traded and how, stated plainly for a strategy's prompt; "{base_currency}"
+    # is filled in with the base currency
+    trading_rules: tuple[str, ...] = ()
+
+    def supports(self, timeframe: Timeframe) -> bool:
+        """Whether the venue serves bars of ``timeframe``."""
+        return timeframe in self.timeframes
+
+    def nearest_timeframe(self, timeframe: Timeframe) -> Timeframe | None:
+        """The longest served timeframe not longer than ``timeframe`` (None: none is)."""
+        shorter = [tf for tf in self.timeframes if tf.seconds <= timeframe.seconds]
+        return max(shorter, key=lambda tf: tf.seconds) if shorter else None
+
+    def trades(self, instrument_class: InstrumentClass) -> bool:
+        """Whether instruments of ``instrument_class`` may be traded on the venue."""
+        return instrument_class in self.instrument_classes
+
+
 class BaseTrader(ABC):
-    """A venue: coroutines run inside one event loop; failures are ``TraderError``s."""
+    """A venue: coroutines run inside one event loop; failures are ``TraderError``s.
+
+    ``venue`` says where orders go and ``backend`` what answers (the real API, the sim or a
+    replay); together they name the venue in outputs (:attr:`name`).
+    """
 
     venue: Venue
+    backend: Backend = Backend.API
     clock: Clock  # the venue's time: wall clock, or the sim's
+
+    @property
+    def name(self) -> str:
+        """The venue as outputs name it: ``ib``, ``gemini``, or ``sim`` for IB on the sim."""
+        return venue_name(self.venue, self.backend)
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the simulator answers: every price and fill is SIMULATED."""
+        return self.backend is Backend.SIM
+
+    @property
+    def clock_speed(self) -> float | None:
+        """How many times faster than real time the venue's clock runs (None: real time)."""
+        return None
+
+    @property
+    @abstractmethod
+    def capabilities(self) -> VenueCapabilities:
+        """What this venue can do (timeframes, order types, windows, commission terms...)."""
+
+    @property
+    @abstractmethod
+    def account(self) -> str | None:
+        """The account orders go to (None before the venue has said)."""
 
     @abstractmethod
     async def connect(self) -> None:
@@ -175,6 +247,14 @@ class BaseTrader(ABC):
     @abstractmethod
     async def get_account_summary(self) -> AccountSummary:
         """Cash, margin and equity in the base currency."""
+
+    @abstractmethod
+    async def fx_rate(self, base: str, quote: str) -> Decimal:
+        """Units of ``quote`` per unit of ``base`` from the venue's quotes (1 for one currency)."""
+
+    @abstractmethod
+    async def to_base(self, amount: Money) -> Money:
+        """``amount`` in the base currency (``BASE_CURRENCY``), at the venue's rates."""
 
     async def get_equity(self) -> Money:
         """Net liquidation value in the base currency."""

@@ -6,13 +6,21 @@ from typing import Annotated, Any
 
 import typer
 
-from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.app import (
+    EnvFileOpt,
+    JsonOpt,
+    ReplayOpt,
+    SimOpt,
+    VenueOpt,
+    VerboseOpt,
+    state,
+)
 from trader_cli.cli.console import venue_label
 from trader_cli.cli.params import whole
 
 
 def _label(header: dict[str, Any]) -> str:
-    return venue_label(header["venue"], header["asOf"])
+    return venue_label(header["venue"], header["asOf"], simulated=header["simulated"])
 
 
 def _num(value: Any) -> str:
@@ -25,6 +33,8 @@ def quote(
         list[str], typer.Argument(help="One or more symbols, e.g. BHP/AUD AUD/USD.")
     ],
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -34,7 +44,7 @@ def quote(
 
     from trader_cli.services.market import quotes
 
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     header, result = asyncio.run(quotes(st.settings(), symbols))
     out = st.output
     if st.json_mode:
@@ -79,6 +89,8 @@ def bars(
     ] = 100,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout.")] = False,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -91,7 +103,7 @@ def bars(
     from trader_cli.domain.timeframes import parse_timeframe
     from trader_cli.services.market import bars as fetch_bars
 
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     tf = parse_timeframe(timeframe)
     settings = st.settings()
     out = st.output

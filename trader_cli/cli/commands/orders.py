@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.app import (
+    EnvFileOpt,
+    JsonOpt,
+    ReplayOpt,
+    SimOpt,
+    VenueOpt,
+    VerboseOpt,
+    state,
+)
 from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds, whole
 
 # How long flatten waits for a running bot to finish the step that is sending orders.
@@ -23,6 +31,8 @@ def resync(
         ),
     ] = False,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -34,7 +44,7 @@ def resync(
     """
     import asyncio
 
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     st.note_default_venue()
     report = asyncio.run(_resync(st.settings(), accept_positions))
     out = st.output
@@ -105,6 +115,8 @@ def flatten(
     ] = 10.0,
     live: Annotated[bool, typer.Option("--live", help="Allow orders on a live account.")] = False,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -124,7 +136,7 @@ def flatten(
             "name the symbols to flatten, or pass --all (not both)",
             hint="e.g. trader flatten BHP/AUD, or trader flatten --all",
         )
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     targets = parse_symbols(symbols) if symbols else None
     st.note_default_venue()
     report = asyncio.run(_flatten(st.settings(), targets, market, reprice, wait, live))

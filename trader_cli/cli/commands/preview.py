@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.app import (
+    EnvFileOpt,
+    JsonOpt,
+    ReplayOpt,
+    SimOpt,
+    VenueOpt,
+    VerboseOpt,
+    state,
+)
 from trader_cli.cli.console import venue_label
 from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds
 from trader_cli.domain.models import Side
@@ -36,7 +44,7 @@ def _result(check: Check) -> str:
 
 
 def _render(out: Output, p: OrderPreview) -> None:
-    label = venue_label(p.venue, p.as_of)
+    label = venue_label(p.venue, p.as_of, simulated=p.simulated)
     q = p.quote
     fields = {
         "symbol": f"{p.symbol} ({p.instrument_class.label})",
@@ -102,6 +110,8 @@ def place(
     ] = 30.0,
     live: Annotated[bool, typer.Option("--live", help="Allow an order on a live account.")] = False,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -118,7 +128,7 @@ def place(
     from trader_cli.services.place import check_place_input
     from trader_cli.services.preview import place_dry_run
 
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     out = st.output
     # every input is checked before the database or the venue is opened
     check_place_input(st.settings(), symbol, quantity, limit, market, client_order_id)
@@ -236,6 +246,8 @@ def hours(
         ),
     ] = None,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -244,7 +256,7 @@ def hours(
     from trader_cli.errors import InputError
     from trader_cli.services.preview import hours_for
 
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     when: datetime | None = None
     if at is not None:
         try:

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.app import (
+    EnvFileOpt,
+    JsonOpt,
+    ReplayOpt,
+    SimOpt,
+    VenueOpt,
+    VerboseOpt,
+    state,
+)
 from trader_cli.cli.params import MAX_CYCLES, MAX_SIM_SPEED, seconds, whole
 
 if TYPE_CHECKING:
@@ -82,6 +90,8 @@ def run(
     ] = False,
     live: Annotated[bool, typer.Option("--live", help="Allow orders on a live account.")] = False,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -93,17 +103,20 @@ def run(
     """
     import asyncio
 
+    from trader_cli.domain.scope import Backend
     from trader_cli.errors import InputError
     from trader_cli.services.bot import BotOptions, BotService
 
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     seconds = parse_interval(interval)
     if strategy not in ("rules", "llm"):
         raise InputError(f"unknown strategy {strategy!r}", hint="use --strategy rules or llm")
     settings = st.settings()
     st.note_default_venue()
     if speed is not None or (
-        settings.venue.value == "sim" and settings.sim.speed is None and settings.sim.clock is None
+        settings.backend is Backend.SIM
+        and settings.sim.speed is None
+        and settings.sim.clock is None
     ):
         settings.sim.speed = speed or SIM_RUN_SPEED
     options = BotOptions(strategy, cycles, seconds, dry_run, cancel_on_exit, live)

@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from trader_cli.cli.app import EnvFileOpt, JsonOpt, VenueOpt, VerboseOpt, state
+from trader_cli.cli.app import (
+    EnvFileOpt,
+    JsonOpt,
+    ReplayOpt,
+    SimOpt,
+    VenueOpt,
+    VerboseOpt,
+    state,
+)
 
 
 def resolve_symbol(
@@ -18,6 +26,8 @@ def resolve_symbol(
         bool, typer.Option("--offline", help="Resolve from the symbol alone; no venue connection.")
     ] = False,
     venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -26,7 +36,7 @@ def resolve_symbol(
 
     --offline maps the symbol without connecting; otherwise the venue qualifies it.
     """
-    st = state(ctx, venue, json_mode, env_file, verbose)
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     settings = st.settings()
     if offline:
         from trader_cli.services.symbols import resolve_offline

@@ -28,6 +28,7 @@ from trader_cli.domain.money import to_decimal
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.errors import TimeframeError
+from trader_cli.venues.ib.capabilities import BAR_SIZE
 from trader_cli.venues.ib.contracts import ContractSpec
 
 ORDER_STATUS = {
@@ -49,24 +50,6 @@ ORDER_TYPE = {"LMT": OrderType.LIMIT, "MKT": OrderType.MARKET}
 # Execution.lastLiquidity: 1 added liquidity, 2 removed, 3 routed out (liquidity taken elsewhere).
 LIQUIDITY = {1: Liquidity.MAKER, 2: Liquidity.TAKER, 3: Liquidity.TAKER}
 
-# Our timeframes → IB bar size settings. 6h has no IB bar size and is refused.
-BAR_SIZE = {
-    Timeframe.M1: "1 min",
-    Timeframe.M2: "2 mins",
-    Timeframe.M3: "3 mins",
-    Timeframe.M5: "5 mins",
-    Timeframe.M10: "10 mins",
-    Timeframe.M15: "15 mins",
-    Timeframe.M20: "20 mins",
-    Timeframe.M30: "30 mins",
-    Timeframe.H1: "1 hour",
-    Timeframe.H2: "2 hours",
-    Timeframe.H3: "3 hours",
-    Timeframe.H4: "4 hours",
-    Timeframe.H8: "8 hours",
-    Timeframe.D1: "1 day",
-    Timeframe.W1: "1 week",
-}
 WHAT_TO_SHOW = {"STK": "TRADES", "CASH": "MIDPOINT"}
 SESSION_SECONDS = {"STK": 6 * 3600, "CASH": 24 * 3600}  # ASX continuous session 10:00-16:00
 

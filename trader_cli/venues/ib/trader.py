@@ -46,9 +46,11 @@ from trader_cli.venues.base import (
     HistoryProgress,
     Instrument,
     OrderRequest,
+    VenueCapabilities,
 )
 from trader_cli.venues.ib import codes, mapping
 from trader_cli.venues.ib.boundary import LinkDropped, venue_call
+from trader_cli.venues.ib.capabilities import ib_capabilities
 from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
 from trader_cli.venues.ib.contracts import contract_spec, fx_convention
 from trader_cli.venues.ib.pacing import HistoricalPacer
@@ -138,6 +140,7 @@ class IBTrader(BaseTrader):
         self._cancel_requested: set[str] = set()
         self._waited_out: set[int] = set()  # lines whose book stayed one-sided past the wait
         self.conn.on_reconnect(self._resubscribe)
+        self._capabilities = ib_capabilities(settings)
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
@@ -154,6 +157,11 @@ class IBTrader(BaseTrader):
     def account(self) -> str:
         """The account orders go to."""
         return self.conn.account
+
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        """IB's bar sizes, order types, reset windows and commission terms."""
+        return self._capabilities
 
     @venue_call(watch_link=False)
     async def connect(self) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from trader_cli.config import Settings
-from trader_cli.domain.venues import Venue
+from trader_cli.domain.scope import Backend
 from trader_cli.sim import SimClock, SimGateway
 from trader_cli.sim.owner import Endpoint, claim_world
 from trader_cli.venues.ib.trader import IBTrader
@@ -47,11 +47,17 @@ class SimTime:
 class SimTrader(IBTrader):
     """The IB adapter, unmodified, pointed at an in-process SIMULATED gateway."""
 
-    venue = Venue.SIM
+    backend = Backend.SIM
 
     def __init__(self, settings: Settings, gateway: SimGateway) -> None:
         super().__init__(settings, host=gateway.host, port=gateway.port, clock=SimTime(gateway))
         self.gateway = gateway
+
+    @property
+    def clock_speed(self) -> float | None:
+        """The sim clock's speed while it runs (None when pinned)."""
+        clock = self.gateway.clock
+        return clock.speed if clock.running else None
 
 
 def sim_clock(start: datetime | None, speed: float | None) -> SimClock:
@@ -69,7 +75,7 @@ class GuestSimTrader(IBTrader):
     follows the gateway's clock as it would a real Gateway's.
     """
 
-    venue = Venue.SIM
+    backend = Backend.SIM
 
     def __init__(self, settings: Settings, owner: Endpoint) -> None:
         super().__init__(settings, host="127.0.0.1", port=owner.port)
