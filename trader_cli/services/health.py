@@ -23,16 +23,40 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from trader_cli.clock import Clock
 from trader_cli.domain.windows import MaintenanceWindow, parse_windows
 from trader_cli.redaction import redact_account
 
-if TYPE_CHECKING:
-    from trader_cli.config import Settings
-
 log = logging.getLogger(__name__)
+
+
+class HealthConfig(Protocol):
+    """The ``HEALTH_*`` settings the manager reads (``config.HealthSettings``): a protocol, so
+    this module needs nothing of :mod:`trader_cli.config`."""
+
+    @property
+    def failure_threshold(self) -> int: ...
+    @property
+    def recovery_probes(self) -> int: ...
+    @property
+    def backoff_initial(self) -> float: ...
+    @property
+    def backoff_max(self) -> float: ...
+    @property
+    def reset_windows(self) -> str | None: ...
+    @property
+    def reset_grace_minutes(self) -> float: ...
+    @property
+    def disconnect_alert_minutes(self) -> float: ...
+
+
+class HasHealthConfig(Protocol):
+    """Settings with a ``health`` section (``config.Settings``)."""
+
+    @property
+    def health(self) -> HealthConfig: ...
 
 T = TypeVar("T")
 
@@ -196,7 +220,7 @@ class HealthCircuitManager:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: HasHealthConfig,
         *,
         clock: Clock,
         venue: Reconnectable | None = None,
