@@ -15,12 +15,12 @@ from trader_cli.domain.models import (
     Candle,
     Fill,
     Order,
-    OrderType,
     Position,
     Quote,
     Side,
 )
 from trader_cli.domain.money import Money
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.domain.venues import Venue
@@ -34,9 +34,7 @@ class OrderRequest:
     symbol: Symbol
     side: Side
     amount: Decimal
-    type: OrderType = OrderType.LIMIT
-    price: Decimal | None = None
-    time_in_force: str = "DAY"
+    spec: OrderSpec
 
 
 @dataclass(frozen=True, slots=True)
