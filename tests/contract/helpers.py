@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from trader_cli.domain.models import Order, OrderType, Side
+from trader_cli.domain.models import Order, Side
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol
 from trader_cli.venues.base import BaseTrader, OrderRequest
 
@@ -48,8 +49,7 @@ def request(
         symbol or venue.symbol,
         side,
         Decimal(amount),
-        OrderType.LIMIT,
-        price,
+        OrderSpec.limit(price),
     )
 
 

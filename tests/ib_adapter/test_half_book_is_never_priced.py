@@ -11,6 +11,7 @@ import math
 from decimal import Decimal
 
 from trader_cli.domain.models import Side
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.liquidity import quote_sanity_checks
 from trader_cli.services.preview import preview_order
@@ -42,7 +43,7 @@ async def test_quote_waits_for_the_ask_that_comes_after_the_bid(trader, gw) -> N
 async def test_market_order_is_valued_at_the_ask_once_it_arrives(trader, gw) -> None:
     gw.split_book(2)
     task = asyncio.create_task(
-        preview_order(trader, trader.settings, BHP, Side.BUY, Decimal(20), None, True)
+        preview_order(trader, trader.settings, BHP, Side.BUY, Decimal(20), OrderSpec.market())
     )
     await until(lambda: _bid_arrived(trader))
     await gw.advance(2)
@@ -67,7 +68,9 @@ async def test_a_side_that_never_comes_is_flagged_and_refused(trader, gw) -> Non
     ]
     assert not check.passed  # even on the side that did arrive
     assert "half a book" in check.message
-    preview = await preview_order(trader, trader.settings, BHP, Side.SELL, Decimal(10), None, True)
+    preview = await preview_order(
+        trader, trader.settings, BHP, Side.SELL, Decimal(10), OrderSpec.market()
+    )
     refusals = [c.message for c in preview.checks if not c.passed]
     assert any("half a book" in m for m in refusals), refusals
 

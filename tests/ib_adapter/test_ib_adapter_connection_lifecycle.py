@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from trader_cli.domain.models import OrderStatus, OrderType, Side
+from trader_cli.domain.models import OrderStatus, Side
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.errors import NotConnectedError, SafetyRefused, TemporaryError
 from trader_cli.venues.base import OrderRequest
@@ -55,7 +56,7 @@ async def test_gateway_restart_is_ridden_out_with_backoff(trader, gw) -> None:
     q = await trader.get_market_data(BHP)
     far = (q.bid * Decimal("0.9")).quantize(Decimal("0.01"))
     await trader.place_order(
-        OrderRequest("trd-r-1", BHP, Side.BUY, Decimal(10), OrderType.LIMIT, far)
+        OrderRequest("trd-r-1", BHP, Side.BUY, Decimal(10), OrderSpec.limit(far))
     )
     start = gw.clock.now()
     await gw.refuse_connections(20)  # port closed for 20 sim seconds
@@ -141,7 +142,7 @@ async def test_live_account_with_live_settings_still_needs_live_flag(
             with pytest.raises(SafetyRefused, match="--live"):
                 await t.place_order(
                     OrderRequest(
-                        "trd-l-1", BHP, Side.BUY, Decimal(1), OrderType.LIMIT, Decimal("45.00")
+                        "trd-l-1", BHP, Side.BUY, Decimal(1), OrderSpec.limit(Decimal("45.00"))
                     )
                 )
             t.conn.config.live_confirmed = True

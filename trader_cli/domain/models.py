@@ -47,10 +47,22 @@ class Side(StrEnum):
 
 
 class OrderType(StrEnum):
-    """Order type; ``marketable_limit`` is a limit priced through the touch."""
+    """Order type; ``marketable_limit`` is a limit priced through the touch.
+
+    A marketable limit reaches the venue, and the records, as a plain ``limit``
+    (:attr:`recorded`); only the order spec that priced it knows it was meant to cross.
+    """
 
     LIMIT = "limit"
     MARKET = "market"
+    MARKETABLE_LIMIT = "marketable_limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+
+    @property
+    def recorded(self) -> OrderType:
+        """The type an order of this type is recorded as (a marketable limit is a limit)."""
+        return OrderType.LIMIT if self is OrderType.MARKETABLE_LIMIT else self
 
 
 class OrderStatus(StrEnum):

@@ -20,13 +20,14 @@ from typing import Any
 
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
-from trader_cli.domain.models import OrderStatus, OrderType, Position, Side
+from trader_cli.domain.models import OrderStatus, Position, Side
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
 from trader_cli.hours import market_hours
-from trader_cli.liquidity import marketable_limit_price, tick_rule_for
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
+from trader_cli.services.pipeline import price_order
 
 log = logging.getLogger("trader.flatten")
 
@@ -139,32 +140,31 @@ async def _close(
         line.note = f"market closed: {hours.note}; nothing sent"
         return line
     inst = await venue.resolve(symbol)
-    rule = tick_rule_for(symbol, inst.min_tick)
     bump = ctx.settings.risk.marketable_limit_slippage_bps
-    market = use_market and inst.market_orders_allowed
-    if use_market and not market:
+    if use_market and not inst.market_orders_allowed:
         line.note = "market orders not allowed for this contract: marketable limit used; "
     for attempt in range(reprice + 1):
         remaining = abs(position.quantity) - line.filled
         if remaining <= 0:
             break
-        price = None
-        if not market:
-            try:
-                quote = await venue.get_market_data(symbol)
-                price = marketable_limit_price(side, quote, rule, bump * (attempt + 1))
-            except (TemporaryError, InvalidOrderError) as e:
-                line.note += f"no liquidity to price against ({e.message}); "
-                break
-        intent = OrderIntent(
-            symbol,
-            side,
-            remaining,
-            OrderType.MARKET if market else OrderType.LIMIT,
-            price,
-            reason="flatten",
+        try:  # a market order only where asked and allowed, else a wider bump each attempt
+            priced = await price_order(
+                venue,
+                symbol,
+                side,
+                OrderSpec.market(),
+                bump * (attempt + 1),
+                instrument=inst,
+                market_orders=use_market,
+            )
+            spec = priced.require_spec()
+        except (TemporaryError, InvalidOrderError) as e:
+            line.note += f"no liquidity to price against ({e.message}); "
+            break
+        price = spec.limit_price
+        order = await ctx.orders.submit(
+            OrderIntent.of(symbol, side, remaining, spec, reason="flatten")
         )
-        order = await ctx.orders.submit(intent)
         order = await ctx.orders.wait(order.client_order_id, within=wait_seconds)
         if not order.status.is_final:
             order = await ctx.orders.cancel(order.client_order_id)

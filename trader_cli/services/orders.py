@@ -39,6 +39,7 @@ from trader_cli.config import Settings
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, TradingSession
 from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
+from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InputError, RefusedError, TemporaryError, TraderError, VenueError
 from trader_cli.services.locks import Lock, order_lock
@@ -78,7 +79,11 @@ def pause_point(name: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class OrderIntent:
-    """What a caller wants sent; ``client_order_id`` makes a retry of the same intent idempotent."""
+    """What a caller wants sent; ``client_order_id`` makes a retry of the same intent idempotent.
+
+    ``type``, ``price`` (the limit price), ``stop_price`` and ``time_in_force`` are the fields of
+    its :attr:`spec`; :meth:`of` builds an intent from a spec.
+    """
 
     symbol: Symbol
     side: Side
@@ -88,6 +93,39 @@ class OrderIntent:
     client_order_id: str | None = None
     reason: str | None = None
     plan_id: int | None = None  # the trade plan this order enters or exits
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+
+    @classmethod
+    def of(
+        cls,
+        symbol: Symbol,
+        side: Side,
+        amount: Decimal,
+        spec: OrderSpec,
+        *,
+        client_order_id: str | None = None,
+        reason: str | None = None,
+        plan_id: int | None = None,
+    ) -> OrderIntent:
+        """The intent to send ``amount`` of ``symbol`` on ``side`` as ``spec`` says."""
+        return cls(
+            symbol,
+            side,
+            amount,
+            spec.type,
+            spec.limit_price,
+            client_order_id,
+            reason,
+            plan_id=plan_id,
+            stop_price=spec.stop_price,
+            time_in_force=spec.time_in_force,
+        )
+
+    @property
+    def spec(self) -> OrderSpec:
+        """The order spec; raises ``InvalidOrderError`` when the fields do not make a valid one."""
+        return OrderSpec(self.type, self.price, self.stop_price, self.time_in_force)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +189,13 @@ class OrderService:
             existing = store.find_order_by_client_id(cid)
             if existing is not None:
                 return Submission(await self._resume(existing, intent), True)
+            request = self._request(cid, intent)  # a spec that cannot be sent is never recorded
             now = self.venue.clock.now()
             draft = Order(
                 cid,
                 str(intent.symbol),
                 intent.side,
-                intent.type,
+                request.spec.recorded_type,
                 intent.amount,
                 intent.price,
                 timestamp=now,
@@ -174,7 +213,7 @@ class OrderService:
                 return Submission(await self._resume(row, intent), True)
             crash_point("after-intent")
             pause_point("after-intent")
-            return Submission(await self._send(cid, self._request(cid, intent)), False)
+            return Submission(await self._send(cid, request), False)
         finally:
             lock.release()
 
@@ -192,9 +231,7 @@ class OrderService:
         return Submission(store.order_from_row(row), True)
 
     def _request(self, cid: str, intent: OrderIntent) -> OrderRequest:
-        return OrderRequest(
-            cid, intent.symbol, intent.side, intent.amount, intent.type, intent.price
-        )
+        return OrderRequest(cid, intent.symbol, intent.side, intent.amount, intent.spec)
 
     async def _send(self, cid: str, request: OrderRequest) -> Order:
         now = self.venue.clock.now()
@@ -247,7 +284,7 @@ class OrderService:
             log.info("order %s was recorded but never sent: sending it now", row.client_order_id)
             # exactly the order that was recorded, whatever the retry asked for
             request = OrderRequest(row.client_order_id, parse_symbol(row.symbol), row.side,
-                                   row.amount, row.type, row.price)
+                                   row.amount, OrderSpec.of(row.type, row.price))
             return await self._send(row.client_order_id, request)
         found = await self.venue.get_order(row.client_order_id)
         if found is None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
-from trader_cli.domain.models import Order, OrderType, Side
+from trader_cli.domain.models import Order, Side
+from trader_cli.domain.orders import OrderSpec, no_price_given, spec_from_flags
 from trader_cli.errors import InputError, InvalidOrderError, TemporaryError
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import ORDER_LOCK_WAIT, OrderIntent
@@ -62,11 +63,12 @@ def check_place_input(
     limit_price: str | None,
     market: bool,
     client_order_id: str | None = None,
-) -> None:
+) -> OrderSpec | None:
     """Every check of ``place``'s own input, before the database or the venue is opened.
 
-    Raises ``InputError`` (exit 2): so a bad symbol, quantity, price or client order id never
-    gets as far as a session row or a connection.
+    Returns the order spec ``--limit``/``--market`` ask for: None only when neither is given and
+    a ``client_order_id`` names the order to resume. Raises ``InputError`` (exit 2): so a bad
+    symbol, quantity, price or client order id never gets as far as a session row or a connection.
     """
     from trader_cli.domain.symbols import parse_symbol
 
@@ -74,13 +76,14 @@ def check_place_input(
     if market and limit_price is not None:
         raise InvalidOrderError("give either --limit PRICE or --market, not both")
     if not market and limit_price is None and client_order_id is None:
-        raise InvalidOrderError(
-            "no price given", hint="add --limit PRICE for a limit order, or --market"
-        )
+        raise no_price_given()
     parse_quantity(quantity, sym)
-    parse_price(limit_price)
+    price = parse_price(limit_price)
     if client_order_id is not None:
         check_client_order_id(client_order_id, settings.core.client_order_prefix)
+    if not market and price is None:
+        return None
+    return spec_from_flags(price, market)
 
 
 def retry_hint(cid: str) -> str:
@@ -109,8 +112,7 @@ async def place(
     symbol: str,
     side: Side,
     quantity: str,
-    limit_price: str | None,
-    market: bool,
+    spec: OrderSpec | None,
     *,
     client_order_id: str | None = None,
     wait_seconds: float = 30.0,
@@ -119,44 +121,43 @@ async def place(
 ) -> PlaceResult:
     """Check, record, send once, and wait up to ``wait_seconds`` for the order to finish.
 
-    With ``client_order_id`` of an order already recorded, nothing is re-checked or re-sent
-    blindly: the existing order is resumed (sent only if it provably never left).
+    ``spec`` is the order asked for (:func:`check_place_input` builds it from ``--limit`` or
+    ``--market``). With ``client_order_id`` of an order already recorded, nothing is re-checked
+    or re-sent blindly: the existing order is resumed (sent only if it provably never left);
+    only then may ``spec`` be None.
     ``allow_far_limit`` lets a limit outside the price band through to the other checks.
     """
     from trader_cli.domain.symbols import parse_symbol
 
     sym = parse_symbol(symbol)
     qty = parse_quantity(quantity, sym)
-    price = parse_price(limit_price)
     cid = None
     if client_order_id is not None:
         cid = check_client_order_id(client_order_id, ctx.settings.core.client_order_prefix)
     preview: OrderPreview | None = None
-    resumed = cid is not None and ctx.orders.known(cid)
-    if resumed:
-        existing = store.find_order_by_client_id(cid or "")
-        intent_price = existing.price if existing is not None else price
-        order_type = existing.type if existing is not None else None
-        fallback = OrderType.MARKET if market else OrderType.LIMIT
-        intent = OrderIntent(
-            sym, side, qty, order_type or fallback, intent_price, cid, reason="place"
-        )
+    existing = store.find_order_by_client_id(cid) if cid is not None else None
+    resumed = existing is not None
+    if existing is not None:
+        # the order as recorded decides; the order service resumes it
+        intent = OrderIntent(sym, side, qty, existing.type, existing.price, cid, reason="place")
     else:
+        if spec is None:
+            raise no_price_given()
         preview = await preview_order(
             ctx.venue,
             ctx.settings,
             sym,
             side,
             qty,
-            price,
-            market,
+            spec,
             daily_pnl=daily_pnl(ctx),
             allow_far_limit=allow_far_limit,
         )
         preview.raise_if_refused()
+        spec = preview.require_spec()
         # named before anything is sent, so a failure below can say which order may be live
         cid = cid or ctx.orders.next_client_order_id()
-        intent = OrderIntent(sym, side, qty, preview.order_type, preview.price, cid, reason="place")
+        intent = OrderIntent.of(sym, side, qty, spec, client_order_id=cid, reason="place")
     try:
         # a concurrent command with the same id may have created it first: then it is resumed
         submission = await ctx.orders.submit_once(

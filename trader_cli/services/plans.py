@@ -17,13 +17,14 @@ from typing import Any, Protocol
 
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, Plan, PlanStatus
-from trader_cli.domain.models import OrderType, Quote, Side
+from trader_cli.domain.models import Quote, Side
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
 from trader_cli.hours import market_hours
-from trader_cli.liquidity import marketable_limit_price, tick_rule_for
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
+from trader_cli.services.pipeline import price_order
 
 log = logging.getLogger("trader.plans")
 
@@ -248,20 +249,21 @@ class PlanMonitor:
             return PlanEvent(plan.id, plan.symbol, "closed", why)
         remaining = min(remaining, held)
         reason = reason or "re-pricing the exit"
-        inst = await venue.resolve(symbol)
-        rule = tick_rule_for(symbol, inst.min_tick)
         side = plan.side.opposite
-        price = marketable_limit_price(
-            side, quote, rule, self.ctx.settings.risk.marketable_limit_slippage_bps
+        priced = await price_order(
+            venue,
+            symbol,
+            side,
+            OrderSpec.market(),
+            self.ctx.settings.risk.marketable_limit_slippage_bps,
+            quote=quote,
+            market_orders=False,  # a marketable limit: getting out never depends on MKT
         )
+        spec = priced.require_spec()
+        price = spec.limit_price
         order = await orders.submit(
-            OrderIntent(
-                symbol,
-                side,
-                remaining,
-                OrderType.LIMIT,
-                price,
-                reason=f"{exit_tag(plan.id)} {reason}",
+            OrderIntent.of(
+                symbol, side, remaining, spec, reason=f"{exit_tag(plan.id)} {reason}",
                 plan_id=plan.id,
             )
         )

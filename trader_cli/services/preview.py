@@ -11,33 +11,32 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from trader_cli.costs import commission_estimate
 from trader_cli.domain.inputs import (
     MAX_PRICE,
     MAX_QUANTITY,
     NumberInputError,
     parse_plain_decimal,
 )
-from trader_cli.domain.models import Fee, Liquidity, OrderType, Quote, Side, jsonable
+from trader_cli.domain.models import Fee, OrderType, Quote, Side, jsonable
 from trader_cli.domain.money import Money
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
-from trader_cli.errors import InvalidOrderError, TraderError
+from trader_cli.errors import InvalidOrderError
 from trader_cli.hours import MarketHours, market_hours
-from trader_cli.liquidity import (
-    LiquidityLimits,
-    is_marketable,
-    liquidity_checks,
-    marketable_limit_price,
-    nudge_limit_price,
-    tick_rule_for,
-)
-from trader_cli.risk import Category, Check, ProposedOrder, RiskManager, RiskVerdict
+from trader_cli.risk import Check, ProposedOrder, RiskVerdict
 from trader_cli.risk.convert import Converter
-from trader_cli.risk.valuation import (
-    Valuation,
-    max_price_deviation_pct,
-    price_band_check,
-    value_order,
+from trader_cli.risk.valuation import Valuation
+from trader_cli.services.pipeline import (
+    Priced,
+    band_check,
+    estimate_costs,
+    hours_check,
+    market_checks,
+    marketable,
+    price_spec,
+    risk_check,
+    symbol_check,
+    value,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +70,18 @@ class OrderPreview:
     notes: list[str] = field(default_factory=list)
     valuation: Valuation | None = None
     simulated: bool = False
+    priced: Priced | None = None
+
+    @property
+    def spec(self) -> OrderSpec | None:
+        """The order spec the price step made (None when no price could be found)."""
+        return None if self.priced is None else self.priced.spec
+
+    def require_spec(self) -> OrderSpec:
+        """The spec to send; raises ``InvalidOrderError`` when no price could be found."""
+        if self.priced is None:
+            raise InvalidOrderError(f"no order spec for {self.symbol}: it was never priced")
+        return self.priced.require_spec()
 
     @property
     def instrument_class(self) -> InstrumentClass:
@@ -180,12 +191,12 @@ async def preview_order(
     symbol: Symbol | str,
     side: Side,
     quantity: Decimal,
-    limit_price: Decimal | None,
-    market: bool,
+    spec: OrderSpec,
     *,
     daily_pnl: Money | None = None,
     converter: Converter | None = None,
     allow_far_limit: bool = False,
+    market_orders: bool = True,
 ) -> OrderPreview:
     """Preview one order on ``venue`` (connected) and send nothing.
 
@@ -194,23 +205,15 @@ async def preview_order(
     is allowed, the kill switch, ``MAX_ORDER_VALUE``, ``MIN_TRADE_SIZE``, gross exposure, daily
     loss (with ``daily_pnl``), quote sanity, spread, top of book, and the market being open.
 
-    Every risk rule values the order at its executable price (:func:`value_order`:
-    ``max(limit, touch)``, the touch for a market order), and a limit further than
-    ``MAX_PRICE_DEVIATION_PCT_<CLASS>`` from the touch is refused unless ``allow_far_limit``.
-
-    A limit is nudged onto the tick without ever getting worse (buy down, sell up). A market
-    order where the venue takes none becomes a marketable limit ``MARKETABLE_LIMIT_SLIPPAGE_BPS``
-    through the touch.
+    The steps are those of :mod:`trader_cli.services.pipeline`: price (a limit nudged onto the
+    tick, never worse; a market order where the venue takes none, or ``market_orders`` is
+    False, becomes a marketable limit ``MARKETABLE_LIMIT_SLIPPAGE_BPS`` through the touch),
+    value (``max(limit, touch)``; a limit further than ``MAX_PRICE_DEVIATION_PCT_<CLASS>`` from
+    the touch is refused unless ``allow_far_limit``), check, and estimate costs.
     """
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
-    if market and limit_price is not None:
-        raise InvalidOrderError("give either --limit PRICE or --market, not both")
-    if not market and limit_price is None:
-        raise InvalidOrderError(
-            "no price given", hint="add --limit PRICE for a limit order, or --market"
-        )
     qty = parse_quantity(quantity, sym)
-    requested = parse_price(limit_price)
+    requested = parse_price(spec.limit_price)
     inst = await venue.resolve(sym)
     if inst.size_increment > 0 and qty % inst.size_increment != 0:
         raise InvalidOrderError(
@@ -221,130 +224,54 @@ async def preview_order(
     working = await venue.get_open_orders(ours_only=False)
     now = venue.clock.now()
     conv = converter or venue
-    limits = LiquidityLimits.from_settings(settings.risk)
-    tick = tick_rule_for(sym, inst.min_tick)
-    notes: list[str] = []
-
-    order_type = OrderType.LIMIT
-    price: Decimal | None = None
-    if requested is not None:
-        price = nudge_limit_price(side, requested, tick)
-        direction = "down" if side is Side.BUY else "up"
-        price_note = (
-            f"{requested} is on the tick"
-            if price == requested
-            else f"{requested} rounded {direction} to {price} (price step "
-            f"{tick(price)}): never worse than asked"
-        )
-    elif inst.market_orders_allowed:
-        order_type = OrderType.MARKET
-        price_note = "market order: valued at the touch"
-    else:
-        try:
-            price = marketable_limit_price(side, quote, tick, limits.slippage_bps)
-            price_note = (
-                f"{inst.exchange} takes no market orders for {sym}: a limit "
-                f"{limits.slippage_bps} bp through the touch, rounded to the tick to cross"
-            )
-        except InvalidOrderError as e:
-            price_note = f"no marketable limit: {e.message}"
-    valuation = value_order(side, price, quote)
-    marketable = order_type is OrderType.MARKET or (
-        price is not None and is_marketable(side, price, quote)
+    slippage = settings.risk.marketable_limit_slippage_bps
+    priced = price_spec(sym, side, spec, inst, quote, slippage, market_orders=market_orders)
+    valuation = value(side, priced, quote)
+    taker = marketable(side, priced, quote)
+    proposed = None if valuation is None else ProposedOrder.valued(sym, side, qty, valuation)
+    verdict = await risk_check(
+        settings, sym, proposed, positions, conv, daily_pnl=daily_pnl, working=working
     )
-
-    sym_text = str(sym)
-    before = sum((p.quantity for p in positions if p.symbol == sym_text), Decimal(0))
-    after = before + qty * side.sign
-    allowed_symbols = settings.allowed_symbols
-    checks: list[Check] = [
-        Check(
-            "ALLOWED_SYMBOLS",
-            sym in allowed_symbols,
-            f"{sym} is in ALLOWED_SYMBOLS"
-            if sym in allowed_symbols
-            else f"{sym} is not in ALLOWED_SYMBOLS ({', '.join(map(str, allowed_symbols))})",
-            sym_text,
-            category=Category.SAFETY,
-        ),
-        price_band_check(
-            valuation,
-            sym.instrument_class,
-            max_price_deviation_pct(settings.risk, sym.instrument_class),
-            allow_far_limit=allow_far_limit,
+    costs = await estimate_costs(
+        proposed, settings, conv, taker=taker, usd_per_unit=lambda: _usd_per_unit(venue, sym)
+    )
+    checks = [
+        symbol_check(sym, settings.allowed_symbols),
+        band_check(valuation, sym, settings, allow_far_limit=allow_far_limit),
+        *verdict.checks,
+        *await market_checks(
+            quote, side, sym, settings, now=now, converter=conv, reducing=verdict.reducing
         ),
     ]
-    notional = notional_base = commission_base = None
-    commission: Fee | None = None
-    if valuation is None:
-        verdict = RiskVerdict(reducing=False)
-        checks.append(Check("valuation", False, f"no price to value {sym} at: the book is empty"))
-    else:
-        proposed = ProposedOrder.valued(sym, side, qty, valuation)
-        verdict = await RiskManager.from_settings(settings).check(
-            proposed, positions, conv, daily_pnl=daily_pnl, working=working
-        )
-        notional = proposed.notional
-        notional_base = verdict.order_value  # one valuation: the value every limit saw
-        try:
-            commission = commission_estimate(
-                sym.instrument_class,
-                qty,
-                valuation.price,
-                sym.quote,
-                settings,
-                base_asset=sym.base,
-                usd_per_unit=await _usd_per_unit(venue, sym),
-                liquidity=Liquidity.TAKER if marketable else Liquidity.MAKER,
-            )
-            commission_base = await conv.to_base(commission.money)
-        except (ValueError, TraderError) as e:
-            notes.append(f"no commission estimate: {e}")
-    checks.extend(verdict.checks)
-    checks.extend(
-        await liquidity_checks(
-            quote,
-            side,
-            sym.instrument_class,
-            limits,
-            now=now,
-            converter=conv,
-            reducing=verdict.reducing,
-        )
-    )
     hours = market_hours(sym.instrument_class, now)
-    checks.append(
-        Check(
-            "market_open",
-            hours.is_open,
-            f"{hours.market.value} {hours.note}",
-            "open" if hours.is_open else "closed",
-            category=Category.MARKET,
-        )
-    )
+    checks.append(hours_check(hours))
+    before = sum((p.quantity for p in positions if p.symbol == str(sym)), Decimal(0))
     return OrderPreview(
         symbol=sym,
         side=side,
         quantity=qty,
-        order_type=order_type,
+        order_type=priced.order_type,
         requested_price=requested,
-        price=price,
-        price_note=price_note,
-        marketable=marketable,
+        price=priced.price,
+        price_note=priced.note,
+        marketable=taker,
         quote=quote,
-        notional=notional,
-        notional_base=notional_base,
-        commission=commission,
-        commission_base=commission_base,
+        notional=costs.notional,
+        # one valuation: the base-currency value every limit saw (the notional converted plainly
+        # only when the order could not be valued for risk)
+        notional_base=verdict.order_value or costs.notional_base,
+        commission=costs.commission,
+        commission_base=costs.commission_base,
         position_before=before,
-        position_after=after,
+        position_after=before + qty * side.sign,
         market=hours,
         verdict=RiskVerdict(checks, reducing=verdict.reducing),
         venue=venue.name,
         as_of=now,
-        notes=notes,
+        notes=costs.notes,
         valuation=valuation,
         simulated=venue.simulated,
+        priced=priced,
     )
 
 
@@ -353,26 +280,27 @@ async def place_dry_run(
     symbol: str,
     side: Side,
     quantity: str,
-    limit_price: str | None,
-    market: bool,
+    spec: OrderSpec | None,
     *,
     allow_far_limit: bool = False,
 ) -> OrderPreview:
     """``trader place --dry-run``: validate input, open the venue, preview, close.
 
-    Today's PnL for ``MAX_DAILY_LOSS`` comes from the database exactly as ``place`` computes it.
+    ``spec`` comes from :func:`~trader_cli.services.place.check_place_input` (None: no price
+    was given, which a preview cannot do without). Today's PnL for ``MAX_DAILY_LOSS`` comes from
+    the database exactly as ``place`` computes it.
     """
+    from trader_cli.domain.orders import no_price_given
     from trader_cli.services.context import trading_context
     from trader_cli.services.pnl import daily_pnl
 
     sym = parse_symbol(symbol)
-    if market and limit_price is not None:
-        raise InvalidOrderError("give either --limit PRICE or --market, not both")
     qty = parse_quantity(quantity, sym)
-    price = parse_price(limit_price)
+    if spec is None:
+        raise no_price_given()
     async with trading_context(settings, with_session=False) as ctx:
         return await preview_order(
-            ctx.venue, settings, sym, side, qty, price, market, allow_far_limit=allow_far_limit,
+            ctx.venue, settings, sym, side, qty, spec, allow_far_limit=allow_far_limit,
             daily_pnl=daily_pnl(ctx),
         )
 

@@ -23,10 +23,10 @@ from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
 from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError, TraderError, VenueError
 from trader_cli.hours import market_hours
-from trader_cli.liquidity import marketable_limit_price, tick_rule_for
 from trader_cli.risk.valuation import value_order
 from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
@@ -402,21 +402,19 @@ class StrategyRunner:
             qty = await self._size(plan, quote)
             if qty is None:
                 return self._refuse(plan, record, "size rounds to zero", now)
-            inst = await self.ctx.venue.resolve(plan.symbol)
-            rule = tick_rule_for(plan.symbol, inst.min_tick)
-            limit = plan.entry or marketable_limit_price(
-                plan.side, quote, rule, self.ctx.settings.risk.marketable_limit_slippage_bps
-            )
+            # the plan's entry as a limit, else a marketable limit: the bot never sends a
+            # market order, so every entry has a price bound
             preview = await preview_order(
                 self.ctx.venue,
                 self.ctx.settings,
                 plan.symbol,
                 plan.side,
                 qty,
-                limit,
-                False,
+                OrderSpec.limit(plan.entry) if plan.entry else OrderSpec.market(),
                 daily_pnl=daily_pnl(self.ctx),
+                market_orders=False,
             )
+            spec = preview.require_spec()
         except (InvalidOrderError, TemporaryError) as e:
             return self._refuse(plan, record, e.message, now)
         if not preview.allowed:
@@ -455,12 +453,11 @@ class StrategyRunner:
         )
         try:
             order = await self.ctx.orders.submit(
-                OrderIntent(
+                OrderIntent.of(
                     plan.symbol,
                     plan.side,
                     qty,
-                    preview.order_type,
-                    preview.price,
+                    spec,
                     reason=f"entry plan {row.id}: {plan.rationale}",
                     plan_id=row.id,
                 )

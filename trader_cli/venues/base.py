@@ -25,6 +25,7 @@ from trader_cli.domain.models import (
     Side,
 )
 from trader_cli.domain.money import Money
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.timeframes import Timeframe
@@ -40,9 +41,7 @@ class OrderRequest:
     symbol: Symbol
     side: Side
     amount: Decimal
-    type: OrderType = OrderType.LIMIT
-    price: Decimal | None = None
-    time_in_force: str = "DAY"
+    spec: OrderSpec
 
 
 @dataclass(frozen=True, slots=True)

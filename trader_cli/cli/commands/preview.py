@@ -22,6 +22,7 @@ from trader_cli.domain.models import Side
 
 if TYPE_CHECKING:
     from trader_cli.cli.console import Output
+    from trader_cli.domain.orders import OrderSpec
     from trader_cli.risk import Check
     from trader_cli.services.preview import OrderPreview
 
@@ -131,12 +132,11 @@ def place(
     st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     out = st.output
     # every input is checked before the database or the venue is opened
-    check_place_input(st.settings(), symbol, quantity, limit, market, client_order_id)
+    spec = check_place_input(st.settings(), symbol, quantity, limit, market, client_order_id)
     if dry_run:
         preview = asyncio.run(
             place_dry_run(
-                st.settings(), symbol, side, quantity, limit, market,
-                allow_far_limit=allow_far_limit,
+                st.settings(), symbol, side, quantity, spec, allow_far_limit=allow_far_limit
             )
         )
         if st.json_mode:
@@ -149,7 +149,7 @@ def place(
         out.info(f"{_checks_summary(preview)}; nothing was sent (--dry-run)")
         return
     st.note_default_venue()
-    result = asyncio.run(_place(st, symbol, side, quantity, limit, market, client_order_id,
+    result = asyncio.run(_place(st, symbol, side, quantity, spec, client_order_id,
                                 timeout, live, allow_far_limit))
     order = result.order
     if st.json_mode:
@@ -167,8 +167,8 @@ def place(
         )
 
 
-async def _place(st: Any, symbol: str, side: Side, quantity: str, limit: str | None,
-                 market: bool, client_order_id: str | None, wait: float, live: bool,
+async def _place(st: Any, symbol: str, side: Side, quantity: str, spec: OrderSpec | None,
+                 client_order_id: str | None, wait: float, live: bool,
                  allow_far_limit: bool = False) -> Any:
     from trader_cli.services.context import trading_context
     from trader_cli.services.place import place as place_order
@@ -186,7 +186,7 @@ async def _place(st: Any, symbol: str, side: Side, quantity: str, limit: str | N
         status.start()
     try:
         async with trading_context(settings, live=live, strategy="place") as ctx:
-            return await place_order(ctx, symbol, side, quantity, limit, market,
+            return await place_order(ctx, symbol, side, quantity, spec,
                                      client_order_id=client_order_id, wait_seconds=wait,
                                      on_update=progress, allow_far_limit=allow_far_limit)
     finally:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ib_async import Contract, Forex, Stock
 from ib_async import Fill as IBFill
+from ib_async import Order as IBOrder
 from ib_async import Trade as IBTrade
 
 from trader_cli.domain.models import (
@@ -25,6 +26,7 @@ from trader_cli.domain.models import (
     Side,
 )
 from trader_cli.domain.money import to_decimal
+from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.errors import TimeframeError
@@ -46,7 +48,23 @@ ORDER_STATUS = {
 ACTION = {Side.BUY: "BUY", Side.SELL: "SELL"}
 SIDE_OF_ACTION = {"BUY": Side.BUY, "SELL": Side.SELL}
 SIDE_OF_EXEC = {"BOT": Side.BUY, "SLD": Side.SELL}
-ORDER_TYPE = {"LMT": OrderType.LIMIT, "MKT": OrderType.MARKET}
+ORDER_TYPE = {
+    "LMT": OrderType.LIMIT,
+    "MKT": OrderType.MARKET,
+    "STP": OrderType.STOP,
+    "STP LMT": OrderType.STOP_LIMIT,
+}
+# Our order types → IB's orderType; a marketable limit is a plain limit priced to cross.
+IB_ORDER_TYPE = {
+    OrderType.LIMIT: "LMT",
+    OrderType.MARKETABLE_LIMIT: "LMT",
+    OrderType.MARKET: "MKT",
+    OrderType.STOP: "STP",
+    OrderType.STOP_LIMIT: "STP LMT",
+}
+TIME_IN_FORCE = {TimeInForce.DAY: "DAY", TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC"}
+# IB order types that carry a limit price (lmtPrice); the stop price travels in auxPrice.
+LIMIT_TYPES = frozenset({"LMT", "STP LMT"})
 # Execution.lastLiquidity: 1 added liquidity, 2 removed, 3 routed out (liquidity taken elsewhere).
 LIQUIDITY = {1: Liquidity.MAKER, 2: Liquidity.TAKER, 3: Liquidity.TAKER}
 
@@ -259,7 +277,7 @@ def order_from_trade(trade: IBTrade) -> Order:
         side=SIDE_OF_ACTION[o.action],
         type=ORDER_TYPE.get(o.orderType, OrderType.LIMIT),
         amount=qty(o.totalQuantity),
-        price=dec(o.lmtPrice) if o.orderType == "LMT" else None,
+        price=dec(o.lmtPrice) if o.orderType in LIMIT_TYPES else None,
         id=order_id(o),
         status=status,
         filled=filled,
@@ -276,6 +294,34 @@ def order_from_trade(trade: IBTrade) -> Order:
             "lastError": last_error,
         },
     )
+
+
+def order_fields(spec: OrderSpec) -> dict[str, Any]:
+    """The ib_async ``Order`` fields of ``spec``: orderType, lmtPrice, auxPrice (stop), tif.
+
+    Prices are left out where the type has none, so ib_async sends them unset.
+    """
+    fields: dict[str, Any] = {
+        "orderType": IB_ORDER_TYPE[spec.type],
+        "tif": TIME_IN_FORCE[spec.time_in_force],
+    }
+    if spec.limit_price is not None:
+        fields["lmtPrice"] = float(spec.limit_price)
+    if spec.stop_price is not None:
+        fields["auxPrice"] = float(spec.stop_price)
+    return fields
+
+
+def to_ib_order(
+    side: Side, amount: Decimal, spec: OrderSpec, *, order_ref: str, account: str = ""
+) -> IBOrder:
+    """An ib_async ``Order`` for ``amount`` on ``side`` as ``spec`` says, tagged ``order_ref``."""
+    order = IBOrder(
+        action=ACTION[side], totalQuantity=float(amount), orderRef=order_ref, **order_fields(spec)
+    )
+    if account:
+        order.account = account
+    return order
 
 
 def position_from_ib(

@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ib_async import ExecutionFilter, LimitOrder, MarketOrder, RequestError, Ticker
-from ib_async import Order as IBOrder
+from ib_async import ExecutionFilter, RequestError, Ticker
 from ib_async import Trade as IBTrade
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
@@ -485,17 +484,13 @@ class IBTrader(BaseTrader):
         if known:
             log.info("order %s is already at IB; not sending it again", request.client_order_id)
             return self._order(known[-1])
-        action = mapping.ACTION[request.side]
-        amount = float(request.amount)
-        ib_order: IBOrder
-        if request.type is OrderType.MARKET:
-            ib_order = MarketOrder(action, amount)
-        else:
-            ib_order = LimitOrder(action, amount, float(request.price or 0))
-        ib_order.orderRef = request.client_order_id
-        ib_order.tif = request.time_in_force
-        if self.account:
-            ib_order.account = self.account
+        ib_order = mapping.to_ib_order(
+            request.side,
+            request.amount,
+            request.spec,
+            order_ref=request.client_order_id,
+            account=self.account,
+        )
         trade = self.ib.placeOrder(contract, ib_order)
         try:
             await asyncio.wait_for(_wait_status(trade, ACK_STATES), self.order_ack_timeout)
@@ -517,16 +512,15 @@ class IBTrader(BaseTrader):
                 f"{request.symbol} trades in whole shares; got {request.amount}",
                 hint=f"use {request.amount.to_integral_value()}",
             )
-        if request.type is OrderType.LIMIT:
-            if request.price is None or request.price <= 0:
-                raise InvalidOrderError("a limit order needs a positive price")
-            tick = inst.min_tick
-            if tick and request.price % tick != 0:
+        spec = request.spec  # a valid spec: the prices its type needs are there and positive
+        tick = inst.min_tick
+        for kind, price in (("limit", spec.limit_price), ("stop", spec.stop_price)):
+            if tick and price is not None and price % tick != 0:
                 raise InvalidOrderError(
-                    f"limit {request.price} is not on {request.symbol}'s price step {tick}",
+                    f"{kind} {price} is not on {request.symbol}'s price step {tick}",
                     hint="round the price to the step (trader place nudges it for you)",
                 )
-        elif not inst.market_orders_allowed:
+        if spec.type is OrderType.MARKET and not inst.market_orders_allowed:
             raise InvalidOrderError(
                 f"IB does not accept market orders for {request.symbol}",
                 hint="use a marketable limit order",

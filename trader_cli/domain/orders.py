@@ -1,0 +1,151 @@
+"""Order specs: what kind of order to send, at which prices, for how long — validated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from trader_cli.domain.models import OrderType
+from trader_cli.errors import InvalidOrderError
+
+
+class TimeInForce(StrEnum):
+    """How long an order works: the session, until cancelled, or at once and cancel the rest."""
+
+    DAY = "DAY"
+    GTC = "GTC"
+    IOC = "IOC"
+
+
+# Which prices each type carries: (limit price, stop price).
+_PRICES: dict[OrderType, tuple[bool, bool]] = {
+    OrderType.LIMIT: (True, False),
+    OrderType.MARKETABLE_LIMIT: (True, False),
+    OrderType.MARKET: (False, False),
+    OrderType.STOP: (False, True),
+    OrderType.STOP_LIMIT: (True, True),
+}
+_NAMES = {
+    OrderType.LIMIT: "a limit order",
+    OrderType.MARKETABLE_LIMIT: "a marketable limit",
+    OrderType.MARKET: "a market order",
+    OrderType.STOP: "a stop order",
+    OrderType.STOP_LIMIT: "a stop limit",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSpec:
+    """An order's type, limit and stop prices and time in force; invalid ones cannot be built.
+
+    A limit or marketable limit has a limit price only; a market order has no price; a stop has
+    a stop (trigger) price only; a stop limit has both. Prices are positive. Raises
+    :class:`~trader_cli.errors.InvalidOrderError` (exit 2) otherwise.
+    """
+
+    type: OrderType
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+
+    def __post_init__(self) -> None:
+        wants_limit, wants_stop = _PRICES[self.type]
+        name = _NAMES[self.type]
+        _check_price(name, "limit", self.limit_price, wants_limit)
+        _check_price(name, "stop", self.stop_price, wants_stop)
+
+    # -- constructors ------------------------------------------------------------------------
+    @classmethod
+    def limit(cls, price: Decimal, tif: TimeInForce = TimeInForce.DAY) -> OrderSpec:
+        """A limit order at ``price``."""
+        return cls(OrderType.LIMIT, limit_price=price, time_in_force=tif)
+
+    @classmethod
+    def market(cls, tif: TimeInForce = TimeInForce.DAY) -> OrderSpec:
+        """A market order."""
+        return cls(OrderType.MARKET, time_in_force=tif)
+
+    @classmethod
+    def marketable_limit(cls, price: Decimal, tif: TimeInForce = TimeInForce.DAY) -> OrderSpec:
+        """A limit priced through the touch to trade at once (where a market order is not used)."""
+        return cls(OrderType.MARKETABLE_LIMIT, limit_price=price, time_in_force=tif)
+
+    @classmethod
+    def stop(cls, stop_price: Decimal, tif: TimeInForce = TimeInForce.DAY) -> OrderSpec:
+        """A stop: a market order once the price trades through ``stop_price``."""
+        return cls(OrderType.STOP, stop_price=stop_price, time_in_force=tif)
+
+    @classmethod
+    def stop_limit(
+        cls, stop_price: Decimal, limit_price: Decimal, tif: TimeInForce = TimeInForce.DAY
+    ) -> OrderSpec:
+        """A stop limit: a limit at ``limit_price`` once the price trades through ``stop_price``."""
+        return cls(
+            OrderType.STOP_LIMIT, limit_price=limit_price, stop_price=stop_price, time_in_force=tif
+        )
+
+    @classmethod
+    def of(
+        cls,
+        type_: OrderType,
+        price: Decimal | None,
+        *,
+        stop_price: Decimal | None = None,
+        tif: TimeInForce = TimeInForce.DAY,
+    ) -> OrderSpec:
+        """A spec from an order record's ``type`` and ``price`` (its limit price)."""
+        return cls(type_, limit_price=price, stop_price=stop_price, time_in_force=tif)
+
+    # -- reading -----------------------------------------------------------------------------
+    @property
+    def recorded_type(self) -> OrderType:
+        """The type the order is recorded as: a marketable limit is a limit."""
+        return self.type.recorded
+
+    @property
+    def is_market(self) -> bool:
+        """No limit price: the order takes whatever the book gives (market, stop)."""
+        return self.limit_price is None
+
+    def with_limit(self, price: Decimal) -> OrderSpec:
+        """The same spec at another limit price (e.g. nudged onto the tick)."""
+        return OrderSpec(self.type, price, self.stop_price, self.time_in_force)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe fields (prices as strings)."""
+        return {
+            "type": self.type.value,
+            "limitPrice": None if self.limit_price is None else str(self.limit_price),
+            "stopPrice": None if self.stop_price is None else str(self.stop_price),
+            "timeInForce": self.time_in_force.value,
+        }
+
+
+def _check_price(order: str, kind: str, price: Decimal | None, wanted: bool) -> None:
+    if not wanted:
+        if price is not None:
+            raise InvalidOrderError(f"{order} takes no {kind} price (got {price})")
+        return
+    if price is None or not price.is_finite() or price <= 0:
+        got = "none" if price is None else str(price)
+        raise InvalidOrderError(f"{order} needs a positive {kind} price (got {got})")
+
+
+def no_price_given() -> InvalidOrderError:
+    """The error for an order with neither ``--limit`` nor ``--market``."""
+    return InvalidOrderError(
+        "no price given", hint="add --limit PRICE for a limit order, or --market"
+    )
+
+
+def spec_from_flags(limit_price: Decimal | None, market: bool) -> OrderSpec:
+    """The spec ``--limit P`` or ``--market`` asks for; exactly one of them must be given."""
+    if market and limit_price is not None:
+        raise InvalidOrderError("give either --limit PRICE or --market, not both")
+    if market:
+        return OrderSpec.market()
+    if limit_price is None:
+        raise no_price_given()
+    return OrderSpec.limit(limit_price)
