@@ -213,8 +213,25 @@ class GeminiSettings(_Base):
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
     sandbox: bool = True
+    # a base URL that replaces Gemini's (and the sandbox's): the simulator, a recording proxy
+    api_url: str | None = None
     maker_fee: Decimal = Field(default=Decimal("0.0020"), ge=0, lt=1)
     taker_fee: Decimal = Field(default=Decimal("0.0040"), ge=0, lt=1)
+    # USD per unit of BASE_CURRENCY (e.g. 0.66 for AUD): values Gemini's USD in the base
+    # currency when BASE_CURRENCY is not USD; unset and not GEMINI_FX_FROM_IB: refused
+    usd_per_base: Decimal | None = Field(default=None, gt=0)
+    # ask IB (TWS/Gateway as configured by IB_*) for the base currency's USD rate instead
+    fx_from_ib: bool = False
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        text = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", text):
+            raise ValueError("must be an http(s) URL, e.g. http://127.0.0.1:8765")
+        return text
 
 
 class RiskSettings(_Base):

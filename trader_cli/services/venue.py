@@ -1,4 +1,4 @@
-"""Open the configured venue on its backend: IB through TWS/Gateway, or IB on the in-process sim."""
+"""Open the configured venue on its backend: IB (TWS/Gateway or the in-process sim), Gemini."""
 
 from __future__ import annotations
 
@@ -21,10 +21,16 @@ def check_backend_available(settings: Settings) -> None:
             "venue yet",
             hint="use --sim for the simulator, or drop --replay for the real API",
         )
-    if venue is not Venue.IB:
+    if venue is Venue.GEMINI and backend is Backend.SIM:
+        raise ConfigError(
+            "the Gemini simulator (--venue gemini --sim) is not available in this version",
+            hint="use --venue gemini with GEMINI_API_URL pointing at a Gemini REST simulator, "
+            "or GEMINI_SANDBOX=true for Gemini's sandbox",
+        )
+    if venue not in (Venue.IB, Venue.GEMINI):
         raise ConfigError(
             f"the {venue.value} venue is not available in this version",
-            hint="use --venue ib or --venue sim",
+            hint="use --venue ib, --venue gemini or --venue sim",
         )
 
 
@@ -44,6 +50,10 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
         ) as trader:
             yield trader
         return
+    if settings.venue is Venue.GEMINI:
+        async with _gemini(settings) as gemini:
+            yield gemini
+        return
     from trader_cli.venues.ib.trader import IBTrader
 
     ib = IBTrader(settings, live_confirmed=live)
@@ -52,3 +62,24 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
         yield ib
     finally:
         await ib.close()
+
+
+@contextlib.asynccontextmanager
+async def _gemini(settings: Settings) -> AsyncIterator[BaseTrader]:
+    """Gemini's REST API; with ``GEMINI_FX_FROM_IB`` IB is opened too, for the base rate."""
+    from trader_cli.venues.gemini.fx import FxSource, VenueFx
+    from trader_cli.venues.gemini.trader import GeminiTrader
+
+    async with contextlib.AsyncExitStack() as stack:
+        fx: FxSource | None = None
+        if settings.gemini.fx_from_ib and settings.base_currency != "USD":
+            from trader_cli.venues.ib.trader import IBTrader
+
+            ib = IBTrader(settings)
+            await ib.connect()
+            stack.push_async_callback(ib.close)
+            fx = VenueFx(ib)
+        gemini = GeminiTrader(settings, fx=fx)
+        stack.push_async_callback(gemini.close)
+        await gemini.connect()
+        yield gemini
