@@ -35,8 +35,9 @@ ORDER_STATUS = {
 }
 # ccxt's takerOrMaker → ours
 LIQUIDITY = {"maker": Liquidity.MAKER, "taker": Liquidity.TAKER}
-# our time in force → Gemini's order execution option (GTC and DAY rest on the book: no option)
-EXECUTION_OPTION = {TimeInForce.IOC: "immediate-or-cancel"}
+# our time in force → ccxt's, which it sends as Gemini's execution option (IOC:
+# "immediate-or-cancel", PO: "maker-or-cancel"); GTC and DAY rest on the book: no option
+TIME_IN_FORCE = {TimeInForce.IOC: "IOC"}
 # Gemini's order types as they come back in ``info.type``
 ORDER_TYPES = {"exchange limit": OrderType.LIMIT, "limit": OrderType.LIMIT}
 

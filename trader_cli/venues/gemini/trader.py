@@ -227,9 +227,9 @@ class GeminiTrader(BaseTrader):
         inst = await self.resolve(request.symbol)
         self._validate(request, inst)
         params: dict[str, Any] = {"client_order_id": request.client_order_id}
-        option = mapping.EXECUTION_OPTION.get(request.spec.time_in_force)
-        if option is not None:
-            params["options"] = option
+        tif = mapping.TIME_IN_FORCE.get(request.spec.time_in_force)
+        if tif is not None:
+            params["timeInForce"] = tif
         raw = await self.exchange.create_order(
             str(request.symbol), "limit", request.side.value, str(request.amount),
             str(request.spec.limit_price), params,
