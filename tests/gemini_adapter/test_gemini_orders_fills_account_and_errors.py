@@ -222,3 +222,18 @@ def test_api_url_and_sandbox_point_ccxt(settings_for) -> None:
     assert ex.urls["api"]["private"] == "https://api.sandbox.gemini.com"
     ex = make_exchange(settings_for(GEMINI_SANDBOX="false"))
     assert ex.urls["api"]["private"] == "https://api.gemini.com"
+
+
+def test_gemini_sim_backend_is_refused_with_a_hint(trader) -> None:
+    r = trader("quote", "BTC/USD", "--venue", "gemini", "--sim")
+    assert r.code == 2, r.err
+    assert "GEMINI_API_URL" in r.err
+    assert "Traceback" not in r.err
+
+
+def test_unreachable_gemini_exits_1_naming_the_url(trader, monkeypatch) -> None:
+    monkeypatch.setenv("GEMINI_API_URL", "http://127.0.0.1:9")
+    r = trader("quote", "BTC/USD", "--venue", "gemini")
+    assert r.code == 1, r.err
+    assert "GEMINI_API_URL" in r.err
+    assert "Traceback" not in r.err

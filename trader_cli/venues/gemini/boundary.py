@@ -31,8 +31,8 @@ R = TypeVar("R")
 S = TypeVar("S")
 
 AUTH_HINT = (
-    "check GEMINI_API_KEY and GEMINI_API_SECRET (an account-scoped key with the Trader and "
-    "Fund Management roles; master keys are not supported), and GEMINI_SANDBOX for a sandbox key"
+    "check GEMINI_API_KEY and GEMINI_API_SECRET (an account-scoped key with the Trader "
+    "role; master keys are not supported), and GEMINI_SANDBOX for a sandbox key"
 )
 LINK_HINT = "Gemini did not answer or the network failed; try again"
 ORDER_IN_DOUBT_HINT = (
