@@ -261,9 +261,10 @@ class GeminiVenue:
             q = self.market.quote(inst, when)
             out.append(
                 {
-                    "timestamp": t,
-                    "timestampms": t * 1000,
-                    "tid": t * 1000 + inst.con_id % 1000,
+                    # strings, as the recorded replies have them
+                    "timestamp": str(t),
+                    "timestampms": str(t * 1000),
+                    "tid": str(t * 1000 + inst.con_id % 1000),
                     "price": text(q.last),
                     "amount": text(q.last_size),
                     "exchange": "gemini",
