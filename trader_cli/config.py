@@ -557,6 +557,17 @@ class Settings:
         return self.app_dir / scope.backend.value / f"{scope.venue}-world.json"
 
     @property
+    def gemini_sim_world_path(self) -> Path | None:
+        """Where the Gemini simulator's paper world lives (None: ``SIM_PERSIST=false``):
+        ``<home>/sim/gemini-world.json``, one writer at a time like the IB sim's."""
+        if not self.sim.persist:
+            return None
+        from trader_cli.domain.scope import Backend, Mode, Scope
+
+        scope = Scope("gemini", Backend.SIM, Mode.SIM)
+        return self.app_dir / scope.backend.value / f"{scope.venue}-world.json"
+
+    @property
     def sim_state_path(self) -> Path | None:
         """Where the IB sim keeps its paper world between commands (None: ``SIM_PERSIST=false``).
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,17 +16,31 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine
 
 
+class SimVenue(StrEnum):
+    """The APIs ``trader sim-gateway`` can serve."""
+
+    IB = "ib"
+    GEMINI = "gemini"
+
+
 def sim_gateway(
     ctx: typer.Context,
+    venue: Annotated[
+        SimVenue,
+        typer.Option(
+            "--venue",
+            help="Which API to serve: ib (the TWS API) or gemini (Gemini's REST API).",
+        ),
+    ] = SimVenue.IB,
     port: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--port",
             parser=whole("--port", 0, 65535, example="4002"),
             metavar="PORT",
-            help="Port, 0-65535 (0: any free one).",
+            help="Port, 0-65535 (0: any free one; default 4002 for ib, 8742 for gemini).",
         ),
-    ] = 4002,
+    ] = None,
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (loopback only by default).")
     ] = "127.0.0.1",
@@ -70,7 +85,8 @@ def sim_gateway(
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
-    """Serve the TWS API on loopback from a SIMULATED market until interrupted (Ctrl-C)."""
+    """Serve the TWS API (or, with --venue gemini, Gemini's REST API) on loopback from a
+    SIMULATED market until interrupted (Ctrl-C)."""
     import asyncio
 
     from trader_cli.errors import ConfigError, InputError
@@ -100,9 +116,12 @@ def sim_gateway(
                 hint="give a CSV with the header ts,open,high,low,close,volume and one bar per "
                 "line, oldest first (see docs/sim.md)",
             ) from None
+    if venue is SimVenue.GEMINI:
+        _serve_gemini(st, host, port, seed, bars, start, speed, fresh)
+        return
     serve = run_sim_gateway(
         host=host,
-        port=port,
+        port=4002 if port is None else port,
         seed=settings.sim.seed if seed is None else seed,
         bars_csv=bars,
         clock=start,
@@ -120,6 +139,57 @@ def sim_gateway(
             hint="pick another --port (0 picks a free one)",
         ) from e
     st.output.info("SIMULATED gateway stopped; paper world saved")
+
+
+def _serve_gemini(
+    st: Any,
+    host: str,
+    port: int | None,
+    seed: int | None,
+    bars: Path | None,
+    start: datetime | None,
+    speed: float | None,
+    fresh: bool,
+) -> None:
+    """Serve the SIMULATED Gemini REST API until signalled (its own paper world)."""
+    import asyncio
+    from decimal import Decimal
+
+    from trader_cli.errors import InputError
+    from trader_cli.sim.engine.world import CryptoFees
+    from trader_cli.sim.gemini_rest import DEFAULT_PORT, run_gemini_sim
+
+    settings = st.settings()
+    gemini = settings.gemini
+    key = gemini.api_key.get_secret_value() if gemini.api_key else None
+    secret = gemini.api_secret.get_secret_value() if gemini.api_secret else None
+
+    def announce(line: str) -> None:
+        print(line, flush=True)  # the secret goes to this terminal only, never to a log
+
+    serve = run_gemini_sim(
+        host=host,
+        port=DEFAULT_PORT if port is None else port,
+        seed=settings.sim.seed if seed is None else seed,
+        bars_csv=bars,
+        clock=start,
+        speed=speed or settings.sim.speed or 1.0,
+        state_path=settings.gemini_sim_world_path,
+        fresh=fresh,
+        lock_timeout=settings.sim.lock_timeout,
+        api_key=key,
+        api_secret=secret,
+        fees=CryptoFees(maker=Decimal(gemini.maker_fee), taker=Decimal(gemini.taker_fee)),
+        announce=announce,
+    )
+    try:
+        asyncio.run(_until_signalled(serve))
+    except OSError as e:
+        raise InputError(
+            f"cannot listen on {host}:{port}: {e.strerror or e}",
+            hint="pick another --port (0 picks a free one)",
+        ) from e
+    st.output.info("SIMULATED Gemini stopped; paper world saved")
 
 
 async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from trader_cli.domain.ticks import asx_tick_size, fx_tick_size
 
+_DECIMALS = ("base_price", "price_increment", "amount_increment", "min_order_size")
+
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
@@ -29,20 +31,31 @@ class Instrument:
     subcategory: str
     stock_type: str
     valid_exchanges: str
-    market: str  # "ASX" or "FX": which hours and price steps apply
+    market: str  # "ASX", "FX" or "CRYPTO": which hours and price steps apply
     market_orders_allowed: bool
     base_price: Decimal
     daily_volume: int
     order_types: str
     time_zone_id: str
+    # crypto only (a venue's own steps): price and amount increments, minimum order amount
+    price_increment: Decimal | None = None
+    amount_increment: Decimal | None = None
+    min_order_size: Decimal | None = None
 
     @property
     def is_fx(self) -> bool:
         """True for IDEALPRO cash pairs."""
         return self.sec_type == "CASH"
 
+    @property
+    def is_crypto(self) -> bool:
+        """True for crypto pairs (24/7, fractional amounts, the venue's own increments)."""
+        return self.market == "CRYPTO"
+
     def tick_at(self, price: Decimal) -> Decimal:
         """Minimum price step at ``price``."""
+        if self.price_increment is not None:
+            return self.price_increment
         return fx_tick_size(self.currency) if self.is_fx else asx_tick_size(abs(price))
 
     @property
@@ -76,9 +89,10 @@ class Catalogue:
         self._by_con_id = {i.con_id: i for i in instruments}
 
     @classmethod
-    def load(cls) -> Catalogue:
-        """Load the catalogue shipped as package data (``sim/data/instruments.json``)."""
-        text = resources.files("trader_cli.sim").joinpath("data/instruments.json").read_text()
+    def load(cls, name: str = "instruments.json") -> Catalogue:
+        """Load a catalogue shipped as package data (``sim/data/instruments.json`` by default;
+        ``crypto.json`` holds the Gemini simulator's pairs)."""
+        text = resources.files("trader_cli.sim").joinpath(f"data/{name}").read_text()
         return cls.from_json(json.loads(text))
 
     @classmethod
@@ -93,8 +107,8 @@ class Catalogue:
                 types = [t for t in types if t != "MKT"]
             out.append(
                 Instrument(
-                    **{k: v for k, v in row.items() if k not in ("base_price",)},
-                    base_price=Decimal(row["base_price"]),
+                    **{k: v for k, v in row.items() if k not in _DECIMALS},
+                    **_decimals(row),
                     order_types=",".join(types),
                     time_zone_id=zones[row["market"]],
                 )
@@ -151,3 +165,8 @@ class Catalogue:
             else:
                 rows.extend((inst, exchange) for exchange in inst.exchanges())
         return rows
+
+
+def _decimals(row: dict[str, Any]) -> dict[str, Any]:
+    """The Decimal-valued fields of a catalogue row that it gives."""
+    return {k: Decimal(row[k]) for k in _DECIMALS if row.get(k) is not None}

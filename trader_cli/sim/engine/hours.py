@@ -51,7 +51,12 @@ def fx_sessions(start: datetime, end: datetime) -> list[Session]:
 
 
 def sessions(kind: str, start: datetime, end: datetime, *, use_rth: bool = True) -> list[Session]:
-    """Sessions for a market ``kind`` ('ASX' or 'FX') overlapping ``[start, end)``."""
+    """Sessions for a market ``kind`` ('ASX', 'FX' or 'CRYPTO') overlapping ``[start, end)``.
+
+    Crypto never closes: its one "session" is the whole window.
+    """
+    if kind == "CRYPTO":
+        return [(start, end)] if start < end else []
     if kind == "FX":
         return fx_sessions(start, end)
     return asx_sessions(start, end, use_rth=use_rth)

@@ -180,9 +180,7 @@ def load_bars_csv(path: Path) -> dict[str, list[CsvBar]]:
         if not row or all(not cell.strip() for cell in row):
             continue  # a blank line
         if len(row) != len(header):
-            raise BarsCsvError(
-                path, line, f"{len(row)} fields where the header has {len(header)}"
-            )
+            raise BarsCsvError(path, line, f"{len(row)} fields where the header has {len(header)}")
         ts = _csv_time(path, line, row[col["ts"]])
         o, h, lo, c = (
             _csv_number(path, line, name, row[col[name]])
@@ -293,7 +291,8 @@ class MarketModel:
         )
         last = bid if _unit(key, 8, bucket) < 0.5 else ask
         last_size = self._level_size(inst, key, bucket, 30) / 4
-        last_size = last_size.quantize(Decimal(1)) or Decimal(1)
+        step = inst.amount_increment or Decimal(1)
+        last_size = last_size.quantize(step) or step
         close = self.price(inst, hours.last_close(inst.market, when - timedelta(hours=20)))
         return Quote(
             bid=bid,
@@ -311,12 +310,19 @@ class MarketModel:
 
     def _level_size(self, inst: Instrument, key: int, bucket: int, n: int) -> Decimal:
         u = _unit(key, n, bucket)
+        if inst.is_crypto:
+            # daily_volume is in base units; a level holds about a thousandth of a day
+            size = Decimal(repr(inst.daily_volume / 1000 * (0.5 + u)))
+            return size.quantize(inst.amount_increment or Decimal("0.00000001"))
         if inst.is_fx:
             return Decimal(int(1 + u * 5)) * 1_000_000
         per_level = max(inst.daily_volume // 6000, 100)
         return Decimal(int(per_level * (0.5 + u)))
 
     def _session_volume(self, inst: Instrument, key: int, when: datetime) -> Decimal:
+        if inst.is_crypto:  # a rolling 24 hours
+            day = int(when.timestamp()) // 3600
+            return Decimal(int(inst.daily_volume * (0.9 + 0.2 * _unit(key, 40, day))))
         if inst.is_fx:
             return Decimal(0)
         found = hours.asx_sessions(when - timedelta(hours=20), when + timedelta(seconds=1))
@@ -345,6 +351,11 @@ class MarketModel:
         if inst.is_fx:
             volume = Decimal(0)
             count = 0
+        elif inst.is_crypto:
+            per_second = inst.daily_volume / 86400
+            raw = per_second * seconds * (0.5 + _unit(key, 50, int(start.timestamp())))
+            volume = Decimal(repr(raw)).quantize(inst.amount_increment or Decimal("0.00000001"))
+            count = max(1, int(raw * 4))
         else:
             per_second = inst.daily_volume / (6 * 3600)
             volume = Decimal(

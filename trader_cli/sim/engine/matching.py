@@ -17,7 +17,7 @@ from trader_cli.sim.engine.catalogue import Catalogue, ContractQuery, Instrument
 from trader_cli.sim.engine.faults import Faults
 from trader_cli.sim.engine.market import BOOK_REFRESH_SECONDS, Quote
 from trader_cli.sim.engine.notifier import Notifier, Refusal, RequestError
-from trader_cli.sim.engine.world import SimOrder, World
+from trader_cli.sim.engine.world import CryptoFees, SimOrder, World
 
 MKT_NOT_ALLOWED = "The order type MKT is not allowed for this contract (SIMULATED rule)"
 ORDER_TYPES = ("LMT", "MKT")
@@ -77,6 +77,7 @@ class MatchingEngine:
         clock: Clock,
         notifier: Notifier,
         faults: Faults | None = None,
+        fees: CryptoFees | None = None,
     ) -> None:
         self.world = world
         self.catalogue = catalogue
@@ -84,6 +85,7 @@ class MatchingEngine:
         self.clock = clock
         self.notifier = notifier
         self.faults = faults or Faults()
+        self.fees = fees  # crypto fee rates (IB commissions come from trader_cli.costs)
 
     # ----- lookups ------------------------------------------------------------------------------
     def resolve(self, query: ContractQuery) -> Instrument | None:
@@ -182,8 +184,11 @@ class MatchingEngine:
         self.notifier.order_status(order, inst)
         self.notifier.world_changed()
 
-    def match_order(self, order: SimOrder, inst: Instrument) -> None:
-        """Fill what the book allows now; no fills while the instrument's market is closed."""
+    def match_order(self, order: SimOrder, inst: Instrument, *, resting: bool = False) -> None:
+        """Fill what the book allows now; no fills while the instrument's market is closed.
+
+        ``resting``: the order was already on the book (its crypto fills pay the maker fee).
+        """
         now = self.clock.now()
         if not order.is_active:
             return
@@ -193,7 +198,9 @@ class MatchingEngine:
         q = self.market.quote(inst, now)
         book = q.asks if order.action == "BUY" else q.bids
         bucket = int(now.timestamp()) // BOOK_REFRESH_SECONDS
-        fills = self.world.match(order, inst, book, bucket, now, self.rate)
+        fills = self.world.match(
+            order, inst, book, bucket, now, self.rate, fees=self.fees, maker=resting
+        )
         if fills:
             self.notifier.executions(order, inst, fills)
             self.notifier.account_changed(inst)
@@ -204,7 +211,7 @@ class MatchingEngine:
         for order in list(self.world.orders.values()):
             inst = self.catalogue.by_con_id(order.con_id)
             if inst is not None and order.is_active:
-                self.match_order(order, inst)
+                self.match_order(order, inst, resting=True)
 
     # ----- account ------------------------------------------------------------------------------
     def account_values(self) -> dict[str, Decimal]:

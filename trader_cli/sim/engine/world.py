@@ -22,6 +22,15 @@ STK_INIT, STK_MAINT = Decimal("0.50"), Decimal("0.25")
 FX_INIT, FX_MAINT = Decimal("0.03"), Decimal("0.025")
 
 RateFn = Callable[[str], Decimal]  # units of AUD per one unit of a currency
+FEE_QUANTUM = Decimal("0.00000001")
+
+
+@dataclass(frozen=True, slots=True)
+class CryptoFees:
+    """A crypto venue's fee rates (fractions of notional, charged in the quote currency)."""
+
+    maker: Decimal
+    taker: Decimal
 
 
 @dataclass
@@ -141,10 +150,14 @@ class World:
         bucket: int,
         when: datetime,
         rates: RateFn,
+        *,
+        fees: CryptoFees | None = None,
+        maker: bool = False,
     ) -> list[SimExecution]:
         """Fill what ``order`` can take from ``book`` (the opposite side), level by level.
 
         Depth taken is remembered per instrument until ``bucket`` changes (the book refreshes).
+        Crypto fills pay ``fees`` (maker when ``maker``: the order rested before it filled).
         """
         if not order.is_active or order.remaining <= 0:
             return []
@@ -167,7 +180,10 @@ class World:
             if take <= 0:
                 continue
             used[side_key] = used.get(side_key, Decimal(0)) + take
-            out.append(self._fill(order, inst, take, level.price, when, rates))
+            if inst.is_crypto:
+                out.append(self._crypto_fill(order, inst, take, level.price, when, fees, maker))
+            else:
+                out.append(self._fill(order, inst, take, level.price, when, rates))
         self.consumed[inst.con_id] = (bucket, used)
         if order.remaining <= 0:
             self.finish(order, "Filled", when)
@@ -231,6 +247,52 @@ class World:
             liquidity=2,
             commission=commission,
             commission_currency=currency,
+            realized_pnl=realized,
+        )
+        self.next_exec_seq += 1
+        self.executions.append(execution)
+        return execution
+
+    def _crypto_fill(
+        self,
+        order: SimOrder,
+        inst: Instrument,
+        qty: Decimal,
+        price: Decimal,
+        when: datetime,
+        fees: CryptoFees | None,
+        maker: bool,
+    ) -> SimExecution:
+        """A crypto fill: base and quote balances move, the fee is charged in the quote."""
+        order.filled += qty
+        order.filled_value += qty * price
+        order.avg_fill_price = order.filled_value / order.filled
+        order.last_fill_price = price
+        rate = Decimal(0) if fees is None else fees.maker if maker else fees.taker
+        fee = (qty * price * rate).quantize(FEE_QUANTUM)
+        order.commission += fee
+        signed = qty if order.action == "BUY" else -qty
+        realized = self._apply_position(inst, signed, price, fee)
+        self.cash[inst.currency] = self.cash.get(inst.currency, Decimal(0)) - signed * price - fee
+        self.cash[inst.symbol] = self.cash.get(inst.symbol, Decimal(0)) + signed
+        execution = SimExecution(
+            exec_id=f"{self.epoch}.{self.next_exec_seq:08x}.01.01",
+            order_id=order.order_id,
+            client_id=order.client_id,
+            perm_id=order.perm_id,
+            con_id=inst.con_id,
+            side="BOT" if order.action == "BUY" else "SLD",
+            shares=qty,
+            price=price,
+            time=when,
+            exchange=inst.exchange,
+            account=order.account,
+            cum_qty=order.filled,
+            avg_price=order.avg_fill_price,
+            order_ref=order.order_ref,
+            liquidity=1 if maker else 2,
+            commission=fee,
+            commission_currency=inst.currency,
             realized_pnl=realized,
         )
         self.next_exec_seq += 1
