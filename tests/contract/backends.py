@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from trader_cli.config import load_settings
 from trader_cli.domain.models import Side
 from trader_cli.domain.symbols import Symbol, parse_symbol
@@ -29,7 +31,8 @@ class Harness(Protocol):
     prefix: str  # the client order id prefix the adapter calls "ours"
     symbol: Symbol  # liquid, open for trading, quoted in the base currency
     other_symbol: Symbol  # a second one like it
-    can_short: bool
+    unit: Decimal  # the contract tests' order amounts are multiples of this (1 share, 0.01 BTC)
+    priced_currency: str  # a currency whose value in the base currency needs the venue
 
     def now(self) -> datetime:
         """The backend's time."""
@@ -100,7 +103,7 @@ def _ib_drop_points() -> dict[str, int]:
 class IBSimHarness:
     """The real IB adapter over loopback against the SIMULATED gateway, clock pinned."""
 
-    can_short = True
+    unit = Decimal(1)
 
     def __init__(self, trader: BaseTrader, gateway: object, base_currency: str) -> None:
         from trader_cli.sim import SimGateway
@@ -113,6 +116,7 @@ class IBSimHarness:
         self.symbol = parse_symbol("BHP/AUD")
         self.other_symbol = parse_symbol("CBA/AUD")
         self._drop_points = _ib_drop_points()
+        self.priced_currency = "USD" if base_currency != "USD" else "AUD"
 
     def now(self) -> datetime:
         return self.gateway.clock.now()
@@ -167,9 +171,85 @@ async def ib_on_sim(base_currency: str) -> AsyncIterator[Harness]:
             await trader.close()
 
 
+# -- Gemini on the in-process SIMULATED REST API --------------------------------------------------
+class GeminiSimHarness:
+    """The real Gemini adapter (ccxt over loopback HTTP) against the SIMULATED Gemini, pinned."""
+
+    unit = Decimal("0.01")
+    priced_currency = "BTC"  # valued at Gemini's mid
+
+    def __init__(self, trader: BaseTrader, sim: object, base_currency: str) -> None:
+        from trader_cli.sim.gemini_rest import GeminiSimServer
+
+        assert isinstance(sim, GeminiSimServer)
+        self.trader = trader
+        self.sim = sim
+        self.base_currency = base_currency
+        self.prefix = "trd"
+        self.symbol = parse_symbol("BTC/USD")
+        self.other_symbol = parse_symbol("ETH/USD")
+
+    def now(self) -> datetime:
+        return self.sim.clock.now()
+
+    async def advance(self, seconds: float) -> None:
+        self.sim.advance(seconds)
+
+    async def place_outside(
+        self, symbol: Symbol, side: Side, amount: Decimal, price: Decimal, client_order_id: str
+    ) -> None:
+        import ccxt.async_support as ccxt
+
+        outsider = ccxt.gemini({**self.sim.ccxt_config(), "enableRateLimit": False})
+        outsider.urls["api"]["web"] = self.sim.base_url
+        try:
+            await outsider.load_markets()
+            await outsider.create_order(
+                str(symbol), "limit", side.value, str(amount), str(price),
+                {"client_order_id": client_order_id},
+            )  # fmt: skip
+        finally:
+            await outsider.close()
+
+    def drop_link_during(self, method: str) -> None:
+        # REST has no standing link: the next request of ``method`` is the one that dies
+        self.sim.drop_link_on_next()
+
+    async def drop_link_now(self) -> None:
+        self.sim.drop_connections()
+        self.sim.drop_link_on_next()  # a request already on its way dies too
+
+
+@contextlib.asynccontextmanager
+async def gemini_on_sim(base_currency: str) -> AsyncIterator[Harness]:
+    """Gemini on the in-process SIMULATED REST API (seed 7, clock pinned); USD 100,000 and
+    1 BTC to start. Another base currency is valued at the sim's own model rate."""
+    from trader_cli.sim import SimClock
+    from trader_cli.sim.gemini_rest import GeminiSimServer
+    from trader_cli.venues.gemini.sim import GeminiSimTime, GeminiSimTrader, sim_fx
+
+    settings = load_settings(
+        BASE_CURRENCY=base_currency, CLIENT_ORDER_PREFIX="trd", ALLOWED_SYMBOLS="BTC/USD,ETH/USD"
+    )
+    async with GeminiSimServer.start(seed=7, clock=SimClock.pinned(ASX_OPEN)) as sim:
+        settings.gemini.api_key = SecretStr(sim.api_key)
+        settings.gemini.api_secret = SecretStr(sim.api_secret)
+        clock = GeminiSimTime(sim)
+        trader = GeminiSimTrader(
+            settings, url=sim.base_url, clock=clock, sim=sim, fx=sim_fx(settings, clock)
+        )
+        trader.exchange.enableRateLimit = False
+        await trader.connect()
+        try:
+            yield GeminiSimHarness(trader, sim, base_currency)
+        finally:
+            await trader.close()
+
+
 BACKENDS = [
     Backend("ib-sim", ib_on_sim, account_currency="AUD", foreign_base_currency="USD"),
-    # Backend("gemini-sim", gemini_on_sim, ...), Backend("ib-replay", ib_replay, ...)
+    Backend("gemini-sim", gemini_on_sim, account_currency="USD", foreign_base_currency="AUD"),
+    # Backend("ib-replay", ib_replay, ...)
 ]
 
 

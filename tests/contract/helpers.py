@@ -43,12 +43,13 @@ async def marketable_price(trader: BaseTrader, symbol: Symbol, side: Side) -> De
 def request(
     venue: Harness, name: str, side: Side, amount: int, price: Decimal, symbol: Symbol | None = None
 ) -> OrderRequest:
-    """A limit order with a client order id that carries the adapter's prefix."""
+    """A limit order of ``amount`` units (``venue.unit``: a share, 0.01 BTC) with a client
+    order id that carries the adapter's prefix."""
     return OrderRequest(
         f"{venue.prefix}-contract-{name}",
         symbol or venue.symbol,
         side,
-        Decimal(amount),
+        Decimal(amount) * venue.unit,
         OrderSpec.limit(price),
     )
 

@@ -109,12 +109,12 @@ async def _equity(v: Harness, arm: Arm) -> object:
 
 async def _fx_rate(v: Harness, arm: Arm) -> object:
     arm()
-    return await v.trader.fx_rate("USD", v.base_currency)
+    return await v.trader.fx_rate(v.priced_currency, v.base_currency)
 
 
 async def _to_base(v: Harness, arm: Arm) -> object:
     arm()
-    return await v.trader.to_base(Money(Decimal(100), "USD"))
+    return await v.trader.to_base(Money(Decimal(100), v.priced_currency))
 
 
 DROP_CASES: dict[str, DropCase] = {

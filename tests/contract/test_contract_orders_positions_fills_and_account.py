@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from trader_cli.domain.models import Fee, Liquidity, OrderStatus, Side
@@ -54,7 +52,7 @@ async def test_placing_the_same_request_twice_makes_one_venue_order(venue: Harne
 async def test_open_orders_are_ours_by_client_order_id_prefix(venue: Harness) -> None:
     trader = venue.trader
     price = await resting_buy_price(trader, venue.symbol)
-    await venue.place_outside(venue.symbol, Side.BUY, Decimal(5), price, "manual-1")
+    await venue.place_outside(venue.symbol, Side.BUY, 5 * venue.unit, price, "manual-1")
     ours = request(venue, "mine", Side.BUY, 5, price)
     await trader.place_order(ours)
     only_ours = await trader.get_open_orders()
@@ -64,9 +62,10 @@ async def test_open_orders_are_ours_by_client_order_id_prefix(venue: Harness) ->
 
 
 async def test_positions_are_signed_with_shorts_negative(venue: Harness) -> None:
-    if not venue.can_short:
-        pytest.skip("this backend cannot hold a short position")
     trader = venue.trader
+    caps = trader.capabilities
+    if not caps.short_selling:
+        pytest.skip(f"{caps.name} has no short positions (spot: positions are balances >= 0)")
     buy = request(
         venue, "long", Side.BUY, 100, await marketable_price(trader, venue.symbol, Side.BUY)
     )
@@ -83,8 +82,8 @@ async def test_positions_are_signed_with_shorts_negative(venue: Harness) -> None
     assert (await filled(venue, buy.client_order_id)).status is OrderStatus.CLOSED
     assert (await filled(venue, sell.client_order_id)).status is OrderStatus.CLOSED
     positions = {p.symbol: p for p in await trader.get_positions()}
-    assert positions[str(venue.symbol)].quantity == 100
-    assert positions[str(venue.other_symbol)].quantity == -40
+    assert positions[str(venue.symbol)].quantity == 100 * venue.unit
+    assert positions[str(venue.other_symbol)].quantity == -40 * venue.unit
     for p in positions.values():
         assert p.avg_price > 0
         assert p.currency == venue.symbol.quote

@@ -29,7 +29,8 @@ class Canned:
     """Answers by URL path; records every request (path, payload)."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, Any] = {"/v1/symbols": SYMBOLS}
+        # no order with a client order id until a test says otherwise
+        self.routes: dict[str, Any] = {"/v1/symbols": SYMBOLS, "/v1/order/status": []}
         for sid, detail in DETAILS.items():
             self.routes[f"/v1/symbols/details/{sid}"] = detail
         self.requests: list[tuple[str, dict[str, Any], dict[str, str]]] = []

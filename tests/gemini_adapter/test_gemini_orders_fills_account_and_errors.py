@@ -224,11 +224,14 @@ def test_api_url_and_sandbox_point_ccxt(settings_for) -> None:
     assert ex.urls["api"]["private"] == "https://api.gemini.com"
 
 
-def test_gemini_sim_backend_is_refused_with_a_hint(trader) -> None:
-    r = trader("quote", "BTC/USD", "--venue", "gemini", "--sim")
-    assert r.code == 2, r.err
-    assert "GEMINI_API_URL" in r.err
-    assert "Traceback" not in r.err
+async def test_an_order_already_placed_with_the_client_order_id_is_not_sent_again(
+    gemini, canned
+) -> None:
+    canned["/v1/order/status"] = lambda p: [order_json(p["client_order_id"], oid="55")]
+    trader = await gemini()
+    order = await trader.place_order(request())
+    assert order.id == "55"
+    assert all(p != "/v1/order/new" for p, _, _ in canned.requests)
 
 
 def test_unreachable_gemini_exits_1_naming_the_url(trader, monkeypatch) -> None:

@@ -1,4 +1,4 @@
-"""Open the configured venue on its backend: IB (TWS/Gateway or the in-process sim), Gemini."""
+"""Open the configured venue on its backend: IB or Gemini, each on its API or the in-process sim."""
 
 from __future__ import annotations
 
@@ -21,12 +21,6 @@ def check_backend_available(settings: Settings) -> None:
             "venue yet",
             hint="use --sim for the simulator, or drop --replay for the real API",
         )
-    if venue is Venue.GEMINI and backend is Backend.SIM:
-        raise ConfigError(
-            "the Gemini simulator (--venue gemini --sim) is not available in this version",
-            hint="use --venue gemini with GEMINI_API_URL pointing at a Gemini REST simulator, "
-            "or GEMINI_SANDBOX=true for Gemini's sandbox",
-        )
     if venue not in (Venue.IB, Venue.GEMINI):
         raise ConfigError(
             f"the {venue.value} venue is not available in this version",
@@ -41,6 +35,16 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
     On the sim the world's state is saved on exit.
     """
     check_backend_available(settings)
+    if settings.backend is Backend.SIM and settings.venue is Venue.GEMINI:
+        from trader_cli.venues.gemini.sim import gemini_sim_trader
+        from trader_cli.venues.sim.venue import sim_clock
+
+        clock = sim_clock(settings.sim.clock, settings.sim.speed)
+        async with gemini_sim_trader(
+            settings, clock=clock, state_path=settings.gemini_sim_world_path
+        ) as gemini:
+            yield gemini
+        return
     if settings.backend is Backend.SIM:
         from trader_cli.venues.sim.venue import sim_clock, sim_trader
 

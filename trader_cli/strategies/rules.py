@@ -57,6 +57,8 @@ class RulesStrategy:
         cfg = self.config
         held = {p.symbol for p in ctx.positions if p.quantity != 0}
         planned = {str(p["symbol"]) for p in ctx.open_plans}
+        # a sell entry opens a short: not where the venue has none (spot crypto)
+        shorts = cfg.allow_short and (ctx.capabilities is None or ctx.capabilities.short_selling)
         out: list[Decision] = []
         for symbol in ctx.universe:
             key = str(symbol)
@@ -71,11 +73,12 @@ class RulesStrategy:
                 out.append(Hold(symbol, "not enough history", self.name))
                 continue
             found = signal(f, cfg)
-            if found is None or (found[0] is Side.SELL and not cfg.allow_short):
+            if found is None or (found[0] is Side.SELL and not shorts):
+                why_not = "no signal" if found is None else "sell signal, but no shorts here"
                 out.append(
                     Hold(
                         symbol,
-                        f"no signal (trend {f.trend:+d}, RSI {f.rsi:.0f}, z {f.zscore:+.1f})",
+                        f"{why_not} (trend {f.trend:+d}, RSI {f.rsi:.0f}, z {f.zscore:+.1f})",
                         self.name,
                     )
                 )

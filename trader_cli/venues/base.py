@@ -110,6 +110,7 @@ class VenueCapabilities:
     market_orders: bool  # whether a market order may be sent (else marketable limits)
     fractional_amounts: bool  # whether amounts may have a fractional part (crypto) or not
     instrument_classes: frozenset[InstrumentClass]  # what may be traded there at all
+    short_selling: bool = True  # whether a sell may open a short (spot crypto: balances >= 0)
     paced_history: bool = False  # whether history requests are paced (long fetches take time)
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()  # expected daily disconnects
     # commission terms by market, in words, for strategies and telemetry: {"ASX": "0.08% ..."}

@@ -109,6 +109,8 @@ class GeminiSimServer:
         self.public_limit = RateLimiter(public_per_minute)
         self.private_limit = RateLimiter(private_per_minute)
         self.rate_limit_next = 0  # fault: answer the next N requests with 429 RateLimit
+        self._drop_next = False  # fault: the next request's connection dies unanswered
+        self._drop_retry: tuple[str, str, dict[str, str]] | None = None  # ... and its retry
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 
@@ -171,6 +173,29 @@ class GeminiSimServer:
         self.clock.advance(seconds)
         self.venue.engine.match_all()
 
+    # ----- faults -------------------------------------------------------------------------------
+    def drop_link_on_next(self) -> None:
+        """Close the connection of the next request unanswered, as a network failure would.
+
+        An HTTP client retries an idempotent request (GET) once on a fresh connection when the
+        server hangs up; that one retry dies too, so the failure reaches the caller.
+        """
+        self._drop_next = True
+
+    def drop_connections(self) -> None:
+        """Close every client connection now (keep-alive links die; new ones are accepted)."""
+        for writer in list(self._writers):
+            writer.close()
+
+    def _dropping(self, request: Request) -> bool:
+        line = (request.method, request.path, request.query)
+        if self._drop_next:
+            self._drop_next = False
+            self._drop_retry = line if request.method == "GET" else None
+            return True
+        retry, self._drop_retry = self._drop_retry, None
+        return retry == line
+
     # ----- HTTP ---------------------------------------------------------------------------------
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
@@ -182,7 +207,7 @@ class GeminiSimServer:
                     bad = e.GeminiError(e.INVALID_JSON, str(err))
                     writer.write(json_response(400, bad.body(), keep_alive=False))
                     break
-                if request is None:
+                if request is None or self._dropping(request):
                     break
                 writer.write(self.handle(request))
                 await writer.drain()

@@ -98,6 +98,10 @@ def venue_call(
                 error = translate(operation, e, hint=hint)
                 if error is None:
                     raise
+                if type(error) is TemporaryError:  # the link failed (not a 429): reconnect
+                    lost = getattr(self, "link_lost", None)
+                    if callable(lost):
+                        lost()
                 raise error from e
 
         functools.update_wrapper(call, method)

@@ -34,6 +34,8 @@ TRADING_RULES = (
     "NO stocks, ETFs or FX on Gemini; only the crypto symbols listed in the universe.",
     "Limit orders only: Gemini takes no market orders, so entry = null means a marketable limit "
     "at the touch; there are no native stops (exits are watched by trader itself).",
+    "Spot only: no shorts. A sell only reduces a crypto balance held (positions are balances "
+    ">= 0).",
     "Risk limits and account figures are in the base currency {base_currency}; Gemini keeps "
     "the account in USD.",
 )
@@ -63,6 +65,7 @@ def gemini_capabilities(settings: Settings | None = None) -> VenueCapabilities:
         order_types=frozenset({OrderType.LIMIT}),
         market_orders=False,
         fractional_amounts=True,
+        short_selling=False,
         instrument_classes=frozenset({InstrumentClass.CRYPTO}),
         commission_terms={
             "crypto": f"maker {maker}, taker {taker} of notional, in the quote currency"

@@ -53,6 +53,7 @@ ACCOUNT_CURRENCY = "USD"
 ACCOUNT = "primary"  # Gemini's default account name (the API keys are account-scoped)
 MAX_CANDLES = 1440  # Gemini's /v2/candles returns about this many of the newest bars
 MAX_TRADES = 500  # /v1/mytrades and /v1/trades return at most this many per request
+RECONNECT_TRIES, RECONNECT_PAUSE = 3, 0.1  # seconds, growing per try
 LIMIT_TYPES = frozenset({OrderType.LIMIT, OrderType.MARKETABLE_LIMIT})
 
 
@@ -126,11 +127,17 @@ class GeminiTrader(BaseTrader):
         """Whether markets were loaded (REST has no standing link)."""
         return self._connected
 
+    def link_lost(self) -> None:
+        """A request failed on the link: not connected until :meth:`maybe_reconnect`."""
+        self._connected = False
+
     @venue_call()
     async def connect(self) -> None:
-        """Load Gemini's market list (one request); a failure is ``NotConnectedError``."""
+        """Load Gemini's market list (a request each time: it proves Gemini answers); a
+        failure is ``NotConnectedError``."""
         try:
-            await self.exchange.load_markets()
+            self.exchange.open()  # a client closed before opens again (ccxt refuses otherwise)
+            await self.exchange.load_markets(True)
         except Exception as e:
             import ccxt.async_support as ccxt
 
@@ -149,9 +156,16 @@ class GeminiTrader(BaseTrader):
 
     @venue_call()
     async def maybe_reconnect(self) -> bool:
-        """Reload markets if they were never loaded; True when usable."""
-        if not self._connected:
-            await self.connect()
+        """Reload markets when not connected (a few tries); True when usable."""
+        for attempt in range(RECONNECT_TRIES):
+            if self._connected:
+                break
+            try:
+                await self.connect()
+            except (NotConnectedError, TemporaryError):
+                if attempt == RECONNECT_TRIES - 1:
+                    raise
+                await asyncio.sleep(RECONNECT_PAUSE * (attempt + 1))
         return self._connected
 
     # -- instruments and market data -------------------------------------------------------
@@ -223,9 +237,16 @@ class GeminiTrader(BaseTrader):
     # -- orders ----------------------------------------------------------------------------
     @venue_call(hint=ORDER_IN_DOUBT_HINT)
     async def place_order(self, request: OrderRequest) -> Order:
-        """Send a limit order carrying ``client_order_id``; IOC becomes immediate-or-cancel."""
+        """Send a limit order carrying ``client_order_id``; IOC becomes immediate-or-cancel.
+
+        Gemini accepts a client order id twice, so an order already placed with it is returned
+        instead of sending a second one.
+        """
         inst = await self.resolve(request.symbol)
         self._validate(request, inst)
+        existing = await self.get_order(request.client_order_id)
+        if existing is not None:
+            return existing
         params: dict[str, Any] = {"client_order_id": request.client_order_id}
         tif = mapping.TIME_IN_FORCE.get(request.spec.time_in_force)
         if tif is not None:
@@ -283,9 +304,14 @@ class GeminiTrader(BaseTrader):
     @venue_call()
     async def get_order(self, client_order_id: str) -> Order | None:
         """The order with ``client_order_id`` (Gemini's order status by client order id)."""
-        response = await self.exchange.privatePostV1OrderStatus(
-            {"client_order_id": client_order_id, "include_trades": False}
-        )
+        import ccxt.async_support as ccxt
+
+        try:
+            response = await self.exchange.privatePostV1OrderStatus(
+                {"client_order_id": client_order_id, "include_trades": False}
+            )
+        except ccxt.OrderNotFound:
+            return None
         rows = response if isinstance(response, list) else [response]
         orders = [self.exchange.parse_order(r) for r in rows if r]
         if not orders:

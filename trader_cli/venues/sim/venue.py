@@ -103,6 +103,11 @@ def serve_sim_world() -> None:
     _LONG_LIVED.set(True)
 
 
+def serving_by_default() -> bool:
+    """Whether this task is inside :func:`serve_sim_world` (its sim worlds are joinable)."""
+    return _LONG_LIVED.get()
+
+
 def sim_account(settings: Settings) -> str:
     """The paper account the sim reports: ``IB_ACCOUNT_ID`` when set, else ``DU1234567``."""
     from trader_cli.sim.engine.world import DEFAULT_ACCOUNT

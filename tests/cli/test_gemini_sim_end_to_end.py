@@ -1,0 +1,88 @@
+"""``--venue gemini --sim`` end to end: the Gemini simulator in-process, clock pinned."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def pinned_gemini_sim(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIM_CLOCK", "2024-07-03T01:00:00Z")
+    monkeypatch.setenv("SIM_SEED", "7")
+    monkeypatch.setenv("ALLOWED_SYMBOLS", "BTC/USD,ETH/USD")
+    # the sim account starts with USD 100,000 and 1 BTC: limits sized for it
+    monkeypatch.setenv("MIN_TRADE_SIZE", "10")
+    monkeypatch.setenv("MAX_TOTAL_EXPOSURE", "1000000")
+
+
+G = ("--venue", "gemini", "--sim")
+
+
+def test_quote_is_simulated_on_the_sim_clock(trader) -> None:
+    r = trader("quote", "BTC/USD", *G, "--json")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert data["simulated"] is True
+    (q,) = data["quotes"] if "quotes" in data else [data["quote"]]
+    assert Decimal(q["bid"]) < Decimal(q["ask"])
+    human = trader("quote", "BTC/USD", *G)
+    assert "SIMULATED market (sim clock 2024-07-03 01:00:00 UTC)" in human.out
+
+
+def test_bars_are_gemini_frames(trader) -> None:
+    r = trader("bars", "BTC/USD", "-t", "1h", "-n", "10", *G, "--json")
+    assert r.code == 0, r.err
+    bars = r.json()["bars"]
+    assert len(bars) == 10
+    refused = trader("bars", "BTC/USD", "-t", "4h", "-n", "10", *G)
+    assert refused.code == 2 and "1h" in refused.err
+
+
+def test_hours_of_a_crypto_pair_are_24_7(trader) -> None:
+    r = trader("hours", "BTC/USD", *G)
+    assert r.code == 0, r.err
+    assert "24/7" in r.out
+
+
+def _ask(trader) -> str:
+    data = trader("quote", "BTC/USD", *G, "--json").json()
+    q = data["quotes"][0] if "quotes" in data else data["quote"]
+    return str(q["ask"])
+
+
+def test_place_dry_run_then_live_then_flatten_and_resync(trader, clean_env: Path) -> None:
+    ask = _ask(trader)
+    dry = trader("place", "BTC/USD", "buy", "0.001", "--limit", ask, *G, "--dry-run", "--json")
+    assert dry.code == 0, dry.err
+    assert dry.json()["dryRun"] is True
+    placed = trader("place", "BTC/USD", "buy", "0.001", "--limit", ask, *G, "--json")
+    assert placed.code == 0, placed.err
+    order = placed.json()["order"]
+    assert order["status"] == "closed" and order["filled"] == "0.001"
+    assert placed.json()["fills"]
+    assert (clean_env / "trader-gemini-sim.sqlite").exists()
+    assert (clean_env / "sim" / "gemini-world.json").exists()
+    flat = trader("flatten", "--all", *G, "--json")
+    assert flat.code == 0, flat.err
+    resync = trader("resync", *G, "--json")
+    assert resync.code == 0, resync.err
+    assert resync.json()["changes"] == 0, resync.out
+    world = json.loads((clean_env / "sim" / "gemini-world.json").read_text())
+    assert Decimal(world["world"]["cash"].get("BTC", "0")) == 0  # flattened: no balance left
+
+
+def test_run_five_cycles_then_resync_finds_nothing_to_change(trader) -> None:
+    r = trader("run", *G, "--cycles", "5", "--json")
+    assert r.code == 0, r.err
+    events = [json.loads(line) for line in r.out.splitlines() if line.startswith("{")]
+    cycles = [e for e in events if e.get("event") == "cycle"]
+    assert len(cycles) == 5
+    assert cycles[-1]["at"] > cycles[0]["at"]  # the pinned sim clock advanced on the waits
+    assert all(c["mode"] == "sim" for c in cycles)
+    resync = trader("resync", *G, "--json")
+    assert resync.code == 0, resync.err
+    assert resync.json()["changes"] == 0, resync.out
