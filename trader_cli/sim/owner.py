@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import socket
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -173,3 +174,33 @@ async def claim_world(
                 "by itself); SIM_LOCK_TIMEOUT sets the wait",
             )
         await asyncio.sleep(poll)
+
+
+@contextlib.asynccontextmanager
+async def serving_world(
+    state_path: Path | None, *, fresh: bool, wait: float
+) -> AsyncIterator[Callable[[int], None]]:
+    """Own ``state_path``'s world for a long-lived server (``sim-gateway``) while it runs.
+
+    Takes the world's lock as a serving owner (other commands then join it), deletes the saved
+    world first when ``fresh``, and yields ``publish(port)`` to call once the server listens.
+    Without a ``state_path`` there is nothing to own: ``publish`` does nothing.
+    """
+    lock = None
+    if state_path is not None:
+        claim = await claim_world(state_path, serving=True, wait=wait, join_serving=False)
+        assert not isinstance(claim, Endpoint)
+        lock = claim
+    try:
+        if fresh and state_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(state_path)
+
+        def publish(port: int) -> None:
+            if lock is not None:
+                lock.publish(port, serving=True)
+
+        yield publish
+    finally:
+        if lock is not None:
+            lock.release()

@@ -87,7 +87,6 @@ def sim_gateway(
 ) -> None:
     """Serve the TWS API (or, with --venue gemini, Gemini's REST API) on loopback from a
     SIMULATED market until interrupted (Ctrl-C)."""
-    import asyncio
 
     from trader_cli.errors import ConfigError, InputError
     from trader_cli.sim import run_sim_gateway
@@ -131,14 +130,7 @@ def sim_gateway(
         lock_timeout=settings.sim.lock_timeout,
         account=settings.ib.account_id or None,
     )
-    try:
-        asyncio.run(_until_signalled(serve))
-    except OSError as e:
-        raise InputError(
-            f"cannot listen on {host}:{port}: {e.strerror or e}",
-            hint="pick another --port (0 picks a free one)",
-        ) from e
-    st.output.info("SIMULATED gateway stopped; paper world saved")
+    _serve_until_signalled(st, serve, host, port, "SIMULATED gateway")
 
 
 def _serve_gemini(
@@ -152,10 +144,8 @@ def _serve_gemini(
     fresh: bool,
 ) -> None:
     """Serve the SIMULATED Gemini REST API until signalled (its own paper world)."""
-    import asyncio
     from decimal import Decimal
 
-    from trader_cli.errors import InputError
     from trader_cli.sim.engine.world import CryptoFees
     from trader_cli.sim.gemini_rest import DEFAULT_PORT, run_gemini_sim
 
@@ -182,6 +172,17 @@ def _serve_gemini(
         fees=CryptoFees(maker=Decimal(gemini.maker_fee), taker=Decimal(gemini.taker_fee)),
         announce=announce,
     )
+    _serve_until_signalled(st, serve, host, port, "SIMULATED Gemini")
+
+
+def _serve_until_signalled(
+    st: Any, serve: Coroutine[Any, Any, None], host: str, port: int | None, name: str
+) -> None:
+    """Run a simulator's ``serve`` until SIGINT/SIGTERM; a port that cannot be bound is exit 2."""
+    import asyncio
+
+    from trader_cli.errors import InputError
+
     try:
         asyncio.run(_until_signalled(serve))
     except OSError as e:
@@ -189,7 +190,7 @@ def _serve_gemini(
             f"cannot listen on {host}:{port}: {e.strerror or e}",
             hint="pick another --port (0 picks a free one)",
         ) from e
-    st.output.info("SIMULATED Gemini stopped; paper world saved")
+    st.output.info(f"{name} stopped; paper world saved")
 
 
 async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -27,7 +26,7 @@ from trader_cli.sim.gemini_rest.venue import (
     GeminiVenue,
 )
 from trader_cli.sim.gemini_rest.wire import BadHttp, Request, json_response, read_request, response
-from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, Endpoint, claim_world, write_atomically
+from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, serving_world, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -345,15 +344,7 @@ async def run_gemini_sim(
     The generated secret (when no key pair is configured) is announced once, never logged.
     With a ``state_path`` the server owns that world while it runs (one writer).
     """
-    lock = None
-    if state_path is not None:
-        claim = await claim_world(state_path, serving=True, wait=lock_timeout, join_serving=False)
-        assert not isinstance(claim, Endpoint)
-        lock = claim
-    try:
-        if fresh and state_path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(state_path)
+    async with serving_world(state_path, fresh=fresh, wait=lock_timeout) as publish:
         sim_clock = (
             SimClock(clock, speed=speed) if clock else SimClock(datetime.now(UTC), speed=speed)
         )
@@ -362,8 +353,7 @@ async def run_gemini_sim(
             api_key=api_key, api_secret=api_secret, state_path=state_path, fees=fees,
         )  # fmt: skip
         await sim.serve()
-        if lock is not None:
-            lock.publish(sim.port, serving=True)
+        publish(sim.port)
         announce(sim.banner)
         announce(f"API key: {sim.api_key}")
         if sim.generated_credentials:
@@ -374,6 +364,3 @@ async def run_gemini_sim(
             await asyncio.Event().wait()
         finally:
             await sim.close()
-    finally:
-        if lock is not None:
-            lock.release()

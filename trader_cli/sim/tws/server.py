@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from trader_cli.sim.engine.catalogue import Catalogue
 from trader_cli.sim.engine.clock import SimClock
 from trader_cli.sim.engine.market import MarketModel, load_bars_csv
 from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, World
-from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, Endpoint, claim_world, write_atomically
+from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, serving_world, write_atomically
 from trader_cli.sim.tws.errors import Text
 from trader_cli.sim.tws.history import PacingTracker
 from trader_cli.sim.tws.notifier import TwsNotifier
@@ -343,28 +342,16 @@ async def run_sim_gateway(
     (one writer; other commands go through this gateway); ``fresh`` starts it anew. ``account``
     is the paper account it reports (default DU1234567).
     """
-    lock = None
-    if state_path is not None:
-        claim = await claim_world(state_path, serving=True, wait=lock_timeout, join_serving=False)
-        assert not isinstance(claim, Endpoint)
-        lock = claim
-    try:
-        if fresh and state_path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(state_path)
+    async with serving_world(state_path, fresh=fresh, wait=lock_timeout) as publish:
         sim_clock = SimClock(clock, speed=speed) if clock else SimClock.default(speed=speed)
         gw = SimGateway(
             seed=seed, clock=sim_clock, bars_csv=bars_csv, host=host, port=port,
             state_path=state_path, account=account or DEFAULT_ACCOUNT,
         )  # fmt: skip
         await gw.serve()
-        if lock is not None:
-            lock.publish(gw.port, serving=True)
+        publish(gw.port)
         print(gw.banner, flush=True)
         try:
             await asyncio.Event().wait()
         finally:
             await gw.close()
-    finally:
-        if lock is not None:
-            lock.release()
