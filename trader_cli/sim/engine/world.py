@@ -229,29 +229,10 @@ class World:
             inst, signed, price, commission * rates(currency) / rates(inst.currency)
         )
         self._apply_cash(inst, signed, price, commission, currency)
-        execution = SimExecution(
-            exec_id=f"{self.epoch}.{self.next_exec_seq:08x}.01.01",
-            order_id=order.order_id,
-            client_id=order.client_id,
-            perm_id=order.perm_id,
-            con_id=inst.con_id,
-            side="BOT" if order.action == "BUY" else "SLD",
-            shares=qty,
-            price=price,
-            time=when,
-            exchange="IDEALPRO" if inst.is_fx else "ASX",
-            account=order.account,
-            cum_qty=order.filled,
-            avg_price=order.avg_fill_price,
-            order_ref=order.order_ref,
-            liquidity=2,
-            commission=commission,
-            commission_currency=currency,
-            realized_pnl=realized,
+        exchange = "IDEALPRO" if inst.is_fx else "ASX"
+        return self._record_execution(
+            order, inst, qty, price, when, exchange, 2, commission, currency, realized
         )
-        self.next_exec_seq += 1
-        self.executions.append(execution)
-        return execution
 
     def _crypto_fill(
         self,
@@ -275,6 +256,25 @@ class World:
         realized = self._apply_position(inst, signed, price, fee)
         self.cash[inst.currency] = self.cash.get(inst.currency, Decimal(0)) - signed * price - fee
         self.cash[inst.symbol] = self.cash.get(inst.symbol, Decimal(0)) + signed
+        return self._record_execution(
+            order, inst, qty, price, when, inst.exchange, 1 if maker else 2, fee, inst.currency,
+            realized,
+        )
+
+    def _record_execution(
+        self,
+        order: SimOrder,
+        inst: Instrument,
+        qty: Decimal,
+        price: Decimal,
+        when: datetime,
+        exchange: str,
+        liquidity: int,
+        commission: Decimal,
+        commission_currency: str,
+        realized: Decimal | None,
+    ) -> SimExecution:
+        """Append the execution of one fill (``liquidity``: 1 added, 2 removed, as IB reports)."""
         execution = SimExecution(
             exec_id=f"{self.epoch}.{self.next_exec_seq:08x}.01.01",
             order_id=order.order_id,
@@ -285,14 +285,14 @@ class World:
             shares=qty,
             price=price,
             time=when,
-            exchange=inst.exchange,
+            exchange=exchange,
             account=order.account,
             cum_qty=order.filled,
             avg_price=order.avg_fill_price,
             order_ref=order.order_ref,
-            liquidity=1 if maker else 2,
-            commission=fee,
-            commission_currency=inst.currency,
+            liquidity=liquidity,
+            commission=commission,
+            commission_currency=commission_currency,
             realized_pnl=realized,
         )
         self.next_exec_seq += 1
