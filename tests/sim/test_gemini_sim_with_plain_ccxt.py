@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import ccxt.async_support as ccxt
@@ -152,3 +153,32 @@ async def test_replayed_nonce_is_refused(sim: GeminiSimServer) -> None:
             await client.fetch_balance()
     finally:
         await client.close()
+
+
+async def test_saved_world_holds_no_key_or_secret_yet_keeps_nonces(tmp_path: Path) -> None:
+    """The world file names a key only by its fingerprint; nonces still survive a restart."""
+    state = tmp_path / "gemini-world.json"
+    key, secret = "account-PlantedKeyValue0001", "PlantedSecretValue0002"
+    clock = SimClock.pinned(WHEN)
+    async with GeminiSimServer.start(
+        clock=clock, seed=3, state_path=state, api_key=key, api_secret=secret
+    ) as server:
+        client = ccxt.gemini(server.ccxt_config())
+        client.incrementing_nonce = lambda: 7  # type: ignore[method-assign]
+        try:
+            await client.fetch_balance()
+        finally:
+            await client.close()
+    text = state.read_text()
+    assert key not in text
+    assert secret not in text
+    async with GeminiSimServer.start(
+        clock=clock, seed=3, state_path=state, api_key=key, api_secret=secret
+    ) as server:
+        client = ccxt.gemini(server.ccxt_config())
+        client.incrementing_nonce = lambda: 7  # type: ignore[method-assign]
+        try:
+            with pytest.raises(ccxt.InvalidNonce):
+                await client.fetch_balance()
+        finally:
+            await client.close()

@@ -41,12 +41,24 @@ def signed_headers(path: str, nonce: int, key: str, secret: str, **fields: Any) 
     }
 
 
+FINGERPRINT_PREFIX = "sha256:"
+
+
+def key_fingerprint(key: str) -> str:
+    """A stable, one-way name for an API key (what the simulator persists instead of the key)."""
+    return FINGERPRINT_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 class Authenticator:
     """Checks a private request's headers against the known keys and each key's last nonce."""
 
     def __init__(self, keys: Mapping[str, str], nonces: Mapping[str, int] | None = None) -> None:
         self.keys = dict(keys)
-        self.nonces: dict[str, int] = dict(nonces or {})
+        # each key's last nonce, by the key's fingerprint: the world file never holds a key
+        self.nonces: dict[str, int] = {
+            (k if k.startswith(FINGERPRINT_PREFIX) else key_fingerprint(k)): n
+            for k, n in (nonces or {}).items()
+        }
 
     def verify(self, headers: Mapping[str, str], path: str) -> tuple[str, dict[str, Any]]:
         """The key and decoded payload of a valid request to ``path``; raises GeminiError."""
@@ -86,10 +98,11 @@ class Authenticator:
             nonce = int(str(raw))
         except ValueError:
             raise e.GeminiError(e.INVALID_NONCE, f"Nonce {raw!r} is missing or invalid") from None
-        last = self.nonces.get(key)
+        fingerprint = key_fingerprint(key)
+        last = self.nonces.get(fingerprint)
         if last is not None and nonce <= last:
             raise e.GeminiError(
                 e.INVALID_NONCE,
                 f"Out-of-sequence nonce <{nonce}> precedes previously used nonce <{last}>",
             )
-        self.nonces[key] = nonce
+        self.nonces[fingerprint] = nonce
