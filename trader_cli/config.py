@@ -279,7 +279,10 @@ class CoreSettings(_Base):
     active_exchange: VenueChoice = VenueChoice.SIM
     base_currency: str = "AUD"
     allowed_symbols: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["BHP/AUD", "CBA/AUD", "CSL/AUD", "VAS/AUD", "AUD/USD"]
+        # one list for both venues: each trades the symbols of the classes it offers
+        default_factory=lambda: [
+            "BHP/AUD", "CBA/AUD", "CSL/AUD", "VAS/AUD", "AUD/USD", "BTC/USD", "ETH/USD"
+        ]
     )
     client_order_prefix: str = "trd"
     database_url: str | None = None

@@ -83,6 +83,9 @@ PRICES = [
     ("1e400", "too large", "1e400"),
     ("45,10", "digit separators", "comma"),
     ("4x5", "is not a number", "garbage"),
+    # a typed price off the ASX step is refused, never moved (BHP trades near 45 on this seed)
+    ("45.005", "use 45.00 or 45.01", "off-tick"),
+    ("45.0001", "not on BHP/AUD's price step", "off-tick-far-digit"),
 ]
 
 PLACE: list[Case] = []

@@ -19,12 +19,24 @@ def checks(data: dict) -> dict[str, dict]:
     return {c["name"]: c for c in data["checks"]}
 
 
-def test_dry_run_shows_nudged_price_and_commission(trader) -> None:
+def test_typed_off_tick_limit_is_refused_naming_the_steps_either_side(trader) -> None:
     r = trader("place", "BHP/AUD", "buy", "100", "--limit", "42.623", "--dry-run", "--venue", "sim")
+    assert r.code == 2, r.out
+    assert "42.623 is not on BHP/AUD's price step" in r.err
+    assert "use 42.62 or 42.63" in r.err
+    assert "DRY RUN" not in r.out
+    # below 2.00 the ASX step is half a cent
+    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "1.997", "--dry-run", "--venue", "sim")
+    assert r.code == 2
+    assert "use 1.995 or 2.00" in r.err or "use 1.995 or 2.000" in r.err
+
+
+def test_dry_run_shows_price_and_commission(trader) -> None:
+    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "42.62", "--dry-run", "--venue", "sim")
     assert r.code == 0, r.err
     assert "DRY RUN" in r.out
     assert "SIMULATED" in r.out
-    assert "42.623 rounded down to 42.62" in r.out
+    assert "42.62 is on the tick" in r.out
     assert "4,262.00 AUD" in r.out
     assert "6.00 AUD" in r.out  # IBKR fixed minimum
     assert "MAX_ORDER_VALUE" in r.out
@@ -39,7 +51,7 @@ def test_dry_run_json_has_the_whole_preview(trader) -> None:
         "buy",
         "100",
         "--limit",
-        "42.623",
+        "42.62",
         "--dry-run",
         "--venue",
         "sim",
@@ -51,7 +63,7 @@ def test_dry_run_json_has_the_whole_preview(trader) -> None:
     assert data["dryRun"] is True
     assert data["symbol"] == "BHP/AUD"
     assert data["orderType"] == "limit"
-    assert (data["requestedPrice"], data["price"]) == ("42.623", "42.62")
+    assert (data["requestedPrice"], data["price"]) == ("42.62", "42.62")
     assert data["notional"] == {"amount": "4262.00", "currency": "AUD"}
     assert data["notionalBase"]["currency"] == "AUD"
     assert data["commission"] == {"cost": "6.00", "currency": "AUD", "source": "estimate"}
@@ -84,7 +96,7 @@ def test_order_over_max_order_value_exits_3_naming_the_limit(trader) -> None:
 
 def test_max_order_value_follows_the_setting(trader, monkeypatch) -> None:
     monkeypatch.setenv("MAX_ORDER_VALUE", "4000")
-    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "42.623", "--dry-run", "--venue", "sim")
+    r = trader("place", "BHP/AUD", "buy", "100", "--limit", "42.62", "--dry-run", "--venue", "sim")
     assert r.code == 3
     assert "exceeds MAX_ORDER_VALUE 4,000.00 AUD" in r.err
 
@@ -104,7 +116,7 @@ def test_market_order_and_fx_limit(trader) -> None:
         "buy",
         "4000",
         "--limit",
-        "0.648477",
+        "0.64845",
         "--dry-run",
         "--json",
         "--venue",
@@ -112,7 +124,7 @@ def test_market_order_and_fx_limit(trader) -> None:
     )
     assert r.code == 0, r.err
     data = r.json()
-    assert data["price"] == "0.64845"  # half-pip step, rounded down for a buy
+    assert data["price"] == "0.64845"  # on IDEALPRO's half-pip step
     assert data["commission"] == {"cost": "2.00", "currency": "USD", "source": "estimate"}
     assert data["notional"]["currency"] == "USD"
     assert data["notionalBase"]["currency"] == "AUD"

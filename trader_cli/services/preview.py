@@ -21,8 +21,10 @@ from trader_cli.domain.models import Fee, OrderType, Quote, Side, jsonable
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
+from trader_cli.domain.ticks import Direction
 from trader_cli.errors import InvalidOrderError
 from trader_cli.hours import MarketHours, market_hours
+from trader_cli.liquidity import TickRule, round_price, tick_rule_for
 from trader_cli.risk import Check, ProposedOrder, RiskVerdict
 from trader_cli.risk.convert import Converter
 from trader_cli.risk.valuation import Valuation
@@ -197,6 +199,7 @@ async def preview_order(
     converter: Converter | None = None,
     allow_far_limit: bool = False,
     market_orders: bool = True,
+    exact_price: bool = False,
 ) -> OrderPreview:
     """Preview one order on ``venue`` (connected) and send nothing.
 
@@ -210,6 +213,10 @@ async def preview_order(
     False, becomes a marketable limit ``MARKETABLE_LIMIT_SLIPPAGE_BPS`` through the touch),
     value (``max(limit, touch)``; a limit further than ``MAX_PRICE_DEVIATION_PCT_<CLASS>`` from
     the touch is refused unless ``allow_far_limit``), check, and estimate costs.
+
+    ``exact_price`` is for prices a person typed: a limit off the instrument's price step is
+    refused (naming the steps either side) instead of nudged. An amount below the venue's
+    minimum order size is refused either way.
     """
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
     qty = parse_quantity(quantity, sym)
@@ -219,6 +226,14 @@ async def preview_order(
         raise InvalidOrderError(
             f"{sym} trades in multiples of {inst.size_increment}; {qty} is not one"
         )
+    if inst.min_amount is not None and qty < inst.min_amount:
+        raise InvalidOrderError(
+            f"{qty} is below {venue.capabilities.name}'s minimum order size "
+            f"{inst.min_amount} for {sym}",
+            hint=f"order at least {inst.min_amount}",
+        )
+    if exact_price and requested is not None:
+        require_on_tick(sym, requested, tick_rule_for(sym, inst.min_tick))
     quote = await venue.get_market_data(sym)
     positions = await venue.get_positions()
     working = await venue.get_open_orders(ours_only=False)
@@ -275,6 +290,23 @@ async def preview_order(
     )
 
 
+def require_on_tick(symbol: Symbol, price: Decimal, tick: TickRule) -> None:
+    """Raise ``InvalidOrderError`` naming the valid prices either side when ``price`` is off the
+    price step (a typed price is never moved silently: which way to round is the trader's call).
+    """
+    if price <= 0:
+        raise InvalidOrderError(f"limit price must be positive, got {price}")
+    down = round_price(price, tick, Direction.DOWN)
+    if down == price:
+        return
+    up = round_price(price, tick, Direction.UP)
+    options = f"{up}" if down <= 0 else f"{down} or {up}"
+    raise InvalidOrderError(
+        f"limit {price} is not on {symbol}'s price step ({tick(price)} at this price)",
+        hint=f"use {options}",
+    )
+
+
 async def place_dry_run(
     settings: Settings,
     symbol: str,
@@ -301,7 +333,7 @@ async def place_dry_run(
     async with trading_context(settings, with_session=False) as ctx:
         return await preview_order(
             ctx.venue, settings, sym, side, qty, spec, allow_far_limit=allow_far_limit,
-            daily_pnl=daily_pnl(ctx),
+            daily_pnl=daily_pnl(ctx), exact_price=True,
         )
 
 

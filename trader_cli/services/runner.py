@@ -25,7 +25,13 @@ from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import InstrumentClass, Symbol
-from trader_cli.errors import InvalidOrderError, TemporaryError, TraderError, VenueError
+from trader_cli.errors import (
+    ConfigError,
+    InvalidOrderError,
+    TemporaryError,
+    TraderError,
+    VenueError,
+)
 from trader_cli.hours import market_hours
 from trader_cli.risk.valuation import value_order
 from trader_cli.services.context import TradingContext
@@ -37,6 +43,7 @@ from trader_cli.services.pnl import daily_pnl, fill_records_from_rows, session_p
 from trader_cli.services.preview import preview_order
 from trader_cli.services.resync import ResyncService
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
+from trader_cli.venues.base import BaseTrader
 
 log = logging.getLogger("trader.runner")
 
@@ -96,6 +103,26 @@ def round_quantity(qty: Decimal, symbol: Symbol) -> Decimal:
     return qty.quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
 
 
+def venue_universe(allowed: list[Symbol], venue: BaseTrader) -> list[Symbol]:
+    """The symbols of ``ALLOWED_SYMBOLS`` that ``venue`` trades (one list serves both venues).
+
+    Raises ``ConfigError`` when none is left, naming what the list holds and what is missing.
+    """
+    caps = venue.capabilities
+    mine = [s for s in allowed if caps.trades(s.instrument_class)]
+    if not mine:
+        listed = ", ".join(str(s) for s in allowed) or "nothing"
+        kinds = ", ".join(sorted(c.label for c in caps.instrument_classes))
+        raise ConfigError(
+            f"ALLOWED_SYMBOLS lists nothing {caps.name} trades (it lists {listed})",
+            hint=f"add symbols {caps.name} trades ({kinds}) to ALLOWED_SYMBOLS",
+        )
+    skipped = [str(s) for s in allowed if s not in mine]
+    if skipped:
+        log.info("not on %s, so not in this run: %s", caps.name, ", ".join(skipped))
+    return mine
+
+
 class StrategyRunner:
     """Runs cycles of one strategy on one venue; see the module docstring."""
 
@@ -114,7 +141,7 @@ class StrategyRunner:
     ) -> None:
         self.ctx = ctx
         self.strategy = strategy
-        self.universe = universe or ctx.settings.allowed_symbols
+        self.universe = universe or venue_universe(ctx.settings.allowed_symbols, ctx.venue)
         self.dry_run = dry_run
         self.resync_every = resync_every
         self.cancel_on_exit = cancel_on_exit

@@ -58,6 +58,7 @@ class Instrument:
     time_zone: str | None = None
     trading_hours: str | None = None
     liquid_hours: str | None = None
+    min_amount: Decimal | None = None  # the venue's smallest order size (None: no minimum)
     details: dict[str, Any] | None = None
 
     @property
@@ -79,6 +80,7 @@ class Instrument:
             "timeZoneId": self.time_zone,
             "tradingHours": self.trading_hours,
             "liquidHours": self.liquid_hours,
+            **({} if self.min_amount is None else {"minAmount": str(self.min_amount)}),
             **(self.details or {}),
         }
 

@@ -69,10 +69,8 @@ def instrument(symbol: Symbol, market: Mapping[str, Any]) -> Instrument:
         order_types=frozenset({"limit"}),
         time_zone="UTC",
         trading_hours="24/7",
-        details={
-            "minAmount": None if min_amount is None else str(min_amount),
-            "active": market.get("active"),
-        },
+        min_amount=min_amount,
+        details={"active": market.get("active")},
     )
 
 
