@@ -105,7 +105,7 @@ async def _wait_rows(
 def _levels(rows: list[Any]) -> list[tuple[Any, Any]]:
     out = []
     for row in rows:
-        price, size = mapping.dec(row.price), mapping.dec(row.size)
+        price, size = mapping.dec(row.price), mapping.size(row.size)
         if price is not None and price > 0 and size is not None and size > 0:
             out.append((price, size))
     return out
@@ -140,7 +140,7 @@ async def public_trades(
         price = mapping.dec(tick.price)
         if price is None or price <= 0:
             continue
-        size = mapping.dec(tick.size) if kind is TapeKind.TRADE else None
+        size = mapping.size(tick.size) if kind is TapeKind.TRADE else None
         out.append(PublicTrade(str(symbol), price, size, tick.time, kind=kind))
     out.sort(key=lambda t: t.timestamp)
     return out[-limit:]
