@@ -122,3 +122,14 @@ async def test_coordinator_falls_back_to_top_of_book_and_last_and_says_so(
     await data.trades(BHP)
     assert data.requests == asked + 1  # the quote only
     assert len(data.notes) == 2
+
+
+async def test_concurrent_depth_requests_for_one_symbol_each_get_the_book(
+    trader, gw: SimGateway
+) -> None:
+    first, second = await asyncio.wait_for(
+        asyncio.gather(trader.fetch_order_book(BHP, 3), trader.fetch_order_book(BHP, 3)), GUARD
+    )
+    assert len(first.bids) == len(second.bids) == 3
+    assert first.bids == second.bids and first.asks == second.asks
+    await until(lambda: all(not s.depth for s in gw.all_sessions()))

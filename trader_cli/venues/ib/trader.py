@@ -141,6 +141,7 @@ class IBTrader(BaseTrader):
         self._fx_cache: dict[tuple[str, str], tuple[datetime, Decimal]] = {}
         self._cancel_requested: set[str] = set()
         self._waited_out: set[int] = set()  # lines whose book stayed one-sided past the wait
+        self._depth_lock = asyncio.Lock()
         self.conn.on_reconnect(self._resubscribe)
         self._capabilities = ib_capabilities(settings)
 
@@ -331,10 +332,11 @@ class IBTrader(BaseTrader):
         at_exchange = copy.copy(contract)  # depth is per exchange: ASX, not SMART
         if contract.exchange == "SMART" and contract.primaryExchange:
             at_exchange.exchange = contract.primaryExchange
-        return await marketdepth.order_book(
-            self.ib, at_exchange, symbol, depth, wait_seconds=self.market_data_timeout,
-            now=self.clock.now(),
-        )  # fmt: skip
+        async with self._depth_lock:  # one depth line at a time: IB allows only a few (309)
+            return await marketdepth.order_book(
+                self.ib, at_exchange, symbol, depth, wait_seconds=self.market_data_timeout,
+                now=self.clock.now(),
+            )  # fmt: skip
 
     @venue_call()
     async def fetch_public_trades(self, symbol: Symbol, limit: int = 100) -> list[PublicTrade]:
@@ -344,7 +346,7 @@ class IBTrader(BaseTrader):
             raise InputError(f"limit must be between 1 and {marketdepth.MAX_TICKS}, got {limit}")
         _, contract = await self._resolve(symbol)
         what, _ = marketdepth.tape_kind(symbol)
-        now = self.clock.now()
+        now = self.clock.now().replace(microsecond=0)  # IB's end time has whole seconds
         await self.pacer.acquire(
             (contract.conId, contract.exchange, what), ("ticks", contract.conId, what, now, limit)
         )
