@@ -15,6 +15,7 @@
         ├── TemporaryError                      retryable: timeouts, disconnects, farm outages
         │   └── RateLimitError                  retryable after a pause: IB pacing, HTTP 429
         ├── NotConnectedError                   the venue cannot be reached at all
+        ├── DataUnavailableError                no such data here: no subscription, no depth
         └── OrderRejected                       the venue definitively rejected an order
 
 Only :class:`TemporaryError` (and its children) may be retried; everything else is final.
@@ -130,6 +131,14 @@ class RateLimitError(TemporaryError):
 
 class NotConnectedError(VenueError):
     """The venue could not be reached (no Gateway listening, refused, auth failure)."""
+
+
+class DataUnavailableError(VenueError):
+    """The venue will not serve this data to this account (no subscription, no deep book).
+
+    Final, not retryable: callers that can do with less (top of book instead of depth) fall
+    back and say so.
+    """
 
 
 class OrderRejected(VenueError):

@@ -83,6 +83,8 @@ def _ib_drop_points() -> dict[str, int]:
         "resolve": In.REQ_CONTRACT_DATA,
         "get_market_data": In.REQ_MKT_DATA,
         "fetch_ohlcv": In.REQ_HISTORICAL_DATA,
+        "fetch_order_book": In.REQ_MKT_DEPTH,
+        "fetch_public_trades": In.REQ_HISTORICAL_TICKS,
         "place_order": In.PLACE_ORDER,
         "cancel_order": In.CANCEL_ORDER,
         "get_open_orders": In.REQ_ALL_OPEN_ORDERS,

@@ -54,6 +54,16 @@ async def _bars(v: Harness, arm: Arm) -> object:
     return await v.trader.fetch_ohlcv(v.symbol, Timeframe.M5, 10)
 
 
+async def _depth(v: Harness, arm: Arm) -> object:
+    arm()
+    return await v.trader.fetch_order_book(v.symbol, 5)
+
+
+async def _tape(v: Harness, arm: Arm) -> object:
+    arm()
+    return await v.trader.fetch_public_trades(v.symbol, 10)
+
+
 async def _place(v: Harness, arm: Arm) -> object:
     req = request(v, "drop-place", Side.BUY, 10, await resting_buy_price(v.trader, v.symbol))
     arm()
@@ -121,6 +131,8 @@ DROP_CASES: dict[str, DropCase] = {
     "resolve": DropCase(_resolve),
     "get_market_data": DropCase(_quote),
     "fetch_ohlcv": DropCase(_bars),
+    "fetch_order_book": DropCase(_depth),
+    "fetch_public_trades": DropCase(_tape),
     "place_order": DropCase(_place),
     "cancel_order": DropCase(_cancel),
     "get_open_orders": DropCase(_open_orders),

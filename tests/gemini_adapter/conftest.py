@@ -34,6 +34,7 @@ class Canned:
         for sid, detail in DETAILS.items():
             self.routes[f"/v1/symbols/details/{sid}"] = detail
         self.requests: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+        self.urls: list[str] = []  # every URL asked for, query string included
 
     def __setitem__(self, path: str, answer: Any) -> None:
         self.routes[path] = answer
@@ -41,6 +42,7 @@ class Canned:
     async def fetch(self, url: str, method: str = "GET", headers: Any = None,
                     body: Any = None) -> Any:
         path = urlsplit(url).path
+        self.urls.append(url)
         payload = json.loads(body) if body else {}
         self.requests.append((path, payload, dict(headers or {})))
         answer = self.routes[path]

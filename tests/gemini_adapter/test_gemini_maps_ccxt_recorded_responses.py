@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from trader_cli.domain.models import Liquidity, Side
+from trader_cli.domain.book import TapeKind
+from trader_cli.domain.models import Side
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.domain.timeframes import Timeframe
 
@@ -47,17 +48,18 @@ async def test_recorded_candles_become_candles(shared_data, gemini, canned) -> N
     ]
 
 
-async def test_recorded_public_trades_become_fills(shared_data, gemini, canned) -> None:
+async def test_recorded_public_trades_become_tape_prints(shared_data, gemini, canned) -> None:
     case = recorded(shared_data, "fetchTrades")
     canned["/v1/trades/btcusdt"] = case["httpResponse"]
     trader = await gemini()
-    [fill] = await trader.fetch_public_trades(parse_symbol("BTC/USDT"), 1)
+    [trade] = await trader.fetch_public_trades(parse_symbol("BTC/USDT"), 1)
     expected = case["parsedResponse"][0]
-    assert fill.id == expected["id"]
-    assert fill.side is Side.BUY
-    assert fill.price == Decimal("73268.24") and fill.amount == Decimal("0.00028921")
-    assert fill.liquidity is Liquidity.UNKNOWN and fill.fee is None
-    assert fill.timestamp == datetime.fromtimestamp(expected["timestamp"] / 1000, tz=UTC)
+    assert trade.id == expected["id"]
+    assert trade.side is Side.BUY  # Gemini's "type": the taker's side
+    assert trade.price == Decimal("73268.24") and trade.amount == Decimal("0.00028921")
+    assert trade.kind is TapeKind.TRADE
+    assert trade.timestamp == datetime.fromtimestamp(expected["timestamp"] / 1000, tz=UTC)
+    assert trade.to_ccxt()["cost"] == trade.price * trade.amount
 
 
 async def test_resolve_reads_tick_increment_and_minimum(gemini) -> None:

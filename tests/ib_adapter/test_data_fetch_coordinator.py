@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from trader_cli.domain.models import to_ms
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.errors import InputError
@@ -36,13 +37,16 @@ async def test_six_hour_bars_are_clamped_to_four_with_a_note(trader) -> None:
 
 async def test_order_book_is_ccxt_shaped_and_lines_are_capped(trader) -> None:
     data = DataFetchCoordinator(trader, max_quote_lines=1)
-    book = await data.order_book(BHP)
+    book = await data.order_book(BHP, depth=3)
     assert book["symbol"] == "BHP/AUD"
-    ((bid, bid_size),) = book["bids"]
-    ((ask, ask_size),) = book["asks"]
+    assert book["source"] == "depth"
+    assert len(book["bids"]) == 3 and len(book["asks"]) == 3
+    (bid, bid_size), (ask, ask_size) = book["bids"][0], book["asks"][0]
     assert bid < ask
     assert bid_size > 0
     assert ask_size > 0
+    assert book["timestamp"] == to_ms(trader.clock.now())
+    await data.quote(BHP)
     with pytest.raises(InputError, match="IB limits market-data lines"):
         await data.quote(parse_symbol("CBA/AUD"))
-    assert await data.trades(BHP) == []
+    assert await data.my_fills(BHP) == []  # our own fills: none yet

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from trader_cli.config import Settings, load_settings
-from trader_cli.domain.models import Candle, Quote
+from trader_cli.domain.book import BookLevel, OrderBook, PublicTrade
+from trader_cli.domain.models import Candle, Quote, Side
 from trader_cli.domain.symbols import Symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.strategies.base import StrategyContext
@@ -153,6 +154,8 @@ class MarketDataDouble:
     def __init__(self) -> None:
         self.candle_calls: list[tuple[Symbol, Timeframe, int]] = []
         self.quote_calls: list[Symbol] = []
+        self.book_calls: list[tuple[Symbol, int]] = []
+        self.trade_calls: list[tuple[Symbol, int]] = []
         self.prices = {BHP: Decimal("45.10"), CBA: Decimal("120.00"), AUDUSD: Decimal("0.6650")}
 
     async def candles(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> list[Candle]:
@@ -168,6 +171,21 @@ class MarketDataDouble:
         self.quote_calls.append(symbol)
         p = self.prices[symbol]
         return Quote(str(symbol), NOW, p - Decimal("0.01"), p + Decimal("0.01"), p)
+
+    async def order_book(self, symbol: Symbol, depth: int = 10) -> dict[str, Any]:
+        self.book_calls.append((symbol, depth))
+        p, step = self.prices[symbol], Decimal("0.01")
+        bids = tuple(BookLevel(p - step * (n + 1), Decimal(100 * (n + 1))) for n in range(depth))
+        asks = tuple(BookLevel(p + step * (n + 1), Decimal(50 * (n + 1))) for n in range(depth))
+        return OrderBook(str(symbol), NOW, bids, asks).to_ccxt()
+
+    async def trades(self, symbol: Symbol, limit: int = 50) -> list[dict[str, Any]]:
+        self.trade_calls.append((symbol, limit))
+        p = self.prices[symbol]
+        return [
+            PublicTrade(str(symbol), p, Decimal(10), NOW, Side.BUY, str(n)).to_ccxt()
+            for n in range(min(limit, 2))
+        ]
 
 
 @pytest.fixture

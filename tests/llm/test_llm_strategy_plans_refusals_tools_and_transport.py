@@ -75,7 +75,9 @@ async def test_valid_plan_becomes_trade_plan_and_every_symbol_gets_a_decision(
     assert request["path"] == "/v1/chat/completions"
     body = request["body"]
     assert body["model"] == "stub-model"
-    assert {t["function"]["name"] for t in body["tools"]} == {"get_candles", "get_quote"}
+    assert {t["function"]["name"] for t in body["tools"]} == {
+        "get_candles", "get_quote", "get_order_book", "get_trades",
+    }  # fmt: skip
     system = body["messages"][0]["content"]
     assert "NO crypto" in system
     assert "Interactive Brokers Australia" in system
@@ -207,6 +209,41 @@ async def test_tool_call_round_trip_clamps_limit_and_feeds_results_back(
     assert result["limit"] == 500
     assert result["candles"][0][4] == "45.10"
     assert json.loads(quote["content"])["bid"] == "45.09"
+
+
+async def test_book_and_tape_tools_clamp_and_return_the_venues_data(
+    llm_settings: Settings,
+    stub_chat_server: Any,
+    reply: Any,
+    ctx: StrategyContext,
+    market_data: Any,
+) -> None:
+    stub_chat_server.script(
+        reply.tools(
+            ("b", "get_order_book", {"symbol": "BHP/AUD", "depth": 99}),
+            ("t", "get_trades", {"symbol": "bhp/aud"}),
+            ("x", "get_order_book", {"symbol": "BTC/USD"}),
+            ("y", "get_trades", {"symbol": "BHP/AUD", "limit": "many"}),
+        ),
+        reply.decisions({"action": "hold", "symbol": "BHP/AUD", "rationale": "thin book"}),
+    )
+    await LLMStrategy(llm_settings).decide(ctx)
+    assert market_data.book_calls == [(BHP, 10)]  # clamped to the tool's maximum
+    assert market_data.trade_calls == [(BHP, 50)]
+    tool = {
+        m["tool_call_id"]: json.loads(m["content"])
+        for m in stub_chat_server.requests[1]["body"]["messages"]
+        if m["role"] == "tool"
+    }
+    assert len(tool["b"]["bids"]) == 10 and tool["b"]["bids"][0] == ["45.09", "100"]
+    assert tool["b"]["source"] == "depth"
+    assert [t["price"] for t in tool["t"]["trades"]] == ["45.10", "45.10"]
+    assert tool["t"]["trades"][0]["side"] == "buy"
+    assert "crypto" in tool["x"]["error"]
+    assert "limit must be an integer" in tool["y"]["error"]
+    system = stub_chat_server.requests[0]["body"]["messages"][0]["content"]
+    assert "get_order_book(symbol, depth<=10)" in system
+    assert "get_trades(symbol, limit<=50)" in system
 
 
 async def test_tool_guardrails_return_errors_to_the_model_not_exceptions(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from trader_cli.config import Settings
+from trader_cli.domain.book import BookLevel, OrderBook
 from trader_cli.domain.models import Candle, Quote
 from trader_cli.domain.symbols import Symbol, parse_symbols
 from trader_cli.domain.timeframes import Timeframe
@@ -19,6 +22,40 @@ async def quotes(settings: Settings, texts: list[str]) -> tuple[dict[str, Any], 
     async with open_venue(settings) as venue:
         out = [await venue.get_market_data(s) for s in symbols]
         return venue_header(venue), out
+
+
+async def quotes_with_books(
+    settings: Settings, texts: list[str], depth: int
+) -> tuple[dict[str, Any], list[Quote], list[OrderBook]]:
+    """Top of book and ``depth`` levels a side for each symbol (prices at the symbol's tick).
+
+    Where the venue serves no depth to the account, the book is the top of book and says why
+    in its ``note``.
+    """
+    from trader_cli.services.data import MAX_DEPTH, DataFetchCoordinator
+
+    if not 1 <= depth <= MAX_DEPTH:
+        raise InputError(f"--depth must be between 1 and {MAX_DEPTH}, got {depth}")
+    symbols = parse_symbols(texts)
+    async with open_venue(settings) as venue:
+        data = DataFetchCoordinator(venue)
+        out, books = [], []
+        for s in symbols:
+            out.append(await data.quote(s))
+            tick = (await venue.resolve(s)).min_tick
+            books.append(_on_tick(await data.book(s, depth), tick))
+        return venue_header(venue), out, books
+
+
+def _on_tick(book: OrderBook, tick: Decimal | None) -> OrderBook:
+    """``book`` with prices written at the tick's precision (49.1 -> 49.10 for a 0.01 tick)."""
+    if not tick:
+        return book
+
+    def side(levels: tuple[BookLevel, ...]) -> tuple[BookLevel, ...]:
+        return tuple(BookLevel(lv.price.quantize(tick), lv.size) for lv in levels)
+
+    return replace(book, bids=side(book.bids), asks=side(book.asks))
 
 
 # Longest a ``bars`` request may take by the venue's pacing before it is refused as bad input.

@@ -72,6 +72,16 @@ class MarketData(Protocol):
         """Top of book (cached within a cycle)."""
         ...
 
+    async def order_book(self, symbol: Symbol, depth: int = 10) -> dict[str, Any]:
+        """ccxt-shaped book, best levels first: the venue's depth, or the top of book where
+        the account has none (``source`` and ``note`` say so)."""
+        ...
+
+    async def trades(self, symbol: Symbol, limit: int = 50) -> list[dict[str, Any]]:
+        """The venue's public prints as ccxt trades, oldest first (``kind`` says trade,
+        midpoint for FX, or last where the venue has no tape)."""
+        ...
+
 
 @dataclass
 class StrategyContext:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from trader_cli.clock import REAL_CLOCK, Clock
-from trader_cli.domain.models import Side
+from trader_cli.domain.models import Side, jsonable
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.domain.timeframes import parse_timeframe
@@ -31,7 +31,9 @@ from trader_cli.errors import (
 )
 from trader_cli.strategies.base import Decision, Hold, StrategyContext, TradePlan
 from trader_cli.strategies.prompt import (
+    MAX_BOOK_DEPTH,
     MAX_CANDLES,
+    MAX_TAPE,
     LLMAnswer,
     LLMDecision,
     build_messages,
@@ -69,6 +71,43 @@ TOOLS: list[dict[str, Any]] = [
             "parameters": {
                 "type": "object",
                 "properties": {"symbol": {"type": "string"}},
+                "required": ["symbol"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "get_order_book",
+            "description": "The venue's order book for a symbol: up to depth [price, size] "
+            "levels a side, best first. source is depth, or top_of_book (one level) where the "
+            "account has no depth data; note says why.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "symbol": {"type": "string"},
+                    "depth": {"type": "integer", "minimum": 1, "maximum": MAX_BOOK_DEPTH},
+                },
+                "required": ["symbol"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "get_trades",
+            "description": "The market's recent public trades (everyone's, not ours), oldest "
+            "first: price, amount, side (aggressor, null if unknown), timestamp. kind is trade, "
+            "midpoint (FX has no trade prints: amount is null) or last (no tape for this "
+            "account: the last price only).",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "symbol": {"type": "string"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_TAPE},
+                },
                 "required": ["symbol"],
                 "additionalProperties": False,
             },
@@ -259,12 +298,18 @@ class LLMStrategy:
                 return await self._get_candles(ctx, **args)
             if name == "get_quote":
                 return await self._get_quote(ctx, **args)
+            if name == "get_order_book":
+                return await self._get_order_book(ctx, **args)
+            if name == "get_trades":
+                return await self._get_trades(ctx, **args)
         except TypeError as e:
             return _tool_error(f"bad arguments for {name}: {e}")
         except TraderError as e:
             log.info("llm tool %s failed: %s", name, e.message)
             return _tool_error(e.message + (f" ({e.hint})" if e.hint else ""))
-        return _tool_error(f"unknown tool {name!r}; use get_candles or get_quote")
+        return _tool_error(
+            f"unknown tool {name!r}; use get_candles, get_quote, get_order_book or get_trades"
+        )
 
     async def _get_candles(
         self, ctx: StrategyContext, symbol: str, timeframe: str, limit: int = 100
@@ -302,6 +347,27 @@ class LLMStrategy:
         sym = _universe_symbol(symbol, ctx)
         quote = await ctx.data.quote(sym)
         return quote.to_dict()
+
+    async def _get_order_book(
+        self, ctx: StrategyContext, symbol: str, depth: int = MAX_BOOK_DEPTH
+    ) -> dict[str, Any]:
+        sym = _universe_symbol(symbol, ctx)
+        try:
+            n = max(1, min(MAX_BOOK_DEPTH, int(depth)))
+        except (TypeError, ValueError):
+            return _tool_error(f"depth must be an integer 1-{MAX_BOOK_DEPTH}")
+        book: dict[str, Any] = jsonable(await ctx.data.order_book(sym, n))
+        return book
+
+    async def _get_trades(
+        self, ctx: StrategyContext, symbol: str, limit: int = MAX_TAPE
+    ) -> dict[str, Any]:
+        sym = _universe_symbol(symbol, ctx)
+        try:
+            n = max(1, min(MAX_TAPE, int(limit)))
+        except (TypeError, ValueError):
+            return _tool_error(f"limit must be an integer 1-{MAX_TAPE}")
+        return {"symbol": str(sym), "trades": jsonable(await ctx.data.trades(sym, n))}
 
     # -- validation -----------------------------------------------------------------------
     async def _decisions(self, content: Any, ctx: StrategyContext) -> list[Decision]:

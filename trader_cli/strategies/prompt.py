@@ -14,6 +14,8 @@ from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.strategies.base import StrategyContext
 
 MAX_CANDLES = 500
+MAX_BOOK_DEPTH = 10  # levels a side a model may ask for
+MAX_TAPE = 50  # public prints a model may ask for
 
 
 class LLMDecision(BaseModel):
@@ -160,8 +162,10 @@ def build_messages(ctx: StrategyContext, *, max_tool_calls: int) -> list[dict[st
     symbols = ", ".join(str(s) for s in ctx.universe) or "(none)"
     rules = "\n".join(f"- {r}" for r in trading.rules)
     tools = (
-        f"You may call get_candles(symbol, timeframe, limit<={MAX_CANDLES}) and "
-        f"get_quote(symbol) for symbols in the universe, in at most {max_tool_calls} rounds."
+        f"You may call get_candles(symbol, timeframe, limit<={MAX_CANDLES}), get_quote(symbol), "
+        f"get_order_book(symbol, depth<={MAX_BOOK_DEPTH}) and get_trades(symbol, "
+        f"limit<={MAX_TAPE}) (the market's public prints) for symbols in the universe, in at "
+        f"most {max_tool_calls} rounds."
         if max_tool_calls > 0
         else "No tools are available this time; decide from the context."
     )

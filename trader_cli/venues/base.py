@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from trader_cli.clock import Clock
+from trader_cli.domain.book import OrderBook, PublicTrade
 from trader_cli.domain.models import (
     AccountSummary,
     Candle,
@@ -31,6 +32,7 @@ from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.domain.venues import Venue, venue_name
 from trader_cli.domain.windows import MaintenanceWindow
+from trader_cli.errors import DataUnavailableError
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,11 @@ class VenueCapabilities:
     instrument_classes: frozenset[InstrumentClass]  # what may be traded there at all
     short_selling: bool = True  # whether a sell may open a short (spot crypto: balances >= 0)
     paced_history: bool = False  # whether history requests are paced (long fetches take time)
+    # whether fetch_order_book serves the venue's depth (else only the top of book), and
+    # fetch_public_trades the venue's tape; an account may still lack the subscription, which
+    # the venue says at run time (DataUnavailableError)
+    market_depth: bool = False
+    public_tape: bool = False
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()  # expected daily disconnects
     # commission terms by market, in words, for strategies and telemetry: {"ASX": "0.08% ..."}
     commission_terms: Mapping[str, str] = field(default_factory=dict)
@@ -206,6 +213,29 @@ class BaseTrader(ABC):
         progress: HistoryProgress | None = None,
     ) -> list[Candle]:
         """Up to ``limit`` most recent bars, oldest first; ``progress`` hears of each request."""
+
+    async def fetch_order_book(self, symbol: Symbol, depth: int = 10) -> OrderBook:
+        """Up to ``depth`` levels a side, best first.
+
+        A venue that declares ``market_depth`` serves its depth (``DataUnavailableError`` when
+        the account lacks the subscription); by default this is the top of book from
+        :meth:`get_market_data`, marked ``top_of_book``.
+        """
+        del depth
+        quote = await self.get_market_data(symbol)
+        return OrderBook.from_quote(quote, f"{self.capabilities.name} serves no depth")
+
+    async def fetch_public_trades(self, symbol: Symbol, limit: int = 100) -> list[PublicTrade]:
+        """The venue's most recent public prints, oldest first (at most ``limit``).
+
+        Only a venue that declares ``public_tape`` has them; by default this raises
+        ``DataUnavailableError``.
+        """
+        del limit
+        raise DataUnavailableError(
+            f"{self.capabilities.name} serves no public trades for {symbol}",
+            hint="use the quote's last price",
+        )
 
     def history_plan(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> HistoryPlan:
         """Requests and time :meth:`fetch_ohlcv` will need (pure; by default one quick request)."""

@@ -38,17 +38,34 @@ def quote(
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth",
+            help="Also show N levels a side of the venue's order book (a ladder); the top of "
+            "book only, said so, where the account has no depth subscription.",
+            min=1,
+            max=50,
+        ),
+    ] = None,
 ) -> None:
     """Top of book: price, bid, ask, sizes, volume, spread % and order-book imbalance."""
     import asyncio
 
-    from trader_cli.services.market import quotes
+    from trader_cli.services.market import quotes, quotes_with_books
 
     st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
-    header, result = asyncio.run(quotes(st.settings(), symbols))
+    books: list[Any] = []
+    if depth is None:
+        header, result = asyncio.run(quotes(st.settings(), symbols))
+    else:
+        header, result, books = asyncio.run(quotes_with_books(st.settings(), symbols, depth))
     out = st.output
     if st.json_mode:
-        out.json({**header, "quotes": [q.to_dict() for q in result]})
+        data = {**header, "quotes": [q.to_dict() for q in result]}
+        if depth is not None:
+            data["books"] = [b.to_dict() for b in books]
+        out.json(data)
         return
     rows = []
     for q in result:
@@ -69,6 +86,31 @@ def quote(
         )
     cols = ("symbol", "price", "bid", "ask", "bid sz", "ask sz", "volume", "spr %", "imb")
     out.table(rows, cols, title=_label(header), justify_right=cols[1:])
+    for book in books:
+        _ladder(out, book)
+
+
+def _ladder(out: Any, book: Any) -> None:
+    """One book as a ladder: bid size, bid, ask, ask size per level, best first."""
+    levels = max(len(book.bids), len(book.asks))
+    rows = []
+    for n in range(levels):
+        bid = book.bids[n] if n < len(book.bids) else None
+        ask = book.asks[n] if n < len(book.asks) else None
+        rows.append(
+            (
+                str(n + 1),
+                _num(bid.size) if bid else "",
+                _num(bid.price) if bid else "",
+                _num(ask.price) if ask else "",
+                _num(ask.size) if ask else "",
+            )
+        )
+    title = f"{book.symbol} depth"
+    if book.source.value != "depth":
+        title += f" (top of book only: {book.note.removeprefix('top of book only: ')})"
+    cols = ("level", "bid sz", "bid", "ask", "ask sz")
+    out.table(rows, cols, title=title, justify_right=cols)
 
 
 def bars(

@@ -18,6 +18,8 @@ class Faults:
     reject_next_order: str | None = None
     refuse_until: datetime | None = None
     no_live_subscription: bool = False
+    depth_refusal: int | None = None  # IB code that refuses market depth (354, 10092...)
+    no_tick_permissions: bool = False  # historical ticks refused: no market data permissions
     split_book: float = 0.0
     drop_after_next_ack: bool = False
     omit_liquidity: bool = False

@@ -71,6 +71,20 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class Touch:
+    """The best bid and ask with their sizes, and the last print (its size and aggressor)."""
+
+    bid: Decimal
+    ask: Decimal
+    bid_size: Decimal
+    ask_size: Decimal
+    last: Decimal
+    last_size: Decimal
+    buyer_initiated: bool
+    tick: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Bar:
     """One OHLCV bar."""
 
@@ -270,37 +284,54 @@ class MarketModel:
         raw = Decimal(repr(self.raw_price(inst, self.effective_time(inst, when))))
         return round_to_tick(raw, inst.tick_at(raw))
 
+    def touch(self, inst: Instrument, when: datetime) -> Touch:
+        """Best bid and ask with sizes, and the last print, at ``when`` (taken as trading time:
+        callers freeze it with :meth:`effective_time` when the market may be closed)."""
+        raw = Decimal(repr(self.raw_price(inst, when)))
+        tick = inst.tick_at(raw)
+        key = _name_key(inst.local_symbol) ^ self.seed
+        bucket = int(when.timestamp()) // BOOK_REFRESH_SECONDS
+        spread_ticks = 1 + int(_unit(key, 7, bucket) < 0.35)
+        bid = round_to_tick(raw - tick * spread_ticks / 2, tick, Direction.DOWN)
+        ask = bid + tick * spread_ticks
+        buyer = _unit(key, 8, bucket) >= 0.5  # the print lifted the offer
+        last_size = self._level_size(inst, key, bucket, 30) / 4
+        step = inst.amount_increment or Decimal(1)
+        return Touch(
+            bid=bid,
+            ask=ask,
+            bid_size=self._level_size(inst, key, bucket, 10),
+            ask_size=self._level_size(inst, key, bucket, 20),
+            last=ask if buyer else bid,
+            last_size=last_size.quantize(step) or step,
+            buyer_initiated=buyer,
+            tick=tick,
+        )
+
     def quote(self, inst: Instrument, when: datetime) -> Quote:
         """Top of book plus ``DEPTH_LEVELS`` levels each side at ``when``."""
         open_market = hours.is_open(inst.market, when)
         eff = self.effective_time(inst, when)
-        raw = Decimal(repr(self.raw_price(inst, eff)))
-        tick = inst.tick_at(raw)
+        top = self.touch(inst, eff)
         key = _name_key(inst.local_symbol) ^ self.seed
         bucket = int(eff.timestamp()) // BOOK_REFRESH_SECONDS
-        spread_ticks = 1 + int(_unit(key, 7, bucket) < 0.35)
-        bid = round_to_tick(raw - tick * spread_ticks / 2, tick, Direction.DOWN)
-        ask = bid + tick * spread_ticks
+        tick = top.tick
         bids = tuple(
-            Level(bid - tick * n, self._level_size(inst, key, bucket, 10 + n))
+            Level(top.bid - tick * n, self._level_size(inst, key, bucket, 10 + n))
             for n in range(DEPTH_LEVELS)
         )
         asks = tuple(
-            Level(ask + tick * n, self._level_size(inst, key, bucket, 20 + n))
+            Level(top.ask + tick * n, self._level_size(inst, key, bucket, 20 + n))
             for n in range(DEPTH_LEVELS)
         )
-        last = bid if _unit(key, 8, bucket) < 0.5 else ask
-        last_size = self._level_size(inst, key, bucket, 30) / 4
-        step = inst.amount_increment or Decimal(1)
-        last_size = last_size.quantize(step) or step
         close = self.price(inst, hours.last_close(inst.market, when - timedelta(hours=20)))
         return Quote(
-            bid=bid,
-            ask=ask,
+            bid=top.bid,
+            ask=top.ask,
             bid_size=bids[0].size,
             ask_size=asks[0].size,
-            last=last,
-            last_size=last_size,
+            last=top.last,
+            last_size=top.last_size,
             volume=self._session_volume(inst, key, eff),
             close=close,
             bids=bids,

@@ -9,6 +9,11 @@ class Codes:
     """Named TWS error/notice codes."""
 
     MAX_TICKERS = 101
+    MAX_DEPTH_REQUESTS = 309
+    NOT_SUBSCRIBED = 354
+    ADDITIONAL_SUBSCRIPTION = 10089
+    PART_NOT_SUBSCRIBED = 10090
+    DEEP_BOOK_UNSUPPORTED = 10092
     DELAYED_DATA = 10167
     PRICE_NOT_ON_TICK = 110
     HISTORICAL_DATA_ERROR = 162
@@ -42,6 +47,23 @@ class Text:
         "Unable to connect as the client id is already in use. Retry with a unique client id."
     )
     ORDER_SIZE_ZERO = "The order size cannot be zero."
+    # market depth refused (the no-depth-subscription fault), by code
+    DEPTH_REFUSED: ClassVar[dict[int, str]] = {
+        309: "Max number (3) of market depth requests has been reached",
+        354: "Requested market data is not subscribed.",
+        10089: "Requested market data requires additional subscription for API. See link in "
+        "'Market Data Connections' dialog for more details.",
+        10090: "Part of requested market data is not subscribed.",
+        10092: "Deep market data is not supported for this combination of security/exchange",
+    }
+    NO_TICK_PERMISSIONS = (
+        "Historical Market Data Service error message:No market data permissions for "
+    )
+    TICKS_WHAT_TO_SHOW = "Error validating request.-'bW' : cause - Invalid whatToShow: "
+    TICKS_START_OR_END = (
+        "Error validating request.-'bW' : cause - Exactly one of start or end date/time must "
+        "be specified"
+    )
     KEEP_UP_TO_DATE_WITH_END = (
         "Error validating request.-'bX' : cause - End date not supported with live updates"
     )

@@ -22,6 +22,8 @@ class In:
     REQ_EXECUTIONS = 7
     REQ_IDS = 8
     REQ_CONTRACT_DATA = 9
+    REQ_MKT_DEPTH = 10
+    CANCEL_MKT_DEPTH = 11
     REQ_AUTO_OPEN_ORDERS = 15
     REQ_ALL_OPEN_ORDERS = 16
     REQ_MANAGED_ACCTS = 17
@@ -39,6 +41,7 @@ class In:
     CANCEL_POSITIONS_MULTI = 75
     REQ_ACCOUNT_UPDATES_MULTI = 76
     CANCEL_ACCOUNT_UPDATES_MULTI = 77
+    REQ_HISTORICAL_TICKS = 96
     REQ_COMPLETED_ORDERS = 99
 
 
@@ -135,6 +138,26 @@ class HistoricalRequest(Request):
     what_to_show: str
     format_date: int
     keep_up_to_date: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MktDepthRequest(Request):
+    req_id: int
+    contract: ContractQuery
+    num_rows: int
+    is_smart_depth: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalTicksRequest(Request):
+    req_id: int
+    contract: ContractQuery
+    start: str
+    end: str
+    number_of_ticks: int
+    what_to_show: str
+    use_rth: bool
+    ignore_size: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +288,28 @@ def _historical(r: FieldReader, _v: int) -> Request:
     )
 
 
+def _mkt_depth(r: FieldReader, _v: int) -> Request:
+    r.skip(1)  # version
+    req_id = r.int()
+    contract = read_contract(r)
+    num_rows = r.int()
+    smart = r.bool()
+    return MktDepthRequest(req_id, contract, num_rows, smart)
+
+
+def _historical_ticks(r: FieldReader, _v: int) -> Request:
+    req_id = r.int()
+    contract = read_contract(r)
+    r.skip(1)  # includeExpired
+    start = r.str()
+    end = r.str()
+    count = r.int()
+    what = r.str()
+    use_rth = r.bool()
+    ignore_size = r.bool()
+    return HistoricalTicksRequest(req_id, contract, start, end, count, what, use_rth, ignore_size)
+
+
 def _req_id_only(kind: int) -> Callable[[FieldReader, int], Request]:
     def decode(r: FieldReader, _v: int) -> Request:
         r.skip(1)
@@ -330,6 +375,9 @@ DECODERS: dict[int, DecoderFn] = {
     In.REQ_ACCOUNT_UPDATES_MULTI: _multi(In.REQ_ACCOUNT_UPDATES_MULTI),
     In.CANCEL_ACCOUNT_UPDATES_MULTI: _req_id_only(In.CANCEL_ACCOUNT_UPDATES_MULTI),
     In.REQ_COMPLETED_ORDERS: _completed_orders,
+    In.REQ_MKT_DEPTH: _mkt_depth,
+    In.CANCEL_MKT_DEPTH: _req_id_only(In.CANCEL_MKT_DEPTH),
+    In.REQ_HISTORICAL_TICKS: _historical_ticks,
 }
 
 

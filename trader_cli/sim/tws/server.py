@@ -19,7 +19,7 @@ from trader_cli.sim.engine.clock import SimClock
 from trader_cli.sim.engine.market import MarketModel, load_bars_csv
 from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, World
 from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, serving_world, write_atomically
-from trader_cli.sim.tws.errors import Text
+from trader_cli.sim.tws.errors import Codes, Text
 from trader_cli.sim.tws.history import PacingTracker
 from trader_cli.sim.tws.notifier import TwsNotifier
 from trader_cli.sim.tws.replies import Replies
@@ -196,6 +196,8 @@ class SimGateway:
                 session.push_ticks(req_id, sub)
             for req_id, bars in list(session.bars.items()):
                 session.push_bar_update(req_id, bars)
+            for req_id, depth in list(session.depth.items()):
+                session.push_depth(req_id, depth)
         await asyncio.sleep(0)
 
     async def _tick_loop(self) -> None:
@@ -266,6 +268,17 @@ class SimGateway:
     def withhold_live_data(self, withhold: bool = True) -> None:
         """Act as an account without live market data: 10167 and delayed (type 3) quotes."""
         self.faults.no_live_subscription = withhold
+
+    def refuse_depth(self, code: int | None = Codes.NOT_SUBSCRIBED) -> None:
+        """Refuse market depth requests with IB's ``code`` (354 not subscribed, 10092 no deep
+        book, 10089/10090 subscription needed, 309 too many depth lines); None serves depth."""
+        if code is not None and code not in Text.DEPTH_REFUSED:
+            raise ValueError(f"no IB depth refusal with code {code}")
+        self.faults.depth_refusal = code
+
+    def refuse_ticks(self, refuse: bool = True) -> None:
+        """Refuse historical ticks as an account without market data permissions (162)."""
+        self.faults.no_tick_permissions = refuse
 
     def split_book(self, seconds: float) -> None:
         """Send a new market data line's bid at once and its ask ``seconds`` of sim time later.

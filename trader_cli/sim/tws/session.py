@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from trader_cli.sim.engine import OrderTicket
 from trader_cli.sim.engine.catalogue import Instrument
-from trader_cli.sim.tws import history, messages
+from trader_cli.sim.tws import history, messages, tape
 from trader_cli.sim.tws.codec import (
     Field,
     FrameDecoder,
@@ -32,9 +32,11 @@ from trader_cli.sim.tws.requests import (
     ContractDetailsRequest,
     ExecutionsRequest,
     HistoricalRequest,
+    HistoricalTicksRequest,
     In,
     MarketDataType,
     MktDataRequest,
+    MktDepthRequest,
     MultiRequest,
     NoArgs,
     PlaceOrder,
@@ -72,6 +74,7 @@ class ClientSession:
         self.client_id: int | None = None
         self.tickers: dict[int, TickerSub] = {}
         self.bars: dict[int, BarsSub] = {}
+        self.depth: dict[int, tape.DepthSub] = {}
         self.account_updates = False
         self.positions = False
         self.market_data_type = 1
@@ -86,11 +89,14 @@ class ClientSession:
             ExecutionsRequest: self._req_executions,
             ContractDetailsRequest: self._req_contract_details,
             HistoricalRequest: self._req_historical,
+            MktDepthRequest: self._req_mkt_depth,
+            HistoricalTicksRequest: self._req_historical_ticks,
             MarketDataType: self._req_market_data_type,
             AccountSummaryRequest: self._req_account_summary,
             CompletedOrdersRequest: self._req_completed_orders,
             In.CANCEL_MKT_DATA: lambda r: self._forget(self.tickers, r.req_id),
             In.CANCEL_HISTORICAL_DATA: lambda r: self._forget(self.bars, r.req_id),
+            In.CANCEL_MKT_DEPTH: lambda r: self._forget(self.depth, r.req_id),
             In.REQ_OPEN_ORDERS: lambda _r: self._send_open_orders(all_clients=False),
             In.REQ_ALL_OPEN_ORDERS: lambda _r: self._send_open_orders(all_clients=True),
             In.REQ_AUTO_OPEN_ORDERS: lambda _r: None,
@@ -278,6 +284,46 @@ class ClientSession:
         if sent.get(TickType.CLOSE) != q.close:
             self.send(messages.tick_price(req_id, TickType.CLOSE, q.close, 0))
             sent[TickType.CLOSE] = q.close
+
+    def _req_mkt_depth(self, req: MktDepthRequest) -> None:
+        inst = self.gw.engine.resolve(req.contract)
+        if inst is None:
+            self.error(req.req_id, Codes.NO_SECURITY_DEFINITION, Text.NO_SECURITY_DEFINITION)
+            return
+        refusal = self.gw.faults.depth_refusal
+        if refusal is not None:
+            self.error(req.req_id, refusal, Text.DEPTH_REFUSED[refusal])
+            return
+        sub = tape.DepthSub(inst, max(1, req.num_rows))
+        self.depth[req.req_id] = sub
+        self.push_depth(req.req_id, sub)
+
+    def push_depth(self, req_id: int, sub: tape.DepthSub) -> None:
+        """Send the depth rows that changed since the last push on ``sub``."""
+        q = self.gw.market.quote(sub.inst, self.gw.clock.now())
+        for fields in tape.depth_updates(req_id, sub, q.bids, q.asks):
+            self.send(fields)
+
+    def _req_historical_ticks(self, req: HistoricalTicksRequest) -> None:
+        inst = self.gw.engine.resolve(req.contract)
+        if inst is None:
+            self.error(req.req_id, Codes.NO_SECURITY_DEFINITION, Text.NO_SECURITY_DEFINITION)
+            return
+        if self.gw.faults.no_tick_permissions:
+            self.error(
+                req.req_id,
+                Codes.HISTORICAL_DATA_ERROR,
+                Text.NO_TICK_PERMISSIONS + f"{inst.exchange} {inst.sec_type}",
+            )
+            return
+        try:
+            fields = tape.historical_ticks(
+                self.gw.market, inst, req, self.gw.clock.now(), self.gw.tws_tz
+            )
+        except history.HistoryRequestError as e:
+            self.error(req.req_id, e.code, e.message)
+            return
+        self.send(fields)
 
     def _req_historical(self, req: HistoricalRequest) -> None:
         inst = self.gw.engine.resolve(req.contract)

@@ -66,6 +66,8 @@ def gemini_capabilities(settings: Settings | None = None) -> VenueCapabilities:
         market_orders=False,
         fractional_amounts=True,
         short_selling=False,
+        market_depth=True,  # /v1/book: public, no subscription
+        public_tape=True,  # /v1/trades
         instrument_classes=frozenset({InstrumentClass.CRYPTO}),
         commission_terms={
             "crypto": f"maker {maker}, taker {taker} of notional, in the quote currency"

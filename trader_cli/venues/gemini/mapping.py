@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from trader_cli.domain.book import BookLevel, OrderBook, PublicTrade
 from trader_cli.domain.models import (
     Candle,
     Fee,
@@ -90,6 +91,32 @@ def quote_from_book(symbol: Symbol, book: Mapping[str, Any], ticker: Mapping[str
         ask_size=dec(asks[0][1]) if asks else None,
         volume=dec(ticker.get("baseVolume")),
         half_book=bool(bids) != bool(asks),
+    )
+
+
+def order_book(symbol: Symbol, book: Mapping[str, Any], now_ms: int) -> OrderBook:
+    """A ccxt order book (``[price, amount]`` rows) → :class:`OrderBook` (Gemini's depth)."""
+
+    def levels(rows: Iterable[list[Any]]) -> tuple[BookLevel, ...]:
+        return tuple(BookLevel(to_decimal(str(r[0])), to_decimal(str(r[1]))) for r in rows)
+
+    stamp = book.get("timestamp") or now_ms
+    return OrderBook(
+        str(symbol), utc_from_ms(stamp), levels(book.get("bids") or []),
+        levels(book.get("asks") or []),
+    )  # fmt: skip
+
+
+def public_trade(trade: Mapping[str, Any], symbol: str) -> PublicTrade:
+    """A ccxt public trade (Gemini ``/v1/trades``, ``side`` the taker's) → a tape print."""
+    side = str(trade.get("side") or "").lower()
+    return PublicTrade(
+        symbol=symbol,
+        price=to_decimal(str(trade["price"])),
+        amount=to_decimal(str(trade["amount"])),
+        timestamp=utc_from_ms(int(trade["timestamp"])),
+        side=Side(side) if side in (Side.BUY, Side.SELL) else None,
+        id=None if trade.get("id") is None else str(trade["id"]),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from trader_cli.clock import REAL_CLOCK, Clock
 from trader_cli.config import Settings
+from trader_cli.domain.book import OrderBook, PublicTrade
 from trader_cli.domain.models import (
     AccountSummary,
     Candle,
@@ -53,6 +54,7 @@ ACCOUNT_CURRENCY = "USD"
 ACCOUNT = "primary"  # Gemini's default account name (the API keys are account-scoped)
 MAX_CANDLES = 1440  # Gemini's /v2/candles returns about this many of the newest bars
 MAX_TRADES = 500  # /v1/mytrades and /v1/trades return at most this many per request
+MAX_BOOK_LEVELS = 500  # levels a side asked of /v1/book (limit_bids / limit_asks)
 RECONNECT_TRIES, RECONNECT_PAUSE = 3, 0.1  # seconds, growing per try
 LIMIT_TYPES = frozenset({OrderType.LIMIT, OrderType.MARKETABLE_LIMIT})
 
@@ -227,12 +229,23 @@ class GeminiTrader(BaseTrader):
         return mapping.candles(rows)[-limit:]
 
     @venue_call()
-    async def fetch_public_trades(self, symbol: Symbol, limit: int = 100) -> list[Fill]:
-        """The market's most recent public trades, oldest first."""
+    async def fetch_order_book(self, symbol: Symbol, depth: int = 10) -> OrderBook:
+        """``depth`` levels a side from Gemini's ``/v1/book`` (its full depth, public data)."""
+        if not 1 <= depth <= MAX_BOOK_LEVELS:
+            raise InputError(f"depth must be between 1 and {MAX_BOOK_LEVELS}, got {depth}")
         await self.resolve(symbol)
-        rows = await self.exchange.fetch_trades(str(symbol), None, min(limit, MAX_TRADES))
-        fills = [mapping.fill(t, str(symbol)) for t in rows]
-        return sorted(fills, key=lambda f: f.timestamp)
+        book = await self.exchange.fetch_order_book(str(symbol), depth)
+        return mapping.order_book(symbol, book, to_ms(self.clock.now()))
+
+    @venue_call()
+    async def fetch_public_trades(self, symbol: Symbol, limit: int = 100) -> list[PublicTrade]:
+        """The market's most recent public trades from ``/v1/trades``, oldest first."""
+        if not 1 <= limit <= MAX_TRADES:
+            raise InputError(f"limit must be between 1 and {MAX_TRADES}, got {limit}")
+        await self.resolve(symbol)
+        rows = await self.exchange.fetch_trades(str(symbol), None, limit)
+        trades = [mapping.public_trade(t, str(symbol)) for t in rows]
+        return sorted(trades, key=lambda t: (t.timestamp, t.id or ""))[-limit:]
 
     # -- orders ----------------------------------------------------------------------------
     @venue_call(hint=ORDER_IN_DOUBT_HINT)

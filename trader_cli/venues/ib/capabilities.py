@@ -109,6 +109,8 @@ def ib_capabilities(settings: Settings | None = None) -> VenueCapabilities:
              InstrumentClass.US_EQUITY}
         ),
         paced_history=True,
+        market_depth=True,  # reqMktDepth, where the account has the exchange's depth
+        public_tape=True,  # historical trade ticks (FX: midpoints)
         maintenance_windows=reset_windows_for(region),
         commission_terms=terms,
         trading_rules=TRADING_RULES,

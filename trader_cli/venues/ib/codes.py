@@ -22,6 +22,10 @@ WARNINGS = FARM_STATUS | frozenset({2100, 2109, 2137, 2150, 399, 404})
 MAX_TICKERS = 101
 NOT_SUBSCRIBED = frozenset({354, 10089, 10090, 10168})
 DELAYED_DATA = frozenset({10167})
+# Market depth refused: not subscribed (354, 10089, 10090), no deep book for this security and
+# exchange (10092), too many depth lines (309), depth permissions missing (2152, a notice).
+DEPTH_UNAVAILABLE = NOT_SUBSCRIBED | frozenset({309, 2152, 10092})
+NO_PERMISSIONS_TEXT = "no market data permissions"  # 162's wording when ticks are refused
 
 # Historical data.
 HISTORICAL_DATA_ERROR = 162  # covers pacing violations, bad bar sizes and "no data"

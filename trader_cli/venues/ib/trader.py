@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import math
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from trader_cli.clock import REAL_CLOCK, Clock, OffsetClock
 from trader_cli.config import Settings
+from trader_cli.domain.book import OrderBook, PublicTrade
 from trader_cli.domain.models import (
     AccountSummary,
     Candle,
@@ -47,7 +49,7 @@ from trader_cli.venues.base import (
     OrderRequest,
     VenueCapabilities,
 )
-from trader_cli.venues.ib import codes, mapping
+from trader_cli.venues.ib import codes, mapping, marketdepth
 from trader_cli.venues.ib.boundary import LinkDropped, venue_call
 from trader_cli.venues.ib.capabilities import ib_capabilities
 from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
@@ -72,6 +74,7 @@ MAX_EXECUTIONS = 5000  # most executions processed from one request
 EXECUTION_WINDOW = timedelta(days=7)  # IB keeps executions for at most seven days
 # What one historical-data request typically takes IB to answer, for plans and progress ETAs.
 HISTORY_RESPONSE_SECONDS = 0.5
+TICKS_TIMEOUT = 30.0  # seconds IB may take to answer one historical ticks request
 # reqCurrentTime has one-second resolution: a smaller difference is not a different clock
 CLOCK_TOLERANCE = 2.0
 ACK_STATES = frozenset(
@@ -138,6 +141,7 @@ class IBTrader(BaseTrader):
         self._fx_cache: dict[tuple[str, str], tuple[datetime, Decimal]] = {}
         self._cancel_requested: set[str] = set()
         self._waited_out: set[int] = set()  # lines whose book stayed one-sided past the wait
+        self._depth_lock = asyncio.Lock()
         self.conn.on_reconnect(self._resubscribe)
         self._capabilities = ib_capabilities(settings)
 
@@ -313,6 +317,42 @@ class IBTrader(BaseTrader):
             any(wrapper.reqId2Ticker.get(r) is ticker for r in req_ids)
             if hasattr(wrapper, "reqId2Ticker")
             else False
+        )
+
+    @venue_call()
+    async def fetch_order_book(self, symbol: Symbol, depth: int = 10) -> OrderBook:
+        """``depth`` rows a side from IB's depth of book at the listing exchange (not SMART
+        consolidated); ``DataUnavailableError`` when the account lacks the depth subscription."""
+        if not 1 <= depth <= marketdepth.MAX_DEPTH_ROWS:
+            raise InputError(
+                f"depth must be between 1 and {marketdepth.MAX_DEPTH_ROWS}, got {depth}"
+            )
+        _, contract = await self._resolve(symbol)
+        self.conn.require_connected()
+        at_exchange = copy.copy(contract)  # depth is per exchange: ASX, not SMART
+        if contract.exchange == "SMART" and contract.primaryExchange:
+            at_exchange.exchange = contract.primaryExchange
+        async with self._depth_lock:  # one depth line at a time: IB allows only a few (309)
+            return await marketdepth.order_book(
+                self.ib, at_exchange, symbol, depth, wait_seconds=self.market_data_timeout,
+                now=self.clock.now(),
+            )  # fmt: skip
+
+    @venue_call()
+    async def fetch_public_trades(self, symbol: Symbol, limit: int = 100) -> list[PublicTrade]:
+        """The last ``limit`` trade ticks (historical ticks, paced like history); IDEALPRO FX
+        has no trades, so its tape is midpoints, labelled ``midpoint``."""
+        if not 1 <= limit <= marketdepth.MAX_TICKS:
+            raise InputError(f"limit must be between 1 and {marketdepth.MAX_TICKS}, got {limit}")
+        _, contract = await self._resolve(symbol)
+        what, _ = marketdepth.tape_kind(symbol)
+        now = self.clock.now().replace(microsecond=0)  # IB's end time has whole seconds
+        await self.pacer.acquire(
+            (contract.conId, contract.exchange, what), ("ticks", contract.conId, what, now, limit)
+        )
+        self.conn.require_connected()
+        return await marketdepth.public_trades(
+            self.ib, contract, symbol, limit, end=now, wait_seconds=TICKS_TIMEOUT
         )
 
     @venue_call()
