@@ -19,7 +19,7 @@ from trader_cli.domain.inputs import (
 )
 from trader_cli.domain.models import Fee, OrderType, Quote, Side, jsonable
 from trader_cli.domain.money import Money
-from trader_cli.domain.orders import OrderSpec
+from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError
 from trader_cli.hours import MarketHours, market_hours
@@ -71,6 +71,8 @@ class OrderPreview:
     valuation: Valuation | None = None
     simulated: bool = False
     priced: Priced | None = None
+    time_in_force: TimeInForce | None = None  # the spec's, else the venue's default
+    post_only: bool = False
 
     @property
     def spec(self) -> OrderSpec | None:
@@ -128,6 +130,8 @@ class OrderPreview:
             "requestedPrice": jsonable(self.requested_price),
             "price": jsonable(self.price),
             "priceNote": self.price_note,
+            "timeInForce": jsonable(self.time_in_force),
+            "postOnly": self.post_only,
             "marketable": self.marketable,
             "quote": self.quote.to_dict(),
             "valuation": None if self.valuation is None else self.valuation.to_dict(),
@@ -214,6 +218,7 @@ async def preview_order(
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
     qty = parse_quantity(quantity, sym)
     requested = parse_price(spec.limit_price)
+    venue.capabilities.check_spec(spec)
     inst = await venue.resolve(sym)
     if inst.size_increment > 0 and qty % inst.size_increment != 0:
         raise InvalidOrderError(
@@ -246,6 +251,7 @@ async def preview_order(
     hours = market_hours(sym.instrument_class, now)
     checks.append(hours_check(hours))
     before = sum((p.quantity for p in positions if p.symbol == str(sym)), Decimal(0))
+    notes = [*costs.notes, *_time_in_force_notes(spec, taker, venue)]
     return OrderPreview(
         symbol=sym,
         side=side,
@@ -268,11 +274,30 @@ async def preview_order(
         verdict=RiskVerdict(checks, reducing=verdict.reducing),
         venue=venue.name,
         as_of=now,
-        notes=costs.notes,
+        notes=notes,
         valuation=valuation,
         simulated=venue.simulated,
         priced=priced,
+        time_in_force=spec.time_in_force or venue.capabilities.default_time_in_force,
+        post_only=spec.post_only,
     )
+
+
+def _time_in_force_notes(spec: OrderSpec, taker: bool, venue: BaseTrader) -> list[str]:
+    """What the time in force will do to this order at today's touch, said before it is sent."""
+    caps = venue.capabilities
+    tif = spec.time_in_force or caps.default_time_in_force
+    if spec.post_only and taker:
+        return [
+            f"post-only at {spec.limit_price} crosses the touch: {caps.name} will cancel it "
+            "at once, unfilled (it may only make, never take)"
+        ]
+    if tif is TimeInForce.IOC and not taker:
+        return [
+            f"IOC at {spec.limit_price} does not cross the touch: {caps.name} will cancel it "
+            "at once, unfilled"
+        ]
+    return []
 
 
 async def place_dry_run(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trader_cli.domain.models import OrderType
+from trader_cli.domain.orders import TimeInForce
 from trader_cli.domain.symbols import InstrumentClass
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.errors import TimeframeError
@@ -71,4 +72,9 @@ def gemini_capabilities(settings: Settings | None = None) -> VenueCapabilities:
             "crypto": f"maker {maker}, taker {taker} of notional, in the quote currency"
         },
         trading_rules=TRADING_RULES,
+        # a Gemini limit rests until cancelled unless it carries immediate-or-cancel; there
+        # are no day orders; maker-or-cancel is Gemini's post-only
+        time_in_force=frozenset({TimeInForce.GTC, TimeInForce.IOC}),
+        default_time_in_force=TimeInForce.GTC,
+        post_only=True,
     )
