@@ -19,6 +19,7 @@ from trader_cli.services.preview import OrderPreview, parse_price, parse_quantit
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
+    from trader_cli.db.models import FillRow
 
 _CID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$")
 
@@ -213,19 +214,18 @@ async def place(
     return PlaceResult(preview, order, fills, resumed, liquidity_of_fills(rows))
 
 
-def fee_of_fills(rows: list[store.FillRow]) -> Fee | None:
+def fee_of_fills(rows: list[FillRow]) -> Fee | None:
     """The fills' commissions added up, when every fill has one in one currency (else None)."""
-    costs = [(r.commission, r.commission_currency) for r in rows]
-    currencies = {ccy for _, ccy in costs}
-    if not costs or any(c is None for c, _ in costs) or len(currencies) != 1:
+    costs: list[Decimal] = [r.commission for r in rows if r.commission is not None]
+    currencies: set[str] = {r.commission_currency for r in rows if r.commission_currency}
+    if not rows or len(costs) != len(rows) or len(currencies) != 1:
         return None
-    (currency,) = currencies
     sources = {r.commission_source for r in rows}
     source = FeeSource.VENUE if sources == {FeeSource.VENUE} else FeeSource.ESTIMATE
-    return Fee(sum((c for c, _ in costs), Decimal(0)), currency, source)
+    return Fee(sum(costs, Decimal(0)), currencies.pop(), source)
 
 
-def liquidity_of_fills(rows: list[store.FillRow]) -> str | None:
+def liquidity_of_fills(rows: list[FillRow]) -> str | None:
     """``maker``, ``taker`` or ``maker+taker`` from the fills (None: no fill says)."""
     known = {r.liquidity for r in rows} - {Liquidity.UNKNOWN}
     if not known:
