@@ -57,8 +57,8 @@ def gemini_capabilities(settings: Settings | None = None) -> VenueCapabilities:
     """Gemini's capabilities; the commission terms follow ``settings`` when given."""
     maker, taker = "0.20%", "0.40%"
     if settings is not None:
-        maker = f"{settings.gemini.maker_fee * 100:g}%"
-        taker = f"{settings.gemini.taker_fee * 100:g}%"
+        maker = f"{(settings.gemini.maker_fee * 100).normalize():f}%"
+        taker = f"{(settings.gemini.taker_fee * 100).normalize():f}%"
     return VenueCapabilities(
         name="Gemini",
         description=DESCRIPTION,
