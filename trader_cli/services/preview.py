@@ -23,7 +23,7 @@ from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError
 from trader_cli.hours import MarketHours, market_hours
-from trader_cli.risk import Check, ProposedOrder, RiskVerdict
+from trader_cli.risk import Category, Check, ProposedOrder, RiskVerdict
 from trader_cli.risk.convert import Converter
 from trader_cli.risk.valuation import Valuation
 from trader_cli.services.pipeline import (
@@ -41,7 +41,7 @@ from trader_cli.services.pipeline import (
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
-    from trader_cli.venues.base import BaseTrader
+    from trader_cli.venues.base import BaseTrader, Instrument
 
 
 @dataclass(slots=True)
@@ -220,10 +220,7 @@ async def preview_order(
     requested = parse_price(spec.limit_price)
     venue.capabilities.check_spec(spec)
     inst = await venue.resolve(sym)
-    if inst.size_increment > 0 and qty % inst.size_increment != 0:
-        raise InvalidOrderError(
-            f"{sym} trades in multiples of {inst.size_increment}; {qty} is not one"
-        )
+    check_amount(sym, qty, inst)
     quote = await venue.get_market_data(sym)
     positions = await venue.get_positions()
     working = await venue.get_open_orders(ours_only=False)
@@ -251,6 +248,8 @@ async def preview_order(
     hours = market_hours(sym.instrument_class, now)
     checks.append(hours_check(hours))
     before = sum((p.quantity for p in positions if p.symbol == str(sym)), Decimal(0))
+    if not venue.capabilities.short_selling:
+        checks.insert(1, no_short_check(sym, side, qty, before, venue.capabilities.name))
     notes = [*costs.notes, *_time_in_force_notes(spec, taker, venue)]
     return OrderPreview(
         symbol=sym,
@@ -281,6 +280,38 @@ async def preview_order(
         time_in_force=spec.time_in_force or venue.capabilities.default_time_in_force,
         post_only=spec.post_only,
     )
+
+
+def no_short_check(
+    symbol: Symbol, side: Side, qty: Decimal, held: Decimal, venue_name: str
+) -> Check:
+    """On a venue without short selling (spot crypto), a sell may not exceed what is held."""
+    ok = side is Side.BUY or qty <= held
+    message = (
+        f"{venue_name} has no short selling: a sell of {qty} reduces the {held} held"
+        if ok
+        else f"{venue_name} has no short selling: cannot sell {qty} {symbol.base}, "
+        f"{held} held"
+    )
+    return Check("no_short_selling", ok, message, str(held), category=Category.SAFETY)
+
+
+def check_amount(symbol: Symbol, qty: Decimal, inst: Instrument) -> None:
+    """Refuse (``InvalidOrderError``, exit 2) an amount off the venue's increment or below its
+    minimum order size: the venue would refuse it anyway."""
+    step = inst.size_increment
+    if step > 0 and qty % step != 0:
+        nearest = (qty // step) * step
+        raise InvalidOrderError(
+            f"{symbol} trades in multiples of {step:f}; {qty} is not one",
+            hint=f"e.g. {nearest:f}" if nearest > 0 else f"at least {step:f}",
+        )
+    if inst.min_amount is not None and qty < inst.min_amount:
+        raise InvalidOrderError(
+            f"{qty} {symbol.base} is below the venue's minimum order size "
+            f"{inst.min_amount:f} for {symbol}",
+            hint=f"order at least {inst.min_amount:f}",
+        )
 
 
 def _time_in_force_notes(spec: OrderSpec, taker: bool, venue: BaseTrader) -> list[str]:

@@ -60,6 +60,7 @@ class Instrument:
     trading_hours: str | None = None
     liquid_hours: str | None = None
     details: dict[str, Any] | None = None
+    min_amount: Decimal | None = None  # the smallest order the venue takes (None: no minimum)
 
     @property
     def market_orders_allowed(self) -> bool:

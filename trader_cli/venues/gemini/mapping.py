@@ -91,6 +91,7 @@ def instrument(symbol: Symbol, market: Mapping[str, Any]) -> Instrument:
             "minAmount": None if min_amount is None else str(min_amount),
             "active": market.get("active"),
         },
+        min_amount=min_amount,
     )
 
 

@@ -273,8 +273,8 @@ class GeminiTrader(BaseTrader):
                 f"{amount} is not a multiple of {request.symbol}'s amount increment "
                 f"{inst.size_increment}"
             )
-        minimum = (inst.details or {}).get("minAmount")
-        if minimum is not None and amount < Decimal(minimum):
+        minimum = inst.min_amount
+        if minimum is not None and amount < minimum:
             raise InvalidOrderError(
                 f"{amount} is below Gemini's minimum order size {minimum} for {request.symbol}"
             )
