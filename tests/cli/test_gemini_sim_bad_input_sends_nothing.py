@@ -33,7 +33,7 @@ def nothing_sent(home: Path) -> None:
 
 READS = [
     (("bars", "BTC/USD", "-t", "4h"), 2, "Gemini has no 4h candles"),
-    (("bars", "BTC/USD", "-t", "1h", "-n", "5000"), 2, "between 1 and 1440"),
+    (("bars", "BTC/USD", "-t", "1h", "-n", "5000"), 2, "at most 1440 candles: use -n 1440"),
     (("quote", "DOGE/USD"), 2, "Gemini has no DOGE/USD market"),
     (("quote", "BHP/AUD"), 2, "BHP/AUD is an ASX equity; Gemini trades only crypto"),
     (("quote", "btcusd"), 2, "did you mean 'BTC/USD'"),

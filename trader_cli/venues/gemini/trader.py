@@ -216,7 +216,11 @@ class GeminiTrader(BaseTrader):
     ) -> list[Candle]:
         """Up to ``limit`` newest candles, oldest first (one request; Gemini frames only)."""
         if not 1 <= limit <= MAX_CANDLES:
-            raise InputError(f"limit must be between 1 and {MAX_CANDLES}, got {limit}")
+            raise InputError(
+                f"limit must be between 1 and {MAX_CANDLES}, got {limit}",
+                hint=f"Gemini returns at most {MAX_CANDLES} candles: use -n {MAX_CANDLES} or a "
+                "longer --timeframe",
+            )
         frame = candle_frame(timeframe)
         await self.resolve(symbol)
         if progress is not None:
