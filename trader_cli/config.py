@@ -41,6 +41,9 @@ IB_PORTS = {
     ("tws", False): 7496,
 }
 
+#: ``ALLOWED_SYMBOLS`` on ``--venue gemini`` when it is not set: pairs Gemini and its simulator list
+GEMINI_DEFAULT_SYMBOLS = ("BTC/USD", "ETH/USD", "SOL/USD")
+
 
 # Where IB_EXCHANGE may route ASX stocks (the exchanges IB lists for them) and list them; FX
 # always goes to IDEALPRO and US stocks to SMART, whatever IB_EXCHANGE says.
@@ -278,11 +281,9 @@ class CoreSettings(_Base):
 
     active_exchange: VenueChoice = VenueChoice.SIM
     base_currency: str = "AUD"
+    # IB's default universe; Settings.allowed_symbols gives Gemini its own when this is unset
     allowed_symbols: Annotated[list[str], NoDecode] = Field(
-        # one list for both venues: each trades the symbols of the classes it offers
-        default_factory=lambda: [
-            "BHP/AUD", "CBA/AUD", "CSL/AUD", "VAS/AUD", "AUD/USD", "BTC/USD", "ETH/USD"
-        ]
+        default_factory=lambda: ["BHP/AUD", "CBA/AUD", "CSL/AUD", "VAS/AUD", "AUD/USD"]
     )
     client_order_prefix: str = "trd"
     database_url: str | None = None
@@ -509,7 +510,10 @@ class Settings:
 
     @property
     def allowed_symbols(self) -> list[Symbol]:
-        """``ALLOWED_SYMBOLS`` parsed."""
+        """``ALLOWED_SYMBOLS`` parsed; unset, the venue's default universe (ASX and AUD/USD on
+        IB, the simulated crypto pairs on Gemini)."""
+        if "allowed_symbols" not in self.core.model_fields_set and self.venue is Venue.GEMINI:
+            return parse_symbols(GEMINI_DEFAULT_SYMBOLS)
         return parse_symbols(self.core.allowed_symbols)
 
     @property

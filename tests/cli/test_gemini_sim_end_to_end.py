@@ -86,3 +86,64 @@ def test_run_five_cycles_then_resync_finds_nothing_to_change(trader) -> None:
     resync = trader("resync", *G, "--json")
     assert resync.code == 0, resync.err
     assert resync.json()["changes"] == 0, resync.out
+
+
+def _db(home: Path, sql: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(home / "trader-gemini-sim.sqlite") as conn:
+        return conn.execute(sql).fetchall()
+
+
+# the engine's order states as ccxt reports them
+_STATUS = {"Filled": "closed", "Cancelled": "canceled", "Submitted": "open"}
+
+
+@pytest.mark.parametrize("seed", ["0", "7"])
+def test_run_on_the_default_crypto_universe_trades_and_the_books_agree(
+    trader, clean_env: Path, monkeypatch: pytest.MonkeyPatch, seed: str
+) -> None:
+    monkeypatch.delenv("ALLOWED_SYMBOLS")  # Gemini's default universe: BTC, ETH and SOL in USD
+    monkeypatch.setenv("SIM_SEED", seed)
+    r = trader("run", *G, "--cycles", "5", "--json")
+    assert r.code == 0, r.err
+    events = [json.loads(line) for line in r.out.splitlines() if line.startswith("{")]
+    (summary,) = [e for e in events if e.get("event") == "summary"]
+    assert summary["orders"] >= 1 and summary["fills"] >= 1, events
+    universe = {d["symbol"] for e in events if e.get("event") == "cycle" for d in e["decisions"]}
+    assert universe == {"BTC/USD", "ETH/USD", "SOL/USD"}
+    resync = trader("resync", *G, "--json")
+    assert resync.code == 0, resync.err
+    assert resync.json()["changes"] == 0, resync.out
+    assert resync.json()["unexplained"] == []
+
+    world = json.loads((clean_env / "sim" / "gemini-world.json").read_text())["world"]
+    # orders: every order the bot recorded is the simulator's, in the same state and fill
+    venue_orders = {o["order_ref"]: o for o in world["orders"].values()}
+    db_orders = _db(clean_env, "select client_order_id, status, filled, venue_order_id from orders")
+    assert {cid for cid, *_ in db_orders} == set(venue_orders)
+    for cid, status, filled, venue_id in db_orders:
+        o = venue_orders[cid]
+        assert (status, Decimal(filled), venue_id) == (
+            _STATUS[o["status"]], Decimal(o["filled"]), str(o["perm_id"])
+        )
+    assert any(status == "closed" for _, status, *_ in db_orders)  # at least one filled
+    # fills: one row per execution, same amount, price and fee
+    db_fills = _db(
+        clean_env, "select client_order_id, symbol, side, amount, price, commission from fills"
+    )
+    venue_fills = [
+        (x["order_ref"], Decimal(x["shares"]), Decimal(x["price"]), Decimal(x["commission"]))
+        for x in world["executions"]
+    ]
+    assert sorted((c, Decimal(a), Decimal(p), Decimal(f)) for c, _, _, a, p, f in db_fills) == (
+        sorted(venue_fills)
+    )
+    # positions: what the recorded fills add up to is what the balances moved by
+    start = {"BTC": Decimal(1)}  # the sim account's holding before the bot ran
+    moved: dict[str, Decimal] = {}
+    for _, symbol, side, amount, _, _ in db_fills:
+        base = symbol.split("/")[0]
+        moved[base] = moved.get(base, Decimal(0)) + Decimal(amount) * (1 if side == "buy" else -1)
+    for base, qty in moved.items():
+        assert Decimal(world["cash"].get(base, "0")) - start.get(base, Decimal(0)) == qty

@@ -22,7 +22,7 @@ def cycle_symbols(out: str) -> set[str]:
 def test_default_list_runs_the_crypto_pairs_on_gemini(trader) -> None:
     r = trader("run", "--venue", "gemini", "--sim", "--cycles", "1", "--json")
     assert r.code == 0, r.err
-    assert cycle_symbols(r.out) == {"BTC/USD", "ETH/USD"}
+    assert cycle_symbols(r.out) == {"BTC/USD", "ETH/USD", "SOL/USD"}
 
 
 def test_default_list_runs_stocks_and_fx_on_ib(trader) -> None:
@@ -46,5 +46,5 @@ def test_gemini_minimum_order_size_is_refused_before_the_preview(trader, monkeyp
         r = trader("place", "BTC/USD", "buy", "0.000001", "--limit", "63500", *args,
                    "--venue", "gemini", "--sim")
         assert r.code == 2, r.out
-        assert "below Gemini's minimum order size 0.00001 for BTC/USD" in " ".join(r.err.split())
+        assert "below the venue's minimum order size 0.00001 for BTC/USD" in " ".join(r.err.split())
         assert "DRY RUN" not in r.out

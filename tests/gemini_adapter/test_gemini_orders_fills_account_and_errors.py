@@ -62,6 +62,26 @@ async def test_limit_order_carries_client_order_id_and_ioc(gemini, canned) -> No
     assert headers["X-GEMINI-APIKEY"] == "account-testkey123"
 
 
+async def test_post_only_is_maker_or_cancel_and_gemini_says_why_it_cancelled(
+    gemini, canned
+) -> None:
+    canned["/v1/order/new"] = lambda p: {
+        **order_json(p["client_order_id"], live=False, options=p.get("options")),
+        "is_cancelled": True, "reason": "MakerOrCancelWouldTake",
+    }
+    trader = await gemini()
+    order = await trader.place_order(
+        request(spec=OrderSpec.limit(Decimal("100.00"), TimeInForce.GTC, post_only=True)))
+    _, payload, _ = canned.requests[-1]
+    assert payload["options"] == ["maker-or-cancel"]
+    assert order.status is OrderStatus.CANCELED
+    assert order.info["lastError"] == "cancelled by Gemini: MakerOrCancelWouldTake"
+    # a plain limit (GTC, Gemini's default) carries no option at all
+    canned["/v1/order/new"] = lambda p: order_json(p["client_order_id"], options=p.get("options"))
+    await trader.place_order(request("trd-s1-2"))
+    assert canned.requests[-1][1].get("options", []) == []
+
+
 @pytest.mark.parametrize(
     ("spec", "amount", "fragment"),
     [
@@ -70,6 +90,7 @@ async def test_limit_order_carries_client_order_id_and_ioc(gemini, canned) -> No
         (OrderSpec.limit(Decimal("100.005")), "0.5", "price tick 0.01"),
         (OrderSpec.limit(Decimal("100")), "0.000001", "minimum order size 0.00001"),
         (OrderSpec.limit(Decimal("100")), "0.123456789", "amount increment"),
+        (OrderSpec.limit(Decimal("100"), TimeInForce.DAY), "0.5", "Gemini has no DAY orders"),
     ],
 )
 async def test_orders_gemini_cannot_take_are_refused_before_sending(

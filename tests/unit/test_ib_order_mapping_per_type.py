@@ -44,6 +44,14 @@ def test_time_in_force_is_ibs_own_code(tif: TimeInForce) -> None:
     assert mapping.order_fields(OrderSpec.limit(D(1), tif))["tif"] == tif.value
 
 
+def test_post_only_is_refused_for_ib() -> None:
+    from trader_cli.errors import ExitCode, InvalidOrderError
+
+    with pytest.raises(InvalidOrderError, match="IB takes no post-only orders") as e:
+        mapping.order_fields(OrderSpec.limit(D(1), post_only=True))
+    assert e.value.exit_code is ExitCode.BAD_INPUT
+
+
 def test_every_order_type_has_an_ib_order_type() -> None:
     assert set(mapping.IB_ORDER_TYPE) == set(OrderType)
     assert set(mapping.TIME_IN_FORCE) == set(TimeInForce)

@@ -26,7 +26,7 @@ def test_each_constructor_builds_its_type_with_its_prices() -> None:
         OrderType.STOP_LIMIT, D("44.00"), D("43.90")
     )
     assert sl.time_in_force is TimeInForce.GTC
-    assert OrderSpec.market().time_in_force is TimeInForce.DAY
+    assert OrderSpec.market().time_in_force is None  # the venue's default (IB: DAY)
 
 
 @pytest.mark.parametrize(
@@ -74,8 +74,10 @@ def test_to_dict_is_json_safe() -> None:
         "type": "stop_limit",
         "limitPrice": "9.5",
         "stopPrice": "10",
-        "timeInForce": "DAY",
+        "timeInForce": None,
+        "postOnly": False,
     }
+    assert OrderSpec.limit(D(1), TimeInForce.GTC, post_only=True).to_dict()["postOnly"] is True
 
 
 def test_the_market_flag_or_a_limit_builds_the_spec() -> None:
@@ -87,10 +89,25 @@ def test_the_market_flag_or_a_limit_builds_the_spec() -> None:
         spec_from_flags(None, False)
 
 
+def test_post_only_is_a_resting_limit_only() -> None:
+    assert OrderSpec.limit(D(1), post_only=True).post_only
+    assert OrderSpec.limit(D(1), TimeInForce.GTC, post_only=True).with_limit(D(2)).post_only
+    with pytest.raises(InvalidOrderError, match="post-only order cannot be IOC"):
+        OrderSpec.limit(D(1), TimeInForce.IOC, post_only=True)
+    for type_, price in ((OrderType.MARKETABLE_LIMIT, D(1)), (OrderType.MARKET, None)):
+        with pytest.raises(InvalidOrderError, match="cannot be post-only"):
+            OrderSpec(type_, price, post_only=True)
+    with pytest.raises(InvalidOrderError, match="market order cannot be post-only"):
+        spec_from_flags(None, True, post_only=True)
+    assert spec_from_flags(D(2), False, TimeInForce.IOC) == OrderSpec.limit(D(2), TimeInForce.IOC)
+
+
 def test_an_intent_carries_its_spec_both_ways() -> None:
     spec = OrderSpec.stop_limit(D(44), D("43.9"), TimeInForce.GTC)
     intent = OrderIntent.of(BHP, Side.SELL, D(10), spec, client_order_id="trd-1", reason="r")
     assert intent.spec == spec
+    maker = OrderSpec.limit(D(45), TimeInForce.GTC, post_only=True)
+    assert OrderIntent.of(BHP, Side.BUY, D(1), maker).spec == maker
     assert (intent.type, intent.price, intent.client_order_id) == (
         OrderType.STOP_LIMIT, D("43.9"), "trd-1"
     )

@@ -113,7 +113,10 @@ class FakeVenue:
     """Just what the price step asks a venue: the contract and, when needed, the quote."""
 
     def __init__(self, inst: Instrument, quote: Quote | Exception) -> None:
+        from trader_cli.venues.ib.capabilities import ib_capabilities
+
         self.inst, self.quote, self.calls = inst, quote, []
+        self.capabilities = ib_capabilities()
 
     async def resolve(self, symbol: Any) -> Instrument:
         self.calls.append("resolve")
@@ -135,6 +138,11 @@ async def test_price_order_fetches_a_quote_only_for_a_marketable_limit() -> None
         venue, BHP, Side.BUY, OrderSpec.market(), BPS, market_orders=False  # type: ignore[arg-type]
     )
     assert priced.price == D("45.78") and venue.calls == ["resolve", "quote"]
+    venue.calls.clear()
+    maker = OrderSpec.limit(D("45.70"), post_only=True)
+    with pytest.raises(InvalidOrderError, match="IB takes no post-only orders"):
+        await pipeline.price_order(venue, BHP, Side.BUY, maker, BPS)  # type: ignore[arg-type]
+    assert venue.calls == []  # refused before the venue is asked anything
     venue.calls.clear()
     await pipeline.price_order(
         venue, BHP, Side.BUY, OrderSpec.market(), BPS,  # type: ignore[arg-type]

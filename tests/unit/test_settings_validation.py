@@ -146,3 +146,15 @@ def test_env_example_documents_every_setting_and_loads_cleanly() -> None:
     names = set(load_settings(example).public_dict())
     assert names - documented == set(), f"undocumented settings: {sorted(names - documented)}"
     assert documented - names == set(), f"documented but unknown: {sorted(documented - names)}"
+
+
+def test_unset_allowed_symbols_follow_the_venue(tmp_path: Path) -> None:
+    ib = load_settings(ACTIVE_EXCHANGE="ib")
+    assert [str(s) for s in ib.allowed_symbols][:1] == ["BHP/AUD"]
+    gemini = load_settings(ACTIVE_EXCHANGE="gemini")
+    assert [str(s) for s in gemini.allowed_symbols] == ["BTC/USD", "ETH/USD", "SOL/USD"]
+    env = tmp_path / "gemini.env"
+    env.write_text("ACTIVE_EXCHANGE=gemini\nALLOWED_SYMBOLS=ETH/USD\n")
+    assert [str(s) for s in load_settings(env).allowed_symbols] == ["ETH/USD"]
+    chosen = load_settings(ACTIVE_EXCHANGE="gemini", ALLOWED_SYMBOLS="BTC/USD")
+    assert [str(s) for s in chosen.allowed_symbols] == ["BTC/USD"]

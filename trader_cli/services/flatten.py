@@ -96,6 +96,9 @@ async def flatten(
     """Close the positions in ``symbols`` (all positions when None); see the module docstring."""
     venue = ctx.venue
     wanted = {str(s) for s in symbols} if symbols is not None else None
+    for target in symbols or ():
+        # a symbol the venue does not trade is bad input (exit 2), before anything is cancelled
+        await venue.resolve(target)
     positions = [
         p
         for p in await venue.get_positions()

@@ -81,8 +81,8 @@ def pause_point(name: str) -> None:
 class OrderIntent:
     """What a caller wants sent; ``client_order_id`` makes a retry of the same intent idempotent.
 
-    ``type``, ``price`` (the limit price), ``stop_price`` and ``time_in_force`` are the fields of
-    its :attr:`spec`; :meth:`of` builds an intent from a spec.
+    ``type``, ``price`` (the limit price), ``stop_price``, ``time_in_force`` and ``post_only`` are
+    the fields of its :attr:`spec`; :meth:`of` builds an intent from a spec.
     """
 
     symbol: Symbol
@@ -94,7 +94,8 @@ class OrderIntent:
     reason: str | None = None
     plan_id: int | None = None  # the trade plan this order enters or exits
     stop_price: Decimal | None = None
-    time_in_force: TimeInForce = TimeInForce.DAY
+    time_in_force: TimeInForce | None = None  # None: the venue's default
+    post_only: bool = False
 
     @classmethod
     def of(
@@ -120,12 +121,15 @@ class OrderIntent:
             plan_id=plan_id,
             stop_price=spec.stop_price,
             time_in_force=spec.time_in_force,
+            post_only=spec.post_only,
         )
 
     @property
     def spec(self) -> OrderSpec:
         """The order spec; raises ``InvalidOrderError`` when the fields do not make a valid one."""
-        return OrderSpec(self.type, self.price, self.stop_price, self.time_in_force)
+        return OrderSpec(
+            self.type, self.price, self.stop_price, self.time_in_force, self.post_only
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,7 +142,9 @@ async def price_order(
     market_orders: bool = True,
 ) -> Priced:
     """:func:`price_spec` on ``venue``: resolves the contract, and fetches the quote only when a
-    marketable limit needs one and none was given."""
+    marketable limit needs one and none was given. A time in force or post-only the venue
+    does not declare raises ``InvalidOrderError`` first."""
+    venue.capabilities.check_spec(requested)
     inst = instrument or await venue.resolve(symbol)
     needs_quote = requested.type is OrderType.MARKET and not (
         market_orders and inst.market_orders_allowed

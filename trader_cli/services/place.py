@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
-from trader_cli.domain.models import Order, Side
-from trader_cli.domain.orders import OrderSpec, no_price_given, spec_from_flags
+from trader_cli.domain.models import Fee, FeeSource, Liquidity, Order, Side
+from trader_cli.domain.orders import OrderSpec, TimeInForce, no_price_given, spec_from_flags
 from trader_cli.errors import InputError, InvalidOrderError, TemporaryError
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import ORDER_LOCK_WAIT, OrderIntent
@@ -18,6 +19,7 @@ from trader_cli.services.preview import OrderPreview, parse_price, parse_quantit
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
+    from trader_cli.db.models import FillRow
 
 _CID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$")
 
@@ -30,15 +32,27 @@ class PlaceResult:
     order: Order
     fills: list[dict[str, str]] = field(default_factory=list)
     resumed: bool = False
+    # maker, taker, "maker+taker" across fills; None before a fill (or where the venue
+    # does not say)
+    liquidity: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe result."""
+        fee = self.order.fee
         data: dict[str, Any] = {
             "ok": True,
             "dryRun": False,
             "resumed": self.resumed,
             "order": self.order.to_dict(),
             "fills": self.fills,
+            "commission": None
+            if fee is None
+            else {
+                "cost": str(fee.cost),
+                "currency": fee.currency,
+                "source": fee.source.value,
+                "liquidity": self.liquidity,
+            },
         }
         if self.preview is not None:
             data["preview"] = self.preview.to_dict()
@@ -63,12 +77,16 @@ def check_place_input(
     limit_price: str | None,
     market: bool,
     client_order_id: str | None = None,
+    *,
+    tif: TimeInForce | None = None,
+    post_only: bool = False,
 ) -> OrderSpec | None:
     """Every check of ``place``'s own input, before the database or the venue is opened.
 
-    Returns the order spec ``--limit``/``--market`` ask for: None only when neither is given and
-    a ``client_order_id`` names the order to resume. Raises ``InputError`` (exit 2): so a bad
-    symbol, quantity, price or client order id never gets as far as a session row or a connection.
+    Returns the order spec ``--limit``/``--market`` (with ``--tif``, ``--post-only``) ask for:
+    None only when neither is given and a ``client_order_id`` names the order to resume. Raises
+    ``InputError`` (exit 2): so a bad symbol, quantity, price, time in force or client order id
+    never gets as far as a session row or a connection.
     """
     from trader_cli.domain.symbols import parse_symbol
 
@@ -82,8 +100,13 @@ def check_place_input(
     if client_order_id is not None:
         check_client_order_id(client_order_id, settings.core.client_order_prefix)
     if not market and price is None:
+        if tif is not None or post_only:
+            raise InvalidOrderError(
+                "--tif and --post-only describe a new order: a resumed order keeps its own",
+                hint="add --limit PRICE or --market, or drop --tif/--post-only",
+            )
         return None
-    return spec_from_flags(price, market)
+    return spec_from_flags(price, market, tif, post_only=post_only)
 
 
 def retry_hint(cid: str) -> str:
@@ -174,6 +197,7 @@ async def place(
             )
     except TemporaryError as e:
         raise may_be_live(intent.client_order_id, e) from e
+    rows = store.fills_for_order(order.client_order_id)
     fills = [
         {
             "id": f.venue_fill_id,
@@ -184,6 +208,27 @@ async def place(
             "liquidity": f.liquidity.value,
             "timestamp": f.timestamp.isoformat().replace("+00:00", "Z"),
         }
-        for f in store.fills_for_order(order.client_order_id)
+        for f in rows
     ]
-    return PlaceResult(preview, order, fills, resumed)
+    if order.fee is None:
+        order.fee = fee_of_fills(rows)  # Gemini's orders carry no fee: their fills do
+    return PlaceResult(preview, order, fills, resumed, liquidity_of_fills(rows))
+
+
+def fee_of_fills(rows: list[FillRow]) -> Fee | None:
+    """The fills' commissions added up, when every fill has one in one currency (else None)."""
+    costs: list[Decimal] = [r.commission for r in rows if r.commission is not None]
+    currencies: set[str] = {r.commission_currency for r in rows if r.commission_currency}
+    if not rows or len(costs) != len(rows) or len(currencies) != 1:
+        return None
+    sources = {r.commission_source for r in rows}
+    source = FeeSource.VENUE if sources == {FeeSource.VENUE} else FeeSource.ESTIMATE
+    return Fee(sum(costs, Decimal(0)), currencies.pop(), source)
+
+
+def liquidity_of_fills(rows: list[FillRow]) -> str | None:
+    """``maker``, ``taker`` or ``maker+taker`` from the fills (None: no fill says)."""
+    known = {r.liquidity for r in rows} - {Liquidity.UNKNOWN}
+    if not known:
+        return None
+    return "+".join(sorted(v.value for v in known))

@@ -19,13 +19,13 @@ from trader_cli.domain.inputs import (
 )
 from trader_cli.domain.models import Fee, OrderType, Quote, Side, jsonable
 from trader_cli.domain.money import Money
-from trader_cli.domain.orders import OrderSpec
+from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.domain.ticks import Direction
 from trader_cli.errors import InvalidOrderError
 from trader_cli.hours import MarketHours, market_hours
 from trader_cli.liquidity import TickRule, round_price, tick_rule_for
-from trader_cli.risk import Check, ProposedOrder, RiskVerdict
+from trader_cli.risk import Category, Check, ProposedOrder, RiskVerdict
 from trader_cli.risk.convert import Converter
 from trader_cli.risk.valuation import Valuation
 from trader_cli.services.pipeline import (
@@ -43,7 +43,7 @@ from trader_cli.services.pipeline import (
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
-    from trader_cli.venues.base import BaseTrader
+    from trader_cli.venues.base import BaseTrader, Instrument
 
 
 @dataclass(slots=True)
@@ -73,6 +73,8 @@ class OrderPreview:
     valuation: Valuation | None = None
     simulated: bool = False
     priced: Priced | None = None
+    time_in_force: TimeInForce | None = None  # the spec's, else the venue's default
+    post_only: bool = False
 
     @property
     def spec(self) -> OrderSpec | None:
@@ -130,6 +132,8 @@ class OrderPreview:
             "requestedPrice": jsonable(self.requested_price),
             "price": jsonable(self.price),
             "priceNote": self.price_note,
+            "timeInForce": jsonable(self.time_in_force),
+            "postOnly": self.post_only,
             "marketable": self.marketable,
             "quote": self.quote.to_dict(),
             "valuation": None if self.valuation is None else self.valuation.to_dict(),
@@ -221,17 +225,9 @@ async def preview_order(
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
     qty = parse_quantity(quantity, sym)
     requested = parse_price(spec.limit_price)
+    venue.capabilities.check_spec(spec)
     inst = await venue.resolve(sym)
-    if inst.size_increment > 0 and qty % inst.size_increment != 0:
-        raise InvalidOrderError(
-            f"{sym} trades in multiples of {inst.size_increment}; {qty} is not one"
-        )
-    if inst.min_amount is not None and qty < inst.min_amount:
-        raise InvalidOrderError(
-            f"{qty} is below {venue.capabilities.name}'s minimum order size "
-            f"{inst.min_amount} for {sym}",
-            hint=f"order at least {inst.min_amount}",
-        )
+    check_amount(sym, qty, inst)
     if exact_price and requested is not None:
         require_on_tick(sym, requested, tick_rule_for(sym, inst.min_tick))
     quote = await venue.get_market_data(sym)
@@ -261,6 +257,9 @@ async def preview_order(
     hours = market_hours(sym.instrument_class, now)
     checks.append(hours_check(hours))
     before = sum((p.quantity for p in positions if p.symbol == str(sym)), Decimal(0))
+    if not venue.capabilities.short_selling:
+        checks.insert(1, no_short_check(sym, side, qty, before, venue.capabilities.name))
+    notes = [*costs.notes, *_time_in_force_notes(spec, taker, venue)]
     return OrderPreview(
         symbol=sym,
         side=side,
@@ -283,10 +282,12 @@ async def preview_order(
         verdict=RiskVerdict(checks, reducing=verdict.reducing),
         venue=venue.name,
         as_of=now,
-        notes=costs.notes,
+        notes=notes,
         valuation=valuation,
         simulated=venue.simulated,
         priced=priced,
+        time_in_force=spec.time_in_force or venue.capabilities.default_time_in_force,
+        post_only=spec.post_only,
     )
 
 
@@ -305,6 +306,53 @@ def require_on_tick(symbol: Symbol, price: Decimal, tick: TickRule) -> None:
         f"limit {price} is not on {symbol}'s price step ({tick(price)} at this price)",
         hint=f"use {options}",
     )
+def no_short_check(
+    symbol: Symbol, side: Side, qty: Decimal, held: Decimal, venue_name: str
+) -> Check:
+    """On a venue without short selling (spot crypto), a sell may not exceed what is held."""
+    ok = side is Side.BUY or qty <= held
+    message = (
+        f"{venue_name} has no short selling: a sell of {qty} reduces the {held} held"
+        if ok
+        else f"{venue_name} has no short selling: cannot sell {qty} {symbol.base}, "
+        f"{held} held"
+    )
+    return Check("no_short_selling", ok, message, str(held), category=Category.SAFETY)
+
+
+def check_amount(symbol: Symbol, qty: Decimal, inst: Instrument) -> None:
+    """Refuse (``InvalidOrderError``, exit 2) an amount off the venue's increment or below its
+    minimum order size: the venue would refuse it anyway."""
+    step = inst.size_increment
+    if step > 0 and qty % step != 0:
+        nearest = (qty // step) * step
+        raise InvalidOrderError(
+            f"{symbol} trades in multiples of {step:f}; {qty} is not one",
+            hint=f"e.g. {nearest:f}" if nearest > 0 else f"at least {step:f}",
+        )
+    if inst.min_amount is not None and qty < inst.min_amount:
+        raise InvalidOrderError(
+            f"{qty} {symbol.base} is below the venue's minimum order size "
+            f"{inst.min_amount:f} for {symbol}",
+            hint=f"order at least {inst.min_amount:f}",
+        )
+
+
+def _time_in_force_notes(spec: OrderSpec, taker: bool, venue: BaseTrader) -> list[str]:
+    """What the time in force will do to this order at today's touch, said before it is sent."""
+    caps = venue.capabilities
+    tif = spec.time_in_force or caps.default_time_in_force
+    if spec.post_only and taker:
+        return [
+            f"post-only at {spec.limit_price} crosses the touch: {caps.name} will cancel it "
+            "at once, unfilled (it may only make, never take)"
+        ]
+    if tif is TimeInForce.IOC and not taker:
+        return [
+            f"IOC at {spec.limit_price} does not cross the touch: {caps.name} will cancel it "
+            "at once, unfilled"
+        ]
+    return []
 
 
 async def place_dry_run(

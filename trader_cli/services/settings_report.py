@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,13 @@ def settings_report(settings: Settings) -> SettingsReport:
         )
         for group, prefix, part in settings.groups()
         for name in type(part).model_fields
+    ]
+    lines = [
+        # the default universe follows the venue (Settings.allowed_symbols)
+        replace(line, value=",".join(str(s) for s in settings.allowed_symbols))
+        if line.name == "ALLOWED_SYMBOLS" and line.source == "default"
+        else line
+        for line in lines
     ]
     scope = command_scope(settings)
     database = settings.database_url_for(scope.file_key)

@@ -26,13 +26,13 @@ from trader_cli.domain.models import (
     Side,
 )
 from trader_cli.domain.money import Money
-from trader_cli.domain.orders import OrderSpec
+from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.domain.venues import Venue, venue_name
 from trader_cli.domain.windows import MaintenanceWindow
-from trader_cli.errors import DataUnavailableError
+from trader_cli.errors import DataUnavailableError, InvalidOrderError
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class Instrument:
     time_zone: str | None = None
     trading_hours: str | None = None
     liquid_hours: str | None = None
-    min_amount: Decimal | None = None  # the venue's smallest order size (None: no minimum)
+    min_amount: Decimal | None = None  # the smallest order the venue takes (None: no minimum)
     details: dict[str, Any] | None = None
 
     @property
@@ -127,6 +127,26 @@ class VenueCapabilities:
     # what may be traded and how, stated plainly for a strategy's prompt; "{base_currency}"
     # is filled in with the base currency
     trading_rules: tuple[str, ...] = ()
+    # the times in force an order may ask for, and what an order asking for none works for
+    time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.DAY})
+    default_time_in_force: TimeInForce = TimeInForce.DAY
+    post_only: bool = False  # whether a limit may be sent maker-only (cancelled if it would take)
+
+    def check_spec(self, spec: OrderSpec) -> None:
+        """Refuse (``InvalidOrderError``, exit 2) a time in force or post-only the venue lacks."""
+        tif = spec.time_in_force
+        if tif is not None and tif not in self.time_in_force:
+            offered = ", ".join(t.value.lower() for t in sorted(self.time_in_force))
+            raise InvalidOrderError(
+                f"{self.name} has no {tif.value} orders",
+                hint=f"use --tif {offered.replace(', ', ' or --tif ')} (or none: "
+                f"{self.default_time_in_force.value})",
+            )
+        if spec.post_only and not self.post_only:
+            raise InvalidOrderError(
+                f"{self.name} takes no post-only orders here",
+                hint="drop --post-only (a limit away from the touch rests as a maker anyway)",
+            )
 
     def supports(self, timeframe: Timeframe) -> bool:
         """Whether the venue serves bars of ``timeframe``."""

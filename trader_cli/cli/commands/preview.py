@@ -19,6 +19,7 @@ from trader_cli.cli.app import (
 from trader_cli.cli.console import venue_label
 from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds
 from trader_cli.domain.models import Side
+from trader_cli.domain.orders import TimeInForce
 
 if TYPE_CHECKING:
     from trader_cli.cli.console import Output
@@ -50,6 +51,8 @@ def _render(out: Output, p: OrderPreview) -> None:
     fields = {
         "symbol": f"{p.symbol} ({p.instrument_class.label})",
         "order": f"{p.side.value} {p.quantity} {p.order_type.value}",
+        "time in force": ("" if p.time_in_force is None else p.time_in_force.value)
+        + (", post-only" if p.post_only else ""),
         "asked price": "" if p.requested_price is None else str(p.requested_price),
         "price": "" if p.price is None else str(p.price),
         "price note": p.price_note,
@@ -82,6 +85,24 @@ def place(
         ),
     ] = None,
     market: Annotated[bool, typer.Option("--market", help="Market order.")] = False,
+    tif: Annotated[
+        TimeInForce | None,
+        typer.Option(
+            "--tif",
+            case_sensitive=False,
+            help="Time in force: day, gtc, or ioc (fill what trades at once, cancel the rest). "
+            "Default: the venue's (IB: day; Gemini: gtc).",
+            show_default=False,
+        ),
+    ] = None,
+    post_only: Annotated[
+        bool,
+        typer.Option(
+            "--post-only",
+            help="Maker only: the venue cancels the order instead of letting it take "
+            "(Gemini's maker-or-cancel; not on IB).",
+        ),
+    ] = False,
     allow_far_limit: Annotated[
         bool,
         typer.Option(
@@ -132,7 +153,10 @@ def place(
     st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     out = st.output
     # every input is checked before the database or the venue is opened
-    spec = check_place_input(st.settings(), symbol, quantity, limit, market, client_order_id)
+    spec = check_place_input(
+        st.settings(), symbol, quantity, limit, market, client_order_id,
+        tif=tif, post_only=post_only,
+    )  # fmt: skip
     if dry_run:
         preview = asyncio.run(
             place_dry_run(
@@ -217,8 +241,12 @@ def _render_order(out: Output, result: Any) -> None:
         + (f" @ {o.price}" if o.price is not None else ""),
         "status": o.status.value,
         "filled": f"{o.filled} of {o.amount}" + (f" @ {o.average}" if o.average else ""),
-        "commission": "" if o.fee is None else f"{o.fee.cost} {o.fee.currency}",
+        "commission": "" if o.fee is None else f"{o.fee.cost} {o.fee.currency}"
+        + (f" ({result.liquidity})" if result.liquidity else ""),
     }
+    last_error = (o.info or {}).get("lastError")
+    if o.status.value in ("canceled", "expired") and last_error:
+        fields["note"] = str(last_error)
     if o.status.value == "pending":
         from trader_cli.services.place import retry_hint
 

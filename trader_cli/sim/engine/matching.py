@@ -21,6 +21,7 @@ from trader_cli.sim.engine.world import CryptoFees, SimOrder, World
 
 MKT_NOT_ALLOWED = "The order type MKT is not allowed for this contract (SIMULATED rule)"
 ORDER_TYPES = ("LMT", "MKT")
+IOC = "IOC"  # the time in force whose unfilled rest is cancelled on arrival
 # currency -> (local symbol, True when the pair is CCY.AUD, i.e. quoted in AUD)
 _AUD_CROSSES = {
     "USD": ("AUD.USD", False),
@@ -159,6 +160,8 @@ class MatchingEngine:
         order.status = "Submitted"
         self.notifier.order_status(order, inst)
         self.match_order(order, inst)
+        if order.tif == IOC and order.is_active:
+            self._cancel(order)  # immediate or cancel: what did not fill on arrival never rests
         self.notifier.world_changed()
         return order
 

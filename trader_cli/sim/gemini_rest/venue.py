@@ -337,9 +337,10 @@ class GeminiVenue:
         if placed is None:
             refusal = self.notifier.errors[-1] if self.notifier.errors else None
             raise e.GeminiError(e.SYSTEM, refusal.detail if refusal else "order refused")
-        if option == IMMEDIATE_OR_CANCEL and placed.is_active:
-            self.engine.cancel(CLIENT_ID, placed.order_id)
+        if option == IMMEDIATE_OR_CANCEL and placed.status == "Cancelled":
+            # the engine cancelled the rest on arrival, as Gemini does
             self.cancel_reasons[placed.perm_id] = CANCEL_IOC_WOULD_POST
+            self.changed()
         return self.order_json(placed)
 
     def cancel(self, payload: dict[str, Any]) -> dict[str, Any]:

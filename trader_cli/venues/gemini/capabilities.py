@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trader_cli.domain.models import OrderType
+from trader_cli.domain.orders import TimeInForce
 from trader_cli.domain.symbols import InstrumentClass
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.errors import TimeframeError
@@ -56,8 +57,8 @@ def gemini_capabilities(settings: Settings | None = None) -> VenueCapabilities:
     """Gemini's capabilities; the commission terms follow ``settings`` when given."""
     maker, taker = "0.20%", "0.40%"
     if settings is not None:
-        maker = f"{settings.gemini.maker_fee * 100:g}%"
-        taker = f"{settings.gemini.taker_fee * 100:g}%"
+        maker = f"{(settings.gemini.maker_fee * 100).normalize():f}%"
+        taker = f"{(settings.gemini.taker_fee * 100).normalize():f}%"
     return VenueCapabilities(
         name="Gemini",
         description=DESCRIPTION,
@@ -73,4 +74,9 @@ def gemini_capabilities(settings: Settings | None = None) -> VenueCapabilities:
             "crypto": f"maker {maker}, taker {taker} of notional, in the quote currency"
         },
         trading_rules=TRADING_RULES,
+        # a Gemini limit rests until cancelled unless it carries immediate-or-cancel; there
+        # are no day orders; maker-or-cancel is Gemini's post-only
+        time_in_force=frozenset({TimeInForce.GTC, TimeInForce.IOC}),
+        default_time_in_force=TimeInForce.GTC,
+        post_only=True,
     )

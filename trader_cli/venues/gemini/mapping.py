@@ -21,7 +21,7 @@ from trader_cli.domain.models import (
     utc_from_ms,
 )
 from trader_cli.domain.money import to_decimal
-from trader_cli.domain.orders import TimeInForce
+from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.symbols import Symbol
 from trader_cli.venues.base import Instrument
 
@@ -37,10 +37,28 @@ ORDER_STATUS = {
 # ccxt's takerOrMaker → ours
 LIQUIDITY = {"maker": Liquidity.MAKER, "taker": Liquidity.TAKER}
 # our time in force → ccxt's, which it sends as Gemini's execution option (IOC:
-# "immediate-or-cancel", PO: "maker-or-cancel"); GTC and DAY rest on the book: no option
+# "immediate-or-cancel"); GTC (Gemini's default) rests on the book: no option. Gemini has no
+# DAY orders: the capabilities refuse them before this is reached
 TIME_IN_FORCE = {TimeInForce.IOC: "IOC"}
+# the reason Gemini gives for a cancel we asked for (others are Gemini's own: see order())
+CANCEL_REQUESTED = "Requested"
 # Gemini's order types as they come back in ``info.type``
 ORDER_TYPES = {"exchange limit": OrderType.LIMIT, "limit": OrderType.LIMIT}
+
+
+def order_options(spec: OrderSpec) -> dict[str, Any]:
+    """ccxt's ``create_order`` params for ``spec``'s time in force and post-only flag.
+
+    ccxt sends ``timeInForce: IOC`` as Gemini's ``options: ["immediate-or-cancel"]`` and
+    ``postOnly: True`` as ``["maker-or-cancel"]`` (a spec cannot be both).
+    """
+    params: dict[str, Any] = {}
+    tif = TIME_IN_FORCE.get(spec.time_in_force) if spec.time_in_force else None
+    if tif is not None:
+        params["timeInForce"] = tif
+    if spec.post_only:
+        params["postOnly"] = True
+    return params
 
 
 def dec(value: Any) -> Decimal | None:
@@ -185,6 +203,11 @@ def order(raw: Mapping[str, Any], symbol: str) -> Order:
     filled = dec(raw.get("filled")) or Decimal(0)
     status = ORDER_STATUS.get(str(raw.get("status") or "").lower(), OrderStatus.OPEN)
     stamp = raw.get("timestamp")
+    extra: dict[str, Any] = {}
+    reason = info.get("reason")
+    if status is OrderStatus.CANCELED and reason and reason != CANCEL_REQUESTED:
+        # Gemini cancelled it itself (maker-or-cancel that would take, IOC's unfilled rest)
+        extra["lastError"] = f"cancelled by Gemini: {reason}"
     return Order(
         client_order_id=str(raw.get("clientOrderId") or info.get("client_order_id") or ""),
         symbol=symbol,
@@ -200,6 +223,7 @@ def order(raw: Mapping[str, Any], symbol: str) -> Order:
         info={
             "options": list(info.get("options") or []),
             "timeInForce": raw.get("timeInForce"),
+            **extra,
         },
     )
 

@@ -39,8 +39,10 @@ class MarketSpec:
 def market_spec(symbol: Symbol) -> MarketSpec:
     """The Gemini market for a crypto symbol: ``BTC/USD`` → ``btcusd``."""
     if symbol.instrument_class is not InstrumentClass.CRYPTO:
+        label = symbol.instrument_class.label
+        article = "an" if label[:1] in "AEIOU" else "a"
         raise SymbolError(
-            f"{symbol} is a {symbol.instrument_class.label}; Gemini trades only crypto",
+            f"{symbol} is {article} {label}; Gemini trades only crypto",
             hint="use --venue ib (or sim) for ASX stocks, ETFs and FX",
         )
     return MarketSpec(

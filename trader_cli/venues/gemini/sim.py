@@ -135,14 +135,19 @@ def sim_credentials(settings: Settings) -> tuple[str, str]:
 
 
 def sim_exchange(settings: Settings, url: str) -> Any:
-    """A ccxt Gemini client on the simulator at ``url`` (every URL overridden)."""
+    """A ccxt Gemini client on the simulator at ``url`` (every URL overridden).
+
+    ccxt's rate limiter is off here: it paces requests in wall-clock time (half a second per
+    public request), which the loopback simulator, on its own clock, neither needs nor
+    enforces; a bot cycle would otherwise spend seconds asleep.
+    """
     import ccxt.async_support as ccxt
 
     key, secret = sim_credentials(settings)
     exchange = ccxt.gemini({
         "apiKey": key,
         "secret": secret,
-        "enableRateLimit": True,
+        "enableRateLimit": False,
         "options": {"fetchCurrencies": {"webApiEnable": False}},
     })
     exchange.urls["api"] = {"public": url, "private": url, "web": url, "webExchange": url}

@@ -218,7 +218,11 @@ class GeminiTrader(BaseTrader):
     ) -> list[Candle]:
         """Up to ``limit`` newest candles, oldest first (one request; Gemini frames only)."""
         if not 1 <= limit <= MAX_CANDLES:
-            raise InputError(f"limit must be between 1 and {MAX_CANDLES}, got {limit}")
+            raise InputError(
+                f"limit must be between 1 and {MAX_CANDLES}, got {limit}",
+                hint=f"Gemini returns at most {MAX_CANDLES} candles: use -n {MAX_CANDLES} or a "
+                "longer --timeframe",
+            )
         frame = candle_frame(timeframe)
         await self.resolve(symbol)
         if progress is not None:
@@ -250,7 +254,8 @@ class GeminiTrader(BaseTrader):
     # -- orders ----------------------------------------------------------------------------
     @venue_call(hint=ORDER_IN_DOUBT_HINT)
     async def place_order(self, request: OrderRequest) -> Order:
-        """Send a limit order carrying ``client_order_id``; IOC becomes immediate-or-cancel.
+        """Send a limit order carrying ``client_order_id``; IOC becomes immediate-or-cancel,
+        post-only maker-or-cancel (Gemini cancels it at once, unfilled, if it would take).
 
         Gemini accepts a client order id twice, so an order already placed with it is returned
         instead of sending a second one.
@@ -261,9 +266,7 @@ class GeminiTrader(BaseTrader):
         if existing is not None:
             return existing
         params: dict[str, Any] = {"client_order_id": request.client_order_id}
-        tif = mapping.TIME_IN_FORCE.get(request.spec.time_in_force)
-        if tif is not None:
-            params["timeInForce"] = tif
+        params.update(mapping.order_options(request.spec))
         raw = await self.exchange.create_order(
             str(request.symbol), "limit", request.side.value, str(request.amount),
             str(request.spec.limit_price), params,
@@ -272,6 +275,7 @@ class GeminiTrader(BaseTrader):
 
     def _validate(self, request: OrderRequest, inst: Instrument) -> None:
         spec = request.spec
+        self.capabilities.check_spec(spec)  # no DAY orders on Gemini
         if spec.type not in LIMIT_TYPES:
             raise InvalidOrderError(
                 f"Gemini takes limit orders only, not {spec.type.value} orders",

@@ -24,6 +24,7 @@ from datetime import time
 from typing import TYPE_CHECKING
 
 from trader_cli.domain.models import OrderType
+from trader_cli.domain.orders import TimeInForce
 from trader_cli.domain.symbols import InstrumentClass
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.domain.windows import MaintenanceWindow
@@ -114,4 +115,8 @@ def ib_capabilities(settings: Settings | None = None) -> VenueCapabilities:
         maintenance_windows=reset_windows_for(region),
         commission_terms=terms,
         trading_rules=TRADING_RULES,
+        # IB's order.tif; no post-only for our ASX and IDEALPRO orders
+        time_in_force=frozenset(TimeInForce),
+        default_time_in_force=TimeInForce.DAY,
+        post_only=False,
     )

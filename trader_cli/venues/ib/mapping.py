@@ -29,7 +29,7 @@ from trader_cli.domain.money import to_decimal
 from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.domain.timeframes import Timeframe
-from trader_cli.errors import TimeframeError
+from trader_cli.errors import InvalidOrderError, TimeframeError
 from trader_cli.venues.ib.capabilities import BAR_SIZE
 from trader_cli.venues.ib.contracts import ContractSpec
 
@@ -63,6 +63,7 @@ IB_ORDER_TYPE = {
     OrderType.STOP_LIMIT: "STP LMT",
 }
 TIME_IN_FORCE = {TimeInForce.DAY: "DAY", TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC"}
+DEFAULT_TIME_IN_FORCE = TimeInForce.DAY  # a spec asking for none
 # IB order types that carry a limit price (lmtPrice); the stop price travels in auxPrice.
 LIMIT_TYPES = frozenset({"LMT", "STP LMT"})
 # Execution.lastLiquidity: 1 added liquidity, 2 removed, 3 routed out (liquidity taken elsewhere).
@@ -299,11 +300,17 @@ def order_from_trade(trade: IBTrade) -> Order:
 def order_fields(spec: OrderSpec) -> dict[str, Any]:
     """The ib_async ``Order`` fields of ``spec``: orderType, lmtPrice, auxPrice (stop), tif.
 
-    Prices are left out where the type has none, so ib_async sends them unset.
+    Prices are left out where the type has none, so ib_async sends them unset. A post-only spec
+    raises ``InvalidOrderError``: our IB instruments have no post-only order.
     """
+    if spec.post_only:
+        raise InvalidOrderError(
+            "IB takes no post-only orders for ASX or IDEALPRO instruments",
+            hint="drop --post-only (a limit away from the touch rests as a maker anyway)",
+        )
     fields: dict[str, Any] = {
         "orderType": IB_ORDER_TYPE[spec.type],
-        "tif": TIME_IN_FORCE[spec.time_in_force],
+        "tif": TIME_IN_FORCE[spec.time_in_force or DEFAULT_TIME_IN_FORCE],
     }
     if spec.limit_price is not None:
         fields["lmtPrice"] = float(spec.limit_price)

@@ -543,6 +543,7 @@ class IBTrader(BaseTrader):
         return self._order(trade)
 
     def _validate(self, request: OrderRequest, inst: Instrument) -> None:
+        self.capabilities.check_spec(request.spec)  # post-only, a time in force IB lacks
         if request.amount <= 0:
             raise InvalidOrderError(f"quantity must be positive, got {request.amount}")
         if request.symbol.instrument_class is not InstrumentClass.FX and (
