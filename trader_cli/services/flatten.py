@@ -6,6 +6,11 @@ it and the caller asked for it; otherwise a marketable limit priced through the 
 slippage bump. What has not filled after the wait is cancelled and re-priced (a wider bump each
 time) up to ``reprice`` times. A closed market or a missing quote is reported, not traded into.
 
+On a paper or sim account the baseline (what the account held before the bot) is kept: each
+position is closed down to its baseline part, which the report shows as ``baseline_kept``;
+``include_baseline`` closes it too. A baseline sold outside the bot is reported, never bought
+back.
+
 Open plans of the command's scope on the symbols flattened are closed first, so a bot running
 beside flatten never exits (or re-enters) through them; the caller holds the scope's send lock
 (:func:`trader_cli.services.locks.send_lock`) so that this never interleaves with a bot's step.
@@ -20,7 +25,8 @@ from typing import Any
 
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
-from trader_cli.domain.models import OrderStatus, Position, Side
+from trader_cli.domain.baseline import Baseline, PositionSplit, split_position
+from trader_cli.domain.models import OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
@@ -42,12 +48,19 @@ class FlattenLine:
     orders: list[dict[str, str]] = field(default_factory=list)
     filled: Decimal = Decimal(0)
     note: str = ""
+    baseline_kept: Decimal = Decimal(0)  # signed, like the position: left in place on purpose
 
     @property
     def left(self) -> Decimal:
-        """Quantity still held (signed, like the position)."""
+        """Quantity still held (signed, like the position), the baseline kept included."""
         sign = 1 if self.before > 0 else -1
         return self.before - sign * self.filled
+
+    @property
+    def unclosed(self) -> Decimal:
+        """What flatten meant to close and did not (signed): the quantity left beyond the
+        baseline kept."""
+        return self.left - self.baseline_kept
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
@@ -58,6 +71,7 @@ class FlattenLine:
             "orders": self.orders,
             "filled": str(self.filled),
             "left": str(self.left),
+            "baselineKept": str(self.baseline_kept),
             "note": self.note,
         }
 
@@ -69,11 +83,18 @@ class FlattenReport:
     lines: list[FlattenLine] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     plans_closed: list[int] = field(default_factory=list)
+    baseline: Baseline | None = None  # the baseline kept (None: none, or --include-baseline)
+    include_baseline: bool = False
 
     @property
     def remaining(self) -> list[FlattenLine]:
-        """Positions not fully closed."""
-        return [line for line in self.lines if line.left != 0]
+        """Positions not closed as far as asked (the baseline kept is not "remaining")."""
+        return [line for line in self.lines if line.unclosed != 0]
+
+    @property
+    def kept(self) -> list[FlattenLine]:
+        """Positions of which a baseline part was kept."""
+        return [line for line in self.lines if line.baseline_kept != 0]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe report."""
@@ -82,6 +103,9 @@ class FlattenReport:
             "cancelled": self.cancelled,
             "plansClosed": self.plans_closed,
             "positions": [line.to_dict() for line in self.lines],
+            "includeBaseline": self.include_baseline,
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            "baselineKept": {line.symbol: str(line.baseline_kept) for line in self.kept},
         }
 
 
@@ -92,16 +116,19 @@ async def flatten(
     use_market: bool = False,
     reprice: int = 2,
     wait_seconds: float = 10.0,
+    include_baseline: bool = False,
 ) -> FlattenReport:
-    """Close the positions in ``symbols`` (all positions when None); see the module docstring."""
+    """Close the positions in ``symbols`` (all positions when None) down to the baseline, or
+    entirely with ``include_baseline``; see the module docstring."""
     venue = ctx.venue
+    baseline = None if include_baseline else ctx.baseline
     wanted = {str(s) for s in symbols} if symbols is not None else None
     positions = [
         p
         for p in await venue.get_positions()
         if p.quantity != 0 and (wanted is None or p.symbol in wanted)
     ]
-    report = FlattenReport()
+    report = FlattenReport(baseline=baseline, include_baseline=include_baseline)
     held = {p.symbol for p in positions}
     for symbol in sorted((wanted or set()) - held):
         report.lines.append(FlattenLine(symbol, Decimal(0), note="no position"))
@@ -124,17 +151,32 @@ async def flatten(
                 await venue.cancel_order(order.client_order_id)
             report.cancelled.append(order.client_order_id)
     for position in sorted(positions, key=lambda p: p.symbol):
-        report.lines.append(await _close(ctx, position, use_market, reprice, wait_seconds))
+        split = split_position(
+            position.symbol,
+            position.quantity,
+            baseline.quantity(position.symbol) if baseline is not None else Decimal(0),
+        )
+        report.lines.append(await _close(ctx, split, use_market, reprice, wait_seconds))
     return report
 
 
+def _kept_note(split: PositionSplit) -> str:
+    kept = f"baseline {split.baseline.normalize():f} kept (--include-baseline closes it)"
+    return f"{kept}; {split.note}" if split.note else kept
+
+
 async def _close(
-    ctx: TradingContext, position: Position, use_market: bool, reprice: int, wait_seconds: float
+    ctx: TradingContext, split: PositionSplit, use_market: bool, reprice: int, wait_seconds: float
 ) -> FlattenLine:
     venue = ctx.venue
-    symbol = parse_symbol(position.symbol)
-    side = Side.SELL if position.quantity > 0 else Side.BUY
-    line = FlattenLine(position.symbol, position.quantity, side)
+    symbol = parse_symbol(split.symbol)
+    side = Side.SELL if split.bot > 0 else Side.BUY
+    line = FlattenLine(split.symbol, split.venue, side, baseline_kept=split.baseline)
+    if split.bot == 0:  # all of it is baseline: nothing of the bot's to close
+        line.side = None
+        line.note = _kept_note(split)
+        return line
+    to_close = abs(split.bot)
     hours = market_hours(symbol.instrument_class, venue.clock.now())
     if not hours.is_open:
         line.note = f"market closed: {hours.note}; nothing sent"
@@ -144,7 +186,7 @@ async def _close(
     if use_market and not inst.market_orders_allowed:
         line.note = "market orders not allowed for this contract: marketable limit used; "
     for attempt in range(reprice + 1):
-        remaining = abs(position.quantity) - line.filled
+        remaining = to_close - line.filled
         if remaining <= 0:
             break
         try:  # a market order only where asked and allowed, else a wider bump each attempt
@@ -181,7 +223,9 @@ async def _close(
         if order.status is OrderStatus.REJECTED:
             line.note += f"rejected: {(order.info or {}).get('lastError') or 'by the venue'}; "
             break
-    if line.left != 0 and not line.note:
-        line.note = f"{abs(line.left)} left after {len(line.orders)} attempt(s)"
-    line.note = line.note.strip().rstrip(";") or "flat"
+    if line.unclosed != 0 and not line.note:
+        line.note = f"{abs(line.unclosed)} left after {len(line.orders)} attempt(s)"
+    if line.baseline_kept != 0:
+        line.note += f"; {_kept_note(split)}" if line.note else _kept_note(split)
+    line.note = line.note.strip().strip(";").strip() or "flat"
     return line

@@ -152,6 +152,7 @@ async def place(
             spec,
             daily_pnl=daily_pnl(ctx),
             allow_far_limit=allow_far_limit,
+            baseline=ctx.baseline,
         )
         preview.raise_if_refused()
         spec = preview.require_spec()

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from trader_cli.domain.baseline import Baseline, bot_positions
 from trader_cli.domain.inputs import (
     MAX_PRICE,
     MAX_QUANTITY,
@@ -71,6 +72,7 @@ class OrderPreview:
     valuation: Valuation | None = None
     simulated: bool = False
     priced: Priced | None = None
+    baseline: Baseline | None = None  # kept out of the position and exposure figures
 
     @property
     def spec(self) -> OrderSpec | None:
@@ -147,6 +149,7 @@ class OrderPreview:
             "allowed": self.allowed,
             "checks": [jsonable(c) for c in self.checks],
             "notes": list(self.notes),
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
         }
 
 
@@ -197,6 +200,7 @@ async def preview_order(
     converter: Converter | None = None,
     allow_far_limit: bool = False,
     market_orders: bool = True,
+    baseline: Baseline | None = None,
 ) -> OrderPreview:
     """Preview one order on ``venue`` (connected) and send nothing.
 
@@ -210,6 +214,9 @@ async def preview_order(
     False, becomes a marketable limit ``MARKETABLE_LIMIT_SLIPPAGE_BPS`` through the touch),
     value (``max(limit, touch)``; a limit further than ``MAX_PRICE_DEVIATION_PCT_<CLASS>`` from
     the touch is refused unless ``allow_far_limit``), check, and estimate costs.
+
+    With a ``baseline`` (a paper or sim account's holdings from before the bot), positions are
+    the bot's own: the baseline counts neither in the position shown nor in gross exposure.
     """
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
     qty = parse_quantity(quantity, sym)
@@ -220,7 +227,7 @@ async def preview_order(
             f"{sym} trades in multiples of {inst.size_increment}; {qty} is not one"
         )
     quote = await venue.get_market_data(sym)
-    positions = await venue.get_positions()
+    positions = bot_positions(await venue.get_positions(), baseline)
     working = await venue.get_open_orders(ours_only=False)
     now = venue.clock.now()
     conv = converter or venue
@@ -245,6 +252,9 @@ async def preview_order(
     ]
     hours = market_hours(sym.instrument_class, now)
     checks.append(hours_check(hours))
+    notes = list(costs.notes)
+    if baseline is not None and baseline.holdings:
+        notes.append(baseline.describe())
     before = sum((p.quantity for p in positions if p.symbol == str(sym)), Decimal(0))
     return OrderPreview(
         symbol=sym,
@@ -268,10 +278,11 @@ async def preview_order(
         verdict=RiskVerdict(checks, reducing=verdict.reducing),
         venue=venue.name,
         as_of=now,
-        notes=costs.notes,
+        notes=notes,
         valuation=valuation,
         simulated=venue.simulated,
         priced=priced,
+        baseline=baseline,
     )
 
 
@@ -301,7 +312,7 @@ async def place_dry_run(
     async with trading_context(settings, with_session=False) as ctx:
         return await preview_order(
             ctx.venue, settings, sym, side, qty, spec, allow_far_limit=allow_far_limit,
-            daily_pnl=daily_pnl(ctx),
+            daily_pnl=daily_pnl(ctx), baseline=ctx.baseline,
         )
 
 

@@ -20,7 +20,9 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from trader_cli.db import store
+from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import PlanStatus
+from trader_cli.domain.baseline import bot_positions
 from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec
@@ -28,6 +30,7 @@ from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError, TraderError, VenueError
 from trader_cli.hours import market_hours
 from trader_cli.risk.valuation import value_order
+from trader_cli.services.baseline import baseline_market_value
 from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.locks import send_lock
@@ -64,6 +67,7 @@ class CycleReport:
     plan_events: list[PlanEvent] = field(default_factory=list)
     circuit: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    baseline: str = ""  # the baseline kept out of positions, equity, PnL and exposure
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe report (one event of ``trader run --json``)."""
@@ -83,6 +87,7 @@ class CycleReport:
             "plans": [e.to_dict() for e in self.plan_events],
             "circuit": self.circuit,
             "errors": self.errors,
+            "baseline": self.baseline or None,
         }
 
 
@@ -111,8 +116,13 @@ class StrategyRunner:
         telemetry: Any = None,
         health: Any = None,
         on_cycle: Callable[[CycleReport], None] | None = None,
+        include_baseline: bool = False,
     ) -> None:
         self.ctx = ctx
+        # the baseline (paper/sim holdings from before the bot) is kept out of the positions,
+        # equity, exposure and PnL the bot works with, unless asked to include it
+        self.include_baseline = include_baseline
+        self.baseline = None if include_baseline else ctx.baseline
         self.strategy = strategy
         self.universe = universe or ctx.settings.allowed_symbols
         self.dry_run = dry_run
@@ -194,6 +204,10 @@ class StrategyRunner:
             self.ctx.settings.base_currency,
         )
         self.data.new_cycle()
+        if not self.include_baseline and self.ctx.baseline is not None:
+            self.baseline = current_baseline()  # `trader baseline --reset` takes effect here
+        if self.baseline is not None and self.baseline.holdings:
+            report.baseline = self.baseline.describe()
         if not venue.is_connected and not await self._reconnect(report):
             return self._finish(report)
         try:
@@ -280,18 +294,24 @@ class StrategyRunner:
         return ok
 
     async def _account(self, report: CycleReport) -> tuple[AccountSummary | None, list[Position]]:
+        """The account as the bot's: its own positions, and equity less the baseline held."""
         venue = self.ctx.venue
-        positions = await venue.get_positions()
+        held = await venue.get_positions()
+        positions = bot_positions(held, self.baseline)
         report.positions = positions
         summary: AccountSummary | None = await venue.get_account_summary()
         pnl = self._pnl(positions)
         report.pnl = {k: str(v) for k, v in pnl.items()}
         if summary is not None:
-            report.equity = summary.net_liquidation
+            equity = summary.net_liquidation
+            kept = await baseline_market_value(venue, held, self.baseline)
+            if kept is not None:
+                equity = equity - kept
+            report.equity = equity
             if self.ctx.session is not None:
                 store.record_equity(
                     self.ctx.session,
-                    equity=summary.net_liquidation.amount,
+                    equity=equity.amount,
                     cash=summary.total_cash.amount,
                     currency=summary.base_currency,
                     unrealised_pnl=pnl["unrealised"],
@@ -413,6 +433,7 @@ class StrategyRunner:
                 OrderSpec.limit(plan.entry) if plan.entry else OrderSpec.market(),
                 daily_pnl=daily_pnl(self.ctx),
                 market_orders=False,
+                baseline=self.baseline,
             )
             spec = preview.require_spec()
         except (InvalidOrderError, TemporaryError) as e:

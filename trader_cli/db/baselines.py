@@ -1,0 +1,127 @@
+"""Stored baselines of the bound scope: written whole in one transaction, read as domain values.
+
+A baseline and all its parts commit together or not at all (a process killed half-way leaves
+no baseline, and the next command takes it again). The first baseline of a scope is generation
+1; two commands racing to take it both try to insert generation 1 and the loser reads the
+winner's, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import peewee
+
+from trader_cli.db.connection import database_proxy
+from trader_cli.db.fields import to_utc
+from trader_cli.db.models import BaselineItemRow, BaselineRow
+from trader_cli.db.scope import current_scope_id
+from trader_cli.domain.baseline import Baseline, BaselineHolding
+from trader_cli.domain.money import Money
+
+POSITION = "position"
+CASH = "cash"
+
+
+def current_baseline() -> Baseline | None:
+    """The baseline in force for the bound scope (the latest generation), or None."""
+    row = (
+        BaselineRow.select()
+        .where(BaselineRow.scope == current_scope_id())
+        .order_by(BaselineRow.generation.desc())
+        .first()
+    )
+    return None if row is None else _from_row(row)
+
+
+def record_baseline(baseline: Baseline, *, first_only: bool = True) -> Baseline:
+    """Store ``baseline`` for the bound scope in one transaction; returns the one in force.
+
+    ``first_only``: only if the scope has none yet (else the stored one is returned untouched).
+    Otherwise it becomes the next generation (a re-take).
+    """
+    scope = current_scope_id()
+    try:
+        with database_proxy.atomic():
+            existing = current_baseline()
+            if existing is not None and first_only:
+                return existing
+            generation = 1 if existing is None else existing.generation + 1
+            row = BaselineRow.create(
+                scope=scope,
+                generation=generation,
+                taken_at=to_utc(baseline.taken_at),
+                base_currency=baseline.base_currency,
+                fill_mark=baseline.fill_mark,
+                reason=baseline.reason or None,
+            )
+            items = [
+                {
+                    "baseline": row.id,
+                    "kind": POSITION,
+                    "name": h.symbol,
+                    "quantity": h.quantity,
+                    "price": h.price,
+                    "currency": h.currency,
+                    "value_base": None if h.value is None else h.value.amount,
+                }
+                for h in baseline.holdings
+            ] + [
+                {
+                    "baseline": row.id,
+                    "kind": CASH,
+                    "name": m.currency,
+                    "quantity": m.amount,
+                    "price": None,
+                    "currency": m.currency,
+                    "value_base": None,
+                }
+                for m in baseline.cash
+            ]
+            if items:
+                BaselineItemRow.insert_many(items).execute()
+    except peewee.IntegrityError:
+        # another command recorded this generation first: theirs is the baseline
+        found = current_baseline()
+        if found is None:
+            raise
+        return found
+    stored = current_baseline()
+    assert stored is not None  # committed above
+    return stored
+
+
+def baseline_generations() -> int:
+    """How many baselines the bound scope has had (0: never taken)."""
+    found = (
+        BaselineRow.select(peewee.fn.MAX(BaselineRow.generation))
+        .where(BaselineRow.scope == current_scope_id())
+        .scalar()
+    )
+    return int(found or 0)
+
+
+def _from_row(row: BaselineRow) -> Baseline:
+    holdings: list[BaselineHolding] = []
+    cash: list[Money] = []
+    base = str(row.base_currency)
+    for item in BaselineItemRow.select().where(BaselineItemRow.baseline == row.id).order_by(
+        BaselineItemRow.id
+    ):
+        if item.kind == POSITION:
+            value = None if item.value_base is None else Money(item.value_base, base)
+            holdings.append(
+                BaselineHolding(item.name, item.quantity, item.price, item.currency or "", value)
+            )
+        else:
+            cash.append(Money(item.quantity, item.name))
+    taken: datetime = row.taken_at
+    return Baseline(
+        taken_at=taken,
+        base_currency=base,
+        holdings=tuple(holdings),
+        cash=tuple(cash),
+        generation=int(row.generation),
+        fill_mark=int(row.fill_mark),
+        reason=row.reason or "",
+    )
