@@ -21,6 +21,7 @@ from trader_cli.domain.money import Money
 
 POSITION = "position"
 CASH = "cash"
+FILL = "fill"
 
 
 def current_baseline() -> Baseline | None:
@@ -77,6 +78,17 @@ def record_baseline(baseline: Baseline, *, first_only: bool = True) -> Baseline:
                     "value_base": None,
                 }
                 for m in baseline.cash
+            ] + [
+                {
+                    "baseline": row.id,
+                    "kind": FILL,
+                    "name": fill_id,
+                    "quantity": 0,
+                    "price": None,
+                    "currency": None,
+                    "value_base": None,
+                }
+                for fill_id in sorted(baseline.known_fills)
             ]
             if items:
                 BaselineItemRow.insert_many(items).execute()
@@ -104,6 +116,7 @@ def baseline_generations() -> int:
 def _from_row(row: BaselineRow) -> Baseline:
     holdings: list[BaselineHolding] = []
     cash: list[Money] = []
+    fills: set[str] = set()
     base = str(row.base_currency)
     for item in BaselineItemRow.select().where(BaselineItemRow.baseline == row.id).order_by(
         BaselineItemRow.id
@@ -113,8 +126,10 @@ def _from_row(row: BaselineRow) -> Baseline:
             holdings.append(
                 BaselineHolding(item.name, item.quantity, item.price, item.currency or "", value)
             )
-        else:
+        elif item.kind == CASH:
             cash.append(Money(item.quantity, item.name))
+        else:
+            fills.add(item.name)
     taken: datetime = row.taken_at
     return Baseline(
         taken_at=taken,
@@ -124,4 +139,5 @@ def _from_row(row: BaselineRow) -> Baseline:
         generation=int(row.generation),
         fill_mark=int(row.fill_mark),
         reason=row.reason or "",
+        known_fills=frozenset(fills),
     )

@@ -410,7 +410,7 @@ def _v5_baselines(db: peewee.Database) -> None:
         id = peewee.AutoField()
         baseline = peewee.ForeignKeyField(Baseline, on_delete="CASCADE")
         kind = peewee.CharField(max_length=16)
-        name = peewee.CharField(max_length=32)
+        name = peewee.CharField(max_length=128)
         quantity = ExactDecimalField()
         price = ExactDecimalField(null=True)
         currency = CurrencyField(null=True)

@@ -326,12 +326,14 @@ class BaselineRow(BaseModel):
 
 class BaselineItemRow(BaseModel):
     """One part of a baseline: a position (``kind`` position, ``name`` its symbol, its price in
-    ``currency``) or a cash balance (``kind`` cash, ``name`` its currency)."""
+    ``currency``), a cash balance (``kind`` cash, ``name`` its currency) or an execution the
+    venue already listed (``kind`` fill, ``name`` its venue fill id: in the baseline, not the
+    bot's)."""
 
     id = peewee.AutoField()
     baseline = peewee.ForeignKeyField(BaselineRow, backref="items", on_delete="CASCADE")
     kind = peewee.CharField(max_length=16)
-    name = peewee.CharField(max_length=32)
+    name = peewee.CharField(max_length=128)
     quantity = ExactDecimalField()
     price = ExactDecimalField(null=True)
     currency = CurrencyField(null=True)

@@ -9,7 +9,7 @@ a baseline sold by hand is reported as gone, not invented into a short).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -62,6 +62,8 @@ class Baseline:
     generation: int = 1
     fill_mark: int = 0
     reason: str = ""
+    # venue fill ids the venue already listed when it was taken: in it, never the bot's
+    known_fills: frozenset[str] = frozenset()
 
     def quantity(self, symbol: str) -> Decimal:
         """The baseline's signed quantity of ``symbol`` (0 when it holds none)."""
@@ -101,6 +103,7 @@ class Baseline:
             "cash": [m.to_json() for m in self.cash],
             "value": None if value is None else value.to_json(),
             "reason": self.reason,
+            "knownFills": len(self.known_fills),
             "summary": self.describe(),
         }
 
@@ -130,13 +133,17 @@ class PositionSplit:
         )
 
 
-def split_position(symbol: str, venue: Decimal, baseline: Decimal) -> PositionSplit:
+def split_position(
+    symbol: str, venue: Decimal, baseline: Decimal, recorded: Decimal = Decimal(0)
+) -> PositionSplit:
     """Divide ``venue`` (signed) into the baseline (signed) still held and the bot's part.
 
-    The bot's part is ``venue - baseline`` while the venue holds at least the baseline in the
-    baseline's direction; below that the bot's part is zero and the shortfall is the
-    ``baseline_gone``. A venue position on the other side of zero is all the bot's (a real
-    short or long the account now has), and the whole baseline is gone.
+    ``recorded`` is the net of the fills recorded in the scope since the baseline (the bot's
+    own trades). While the venue holds at least the baseline in the baseline's direction, the
+    bot's part is ``venue - baseline``. Below that, the shortfall is the bot's only as far as
+    its recorded fills sold it (a bot short against the baseline); the rest of the shortfall
+    is baseline sold or moved outside the bot (``baseline_gone``), never invented into a short.
+    A venue position on the other side of zero beyond all that is real, and the bot's.
     """
     if baseline == 0:
         return PositionSplit(symbol, venue, Decimal(0), venue)
@@ -144,13 +151,18 @@ def split_position(symbol: str, venue: Decimal, baseline: Decimal) -> PositionSp
     held, base = venue * sign, abs(baseline)
     if held >= base:
         return PositionSplit(symbol, venue, baseline, venue - baseline)
-    if held >= 0:
-        return PositionSplit(symbol, venue, venue, Decimal(0), base - held)
-    return PositionSplit(symbol, venue, Decimal(0), venue, base)
+    shortfall = base - held
+    explained = min(shortfall, max(Decimal(0), -recorded * sign))
+    unexplained = shortfall - explained
+    gone = min(unexplained, base)
+    bot = -(explained + max(Decimal(0), unexplained - base)) * sign
+    return PositionSplit(symbol, venue, venue - bot, bot, gone)
 
 
 def split_positions(
-    positions: Iterable[Position], baseline: Baseline | None
+    positions: Iterable[Position],
+    baseline: Baseline | None,
+    recorded: Mapping[str, Decimal] | None = None,
 ) -> list[PositionSplit]:
     """Every venue position and every baseline symbol, split (sorted by symbol)."""
     venue: dict[str, Decimal] = {}
@@ -158,18 +170,33 @@ def split_positions(
         venue[p.symbol] = venue.get(p.symbol, Decimal(0)) + p.quantity
     held = baseline.quantities if baseline is not None else {}
     return [
-        split_position(s, venue.get(s, Decimal(0)), held.get(s, Decimal(0)))
+        split_position(
+            s,
+            venue.get(s, Decimal(0)),
+            held.get(s, Decimal(0)),
+            (recorded or {}).get(s, Decimal(0)),
+        )
         for s in sorted(set(venue) | set(held))
     ]
 
 
-def bot_positions(positions: Sequence[Position], baseline: Baseline | None) -> list[Position]:
-    """The bot's own positions: each venue position less the baseline (zero parts dropped)."""
+def bot_positions(
+    positions: Sequence[Position],
+    baseline: Baseline | None,
+    recorded: Mapping[str, Decimal] | None = None,
+) -> list[Position]:
+    """The bot's own positions: each venue position less the baseline (zero parts dropped);
+    ``recorded`` is the net of the scope's fills since the baseline, by symbol."""
     if baseline is None or not baseline.holdings:
         return list(positions)
     out = []
     for p in positions:
-        part = split_position(p.symbol, p.quantity, baseline.quantity(p.symbol)).bot
+        part = split_position(
+            p.symbol,
+            p.quantity,
+            baseline.quantity(p.symbol),
+            (recorded or {}).get(p.symbol, Decimal(0)),
+        ).bot
         if part != 0:
             out.append(replace(p, quantity=part))
     return out

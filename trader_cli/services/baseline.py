@@ -12,13 +12,21 @@ venue's positions may be the bot's); ``trader baseline --reset`` takes one expli
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trader_cli.db import baselines as stored
 from trader_cli.db import store
-from trader_cli.domain.baseline import Baseline, BaselineHolding, split_position
+from trader_cli.domain.baseline import (
+    Baseline,
+    BaselineHolding,
+    PositionSplit,
+    bot_positions,
+    split_positions,
+)
 from trader_cli.domain.models import Position
 from trader_cli.domain.money import Money
 from trader_cli.domain.scope import Mode, Scope
@@ -51,13 +59,14 @@ async def take_baseline(venue: BaseTrader, base_currency: str, *, reason: str) -
     now = venue.clock.now()
     positions = [p for p in await venue.get_positions() if p.quantity != 0]
     summary = await venue.get_account_summary()
+    known = frozenset(f.id for f in await venue.get_my_trades())
     holdings = []
     for p in sorted(positions, key=lambda p: p.symbol):
         price = p.current_price or p.avg_price or None
         value: Money | None = None
         if price is not None:
             try:
-                value = await venue.to_base(Money(p.quantity * price, p.currency))
+                value = (await venue.to_base(Money(p.quantity * price, p.currency))).rounded(2)
             except (TemporaryError, VenueError) as e:
                 log.warning("baseline: %s not valued in %s: %s", p.symbol, base_currency, e)
         holdings.append(BaselineHolding(p.symbol, p.quantity, price, p.currency, value))
@@ -72,6 +81,7 @@ async def take_baseline(venue: BaseTrader, base_currency: str, *, reason: str) -
         cash=cash,
         fill_mark=store.last_fill_id(),
         reason=reason,
+        known_fills=known,
     )
 
 
@@ -108,6 +118,53 @@ async def reset_baseline(venue: BaseTrader, scope: Scope, base_currency: str) ->
     return stored.record_baseline(taken, first_only=False)
 
 
+def recorded_since(baseline: Baseline | None) -> dict[str, Decimal]:
+    """Net quantity by symbol of the fills the bound scope recorded since ``baseline``."""
+    out: dict[str, Decimal] = {}
+    if baseline is None:
+        return out
+    for row in store.fills_after_id(baseline.fill_mark):
+        if row.venue_fill_id not in baseline.known_fills:
+            out[row.symbol] = out.get(row.symbol, Decimal(0)) + row.amount * row.side.sign
+    return out
+
+
+def own_positions(positions: Sequence[Position], baseline: Baseline | None) -> list[Position]:
+    """The bot's own positions in the bound scope (see :func:`split_position`)."""
+    if baseline is None or not baseline.holdings:
+        return list(positions)
+    return bot_positions(positions, baseline, recorded_since(baseline))
+
+
+def own_splits(positions: Sequence[Position], baseline: Baseline | None) -> list[PositionSplit]:
+    """Every position of the bound scope split into baseline and bot parts."""
+    return split_positions(positions, baseline, recorded_since(baseline))
+
+
+async def release_baseline(
+    baseline: Baseline, closed: Mapping[str, Decimal], *, at: datetime
+) -> Baseline:
+    """A new generation of ``baseline`` without the quantities ``closed`` (unsigned, by symbol)
+    that ``flatten --include-baseline`` sold or bought back; stored, in one transaction."""
+    holdings = []
+    for h in baseline.holdings:
+        gone = min(closed.get(h.symbol, Decimal(0)), abs(h.quantity))
+        left = h.quantity - gone * (1 if h.quantity > 0 else -1)
+        if left == 0:
+            continue
+        share = left / h.quantity
+        value = None if h.value is None else (h.value * share).rounded(2)
+        holdings.append(replace(h, quantity=left, value=value))
+    released = replace(
+        baseline,
+        taken_at=at,
+        holdings=tuple(holdings),
+        fill_mark=store.last_fill_id(),
+        reason="what flatten --include-baseline closed is no longer baseline",
+    )
+    return stored.record_baseline(released, first_only=False)
+
+
 async def baseline_market_value(
     venue: BaseTrader, positions: Sequence[Position], baseline: Baseline | None
 ) -> Money | None:
@@ -116,11 +173,15 @@ async def baseline_market_value(
     if baseline is None or not baseline.holdings:
         return None
     total: Money | None = None
-    for p in positions:
-        kept = split_position(p.symbol, p.quantity, baseline.quantity(p.symbol)).baseline
-        price = p.current_price or p.avg_price
-        if kept == 0 or not price:
+    held = {p.symbol: p for p in positions}
+    then = {h.symbol: h for h in baseline.holdings}
+    for split in own_splits(positions, baseline):
+        p, h = held.get(split.symbol), then.get(split.symbol)
+        # marked at the venue's price now; a symbol the venue no longer lists at the baseline's
+        price = (p.current_price or p.avg_price) if p is not None else (h.price if h else None)
+        currency = p.currency if p is not None else (h.currency if h else "")
+        if split.baseline == 0 or not price or not currency:
             continue
-        value = await venue.to_base(Money(kept * price, p.currency))
+        value = await venue.to_base(Money(split.baseline * price, currency))
         total = value if total is None else total + value
     return total if total is not None else Money(Decimal(0), baseline.base_currency)

@@ -25,12 +25,13 @@ from typing import Any
 
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
-from trader_cli.domain.baseline import Baseline, PositionSplit, split_position
+from trader_cli.domain.baseline import Baseline, PositionSplit
 from trader_cli.domain.models import OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
 from trader_cli.hours import market_hours
+from trader_cli.services.baseline import own_splits, release_baseline
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.pipeline import price_order
@@ -150,33 +151,67 @@ async def flatten(
             else:
                 await venue.cancel_order(order.client_order_id)
             report.cancelled.append(order.client_order_id)
+    splits = {s.symbol: s for s in own_splits(positions, ctx.baseline)}
     for position in sorted(positions, key=lambda p: p.symbol):
-        split = split_position(
-            position.symbol,
-            position.quantity,
-            baseline.quantity(position.symbol) if baseline is not None else Decimal(0),
-        )
-        report.lines.append(await _close(ctx, split, use_market, reprice, wait_seconds))
+        split = splits[position.symbol]
+        line = await _close(ctx, split, include_baseline, use_market, reprice, wait_seconds)
+        report.lines.append(line)
+    if include_baseline and ctx.baseline is not None:
+        await _release(ctx, ctx.baseline, splits, report, wanted)
     return report
+
+
+async def _release(
+    ctx: TradingContext,
+    baseline: Baseline,
+    splits: dict[str, PositionSplit],
+    report: FlattenReport,
+    wanted: set[str] | None,
+) -> None:
+    """Store what ``--include-baseline`` left of the baseline (a new generation), so that the
+    fills which closed it are never read as a bot short later. What is still held counts as
+    baseline first, up to the baseline part held before."""
+    left = {line.symbol: line.left for line in report.lines}
+    closed: dict[str, Decimal] = {}
+    for h in baseline.holdings:
+        if wanted is not None and h.symbol not in wanted:
+            continue
+        split = splits.get(h.symbol)
+        part = abs(split.baseline) if split is not None else Decimal(0)
+        sign = 1 if h.quantity > 0 else -1
+        keep = min(max(left.get(h.symbol, Decimal(0)) * sign, Decimal(0)), part)
+        if keep != abs(h.quantity):
+            closed[h.symbol] = abs(h.quantity) - keep
+    if closed:
+        ctx.baseline = await release_baseline(baseline, closed, at=ctx.venue.clock.now())
 
 
 def _kept_note(split: PositionSplit) -> str:
     kept = f"baseline {split.baseline.normalize():f} kept (--include-baseline closes it)"
+    if split.baseline == 0:
+        return split.note
     return f"{kept}; {split.note}" if split.note else kept
 
 
 async def _close(
-    ctx: TradingContext, split: PositionSplit, use_market: bool, reprice: int, wait_seconds: float
+    ctx: TradingContext,
+    split: PositionSplit,
+    include_baseline: bool,
+    use_market: bool,
+    reprice: int,
+    wait_seconds: float,
 ) -> FlattenLine:
     venue = ctx.venue
     symbol = parse_symbol(split.symbol)
-    side = Side.SELL if split.bot > 0 else Side.BUY
-    line = FlattenLine(split.symbol, split.venue, side, baseline_kept=split.baseline)
-    if split.bot == 0:  # all of it is baseline: nothing of the bot's to close
+    target = split.venue if include_baseline else split.bot  # signed: what is to be closed
+    side = Side.SELL if target > 0 else Side.BUY
+    kept = Decimal(0) if include_baseline else split.baseline
+    line = FlattenLine(split.symbol, split.venue, side, baseline_kept=kept)
+    if target == 0:  # all of it is baseline: nothing of the bot's to close
         line.side = None
         line.note = _kept_note(split)
         return line
-    to_close = abs(split.bot)
+    to_close = abs(target)
     hours = market_hours(symbol.instrument_class, venue.clock.now())
     if not hours.is_open:
         line.note = f"market closed: {hours.note}; nothing sent"
@@ -225,7 +260,10 @@ async def _close(
             break
     if line.unclosed != 0 and not line.note:
         line.note = f"{abs(line.unclosed)} left after {len(line.orders)} attempt(s)"
-    if line.baseline_kept != 0:
-        line.note += f"; {_kept_note(split)}" if line.note else _kept_note(split)
+    extra = _kept_note(split) if not include_baseline else ""
+    if include_baseline and split.baseline != 0:
+        extra = f"baseline {split.baseline.normalize():f} included"
+    if extra:
+        line.note += f"; {extra}" if line.note else extra
     line.note = line.note.strip().strip(";").strip() or "flat"
     return line

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from trader_cli.domain.baseline import Baseline, bot_positions
+from trader_cli.domain.baseline import Baseline
 from trader_cli.domain.inputs import (
     MAX_PRICE,
     MAX_QUANTITY,
@@ -27,6 +27,7 @@ from trader_cli.hours import MarketHours, market_hours
 from trader_cli.risk import Check, ProposedOrder, RiskVerdict
 from trader_cli.risk.convert import Converter
 from trader_cli.risk.valuation import Valuation
+from trader_cli.services.baseline import own_positions
 from trader_cli.services.pipeline import (
     Priced,
     band_check,
@@ -227,7 +228,7 @@ async def preview_order(
             f"{sym} trades in multiples of {inst.size_increment}; {qty} is not one"
         )
     quote = await venue.get_market_data(sym)
-    positions = bot_positions(await venue.get_positions(), baseline)
+    positions = own_positions(await venue.get_positions(), baseline)
     working = await venue.get_open_orders(ours_only=False)
     now = venue.clock.now()
     conv = converter or venue

@@ -336,8 +336,8 @@ class ResyncService:
         counts: dict[str, int] = defaultdict(int)
         # fills recorded after the last reconciliation (by row id: many share one timestamp)
         for row in store.fills_after_id(int(last.get("fill_id", 0))):
-            if from_baseline and kept is not None and row.timestamp < kept.taken_at:
-                continue  # an execution the venue still lists from before the baseline: in it
+            if from_baseline and kept is not None and row.venue_fill_id in kept.known_fills:
+                continue  # an execution the venue listed before the baseline: in it already
             moved[row.symbol] += row.amount * row.side.sign
             counts[row.symbol] += 1
         start = "baseline" if from_baseline else "last resync"

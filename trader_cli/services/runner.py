@@ -22,7 +22,6 @@ from typing import Any
 from trader_cli.db import store
 from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import PlanStatus
-from trader_cli.domain.baseline import bot_positions
 from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec
@@ -30,7 +29,7 @@ from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError, TraderError, VenueError
 from trader_cli.hours import market_hours
 from trader_cli.risk.valuation import value_order
-from trader_cli.services.baseline import baseline_market_value
+from trader_cli.services.baseline import baseline_market_value, own_positions
 from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.locks import send_lock
@@ -297,7 +296,7 @@ class StrategyRunner:
         """The account as the bot's: its own positions, and equity less the baseline held."""
         venue = self.ctx.venue
         held = await venue.get_positions()
-        positions = bot_positions(held, self.baseline)
+        positions = own_positions(held, self.baseline)
         report.positions = positions
         summary: AccountSummary | None = await venue.get_account_summary()
         pnl = self._pnl(positions)
