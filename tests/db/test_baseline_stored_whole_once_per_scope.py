@@ -38,7 +38,8 @@ def _baseline(qty: str = "1", *, at: datetime = T0) -> Baseline:
         base_currency="AUD",
         holdings=(
             BaselineHolding(
-                "BTC/USD", Decimal(qty), Decimal("64000.5"), "USD", Money(Decimal("95827.60"), "AUD")
+                "BTC/USD", Decimal(qty), Decimal("64000.5"), "USD",
+                Money(Decimal("95827.60"), "AUD"),
             ),
         ),
         cash=(Money(Decimal("100000"), "USD"),),

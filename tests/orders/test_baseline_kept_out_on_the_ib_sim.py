@@ -12,8 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from trader_cli.db import baselines
+from trader_cli.db import baselines, store
 from trader_cli.db.models import EquitySnapshot
+from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON
 from trader_cli.domain.models import OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
@@ -21,6 +22,7 @@ from trader_cli.services.baseline import ensure_baseline, own_positions
 from trader_cli.services.context import TradingContext
 from trader_cli.services.flatten import flatten
 from trader_cli.services.orders import OrderIntent
+from trader_cli.services.pnl import bot_fill_rows, daily_pnl, fill_records_from_rows, session_pnl
 from trader_cli.services.preview import preview_order
 from trader_cli.services.runner import StrategyRunner
 from trader_cli.sim import SimClock, SimGateway
@@ -116,6 +118,23 @@ async def test_flatten_all_keeps_the_baseline_and_include_baseline_closes_it(ctx
     # what it closed is no longer baseline: no later flatten buys it back as a "bot short"
     assert baselines.current_baseline().holdings == ()
     assert own_positions(await ctx.venue.get_positions(), baselines.current_baseline()) == []
+
+
+async def test_the_baseline_a_flatten_closes_is_not_the_bots_pnl(ctx) -> None:
+    await _trade(ctx, Side.BUY, 10)
+    report = await flatten(ctx, None, wait_seconds=5, include_baseline=True)
+    (line,) = report.lines
+    # the bot's part and the baseline's go out as orders of their own
+    assert [(o["reason"], Decimal(o["filled"])) for o in line.orders] == [
+        ("flatten", 10), (FLATTEN_BASELINE_REASON, 100)
+    ]
+    rows = store.all_fills()
+    assert len(rows) == 3
+    everything = session_pnl(fill_records_from_rows(rows, "AUD"), "AUD")
+    assert everything.books["BHP/AUD"].quantity == -100  # as if the bot had sold short
+    mine = session_pnl(fill_records_from_rows(bot_fill_rows(rows), "AUD"), "AUD")
+    assert mine.books["BHP/AUD"].quantity == 0  # bought 10, sold 10: the rest was never its
+    assert daily_pnl(ctx) == mine.realised - mine.fees
 
 
 async def test_flattening_a_symbol_that_is_all_baseline_sends_nothing(ctx) -> None:

@@ -14,7 +14,7 @@ import peewee
 
 from trader_cli.db.connection import database_proxy
 from trader_cli.db.fields import to_utc
-from trader_cli.db.models import BaselineItemRow, BaselineRow
+from trader_cli.db.models import BaselineItemRow, BaselineRow, FillRow, OrderRow
 from trader_cli.db.scope import current_scope_id
 from trader_cli.domain.baseline import Baseline, BaselineHolding
 from trader_cli.domain.money import Money
@@ -101,6 +101,17 @@ def record_baseline(baseline: Baseline, *, first_only: bool = True) -> Baseline:
     stored = current_baseline()
     assert stored is not None  # committed above
     return stored
+
+
+def fills_of_orders_with_reason(reason: str) -> set[int]:
+    """Row ids of the bound scope's fills whose order has ``reason`` (e.g. the orders that
+    closed a baseline's part)."""
+    return {
+        int(row.id)
+        for row in FillRow.select(FillRow.id)
+        .join(OrderRow, on=(FillRow.order == OrderRow.id))
+        .where((FillRow.scope == current_scope_id()) & (OrderRow.reason == reason))
+    }
 
 
 def baseline_generations() -> int:

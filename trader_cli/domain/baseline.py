@@ -18,6 +18,10 @@ from typing import Any
 from trader_cli.domain.models import Position, jsonable
 from trader_cli.domain.money import Money
 
+#: The reason of the orders ``flatten --include-baseline`` sends for the baseline's part: their
+#: fills close holdings that were never the bot's, so the bot's PnL leaves them out.
+FLATTEN_BASELINE_REASON = "flatten: baseline"
+
 
 @dataclass(frozen=True, slots=True)
 class BaselineHolding:

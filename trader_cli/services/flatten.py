@@ -21,11 +21,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
-from trader_cli.domain.baseline import Baseline, PositionSplit
+from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON, Baseline, PositionSplit
 from trader_cli.domain.models import OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol, parse_symbol
@@ -36,7 +36,12 @@ from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.pipeline import price_order
 
+if TYPE_CHECKING:
+    from trader_cli.venues.base import Instrument
+
 log = logging.getLogger("trader.flatten")
+
+FLATTEN_REASON = "flatten"
 
 
 @dataclass
@@ -217,18 +222,53 @@ async def _close(
         line.note = f"market closed: {hours.note}; nothing sent"
         return line
     inst = await venue.resolve(symbol)
-    bump = ctx.settings.risk.marketable_limit_slippage_bps
     if use_market and not inst.market_orders_allowed:
         line.note = "market orders not allowed for this contract: marketable limit used; "
+    # the bot's part first, then the baseline's in orders of their own: their fills are not
+    # the bot's trades, so its PnL leaves them out (see services.pnl)
+    parts = [(to_close, FLATTEN_REASON)]
+    bot_part = abs(split.bot) if split.bot * split.venue > 0 else Decimal(0)
+    if include_baseline and 0 < bot_part < to_close:
+        parts = [(bot_part, FLATTEN_REASON), (to_close, FLATTEN_BASELINE_REASON)]
+    elif include_baseline and split.bot == 0:
+        parts = [(to_close, FLATTEN_BASELINE_REASON)]
+    for upto, reason in parts:
+        if not await _send(ctx, line, inst, upto, reason, use_market, reprice, wait_seconds):
+            break
+    if line.unclosed != 0 and not line.note:
+        line.note = f"{abs(line.unclosed)} left after {len(line.orders)} attempt(s)"
+    extra = _kept_note(split) if not include_baseline else ""
+    if include_baseline and split.baseline != 0:
+        extra = f"baseline {split.baseline.normalize():f} included"
+    if extra:
+        line.note += f"; {extra}" if line.note else extra
+    line.note = line.note.strip().strip(";").strip() or "flat"
+    return line
+
+
+async def _send(
+    ctx: TradingContext,
+    line: FlattenLine,
+    inst: Instrument,
+    upto: Decimal,
+    reason: str,
+    use_market: bool,
+    reprice: int,
+    wait_seconds: float,
+) -> bool:
+    """Close ``line`` until ``upto`` has filled, re-pricing up to ``reprice`` times; False when
+    it cannot go on (no liquidity, a rejection)."""
+    assert line.side is not None  # set by _close for a position to close
+    bump = ctx.settings.risk.marketable_limit_slippage_bps
     for attempt in range(reprice + 1):
-        remaining = to_close - line.filled
+        remaining = upto - line.filled
         if remaining <= 0:
             break
         try:  # a market order only where asked and allowed, else a wider bump each attempt
             priced = await price_order(
-                venue,
-                symbol,
-                side,
+                ctx.venue,
+                inst.symbol,
+                line.side,
                 OrderSpec.market(),
                 bump * (attempt + 1),
                 instrument=inst,
@@ -237,10 +277,10 @@ async def _close(
             spec = priced.require_spec()
         except (TemporaryError, InvalidOrderError) as e:
             line.note += f"no liquidity to price against ({e.message}); "
-            break
+            return False
         price = spec.limit_price
         order = await ctx.orders.submit(
-            OrderIntent.of(symbol, side, remaining, spec, reason="flatten")
+            OrderIntent.of(inst.symbol, line.side, remaining, spec, reason=reason)
         )
         order = await ctx.orders.wait(order.client_order_id, within=wait_seconds)
         if not order.status.is_final:
@@ -253,17 +293,10 @@ async def _close(
                 "price": "" if price is None else str(price),
                 "status": order.status.value,
                 "filled": str(order.filled),
+                "reason": reason,
             }
         )
         if order.status is OrderStatus.REJECTED:
             line.note += f"rejected: {(order.info or {}).get('lastError') or 'by the venue'}; "
-            break
-    if line.unclosed != 0 and not line.note:
-        line.note = f"{abs(line.unclosed)} left after {len(line.orders)} attempt(s)"
-    extra = _kept_note(split) if not include_baseline else ""
-    if include_baseline and split.baseline != 0:
-        extra = f"baseline {split.baseline.normalize():f} included"
-    if extra:
-        line.note += f"; {extra}" if line.note else extra
-    line.note = line.note.strip().strip(";").strip() or "flat"
-    return line
+            return False
+    return line.filled >= upto

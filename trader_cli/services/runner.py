@@ -35,7 +35,12 @@ from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.locks import send_lock
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.plans import PlanEvent, PlanMonitor, entry_refusal
-from trader_cli.services.pnl import daily_pnl, fill_records_from_rows, session_pnl
+from trader_cli.services.pnl import (
+    bot_fill_rows,
+    daily_pnl,
+    fill_records_from_rows,
+    session_pnl,
+)
 from trader_cli.services.preview import preview_order
 from trader_cli.services.resync import ResyncService
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
@@ -321,7 +326,7 @@ class StrategyRunner:
 
     def _pnl(self, positions: list[Position]) -> dict[str, Decimal]:
         base = self.ctx.settings.base_currency
-        rows = (
+        rows = bot_fill_rows(
             store.session_fills(self.ctx.session)
             if self.ctx.session is not None
             else store.all_fills()
