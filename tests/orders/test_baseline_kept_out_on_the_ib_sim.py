@@ -22,6 +22,7 @@ from trader_cli.services.baseline import ensure_baseline, own_positions
 from trader_cli.services.context import TradingContext
 from trader_cli.services.flatten import flatten
 from trader_cli.services.orders import OrderIntent
+from trader_cli.services.plans import PlanMonitor
 from trader_cli.services.pnl import bot_fill_rows, daily_pnl, fill_records_from_rows, session_pnl
 from trader_cli.services.preview import preview_order
 from trader_cli.services.runner import StrategyRunner
@@ -177,6 +178,21 @@ async def test_resync_explains_the_venue_as_baseline_plus_our_fills(ctx, resync,
     _bhp_position(gw).quantity = Decimal(90)  # moved outside the bot: no fill explains it
     (diff,) = (await resync.run()).unexplained
     assert (diff.venue, diff.expected, diff.baseline) == (90, 110, 100)
+
+
+async def test_a_plan_exit_never_sells_the_baseline(ctx) -> None:
+    q = await ctx.venue.get_market_data(BHP)
+    plan = store.create_plan(symbol="BHP/AUD", side=Side.BUY, size=Decimal(10), entry=q.ask,
+                             stop=q.bid + Decimal(1), session=ctx.session)  # the stop is hit
+    entry = await ctx.orders.submit(
+        OrderIntent(BHP, Side.BUY, Decimal(10), OrderType.LIMIT, q.ask, plan_id=plan.id)
+    )
+    assert (await ctx.orders.wait(entry.client_order_id, within=10)).filled == 10
+    store.set_plan_entry(plan, entry.client_order_id)
+    await _trade(ctx, Side.SELL, 10)  # the bot's 10 closed outside the plan; 100 of baseline left
+    (event,) = await PlanMonitor(ctx).check_all()
+    assert event.action == "closed" and "closed outside this plan" in event.detail
+    assert await _venue_qty(ctx) == HELD
 
 
 class _Holds(Strategy):

@@ -126,7 +126,9 @@ class StrategyRunner:
         # the baseline (paper/sim holdings from before the bot) is kept out of the positions,
         # equity, exposure and PnL the bot works with, unless asked to include it
         self.include_baseline = include_baseline
-        self.baseline = None if include_baseline else ctx.baseline
+        if include_baseline:
+            ctx.baseline = None  # the plan monitor's exits too: the baseline is the bot's here
+        self.baseline = ctx.baseline
         self.strategy = strategy
         self.universe = universe or ctx.settings.allowed_symbols
         self.dry_run = dry_run
@@ -208,8 +210,9 @@ class StrategyRunner:
             self.ctx.settings.base_currency,
         )
         self.data.new_cycle()
-        if not self.include_baseline and self.ctx.baseline is not None:
-            self.baseline = current_baseline()  # `trader baseline --reset` takes effect here
+        if self.ctx.baseline is not None:
+            # `trader baseline --reset` takes effect here, for the entries and the exits alike
+            self.ctx.baseline = self.baseline = current_baseline()
         if self.baseline is not None and self.baseline.holdings:
             report.baseline = self.baseline.describe()
         if not venue.is_connected and not await self._reconnect(report):
