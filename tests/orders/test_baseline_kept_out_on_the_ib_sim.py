@@ -15,7 +15,7 @@ import pytest
 from trader_cli.db import baselines, store
 from trader_cli.db.models import EquitySnapshot
 from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON
-from trader_cli.domain.models import OrderStatus, OrderType, Side
+from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.baseline import ensure_baseline, own_positions
@@ -158,7 +158,14 @@ async def test_a_bot_short_against_the_baseline_is_bought_back_to_it(ctx) -> Non
 
 
 async def test_a_baseline_sold_by_hand_is_reported_never_bought_back(ctx, gw) -> None:
-    _bhp_position(gw).quantity = Decimal(60)  # 40 sold outside the bot
+    _bhp_position(gw).quantity = Decimal(60)  # 40 sold outside the bot, in TWS
+    # as resync records it: an external order (placed outside the bot) and its fill
+    q = await ctx.venue.get_market_data(BHP)
+    hand = Order("ext-77", "BHP/AUD", Side.SELL, OrderType.LIMIT, Decimal(40), q.bid, id="77",
+                 status=OrderStatus.CLOSED, filled=Decimal(40))
+    store.record_order_intent(hand, external=True, reason="placed outside the bot")
+    store.insert_fill_if_new(Fill("hand-1", "77", "ext-77", "BHP/AUD", Side.SELL, q.bid,
+                                  Decimal(40), ASX_OPEN))
     assert own_positions(await ctx.venue.get_positions(), ctx.baseline) == []
     report = await flatten(ctx, None, wait_seconds=5)
     (line,) = report.lines

@@ -103,6 +103,21 @@ def record_baseline(baseline: Baseline, *, first_only: bool = True) -> Baseline:
     return stored
 
 
+def own_fills_after(fill_id: int) -> list[FillRow]:
+    """Fills of the bound scope after row ``fill_id`` whose order is ours (not ``external``:
+    an order placed by hand and adopted by resync is not the bot's trading)."""
+    return list(
+        FillRow.select()
+        .join(OrderRow, on=(FillRow.order == OrderRow.id))
+        .where(
+            (FillRow.scope == current_scope_id())
+            & (FillRow.id > fill_id)
+            & (OrderRow.external == False)  # noqa: E712 (a peewee expression)
+        )
+        .order_by(FillRow.id)
+    )
+
+
 def fills_of_orders_with_reason(reason: str) -> set[int]:
     """Row ids of the bound scope's fills whose order has ``reason`` (e.g. the orders that
     closed a baseline's part)."""

@@ -119,11 +119,12 @@ async def reset_baseline(venue: BaseTrader, scope: Scope, base_currency: str) ->
 
 
 def recorded_since(baseline: Baseline | None) -> dict[str, Decimal]:
-    """Net quantity by symbol of the fills the bound scope recorded since ``baseline``."""
+    """Net quantity by symbol of the fills of our own orders recorded since ``baseline`` (an
+    order placed by hand outside the bot, adopted by resync as external, is not the bot's)."""
     out: dict[str, Decimal] = {}
     if baseline is None:
         return out
-    for row in store.fills_after_id(baseline.fill_mark):
+    for row in stored.own_fills_after(baseline.fill_mark):
         if row.venue_fill_id not in baseline.known_fills:
             out[row.symbol] = out.get(row.symbol, Decimal(0)) + row.amount * row.side.sign
     return out
