@@ -18,7 +18,7 @@ from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON
 from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
-from trader_cli.services.baseline import ensure_baseline, own_positions
+from trader_cli.services.baseline import ensure_baseline, own_positions, reset_baseline
 from trader_cli.services.context import TradingContext
 from trader_cli.services.flatten import flatten
 from trader_cli.services.orders import OrderIntent
@@ -81,6 +81,19 @@ async def test_the_first_command_records_what_the_account_held(ctx) -> None:
     await _trade(ctx, Side.BUY, 10)
     # a later command finds it, not the account as it is now
     assert await ensure_baseline(ctx.venue, SCOPE, "AUD") == b
+
+
+async def test_a_scope_that_traded_before_baselines_gets_none_until_reset(
+    settings, venue, session, orders
+) -> None:
+    # an upgraded database: the scope's orders predate the baseline, which is not guessed
+    bare = TradingContext(settings, venue, session, orders, SCOPE)
+    await _trade(bare, Side.BUY, 10)
+    assert await ensure_baseline(venue, SCOPE, "AUD") is None
+    assert baselines.current_baseline() is None
+    taken = await reset_baseline(venue, SCOPE, "AUD")
+    assert [(h.symbol, h.quantity) for h in taken.holdings] == [("BHP/AUD", 110)]
+    assert own_positions(await venue.get_positions(), taken) == []
 
 
 async def test_exposure_and_position_of_a_preview_leave_the_baseline_out(ctx) -> None:

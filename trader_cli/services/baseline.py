@@ -39,6 +39,10 @@ log = logging.getLogger("trader.baseline")
 
 #: Modes whose holdings before the bot are kept out of its PnL, exposure and flatten --all.
 BASELINE_MODES = frozenset({Mode.PAPER, Mode.SIM})
+UPGRADED_HINT = (
+    "this account has orders from before baselines were kept, so none was taken; run "
+    "`trader baseline --reset` when it holds only what is not the bot's"
+)
 LIVE_HINT = (
     "a live account's holdings are yours and real exposure: every limit counts them, and "
     "flatten --all closes them"
@@ -97,11 +101,7 @@ async def ensure_baseline(venue: BaseTrader, scope: Scope, base_currency: str) -
     if found is not None:
         return found
     if store.count_orders_with_prefix("") > 0:
-        log.warning(
-            "no baseline for %s: it has orders from before baselines were kept; "
-            "run `trader baseline --reset` when the account holds only what is not the bot's",
-            scope,
-        )
+        log.warning("no baseline for %s: %s", scope, UPGRADED_HINT)
         return None
     taken = await take_baseline(venue, base_currency, reason="first session in this scope")
     return stored.record_baseline(taken, first_only=True)

@@ -256,10 +256,10 @@ def baseline(
         out.json({"mode": label, "baseline": None if found is None else found.to_dict()})
         return
     if found is None:
-        from trader_cli.services.baseline import LIVE_HINT
+        from trader_cli.services.baseline import LIVE_HINT, UPGRADED_HINT
 
-        why = LIVE_HINT if label == "LIVE" else "this account keeps no baseline"
-        typer.echo(f"no baseline ({label}): {why}")
+        why = {"LIVE": LIVE_HINT, "REPLAY": "a replay plays its recording back as it is"}
+        typer.echo(f"no baseline ({label}): {why.get(label, UPGRADED_HINT)}")
         return
     typer.echo(("re-taken: " if reset else "") + found.describe())
     rows = [
