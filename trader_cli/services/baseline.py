@@ -111,8 +111,9 @@ async def reset_baseline(venue: BaseTrader, scope: Scope, base_currency: str) ->
     """Take the baseline again (``trader baseline --reset``): what the account holds now,
     the bot's own positions included, becomes the new starting point."""
     if not baseline_applies(scope):
+        why = LIVE_HINT if scope.mode is Mode.LIVE else "a replay plays its recording back as is"
         raise InputError(
-            f"no baseline on a {scope.mode.label} account", hint=LIVE_HINT + "; nothing changed"
+            f"no baseline on a {scope.mode.label} account", hint=f"{why}; nothing changed"
         )
     taken = await take_baseline(venue, base_currency, reason="re-taken by trader baseline --reset")
     return stored.record_baseline(taken, first_only=False)
@@ -142,7 +143,7 @@ def own_splits(positions: Sequence[Position], baseline: Baseline | None) -> list
     return split_positions(positions, baseline, recorded_since(baseline))
 
 
-async def release_baseline(
+def release_baseline(
     baseline: Baseline, closed: Mapping[str, Decimal], *, at: datetime
 ) -> Baseline:
     """A new generation of ``baseline`` without the quantities ``closed`` (unsigned, by symbol)

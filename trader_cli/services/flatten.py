@@ -162,11 +162,11 @@ async def flatten(
         line = await _close(ctx, split, include_baseline, use_market, reprice, wait_seconds)
         report.lines.append(line)
     if include_baseline and ctx.baseline is not None:
-        await _release(ctx, ctx.baseline, splits, report, wanted)
+        _release(ctx, ctx.baseline, splits, report, wanted)
     return report
 
 
-async def _release(
+def _release(
     ctx: TradingContext,
     baseline: Baseline,
     splits: dict[str, PositionSplit],
@@ -188,7 +188,7 @@ async def _release(
         if keep != abs(h.quantity):
             closed[h.symbol] = abs(h.quantity) - keep
     if closed:
-        ctx.baseline = await release_baseline(baseline, closed, at=ctx.venue.clock.now())
+        ctx.baseline = release_baseline(baseline, closed, at=ctx.venue.clock.now())
 
 
 def _kept_note(split: PositionSplit) -> str:
