@@ -166,7 +166,18 @@ async def test_a_bot_short_against_the_baseline_is_bought_back_to_it(ctx) -> Non
     assert mine.quantity == -30  # the bot's own recorded sell, not a hand sale of the baseline
     report = await flatten(ctx, None, wait_seconds=5)
     (line,) = report.lines
-    assert (line.side, line.filled) == (Side.BUY, 30)
+    assert (line.side, line.filled, line.left, line.baseline_kept) == (Side.BUY, 30, 100, 100)
+    assert not report.remaining  # back to the baseline: nothing asked for is left
+    assert await _venue_qty(ctx) == 100
+
+
+async def test_a_bot_that_sold_the_whole_baseline_buys_it_back_on_flatten_all(ctx) -> None:
+    await _trade(ctx, Side.SELL, 100)
+    assert await _venue_qty(ctx) == 0  # the venue lists no position; the bot is short 100
+    report = await flatten(ctx, None, wait_seconds=5)
+    (line,) = report.lines
+    assert (line.symbol, line.before, line.side, line.filled) == ("BHP/AUD", 0, Side.BUY, 100)
+    assert not report.remaining
     assert await _venue_qty(ctx) == 100
 
 

@@ -59,8 +59,9 @@ class FlattenLine:
     @property
     def left(self) -> Decimal:
         """Quantity still held (signed, like the position), the baseline kept included."""
-        sign = 1 if self.before > 0 else -1
-        return self.before - sign * self.filled
+        if self.side is None:
+            return self.before
+        return self.before + self.side.sign * self.filled
 
     @property
     def unclosed(self) -> Decimal:
@@ -129,16 +130,18 @@ async def flatten(
     venue = ctx.venue
     baseline = None if include_baseline else ctx.baseline
     wanted = {str(s) for s in symbols} if symbols is not None else None
-    positions = [
-        p
-        for p in await venue.get_positions()
-        if p.quantity != 0 and (wanted is None or p.symbol in wanted)
+    # every venue position, and a baseline symbol the bot sold all of (its short against it)
+    splits = [
+        s
+        for s in own_splits(await venue.get_positions(), ctx.baseline)
+        if (s.venue != 0 or (s.bot != 0 and not include_baseline))
+        and (wanted is None or s.symbol in wanted)
     ]
     report = FlattenReport(baseline=baseline, include_baseline=include_baseline)
-    held = {p.symbol for p in positions}
+    held = {s.symbol for s in splits}
     for symbol in sorted((wanted or set()) - held):
         report.lines.append(FlattenLine(symbol, Decimal(0), note="no position"))
-    touched = {p.symbol for p in positions} | (wanted or set())
+    touched = held | (wanted or set())
     now = venue.clock.now()
     for plan in store.open_plans():
         if plan.symbol in touched:
@@ -156,13 +159,11 @@ async def flatten(
             else:
                 await venue.cancel_order(order.client_order_id)
             report.cancelled.append(order.client_order_id)
-    splits = {s.symbol: s for s in own_splits(positions, ctx.baseline)}
-    for position in sorted(positions, key=lambda p: p.symbol):
-        split = splits[position.symbol]
+    for split in splits:  # sorted by symbol
         line = await _close(ctx, split, include_baseline, use_market, reprice, wait_seconds)
         report.lines.append(line)
     if include_baseline and ctx.baseline is not None:
-        _release(ctx, ctx.baseline, splits, report, wanted)
+        _release(ctx, ctx.baseline, {s.symbol: s for s in splits}, report, wanted)
     return report
 
 
