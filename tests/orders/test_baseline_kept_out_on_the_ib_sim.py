@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from trader_cli.db import baselines, store
-from trader_cli.db.models import EquitySnapshot
+from trader_cli.db.models import EquitySnapshot, FillRow, OrderRow
 from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON
 from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec
@@ -224,6 +224,23 @@ async def test_a_plan_exit_never_sells_the_baseline(ctx) -> None:
     (event,) = await PlanMonitor(ctx).check_all()
     assert event.action == "closed" and "closed outside this plan" in event.detail
     assert await _venue_qty(ctx) == HELD
+
+
+async def test_an_execution_the_venue_listed_before_the_baseline_is_part_of_it(
+    settings, venue, session, orders, resync
+) -> None:
+    # a trade made earlier today, before trader kept any record of this account
+    await _trade(TradingContext(settings, venue, session, orders, SCOPE), Side.BUY, 10)
+    FillRow.delete().execute()
+    OrderRow.delete().execute()
+    baseline = await ensure_baseline(venue, SCOPE, "AUD")
+    assert baseline.quantity("BHP/AUD") == 110 and len(baseline.known_fills) == 1
+    report = await resync.run()  # the venue still lists that execution: resync records it
+    assert report.new_fills
+    assert report.unexplained == []  # in the baseline already, not a fill on top of it
+    (diff,) = report.positions
+    assert (diff.venue, diff.expected) == (110, 110)
+    assert own_positions(await venue.get_positions(), baseline) == []
 
 
 class _Holds(Strategy):
