@@ -247,7 +247,7 @@ class _Holds(Strategy):
     name = "holds"
 
     async def decide(self, ctx: StrategyContext) -> list[Decision]:
-        self.seen = list(ctx.positions)
+        self.seen, self.account = list(ctx.positions), ctx.account
         return []
 
 
@@ -265,6 +265,7 @@ async def test_the_bots_positions_and_equity_leave_the_baseline_out(ctx, include
         assert report.baseline == ""
     else:
         assert report.positions == [] and strategy.seen == []
+        assert strategy.account.net_liquidation == report.equity
         assert (summary.net_liquidation - report.equity).amount.quantize(Decimal("0.01")) == worth
         assert report.baseline == ctx.baseline.describe()
         assert report.to_dict()["baseline"] == ctx.baseline.describe()

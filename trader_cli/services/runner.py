@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -314,6 +314,8 @@ class StrategyRunner:
             kept = await baseline_market_value(venue, held, self.baseline)
             if kept is not None:
                 equity = equity - kept
+                # the strategy sizes on the bot's equity too, never on the baseline's
+                summary = replace(summary, net_liquidation=equity)
             report.equity = equity
             if self.ctx.session is not None:
                 store.record_equity(
