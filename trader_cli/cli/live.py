@@ -53,7 +53,7 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
     )
     circuits = _circuits(report.circuit)
 
-    positions = Table(title="positions", box=box.SIMPLE_HEAD, title_justify="left")
+    positions = Table(title="positions (the bot's)", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("symbol", "qty", "avg", "last"):
         positions.add_column(col, justify="left" if col == "symbol" else "right")
     for p in report.positions:
@@ -88,6 +88,8 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
     for e in report.plan_events:
         decisions.add_row(e.symbol, f"plan {e.action}", redact(e.detail))
     parts: list[Any] = [header, markets, money, circuits, positions, working, decisions]
+    if report.baseline:
+        parts.insert(3, Text(report.baseline, style="dim"))
     parts += [Text(redact(f"! {err}"), style="red") for err in report.errors]
     return Panel(Group(*parts), title="trader run", title_align="left")
 

@@ -383,12 +383,54 @@ def _v4_order_plan(db: peewee.Database) -> None:
         )
 
 
+def _v5_baselines(db: peewee.Database) -> None:
+    """``baselines`` and ``baseline_items``: what a paper or sim account held before the bot.
+
+    One baseline per scope and generation (a re-take is the next generation); its items are the
+    positions (quantity, price and value in the base currency) and cash balances it recorded.
+    """
+
+    class Baseline(peewee.Model):
+        id = peewee.AutoField()
+        scope = peewee.IntegerField(
+            column_name="scope_id", constraints=[peewee.SQL("REFERENCES scopes (id)")]
+        )
+        generation = peewee.IntegerField()
+        taken_at = UtcDateTimeField()
+        base_currency = CurrencyField()
+        fill_mark = peewee.IntegerField(default=0)
+        reason = peewee.TextField(null=True)
+
+        class Meta:
+            table_name = "baselines"
+            legacy_table_names = False
+            indexes = ((("scope", "generation"), True),)
+
+    class BaselineItem(peewee.Model):
+        id = peewee.AutoField()
+        baseline = peewee.ForeignKeyField(Baseline, on_delete="CASCADE")
+        kind = peewee.CharField(max_length=16)
+        name = peewee.CharField(max_length=128)
+        quantity = ExactDecimalField()
+        price = ExactDecimalField(null=True)
+        currency = CurrencyField(null=True)
+        value_base = ExactDecimalField(null=True)
+
+        class Meta:
+            table_name = "baseline_items"
+            legacy_table_names = False
+
+    with db.bind_ctx([Baseline, BaselineItem]):
+        db.create_tables([Baseline, BaselineItem], safe=False)
+
+
 #: Every schema step, oldest first; versions are 1, 2, 3... with no gaps.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "fills.fx_rate_to_base and base_currency; orders.external", _v2_fx_and_external),
     Migration(3, "scopes: every row belongs to a venue, backend, mode and account", _v3_scopes),
     Migration(4, "orders.plan_id: the plan an order enters or exits", _v4_order_plan),
+    Migration(5, "baselines: holdings a paper or sim account had before the bot", _v5_baselines),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

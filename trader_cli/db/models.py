@@ -302,6 +302,47 @@ class SyncState(BaseModel):
         table_name = "sync_state"
 
 
+class BaselineRow(BaseModel):
+    """What a paper or sim account held before the bot first worked in the scope (v5).
+
+    ``generation`` counts re-takes (``trader baseline --reset``); the highest is in force.
+    ``fill_mark`` is the last fill row id of the scope when it was taken: later fills are the
+    bot's (or a flatten's) and explain how the venue moved away from it.
+    """
+
+    id = peewee.AutoField()
+    scope = peewee.ForeignKeyField(ScopeRow, on_delete="RESTRICT")
+
+    generation = peewee.IntegerField()
+    taken_at = UtcDateTimeField()
+    base_currency = CurrencyField()
+    fill_mark = peewee.IntegerField(default=0)
+    reason = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "baselines"
+        indexes = ((("scope", "generation"), True),)
+
+
+class BaselineItemRow(BaseModel):
+    """One part of a baseline: a position (``kind`` position, ``name`` its symbol, its price in
+    ``currency``), a cash balance (``kind`` cash, ``name`` its currency) or an execution the
+    venue already listed (``kind`` fill, ``name`` its venue fill id: in the baseline, not the
+    bot's)."""
+
+    id = peewee.AutoField()
+    baseline = peewee.ForeignKeyField(BaselineRow, backref="items", on_delete="CASCADE")
+    kind = peewee.CharField(max_length=16)
+    name = peewee.CharField(max_length=128)
+    quantity = ExactDecimalField()
+    price = ExactDecimalField(null=True)
+    currency = CurrencyField(null=True)
+    value_base = ExactDecimalField(null=True)
+
+    class Meta:
+        table_name = "baseline_items"
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     ScopeRow,
     TradingSession,
@@ -313,4 +354,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     EquitySnapshot,
     Decision,
     SyncState,
+    BaselineRow,
+    BaselineItemRow,
 )

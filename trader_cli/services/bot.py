@@ -43,6 +43,7 @@ class BotOptions:
     dry_run: bool = False  # decide and check, send nothing
     cancel_on_exit: bool = False  # cancel working entries when stopping
     live: bool = False  # orders on a live account are allowed
+    include_baseline: bool = False  # count the paper/sim baseline as the bot's (exposure, PnL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ class BotService:
             telemetry=telemetry,
             health=self.health,
             on_cycle=self._cycle_done,
+            include_baseline=opts.include_baseline,
         )
         if self.stop_requested:  # asked to stop while connecting
             self.runner.request_stop()

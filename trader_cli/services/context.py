@@ -10,8 +10,10 @@ from trader_cli.config import Settings
 from trader_cli.db import close_db, init_db, store
 from trader_cli.db.models import SessionMode, TradingSession
 from trader_cli.db.scope import use_scope
+from trader_cli.domain.baseline import Baseline
 from trader_cli.domain.scope import Backend, Mode, Scope
 from trader_cli.domain.venues import Venue
+from trader_cli.services.baseline import ensure_baseline
 from trader_cli.services.orders import OrderService
 from trader_cli.services.venue import check_backend_available, open_venue
 from trader_cli.telemetry import Telemetry
@@ -28,6 +30,8 @@ class TradingContext:
     orders: OrderService
     scope: Scope
     telemetry: Telemetry | None = None
+    # what a paper or sim account held before the bot (None on live accounts and replays)
+    baseline: Baseline | None = None
 
 
 def session_mode(settings: Settings) -> SessionMode:
@@ -93,6 +97,9 @@ async def trading_context(
 
     ``with_session=False`` (resync) records no session row, so a pass that finds nothing to do
     writes nothing but its sync time.
+
+    On a paper or sim account the scope's baseline (what it held before the bot) is taken here
+    the first time, before anything can be sent (:mod:`trader_cli.services.baseline`).
     """
     check_backend_available(settings)
     scope = command_scope(settings)
@@ -103,6 +110,7 @@ async def trading_context(
             check_account_matches_scope(scope, account)
             scope = scope.with_account(account)
             with use_scope(scope):
+                baseline = await ensure_baseline(venue, scope, settings.base_currency)
                 session = None
                 if with_session:
                     session = store.open_session(
@@ -123,7 +131,7 @@ async def trading_context(
                 )
                 try:
                     yield TradingContext(
-                        settings, venue, session, orders, scope, orders.telemetry
+                        settings, venue, session, orders, scope, orders.telemetry, baseline
                     )
                 finally:
                     if session is not None:

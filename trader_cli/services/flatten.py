@@ -6,6 +6,11 @@ it and the caller asked for it; otherwise a marketable limit priced through the 
 slippage bump. What has not filled after the wait is cancelled and re-priced (a wider bump each
 time) up to ``reprice`` times. A closed market or a missing quote is reported, not traded into.
 
+On a paper or sim account the baseline (what the account held before the bot) is kept: each
+position is closed down to its baseline part, which the report shows as ``baseline_kept``;
+``include_baseline`` closes it too. A baseline sold outside the bot is reported, never bought
+back.
+
 Open plans of the command's scope on the symbols flattened are closed first, so a bot running
 beside flatten never exits (or re-enters) through them; the caller holds the scope's send lock
 (:func:`trader_cli.services.locks.send_lock`) so that this never interleaves with a bot's step.
@@ -16,20 +21,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
-from trader_cli.domain.models import OrderStatus, Position, Side
+from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON, Baseline, PositionSplit
+from trader_cli.domain.models import OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
 from trader_cli.hours import market_hours
+from trader_cli.services.baseline import own_splits, release_baseline
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.pipeline import price_order
 
+if TYPE_CHECKING:
+    from trader_cli.venues.base import Instrument
+
 log = logging.getLogger("trader.flatten")
+
+FLATTEN_REASON = "flatten"
 
 
 @dataclass
@@ -42,12 +54,20 @@ class FlattenLine:
     orders: list[dict[str, str]] = field(default_factory=list)
     filled: Decimal = Decimal(0)
     note: str = ""
+    baseline_kept: Decimal = Decimal(0)  # signed, like the position: left in place on purpose
 
     @property
     def left(self) -> Decimal:
-        """Quantity still held (signed, like the position)."""
-        sign = 1 if self.before > 0 else -1
-        return self.before - sign * self.filled
+        """Quantity still held (signed, like the position), the baseline kept included."""
+        if self.side is None:
+            return self.before
+        return self.before + self.side.sign * self.filled
+
+    @property
+    def unclosed(self) -> Decimal:
+        """What flatten meant to close and did not (signed): the quantity left beyond the
+        baseline kept."""
+        return self.left - self.baseline_kept
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
@@ -58,6 +78,7 @@ class FlattenLine:
             "orders": self.orders,
             "filled": str(self.filled),
             "left": str(self.left),
+            "baselineKept": str(self.baseline_kept),
             "note": self.note,
         }
 
@@ -69,11 +90,18 @@ class FlattenReport:
     lines: list[FlattenLine] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     plans_closed: list[int] = field(default_factory=list)
+    baseline: Baseline | None = None  # the baseline kept (None: none, or --include-baseline)
+    include_baseline: bool = False
 
     @property
     def remaining(self) -> list[FlattenLine]:
-        """Positions not fully closed."""
-        return [line for line in self.lines if line.left != 0]
+        """Positions not closed as far as asked (the baseline kept is not "remaining")."""
+        return [line for line in self.lines if line.unclosed != 0]
+
+    @property
+    def kept(self) -> list[FlattenLine]:
+        """Positions of which a baseline part was kept."""
+        return [line for line in self.lines if line.baseline_kept != 0]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe report."""
@@ -82,6 +110,9 @@ class FlattenReport:
             "cancelled": self.cancelled,
             "plansClosed": self.plans_closed,
             "positions": [line.to_dict() for line in self.lines],
+            "includeBaseline": self.include_baseline,
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            "baselineKept": {line.symbol: str(line.baseline_kept) for line in self.kept},
         }
 
 
@@ -92,23 +123,28 @@ async def flatten(
     use_market: bool = False,
     reprice: int = 2,
     wait_seconds: float = 10.0,
+    include_baseline: bool = False,
 ) -> FlattenReport:
-    """Close the positions in ``symbols`` (all positions when None); see the module docstring."""
+    """Close the positions in ``symbols`` (all positions when None) down to the baseline, or
+    entirely with ``include_baseline``; see the module docstring."""
     venue = ctx.venue
+    baseline = None if include_baseline else ctx.baseline
     wanted = {str(s) for s in symbols} if symbols is not None else None
     for target in symbols or ():
         # a symbol the venue does not trade is bad input (exit 2), before anything is cancelled
         await venue.resolve(target)
-    positions = [
-        p
-        for p in await venue.get_positions()
-        if p.quantity != 0 and (wanted is None or p.symbol in wanted)
+    # every venue position, and a baseline symbol the bot sold all of (its short against it)
+    splits = [
+        s
+        for s in own_splits(await venue.get_positions(), ctx.baseline)
+        if (s.venue != 0 or (s.bot != 0 and not include_baseline))
+        and (wanted is None or s.symbol in wanted)
     ]
-    report = FlattenReport()
-    held = {p.symbol for p in positions}
+    report = FlattenReport(baseline=baseline, include_baseline=include_baseline)
+    held = {s.symbol for s in splits}
     for symbol in sorted((wanted or set()) - held):
         report.lines.append(FlattenLine(symbol, Decimal(0), note="no position"))
-    touched = {p.symbol for p in positions} | (wanted or set())
+    touched = held | (wanted or set())
     now = venue.clock.now()
     for plan in store.open_plans():
         if plan.symbol in touched:
@@ -126,35 +162,117 @@ async def flatten(
             else:
                 await venue.cancel_order(order.client_order_id)
             report.cancelled.append(order.client_order_id)
-    for position in sorted(positions, key=lambda p: p.symbol):
-        report.lines.append(await _close(ctx, position, use_market, reprice, wait_seconds))
+    for split in splits:  # sorted by symbol
+        line = await _close(ctx, split, include_baseline, use_market, reprice, wait_seconds)
+        report.lines.append(line)
+    if include_baseline and ctx.baseline is not None:
+        _release(ctx, ctx.baseline, {s.symbol: s for s in splits}, report, wanted)
     return report
 
 
+def _release(
+    ctx: TradingContext,
+    baseline: Baseline,
+    splits: dict[str, PositionSplit],
+    report: FlattenReport,
+    wanted: set[str] | None,
+) -> None:
+    """Store what ``--include-baseline`` left of the baseline (a new generation), so that the
+    fills which closed it are never read as a bot short later. What is still held counts as
+    baseline first, up to the baseline part held before."""
+    left = {line.symbol: line.left for line in report.lines}
+    closed: dict[str, Decimal] = {}
+    for h in baseline.holdings:
+        if wanted is not None and h.symbol not in wanted:
+            continue
+        split = splits.get(h.symbol)
+        part = abs(split.baseline) if split is not None else Decimal(0)
+        sign = 1 if h.quantity > 0 else -1
+        keep = min(max(left.get(h.symbol, Decimal(0)) * sign, Decimal(0)), part)
+        if keep != abs(h.quantity):
+            closed[h.symbol] = abs(h.quantity) - keep
+    if closed:
+        ctx.baseline = release_baseline(baseline, closed, at=ctx.venue.clock.now())
+
+
+def _kept_note(split: PositionSplit) -> str:
+    kept = f"baseline {split.baseline.normalize():f} kept (--include-baseline closes it)"
+    if split.baseline == 0:
+        return split.note
+    return f"{kept}; {split.note}" if split.note else kept
+
+
 async def _close(
-    ctx: TradingContext, position: Position, use_market: bool, reprice: int, wait_seconds: float
+    ctx: TradingContext,
+    split: PositionSplit,
+    include_baseline: bool,
+    use_market: bool,
+    reprice: int,
+    wait_seconds: float,
 ) -> FlattenLine:
     venue = ctx.venue
-    symbol = parse_symbol(position.symbol)
-    side = Side.SELL if position.quantity > 0 else Side.BUY
-    line = FlattenLine(position.symbol, position.quantity, side)
+    symbol = parse_symbol(split.symbol)
+    target = split.venue if include_baseline else split.bot  # signed: what is to be closed
+    side = Side.SELL if target > 0 else Side.BUY
+    kept = Decimal(0) if include_baseline else split.baseline
+    line = FlattenLine(split.symbol, split.venue, side, baseline_kept=kept)
+    if target == 0:  # all of it is baseline: nothing of the bot's to close
+        line.side = None
+        line.note = _kept_note(split)
+        return line
+    to_close = abs(target)
     hours = market_hours(symbol.instrument_class, venue.clock.now())
     if not hours.is_open:
         line.note = f"market closed: {hours.note}; nothing sent"
         return line
     inst = await venue.resolve(symbol)
-    bump = ctx.settings.risk.marketable_limit_slippage_bps
     if use_market and not inst.market_orders_allowed:
         line.note = "market orders not allowed for this contract: marketable limit used; "
+    # the bot's part first, then the baseline's in orders of their own: their fills are not
+    # the bot's trades, so its PnL leaves them out (see services.pnl)
+    parts = [(to_close, FLATTEN_REASON)]
+    bot_part = abs(split.bot) if split.bot * split.venue > 0 else Decimal(0)
+    if include_baseline and 0 < bot_part < to_close:
+        parts = [(bot_part, FLATTEN_REASON), (to_close, FLATTEN_BASELINE_REASON)]
+    elif include_baseline and split.bot == 0:
+        parts = [(to_close, FLATTEN_BASELINE_REASON)]
+    for upto, reason in parts:
+        if not await _send(ctx, line, inst, upto, reason, use_market, reprice, wait_seconds):
+            break
+    if line.unclosed != 0 and not line.note:
+        line.note = f"{abs(line.unclosed)} left after {len(line.orders)} attempt(s)"
+    extra = _kept_note(split) if not include_baseline else ""
+    if include_baseline and split.baseline != 0:
+        extra = f"baseline {split.baseline.normalize():f} included"
+    if extra:
+        line.note += f"; {extra}" if line.note else extra
+    line.note = line.note.strip().strip(";").strip() or "flat"
+    return line
+
+
+async def _send(
+    ctx: TradingContext,
+    line: FlattenLine,
+    inst: Instrument,
+    upto: Decimal,
+    reason: str,
+    use_market: bool,
+    reprice: int,
+    wait_seconds: float,
+) -> bool:
+    """Close ``line`` until ``upto`` has filled, re-pricing up to ``reprice`` times; False when
+    it cannot go on (no liquidity, a rejection)."""
+    assert line.side is not None  # set by _close for a position to close
+    bump = ctx.settings.risk.marketable_limit_slippage_bps
     for attempt in range(reprice + 1):
-        remaining = abs(position.quantity) - line.filled
+        remaining = upto - line.filled
         if remaining <= 0:
             break
         try:  # a market order only where asked and allowed, else a wider bump each attempt
             priced = await price_order(
-                venue,
-                symbol,
-                side,
+                ctx.venue,
+                inst.symbol,
+                line.side,
                 OrderSpec.market(),
                 bump * (attempt + 1),
                 instrument=inst,
@@ -163,10 +281,10 @@ async def _close(
             spec = priced.require_spec()
         except (TemporaryError, InvalidOrderError) as e:
             line.note += f"no liquidity to price against ({e.message}); "
-            break
+            return False
         price = spec.limit_price
         order = await ctx.orders.submit(
-            OrderIntent.of(symbol, side, remaining, spec, reason="flatten")
+            OrderIntent.of(inst.symbol, line.side, remaining, spec, reason=reason)
         )
         order = await ctx.orders.wait(order.client_order_id, within=wait_seconds)
         if not order.status.is_final:
@@ -179,12 +297,10 @@ async def _close(
                 "price": "" if price is None else str(price),
                 "status": order.status.value,
                 "filled": str(order.filled),
+                "reason": reason,
             }
         )
         if order.status is OrderStatus.REJECTED:
             line.note += f"rejected: {(order.info or {}).get('lastError') or 'by the venue'}; "
-            break
-    if line.left != 0 and not line.note:
-        line.note = f"{abs(line.left)} left after {len(line.orders)} attempt(s)"
-    line.note = line.note.strip().rstrip(";") or "flat"
-    return line
+            return False
+    return line.filled >= upto

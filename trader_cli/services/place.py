@@ -176,6 +176,7 @@ async def place(
             daily_pnl=daily_pnl(ctx),
             allow_far_limit=allow_far_limit,
             exact_price=True,
+            baseline=ctx.baseline,
         )
         preview.raise_if_refused()
         spec = preview.require_spec()

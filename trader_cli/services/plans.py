@@ -22,6 +22,7 @@ from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
 from trader_cli.hours import market_hours
+from trader_cli.services.baseline import own_positions
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.pipeline import price_order
@@ -169,11 +170,10 @@ class PlanMonitor:
         return row
 
     async def _held(self, plan: Plan) -> Decimal:
-        """What the venue holds on ``plan``'s side of its symbol (0 when flat or the other way)."""
-        qty = sum(
-            (p.quantity for p in await self.ctx.venue.get_positions() if p.symbol == plan.symbol),
-            Decimal(0),
-        )
+        """What the bot holds on ``plan``'s side of its symbol (0 when flat or the other way):
+        the venue's position less the baseline, so an exit never sells the baseline."""
+        positions = own_positions(await self.ctx.venue.get_positions(), self.ctx.baseline)
+        qty = sum((p.quantity for p in positions if p.symbol == plan.symbol), Decimal(0))
         return max(qty, Decimal(0)) if plan.side is Side.BUY else max(-qty, Decimal(0))
 
     async def _exits(self, plan: Plan) -> list[OrderRow]:

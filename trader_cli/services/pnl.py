@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.db import store
+from trader_cli.db.baselines import fills_of_orders_with_reason
+from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON
 from trader_cli.domain.models import Side
 from trader_cli.domain.money import Money
 
@@ -144,6 +146,13 @@ def session_pnl(
     return report
 
 
+def bot_fill_rows(rows: Iterable[Any]) -> list[Any]:
+    """``rows`` (``FillRow``s of the bound scope) less the fills that closed a baseline's part
+    (``flatten --include-baseline``): holdings that were never the bot's are not its PnL."""
+    closing = fills_of_orders_with_reason(FLATTEN_BASELINE_REASON)
+    return [row for row in rows if row.id not in closing]
+
+
 def fill_records_from_rows(rows: Iterable[Any], base_currency: str) -> list[FillRecord]:
     """:class:`FillRecord`s from ``FillRow``s; commissions in another currency than the fill's
     quote currency are converted with the fill's rate only when they share that currency."""
@@ -165,6 +174,6 @@ def daily_pnl(ctx: TradingContext) -> Money:
     now = ctx.venue.clock.now()
     start = datetime.combine(now.astimezone(TRADING_DAY_TZ).date(), time(0), tzinfo=TRADING_DAY_TZ)
     base = ctx.settings.base_currency
-    rows = store.fills_since(start)
+    rows = bot_fill_rows(store.fills_since(start))
     report = session_pnl(fill_records_from_rows(rows, base), base)
     return report.realised - report.fees

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from trader_cli.domain.baseline import Baseline
 from trader_cli.domain.inputs import (
     MAX_PRICE,
     MAX_QUANTITY,
@@ -28,6 +29,7 @@ from trader_cli.liquidity import TickRule, round_price, tick_rule_for
 from trader_cli.risk import Category, Check, ProposedOrder, RiskVerdict
 from trader_cli.risk.convert import Converter
 from trader_cli.risk.valuation import Valuation
+from trader_cli.services.baseline import own_positions
 from trader_cli.services.pipeline import (
     Priced,
     band_check,
@@ -75,6 +77,7 @@ class OrderPreview:
     priced: Priced | None = None
     time_in_force: TimeInForce | None = None  # the spec's, else the venue's default
     post_only: bool = False
+    baseline: Baseline | None = None  # kept out of the position and exposure figures
 
     @property
     def spec(self) -> OrderSpec | None:
@@ -153,6 +156,7 @@ class OrderPreview:
             "allowed": self.allowed,
             "checks": [jsonable(c) for c in self.checks],
             "notes": list(self.notes),
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
         }
 
 
@@ -204,6 +208,7 @@ async def preview_order(
     allow_far_limit: bool = False,
     market_orders: bool = True,
     exact_price: bool = False,
+    baseline: Baseline | None = None,
 ) -> OrderPreview:
     """Preview one order on ``venue`` (connected) and send nothing.
 
@@ -221,6 +226,9 @@ async def preview_order(
     ``exact_price`` is for prices a person typed: a limit off the instrument's price step is
     refused (naming the steps either side) instead of nudged. An amount below the venue's
     minimum order size is refused either way.
+
+    With a ``baseline`` (a paper or sim account's holdings from before the bot), positions are
+    the bot's own: the baseline counts neither in the position shown nor in gross exposure.
     """
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
     qty = parse_quantity(quantity, sym)
@@ -231,7 +239,8 @@ async def preview_order(
     if exact_price and requested is not None:
         require_on_tick(sym, requested, tick_rule_for(sym, inst.min_tick))
     quote = await venue.get_market_data(sym)
-    positions = await venue.get_positions()
+    held = await venue.get_positions()
+    positions = own_positions(held, baseline)
     working = await venue.get_open_orders(ours_only=False)
     now = venue.clock.now()
     conv = converter or venue
@@ -256,10 +265,14 @@ async def preview_order(
     ]
     hours = market_hours(sym.instrument_class, now)
     checks.append(hours_check(hours))
+    notes = [*costs.notes, *_time_in_force_notes(spec, taker, venue)]
+    if baseline is not None and baseline.holdings:
+        notes.append(baseline.describe())
     before = sum((p.quantity for p in positions if p.symbol == str(sym)), Decimal(0))
     if not venue.capabilities.short_selling:
-        checks.insert(1, no_short_check(sym, side, qty, before, venue.capabilities.name))
-    notes = [*costs.notes, *_time_in_force_notes(spec, taker, venue)]
+        # the venue's truth: what the account holds, baseline included, is what may be sold
+        on_venue = sum((p.quantity for p in held if p.symbol == str(sym)), Decimal(0))
+        checks.insert(1, no_short_check(sym, side, qty, on_venue, venue.capabilities.name))
     return OrderPreview(
         symbol=sym,
         side=side,
@@ -288,6 +301,7 @@ async def preview_order(
         priced=priced,
         time_in_force=spec.time_in_force or venue.capabilities.default_time_in_force,
         post_only=spec.post_only,
+        baseline=baseline,
     )
 
 
@@ -306,6 +320,8 @@ def require_on_tick(symbol: Symbol, price: Decimal, tick: TickRule) -> None:
         f"limit {price} is not on {symbol}'s price step ({tick(price)} at this price)",
         hint=f"use {options}",
     )
+
+
 def no_short_check(
     symbol: Symbol, side: Side, qty: Decimal, held: Decimal, venue_name: str
 ) -> Check:
@@ -381,7 +397,7 @@ async def place_dry_run(
     async with trading_context(settings, with_session=False) as ctx:
         return await preview_order(
             ctx.venue, settings, sym, side, qty, spec, allow_far_limit=allow_far_limit,
-            daily_pnl=daily_pnl(ctx), exact_price=True,
+            daily_pnl=daily_pnl(ctx), exact_price=True, baseline=ctx.baseline,
         )
 
 

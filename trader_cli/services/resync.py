@@ -10,7 +10,9 @@ One pass:
    were placed outside the bot;
 4. venue positions are compared with the last reconciled positions plus the fills since: a
    difference the fills explain moves the baseline on; one they don't is reported as unexplained
-   (and keeps being reported until accepted with ``--accept-positions``).
+   (and keeps being reported until accepted with ``--accept-positions``). On a paper or sim
+   account the first comparison starts from the baseline (what the account held before the bot):
+   venue = baseline + our recorded fills, and every position names its baseline part.
 
 Running it twice in a row changes nothing the second time.
 """
@@ -26,7 +28,9 @@ from decimal import Decimal
 from typing import Any
 
 from trader_cli.db import store
+from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import OrderRow
+from trader_cli.domain.baseline import Baseline
 from trader_cli.domain.models import Order, OrderStatus
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.locks import order_lock
@@ -48,12 +52,14 @@ class PositionDiff:
     expected: Decimal | None
     explained: bool
     explanation: str
+    baseline: Decimal | None = None  # the baseline's quantity of the symbol (None: no baseline)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
         return {
             "symbol": self.symbol,
             "venue": str(self.venue),
+            "baseline": None if self.baseline is None else str(self.baseline),
             "expected": None if self.expected is None else str(self.expected),
             "explained": self.explained,
             "explanation": self.explanation,
@@ -73,6 +79,7 @@ class ResyncReport:
     expired: list[dict[str, str]] = field(default_factory=list)
     in_flight: list[str] = field(default_factory=list)
     positions: list[PositionDiff] = field(default_factory=list)
+    baseline: Baseline | None = None
 
     @property
     def position_changes(self) -> list[PositionDiff]:
@@ -82,7 +89,7 @@ class ResyncReport:
             for p in self.positions
             if p.expected is None
             or p.venue != p.expected
-            or p.explanation.startswith("explained by")
+            or p.explanation.startswith(("explained by", "baseline "))
         ]
 
     @property
@@ -118,6 +125,8 @@ class ResyncReport:
                     f"{p.symbol} venue {p.venue} vs expected {p.expected}" for p in self.unexplained
                 )
             )
+        if self.baseline is not None and self.baseline.holdings:
+            parts.append(self.baseline.describe())
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,6 +143,7 @@ class ResyncReport:
             "inFlight": self.in_flight,
             "positions": [p.to_dict() for p in self.positions],
             "unexplained": [p.to_dict() for p in self.unexplained],
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
             "summary": self.summary(),
         }
 
@@ -156,7 +166,7 @@ class ResyncService:
         last_text = store.get_sync_state(self._key("last"))
         last = datetime.fromisoformat(last_text) if last_text else None
         since = last - self.overlap if last else None
-        report = ResyncReport(self.venue.name, now, since)
+        report = ResyncReport(self.venue.name, now, since, baseline=current_baseline())
         venue_orders = await self.venue.get_open_orders(ours_only=False)
         await self._adopt(venue_orders, report)
         await self._fills(since, report)
@@ -295,9 +305,17 @@ class ResyncService:
     # -- positions -----------------------------------------------------------------------
     async def _positions(self, report: ResyncReport, accept: bool) -> None:
         venue_positions = {p.symbol: p.quantity for p in await self.venue.get_positions()}
-        baseline_text = store.get_sync_state(self._key("positions"))
-        baseline: dict[str, Any] | None = json.loads(baseline_text) if baseline_text else None
-        if baseline is None or accept:
+        kept = report.baseline
+        last_text = store.get_sync_state(self._key("positions"))
+        last: dict[str, Any] | None = json.loads(last_text) if last_text else None
+        from_baseline = last is None and kept is not None and not accept
+        if from_baseline:
+            assert kept is not None  # for the type checker
+            last = {
+                "fill_id": kept.fill_mark,
+                "positions": {s: str(q) for s, q in kept.quantities.items()},
+            }
+        if last is None or accept:
             for symbol, qty in sorted(venue_positions.items()):
                 report.positions.append(
                     PositionDiff(
@@ -305,25 +323,43 @@ class ResyncService:
                         qty,
                         None,
                         True,
-                        "accepted as the new baseline" if accept else "first resync: baseline",
+                        "accepted as the new reconciled position"
+                        if accept
+                        else "first resync: reconciled as it is",
+                        self._kept(kept, symbol),
                     )
                 )
-            self._save_baseline(venue_positions, report.at)
+            self._save_reconciled(venue_positions, report.at)
             return
-        held = {s: Decimal(q) for s, q in baseline["positions"].items()}
+        held = {s: Decimal(q) for s, q in last["positions"].items()}
         moved: dict[str, Decimal] = defaultdict(Decimal)
         counts: dict[str, int] = defaultdict(int)
-        # fills recorded after the baseline was taken (by row id: many share one timestamp)
-        for row in store.fills_after_id(int(baseline.get("fill_id", 0))):
+        # fills recorded after the last reconciliation (by row id: many share one timestamp)
+        for row in store.fills_after_id(int(last.get("fill_id", 0))):
+            if from_baseline and kept is not None and row.venue_fill_id in kept.known_fills:
+                continue  # an execution the venue listed before the baseline: in it already
             moved[row.symbol] += row.amount * row.side.sign
             counts[row.symbol] += 1
+        start = "baseline" if from_baseline else "last resync"
         all_ok = True
         for symbol in sorted(set(held) | set(venue_positions) | set(moved)):
             parse_symbol(symbol)
             expected = held.get(symbol, Decimal(0)) + moved.get(symbol, Decimal(0))
             actual = venue_positions.get(symbol, Decimal(0))
             if actual == expected:
-                if counts.get(symbol):
+                if from_baseline:
+                    report.positions.append(
+                        PositionDiff(
+                            symbol,
+                            actual,
+                            expected,
+                            True,
+                            f"baseline {held.get(symbol, Decimal(0))} plus "
+                            f"{counts.get(symbol, 0)} recorded fill(s)",
+                            self._kept(kept, symbol),
+                        )
+                    )
+                elif counts.get(symbol):
                     report.positions.append(
                         PositionDiff(
                             symbol,
@@ -331,6 +367,7 @@ class ResyncService:
                             expected,
                             True,
                             f"explained by {counts[symbol]} fill(s) since the last resync",
+                            self._kept(kept, symbol),
                         )
                     )
                 continue
@@ -341,15 +378,21 @@ class ResyncService:
                     actual,
                     expected,
                     False,
-                    f"venue holds {actual}, last resync {held.get(symbol, Decimal(0))} plus "
+                    f"venue holds {actual}, {start} {held.get(symbol, Decimal(0))} plus "
                     f"{counts.get(symbol, 0)} recorded fill(s) gives {expected}: a transfer, "
-                    "corporate action or fills older than the venue keeps",
+                    "corporate action, a trade outside the bot or fills older than the venue "
+                    "keeps",
+                    self._kept(kept, symbol),
                 )
             )
-        if all_ok and counts:
-            self._save_baseline(venue_positions, report.at)
+        if all_ok and (counts or from_baseline):
+            self._save_reconciled(venue_positions, report.at)
 
-    def _save_baseline(self, positions: dict[str, Decimal], at: datetime) -> None:
+    @staticmethod
+    def _kept(baseline: Baseline | None, symbol: str) -> Decimal | None:
+        return None if baseline is None else baseline.quantity(symbol)
+
+    def _save_reconciled(self, positions: dict[str, Decimal], at: datetime) -> None:
         last_fill = store.last_fill_id()
         store.set_sync_state(
             self._key("positions"),

@@ -14,12 +14,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from trader_cli.db import store
+from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import PlanStatus
 from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
@@ -34,12 +35,18 @@ from trader_cli.errors import (
 )
 from trader_cli.hours import market_hours
 from trader_cli.risk.valuation import value_order
+from trader_cli.services.baseline import baseline_market_value, own_positions
 from trader_cli.services.context import TradingContext
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.locks import send_lock
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.plans import PlanEvent, PlanMonitor, entry_refusal
-from trader_cli.services.pnl import daily_pnl, fill_records_from_rows, session_pnl
+from trader_cli.services.pnl import (
+    bot_fill_rows,
+    daily_pnl,
+    fill_records_from_rows,
+    session_pnl,
+)
 from trader_cli.services.preview import preview_order
 from trader_cli.services.resync import ResyncService
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
@@ -71,6 +78,7 @@ class CycleReport:
     plan_events: list[PlanEvent] = field(default_factory=list)
     circuit: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    baseline: str = ""  # the baseline kept out of positions, equity, PnL and exposure
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe report (one event of ``trader run --json``)."""
@@ -90,6 +98,7 @@ class CycleReport:
             "plans": [e.to_dict() for e in self.plan_events],
             "circuit": self.circuit,
             "errors": self.errors,
+            "baseline": self.baseline or None,
         }
 
 
@@ -138,8 +147,15 @@ class StrategyRunner:
         telemetry: Any = None,
         health: Any = None,
         on_cycle: Callable[[CycleReport], None] | None = None,
+        include_baseline: bool = False,
     ) -> None:
         self.ctx = ctx
+        # the baseline (paper/sim holdings from before the bot) is kept out of the positions,
+        # equity, exposure and PnL the bot works with, unless asked to include it
+        self.include_baseline = include_baseline
+        if include_baseline:
+            ctx.baseline = None  # the plan monitor's exits too: the baseline is the bot's here
+        self.baseline = ctx.baseline
         self.strategy = strategy
         self.universe = universe or venue_universe(ctx.settings.allowed_symbols, ctx.venue)
         self.dry_run = dry_run
@@ -221,6 +237,11 @@ class StrategyRunner:
             self.ctx.settings.base_currency,
         )
         self.data.new_cycle()
+        if self.ctx.baseline is not None:
+            # `trader baseline --reset` takes effect here, for the entries and the exits alike
+            self.ctx.baseline = self.baseline = current_baseline()
+        if self.baseline is not None and self.baseline.holdings:
+            report.baseline = self.baseline.describe()
         if not venue.is_connected and not await self._reconnect(report):
             return self._finish(report)
         try:
@@ -307,18 +328,26 @@ class StrategyRunner:
         return ok
 
     async def _account(self, report: CycleReport) -> tuple[AccountSummary | None, list[Position]]:
+        """The account as the bot's: its own positions, and equity less the baseline held."""
         venue = self.ctx.venue
-        positions = await venue.get_positions()
+        held = await venue.get_positions()
+        positions = own_positions(held, self.baseline)
         report.positions = positions
         summary: AccountSummary | None = await venue.get_account_summary()
         pnl = self._pnl(positions)
         report.pnl = {k: str(v) for k, v in pnl.items()}
         if summary is not None:
-            report.equity = summary.net_liquidation
+            equity = summary.net_liquidation
+            kept = await baseline_market_value(venue, held, self.baseline)
+            if kept is not None:
+                equity = equity - kept
+                # the strategy sizes on the bot's equity too, never on the baseline's
+                summary = replace(summary, net_liquidation=equity)
+            report.equity = equity
             if self.ctx.session is not None:
                 store.record_equity(
                     self.ctx.session,
-                    equity=summary.net_liquidation.amount,
+                    equity=equity.amount,
                     cash=summary.total_cash.amount,
                     currency=summary.base_currency,
                     unrealised_pnl=pnl["unrealised"],
@@ -329,7 +358,7 @@ class StrategyRunner:
 
     def _pnl(self, positions: list[Position]) -> dict[str, Decimal]:
         base = self.ctx.settings.base_currency
-        rows = (
+        rows = bot_fill_rows(
             store.session_fills(self.ctx.session)
             if self.ctx.session is not None
             else store.all_fills()
@@ -440,6 +469,7 @@ class StrategyRunner:
                 OrderSpec.limit(plan.entry) if plan.entry else OrderSpec.market(),
                 daily_pnl=daily_pnl(self.ctx),
                 market_orders=False,
+                baseline=self.baseline,
             )
             spec = preview.require_spec()
         except (InvalidOrderError, TemporaryError) as e:

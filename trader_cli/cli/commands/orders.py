@@ -1,4 +1,4 @@
-"""``trader resync`` (and, with the order service, ``flatten``): keep the books straight."""
+"""``trader resync``, ``flatten`` and ``baseline``: keep the books straight."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def resync(
         bool,
         typer.Option(
             "--accept-positions",
-            help="Take the venue's positions as the new baseline (after checking them).",
+            help="Take the venue's positions as the new reconciled positions (after checking "
+            "them). The holdings baseline is another thing: see trader baseline.",
         ),
     ] = False,
     venue: VenueOpt = None,
@@ -76,12 +77,19 @@ def _details(out: Any, report: Any) -> None:
     if report.positions:
         out.table(
             (
-                (p.symbol, p.venue, p.expected, "yes" if p.explained else "NO", p.explanation)
+                (
+                    p.symbol,
+                    p.venue,
+                    "" if p.baseline is None else p.baseline,
+                    p.expected,
+                    "yes" if p.explained else "NO",
+                    p.explanation,
+                )
                 for p in report.positions
             ),
-            ("symbol", "venue", "expected", "explained", "why"),
+            ("symbol", "venue", "baseline", "expected", "explained", "why"),
             title="positions",
-            justify_right=("venue", "expected"),
+            justify_right=("venue", "baseline", "expected"),
         )
 
 
@@ -90,7 +98,20 @@ def flatten(
     symbols: Annotated[
         list[str] | None, typer.Argument(help="Symbols to close, e.g. BHP/AUD (or --all).")
     ] = None,
-    all_positions: Annotated[bool, typer.Option("--all", help="Close every position.")] = False,
+    all_positions: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Close every position of the bot (the baseline is kept, see below)."
+        ),
+    ] = False,
+    include_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--include-baseline",
+            help="Close the baseline too: what a paper or sim account held before the bot "
+            "(see trader baseline). Without it, flatten closes only the bot's part.",
+        ),
+    ] = False,
     market: Annotated[
         bool,
         typer.Option("--market", help="Use market orders where the contract allows them."),
@@ -124,7 +145,10 @@ def flatten(
     """Close positions, longs and shorts: cancels our working orders on them first.
 
     Marketable limits (through the touch by MARKETABLE_LIMIT_SLIPPAGE_BPS) unless --market and the
-    contract allows market orders. Exit 1 if anything is left (market closed, no liquidity).
+    contract allows market orders. On a paper or sim account the baseline (holdings from before
+    the bot) is kept, --all and named symbols alike: only the bot's part is closed and the report
+    shows the baseline kept; --include-baseline closes it too. A live account has no baseline.
+    Exit 1 if anything asked for is left (market closed, no liquidity).
     """
     import asyncio
 
@@ -139,13 +163,17 @@ def flatten(
     st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     targets = parse_symbols(symbols) if symbols else None
     st.note_default_venue()
-    report = asyncio.run(_flatten(st.settings(), targets, market, reprice, wait, live))
+    report = asyncio.run(
+        _flatten(st.settings(), targets, market, reprice, wait, live, include_baseline)
+    )
     out = st.output
     if st.json_mode:
         out.json(report.to_dict())
     else:
         if report.cancelled:
             out.info(f"cancelled {len(report.cancelled)} working order(s) first")
+        if report.baseline is not None and report.baseline.holdings:
+            out.info(report.baseline.describe() + " (and out of flatten)")
         out.table(
             (
                 (
@@ -154,20 +182,27 @@ def flatten(
                     line.side.value if line.side else "",
                     line.filled,
                     line.left,
+                    line.baseline_kept,
                     line.note,
                 )
                 for line in report.lines
             ),
-            ("symbol", "position", "side", "filled", "left", "note"),
+            ("symbol", "position", "side", "filled", "left", "baseline kept", "note"),
             title="flatten",
-            justify_right=("position", "filled", "left"),
+            justify_right=("position", "filled", "left", "baseline kept"),
         )
     if report.remaining:
         raise typer.Exit(1)
 
 
 async def _flatten(
-    settings: Any, targets: Any, market: bool, reprice: int, wait: float, live: bool
+    settings: Any,
+    targets: Any,
+    market: bool,
+    reprice: int,
+    wait: float,
+    live: bool,
+    include_baseline: bool,
 ) -> Any:
     from trader_cli.services.context import trading_context
     from trader_cli.services.flatten import flatten as run_flatten
@@ -179,11 +214,79 @@ async def _flatten(
         lock = await hold_send_lock(scope_of(ctx), what="trader flatten", wait=FLATTEN_LOCK_WAIT)
         with lock:
             return await run_flatten(
-                ctx, targets, use_market=market, reprice=reprice, wait_seconds=wait
+                ctx,
+                targets,
+                use_market=market,
+                reprice=reprice,
+                wait_seconds=wait,
+                include_baseline=include_baseline,
             )
+
+
+def baseline(
+    ctx: typer.Context,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset",
+            help="Take it again: everything the account holds now (the bot's positions too) "
+            "becomes the baseline. Flatten first to keep the bot's part the bot's.",
+        ),
+    ] = False,
+    venue: VenueOpt = None,
+    sim: SimOpt = False,
+    replay: ReplayOpt = None,
+    json_mode: JsonOpt = False,
+    env_file: EnvFileOpt = None,
+    verbose: VerboseOpt = 0,
+) -> None:
+    """Show the baseline: what a paper or sim account held before the bot (--reset re-takes it).
+
+    Taken once per account and mode by the first trading command (run, place, flatten, resync)
+    and kept out of the bot's PnL, exposure and flatten. A live account has none: its holdings
+    are real exposure. Exit 2 on --reset for a live account.
+    """
+    import asyncio
+
+    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
+    st.note_default_venue()
+    found, label = asyncio.run(_baseline(st.settings(), reset))
+    out = st.output
+    if st.json_mode:
+        out.json({"mode": label, "baseline": None if found is None else found.to_dict()})
+        return
+    if found is None:
+        from trader_cli.services.baseline import LIVE_HINT, UPGRADED_HINT
+
+        why = {"LIVE": LIVE_HINT, "REPLAY": "a replay plays its recording back as it is"}
+        typer.echo(f"no baseline ({label}): {why.get(label, UPGRADED_HINT)}")
+        return
+    typer.echo(("re-taken: " if reset else "") + found.describe())
+    rows = [
+        (h.symbol, h.quantity, "" if h.value is None else str(h.value.rounded(2)))
+        for h in found.holdings
+    ]
+    rows += [(f"cash {m.currency}", m.amount, "") for m in found.cash]
+    if rows:
+        out.table(
+            rows, ("holding", "quantity", "value then"), title="baseline",
+            justify_right=("quantity", "value then"),
+        )
+
+
+async def _baseline(settings: Any, reset: bool) -> tuple[Any, str]:
+    from trader_cli.services.baseline import reset_baseline
+    from trader_cli.services.context import trading_context
+
+    async with trading_context(settings, with_session=False) as ctx:
+        found = ctx.baseline
+        if reset:
+            found = await reset_baseline(ctx.venue, ctx.scope, settings.base_currency)
+        return found, ctx.scope.label
 
 
 def register(app: typer.Typer) -> None:
     """Add the order-keeping commands to ``app``."""
     app.command("resync")(resync)
     app.command("flatten")(flatten)
+    app.command("baseline")(baseline)

@@ -89,6 +89,14 @@ def run(
         bool, typer.Option("--cancel-on-exit", help="Cancel working entry orders when stopping.")
     ] = False,
     live: Annotated[bool, typer.Option("--live", help="Allow orders on a live account.")] = False,
+    include_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--include-baseline",
+            help="Count the baseline (what a paper or sim account held before the bot, see "
+            "trader baseline) as the bot's in its positions, equity and exposure.",
+        ),
+    ] = False,
     venue: VenueOpt = None,
     sim: SimOpt = False,
     replay: ReplayOpt = None,
@@ -119,7 +127,9 @@ def run(
         and settings.sim.clock is None
     ):
         settings.sim.speed = speed or SIM_RUN_SPEED
-    options = BotOptions(strategy, cycles, seconds, dry_run, cancel_on_exit, live)
+    options = BotOptions(
+        strategy, cycles, seconds, dry_run, cancel_on_exit, live, include_baseline
+    )
     bot = BotService(settings, options)  # bad strategy settings fail before anything connects
     summary = asyncio.run(_run(st, bot))
     if st.json_mode:
