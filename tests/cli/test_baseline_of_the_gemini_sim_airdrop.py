@@ -65,6 +65,18 @@ def test_exposure_leaves_the_airdrop_out(trader) -> None:
     assert any("kept out of PnL and exposure" in n for n in preview["notes"])
 
 
+def test_the_no_short_check_reads_what_the_venue_holds_baseline_included(trader) -> None:
+    """Gemini refuses a sell of more than the balance; the airdrop is in that balance."""
+    bid = trader("quote", "BTC/USD", *G, "--json").json()["quotes"][0]["bid"]
+    within = trader("place", "BTC/USD", "sell", "0.05", "--limit", bid, *G, "--dry-run", "--json")
+    check = next(c for c in within.json()["checks"] if c["name"] == "no_short_selling")
+    assert check["passed"] is True, check
+    beyond = trader("place", "BTC/USD", "sell", "1.05", "--limit", bid, *G, "--dry-run", "--json")
+    check = next(c for c in beyond.json()["checks"] if c["name"] == "no_short_selling")
+    assert check["passed"] is False, check
+    assert beyond.code == 3
+
+
 def test_flatten_all_keeps_the_airdrop_and_include_baseline_closes_it(
     trader, clean_env: Path
 ) -> None:
