@@ -139,3 +139,38 @@ def test_killed_process_then_restart_and_resync_gives_exactly_one_order(world, c
     assert rows == [("open",)]
     again = json.loads(trader(env, "resync", "--json").stdout)
     assert again["changes"] == 0
+
+
+def venue_tifs(env: dict[str, str], ref: str) -> list[str]:
+    """The time in force of each venue order with orderRef ``ref`` (plain ib_async)."""
+    probe = (
+        "import asyncio\n"
+        "from ib_async import IB\n"
+        "async def main():\n"
+        "    ib = IB()\n"
+        f"    await ib.connectAsync('127.0.0.1', {env['IB_PORT']}, clientId=78, timeout=5)\n"
+        "    open_ = await ib.reqAllOpenOrdersAsync()\n"
+        f"    print(','.join(t.order.tif for t in open_ if t.order.orderRef == {ref!r}))\n"
+        "    ib.disconnect()\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    return [t for t in out.stdout.strip().splitlines()[-1].split(",") if t]
+
+
+def test_an_intent_resumed_after_a_kill_goes_out_with_its_recorded_time_in_force(world) -> None:
+    """The spec is kept whole with the intent: a GTC order killed before sending is sent GTC on
+    the retry (before v6 it went out with the venue's default, DAY), whatever the retry says."""
+    env, _ = world
+    cid = "trd-kill-gtc"
+    killed = trader(env, *PLACE, "--tif", "gtc", "--client-order-id", cid, crash="after-intent")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert db(env, f"select time_in_force from orders where client_order_id = '{cid}'") == [
+        ("GTC",)
+    ]
+    restarted = trader(env, *PLACE, "--client-order-id", cid, "--json")
+    assert restarted.returncode == 0, restarted.stderr
+    assert json.loads(restarted.stdout)["resumed"] is True
+    assert venue_tifs(env, cid) == ["GTC"]

@@ -424,6 +424,25 @@ def _v5_baselines(db: peewee.Database) -> None:
         db.create_tables([Baseline, BaselineItem], safe=False)
 
 
+def _v6_order_spec(db: peewee.Database) -> None:
+    """``orders.stop_price``, ``time_in_force`` and ``post_only``: the whole spec as sent.
+
+    Before v6 only the type and limit price were kept, so an intent recorded but never sent (a
+    crash between the two) was resumed as a plain order: an IOC or post-only order could have
+    gone out resting. Older rows had no such fields to lose: NULL/False is what they meant.
+    """
+    migrator = pw_migrate.SchemaMigrator.from_database(db)
+    pw_migrate.migrate(
+        migrator.add_column("orders", "stop_price", ExactDecimalField(null=True)),
+        migrator.add_column("orders", "time_in_force", peewee.CharField(max_length=8, null=True)),
+    )
+    # NOT NULL with a default in one ALTER: SQLite would otherwise rebuild the table, which its
+    # foreign keys (fills -> orders) refuse
+    db.execute_sql(  # type: ignore[no-untyped-call]
+        "ALTER TABLE orders ADD COLUMN post_only BOOLEAN NOT NULL DEFAULT FALSE"
+    )
+
+
 #: Every schema step, oldest first; versions are 1, 2, 3... with no gaps.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
@@ -431,6 +450,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "scopes: every row belongs to a venue, backend, mode and account", _v3_scopes),
     Migration(4, "orders.plan_id: the plan an order enters or exits", _v4_order_plan),
     Migration(5, "baselines: holdings a paper or sim account had before the bot", _v5_baselines),
+    Migration(6, "orders.stop_price, time_in_force, post_only: the spec as sent", _v6_order_spec),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

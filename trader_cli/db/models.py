@@ -22,6 +22,7 @@ from trader_cli.db.fields import (
     UtcDateTimeField,
 )
 from trader_cli.domain.models import FeeSource, Liquidity, OrderStatus, OrderType, Side
+from trader_cli.domain.orders import TimeInForce
 
 
 def utc_now() -> datetime:
@@ -166,6 +167,10 @@ class OrderRow(BaseModel):
     type = EnumField(OrderType)
     amount = ExactDecimalField()
     price = ExactDecimalField(null=True)
+    # the rest of the spec as sent (v6), so an intent resumed after a crash goes out unchanged
+    stop_price = ExactDecimalField(null=True)
+    time_in_force = EnumField(TimeInForce, null=True, max_length=8)  # None: the venue's default
+    post_only = peewee.BooleanField(default=False)
     status = EnumField(OrderStatus, default=OrderStatus.PENDING, index=True)
     filled = ExactDecimalField(default=0)
     average = ExactDecimalField(null=True)

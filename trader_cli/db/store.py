@@ -49,6 +49,7 @@ from trader_cli.domain.models import (
     Side,
 )
 from trader_cli.domain.money import normalize_currency
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.scope import ACCOUNT_SUFFIX_CHARS, account_fingerprint
 from trader_cli.errors import TraderError
 
@@ -141,8 +142,12 @@ def record_order_intent(
     reason: str | None = None,
     plan: Plan | int | None = None,
     created_at: datetime | None = None,
+    spec: OrderSpec | None = None,
 ) -> tuple[OrderRow, bool]:
     """Write ``order`` before the venue sees it; returns ``(row, created)``.
+
+    ``spec`` is the order as it will be sent: its stop price, time in force and post-only flag
+    are kept with the row so a resumed intent goes out exactly as it was recorded.
 
     ``plan`` is the trade plan the order enters or exits (None for an order of no plan).
 
@@ -173,6 +178,12 @@ def record_order_intent(
         "reason": reason,
         "plan": plan,
     }
+    if spec is not None:
+        values |= {
+            "stop_price": spec.stop_price,
+            "time_in_force": spec.time_in_force,
+            "post_only": spec.post_only,
+        }
     try:
         with database_proxy.atomic():
             return OrderRow.create(**values), True
@@ -187,6 +198,13 @@ def record_order_intent(
             hint="client order ids must be unique per order; this is a bug in the id generator",
         )
     return existing, False
+
+
+def spec_of_row(row: OrderRow) -> OrderSpec:
+    """The spec an order row was recorded with (rows before v6: type and limit price only)."""
+    return OrderSpec(
+        row.type, row.price, row.stop_price, row.time_in_force, bool(row.post_only)
+    )
 
 
 _UNSET: Any = object()

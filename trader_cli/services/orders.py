@@ -210,6 +210,7 @@ class OrderService:
                 reason=intent.reason,
                 plan=intent.plan_id,
                 created_at=now,
+                spec=request.spec,
             )
             if not created:
                 # written by a writer that does not take order locks (resync adopting it from
@@ -288,7 +289,7 @@ class OrderService:
             log.info("order %s was recorded but never sent: sending it now", row.client_order_id)
             # exactly the order that was recorded, whatever the retry asked for
             request = OrderRequest(row.client_order_id, parse_symbol(row.symbol), row.side,
-                                   row.amount, OrderSpec.of(row.type, row.price))
+                                   row.amount, store.spec_of_row(row))
             return await self._send(row.client_order_id, request)
         found = await self.venue.get_order(row.client_order_id)
         if found is None:
