@@ -1,4 +1,4 @@
-"""Open the configured venue on its backend: IB or Gemini, each on its API or the in-process sim."""
+"""Open the configured venue on its backend: its API, the in-process sim, or a recording."""
 
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ def check_backend_available(settings: Settings) -> None:
     """Raise ``ConfigError`` (exit 2) for a venue and backend this version cannot open."""
     venue, backend = settings.venue, settings.backend
     if backend is Backend.REPLAY:
-        raise ConfigError(
-            "--replay is not available in this version: recordings cannot be served as a "
-            "venue yet",
-            hint="use --sim for the simulator, or drop --replay for the real API",
-        )
+        if venue is not Venue.IB:
+            raise ConfigError(
+                f"--replay is not available for {venue.value} in this version: only IB "
+                "recordings can be served as a venue yet",
+                hint="use --venue ib --replay DIR, or --sim for the simulator",
+            )
+        from trader_cli.replay.ib import open_recording
+
+        if settings.replay_dir is None:
+            raise ConfigError("--replay needs a recording directory", hint="--replay DIR")
+        open_recording(settings.replay_dir)  # a directory without a recording: exit 2
     if venue not in (Venue.IB, Venue.GEMINI):
         raise ConfigError(
             f"the {venue.value} venue is not available in this version",
@@ -35,6 +41,12 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
     On the sim the world's state is saved on exit.
     """
     check_backend_available(settings)
+    if settings.backend is Backend.REPLAY and settings.replay_dir is not None:
+        from trader_cli.replay.ib import replay_trader
+
+        async with replay_trader(settings, settings.replay_dir) as replayed:
+            yield replayed
+        return
     if settings.backend is Backend.SIM and settings.venue is Venue.GEMINI:
         from trader_cli.venues.gemini.sim import gemini_sim_trader
         from trader_cli.venues.sim.venue import sim_clock
