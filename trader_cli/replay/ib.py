@@ -268,7 +268,6 @@ async def replay_trader(settings: Settings, directory: Path) -> AsyncIterator[IB
     ``VenueError`` naming that request.
     """
     meta = open_recording(directory)
-    settings = settings_for_replay(settings, meta)
     async with ReplayGateway.start(directory) as gateway:
         trader = ReplayTrader(settings, gateway, recorded_start(gateway, meta))
         try:
@@ -303,6 +302,7 @@ async def replay_ib(
     """Rerun the recorded scenario through the current adapter and compare with ``golden/``."""
     meta = open_recording(directory)
     symbols = parse_symbols(list(meta.get("symbols", [])))
+    settings = settings_for_replay(settings, meta)  # the scenario's requests as recorded
     report = ReplayReport(directory, [])
     async with replay_trader(settings, directory) as trader:
         gateway = trader.gateway if isinstance(trader, ReplayTrader) else None

@@ -1,0 +1,33 @@
+"""The replay gateway matches requests by content, not ids: a client's own ids come back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.replay.fixture import FIXTURE
+from trader_cli.config import load_settings
+from trader_cli.domain.symbols import Symbol
+from trader_cli.domain.timeframes import parse_timeframe
+from trader_cli.replay.ib import replay_trader
+from trader_cli.replay.server import ReplayBook
+from trader_cli.replay.wirelog import WIRE_LOG, load_records
+
+
+async def test_other_request_ids_get_the_recorded_answers(clean_env: Path) -> None:
+    async with replay_trader(load_settings(None), FIXTURE) as trader:
+        trader.ib.client._reqIdSeq += 500  # ids the recording never saw
+        candles = await trader.fetch_ohlcv(Symbol("AUD", "USD"), parse_timeframe("1d"), 12)
+        quote = await trader.get_market_data(Symbol("BHP", "AUD"))
+    golden = json.loads((FIXTURE / "golden" / "bars.json").read_text())["AUD/USD 1d"]
+    assert [c.to_dict() for c in candles] == golden
+    assert quote.bid is not None
+
+
+def test_every_recorded_reply_belongs_to_a_request_or_the_greeting() -> None:
+    records = load_records(FIXTURE / WIRE_LOG)
+    book = ReplayBook.from_records(records)
+    replies = sum(len(e.replies) for e in book.exchanges) + len(book.hello)
+    assert replies == sum(1 for r in records if r.direction == "s2c")
+    assert book.server_version == 178
+    assert book.hello[0].fields[1] == "20240703 11:00:00 Australia/Sydney"
