@@ -41,7 +41,7 @@ def test_the_fixture_covers_the_scenario() -> None:
     golden = FIXTURE / "golden"
     bars = json.loads((golden / "bars.json").read_text())
     assert sorted(bars) == sorted(f"{s} {tf}" for s in SYMBOLS for tf in ("5m", "1h", "1d"))
-    assert all(len(candles) == 12 for candles in bars.values())
+    assert all(len(candles) == 40 for candles in bars.values())
     order = json.loads((golden / "order.json").read_text())
     assert order["placed"]["status"] == "open"
     assert order["cancelled"]["status"] == "canceled"

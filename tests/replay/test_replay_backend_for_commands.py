@@ -38,10 +38,10 @@ def test_quote_table_is_labelled_replay(trader) -> None:
 
 
 def test_bars_answer_from_the_recording(trader) -> None:
-    r = trader("bars", "AUD/USD", "-t", "1h", "-n", "12", "--replay", str(FIXTURE), "--json")
+    r = trader("bars", "AUD/USD", "-t", "1h", "-n", "40", "--replay", str(FIXTURE), "--json")
     assert r.code == 0, r.err
     golden = json.loads((FIXTURE / "golden" / "bars.json").read_text())["AUD/USD 1h"]
-    assert len(r.json()["bars"]) == len(golden) == 12
+    assert len(r.json()["bars"]) == len(golden) == 40
 
 
 def test_an_unrecorded_request_fails_fast_naming_it(

@@ -17,7 +17,7 @@ from trader_cli.replay.wirelog import WIRE_LOG, load_records
 async def test_other_request_ids_get_the_recorded_answers(clean_env: Path) -> None:
     async with replay_trader(load_settings(None), FIXTURE) as trader:
         trader.ib.client._reqIdSeq += 500  # ids the recording never saw
-        candles = await trader.fetch_ohlcv(Symbol("AUD", "USD"), parse_timeframe("1d"), 12)
+        candles = await trader.fetch_ohlcv(Symbol("AUD", "USD"), parse_timeframe("1d"), 40)
         quote = await trader.get_market_data(Symbol("BHP", "AUD"))
     golden = json.loads((FIXTURE / "golden" / "bars.json").read_text())["AUD/USD 1d"]
     assert [c.to_dict() for c in candles] == golden

@@ -27,7 +27,7 @@ from trader_cli.errors import SafetyRefused, VenueError
 from trader_cli.venues.base import BaseTrader, OrderRequest
 
 TIMEFRAMES = ("5m", "1h", "1d")
-BAR_LIMIT = 12
+BAR_LIMIT = 40  # as many as the adapter contract suite asks for
 # The scenario's order is a buy this far below the bid: it cannot fill.
 FAR_BELOW_BID = Decimal("0.5")
 # ...sized a little above MIN_TRADE_SIZE so the risk checks let it through.
