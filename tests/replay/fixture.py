@@ -7,7 +7,7 @@ from pathlib import Path
 
 from trader_cli.config import Settings, load_settings
 from trader_cli.domain.symbols import parse_symbols
-from trader_cli.replay.ib import RecordingSummary, record_ib
+from trader_cli.services.recording import RecordingSummary, record_ib
 from trader_cli.sim import SimClock, SimGateway
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 from tests.replay.fixture import FIXTURE, SIM_ACCOUNT, SYMBOLS, record_against_sim
 from trader_cli.config import load_settings
 from trader_cli.redaction import ACCOUNT_IN_TEXT
-from trader_cli.replay.ib import replay_ib
 from trader_cli.replay.sanitize import scan_directory
+from trader_cli.services.recording import replay_ib
 
 
 def test_the_committed_fixture_replays_with_exit_0(trader) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from trader_cli.errors import SafetyRefused
-from trader_cli.replay.ib import write_recording
 from trader_cli.replay.sanitize import Sanitizer, scan_for_leftovers
 from trader_cli.replay.wirelog import WireRecord
+from trader_cli.services.recording import write_recording
 
 
 def _s2c(*fields: str) -> WireRecord:

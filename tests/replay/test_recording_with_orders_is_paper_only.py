@@ -10,7 +10,7 @@ from tests.replay.fixture import record_against_sim
 from trader_cli.config import load_settings
 from trader_cli.domain.symbols import parse_symbols
 from trader_cli.errors import SafetyRefused
-from trader_cli.replay.ib import record_ib
+from trader_cli.services.recording import record_ib
 
 
 async def test_ib_paper_false_is_refused_before_connecting(

@@ -9,13 +9,14 @@ from tests.replay.fixture import FIXTURE
 from trader_cli.config import load_settings
 from trader_cli.domain.symbols import Symbol
 from trader_cli.domain.timeframes import parse_timeframe
-from trader_cli.replay.ib import replay_trader
 from trader_cli.replay.server import ReplayBook
 from trader_cli.replay.wirelog import WIRE_LOG, load_records
+from trader_cli.services.venue import open_replay
 
 
 async def test_other_request_ids_get_the_recorded_answers(clean_env: Path) -> None:
-    async with replay_trader(load_settings(None), FIXTURE) as trader:
+    async with open_replay(load_settings(None), FIXTURE) as replayed:
+        trader = replayed.trader
         trader.ib.client._reqIdSeq += 500  # ids the recording never saw
         candles = await trader.fetch_ohlcv(Symbol("AUD", "USD"), parse_timeframe("1d"), 40)
         quote = await trader.get_market_data(Symbol("BHP", "AUD"))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from trader_cli.errors import ConfigError
 from trader_cli.replay.protocol import IN_NAMES, OUT_NAMES, message_id
 
 WIRE_LOG = "wire.jsonl"
@@ -113,4 +114,23 @@ def load_meta(directory: Path) -> dict[str, Any]:
         raise RecordingError(f"{path} is not JSON: {e}") from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
         raise RecordingError(f"{path}: not a recording of format {FORMAT_VERSION}")
+    return meta
+
+
+def open_recording(directory: Path, venue: str = "ib") -> dict[str, Any]:
+    """``recording.json`` of ``directory``; a missing, bad or other-venue one is ``ConfigError``."""
+    try:
+        meta = load_meta(directory)
+    except RecordingError as e:
+        raise ConfigError(
+            str(e),
+            hint="give a directory written by `trader record-fixtures` (see docs/fixtures.md)",
+        ) from e
+    if meta.get("venue") != venue:
+        raise ConfigError(
+            f"{directory} is a {meta.get('venue')} recording; this version replays {venue} ones",
+            hint=f"replay a {venue} recording (fixtures/{venue}/...)",
+        )
+    if not (directory / WIRE_LOG).exists():
+        raise ConfigError(f"{directory} has no {WIRE_LOG}", hint="re-record it")
     return meta

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trader_cli.config import Settings
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError
 from trader_cli.venues.base import BaseTrader
+
+if TYPE_CHECKING:
+    from trader_cli.venues.ib.replay import ReplayConnection
 
 
 def check_backend_available(settings: Settings) -> None:
@@ -22,7 +27,7 @@ def check_backend_available(settings: Settings) -> None:
                 "recordings can be served as a venue yet",
                 hint="use --venue ib --replay DIR, or --sim for the simulator",
             )
-        from trader_cli.replay.ib import open_recording
+        from trader_cli.replay.wirelog import open_recording
 
         if settings.replay_dir is None:
             raise ConfigError("--replay needs a recording directory", hint="--replay DIR")
@@ -42,10 +47,8 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
     """
     check_backend_available(settings)
     if settings.backend is Backend.REPLAY and settings.replay_dir is not None:
-        from trader_cli.replay.ib import replay_trader
-
-        async with replay_trader(settings, settings.replay_dir) as replayed:
-            yield replayed
+        async with open_replay(settings, settings.replay_dir) as replayed:
+            yield replayed.trader
         return
     if settings.backend is Backend.SIM and settings.venue is Venue.GEMINI:
         from trader_cli.venues.gemini.sim import gemini_sim_trader
@@ -99,3 +102,25 @@ async def _gemini(settings: Settings) -> AsyncIterator[BaseTrader]:
         stack.push_async_callback(gemini.close)
         await gemini.connect()
         yield gemini
+
+
+@contextlib.asynccontextmanager
+async def open_replay(settings: Settings, directory: Path) -> AsyncIterator[ReplayConnection]:
+    """The IB adapter connected to the recording in ``directory`` (and the gateway serving it)."""
+    from trader_cli.venues.ib.replay import replay_connection
+
+    async with replay_connection(settings, directory) as replayed:
+        yield replayed
+
+
+@contextlib.asynccontextmanager
+async def open_ib_at(settings: Settings, host: str, port: int) -> AsyncIterator[BaseTrader]:
+    """The IB adapter connected to the Gateway at ``host:port`` (a proxy); closed on exit."""
+    from trader_cli.venues.ib.trader import IBTrader
+
+    ib = IBTrader(settings, host=host, port=port)
+    await ib.connect()
+    try:
+        yield ib
+    finally:
+        await ib.close()

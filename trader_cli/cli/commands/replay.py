@@ -85,8 +85,8 @@ def record_fixtures(
 
     from trader_cli.domain.symbols import parse_symbols
     from trader_cli.errors import ConfigError
-    from trader_cli.replay.ib import record_ib
-    from trader_cli.replay.scenario import scenario_steps
+    from trader_cli.services.recording import record_ib
+    from trader_cli.services.scenario import scenario_steps
 
     st = state(ctx, None, json_mode, env_file, verbose)
     if venue is not SimVenue.IB:
@@ -151,7 +151,8 @@ def replay(
     exit 0 when equal, 1 with a diff otherwise. --serve keeps it up as a REPLAY Gateway."""
     import asyncio
 
-    from trader_cli.replay.ib import open_recording, replay_ib
+    from trader_cli.replay.wirelog import open_recording
+    from trader_cli.services.recording import replay_ib
 
     st = state(ctx, None, json_mode, env_file, verbose)
     meta = open_recording(directory)
@@ -160,7 +161,7 @@ def replay(
         return
     out = st.output
     settings = st.settings()
-    from trader_cli.replay.scenario import scenario_steps
+    from trader_cli.services.scenario import scenario_steps
 
     total = len(
         scenario_steps([], settings, with_orders=bool(meta.get("withOrders")))

@@ -1,24 +1,30 @@
-"""Record the scenario against IB through the proxy; replay it through the current adapter."""
+"""Record the fixed scenario against IB through the proxy; replay it through the current adapter."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from trader_cli.config import Settings
-from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import Symbol, parse_symbols
-from trader_cli.errors import ConfigError, SafetyRefused, TraderError, VenueError
+from trader_cli.errors import ConfigError, SafetyRefused
 from trader_cli.redaction import is_paper_account
 from trader_cli.replay.proxy import RecordingProxy
 from trader_cli.replay.sanitize import LeftoverError, Sanitizer, check_clean
-from trader_cli.replay.scenario import (
+from trader_cli.replay.wirelog import (
+    FORMAT_VERSION,
+    GOLDEN_DIR,
+    META_FILE,
+    WIRE_LOG,
+    dump_records,
+    open_recording,
+)
+from trader_cli.services.scenario import (
     ScenarioResult,
     Step,
     compare_with_golden,
@@ -26,56 +32,12 @@ from trader_cli.replay.scenario import (
     run_scenario,
     scenario_steps,
 )
-from trader_cli.replay.server import ReplayGateway
-from trader_cli.replay.wirelog import (
-    FORMAT_VERSION,
-    GOLDEN_DIR,
-    META_FILE,
-    WIRE_LOG,
-    RecordingError,
-    dump_records,
-    load_meta,
-)
-from trader_cli.venues.ib.trader import IBTrader
+from trader_cli.services.venue import open_ib_at, open_replay
 
 log = logging.getLogger("trader.replay")
 
 # Settings the scenario's requests depend on: recorded, and restored when replaying.
 SCENARIO_SETTINGS = ("client_order_prefix", "allowed_symbols", "base_currency")
-
-
-class ReplayClock:
-    """The adapter's clock on a replay: the recorded Gateway time; waits pass instantly."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        """The recorded time plus every wait so far."""
-        return self._now
-
-    async def sleep(self, seconds: float) -> None:
-        """Advance without waiting (a replay never waits for the wall clock)."""
-        import asyncio
-
-        self._now += timedelta(seconds=max(0.0, seconds))
-        await asyncio.sleep(0)
-
-
-class ReplayTrader(IBTrader):
-    """The IB adapter, unmodified, pointed at a :class:`ReplayGateway`."""
-
-    backend = Backend.REPLAY
-
-    def __init__(self, settings: Settings, gateway: ReplayGateway, start: datetime) -> None:
-        super().__init__(
-            settings, host=gateway.host, port=gateway.port, clock=ReplayClock(start)
-        )
-        self.gateway = gateway
-        # the recording holds its own (placeholder) account: never the configured one
-        self.conn.config.account = None
-        self.conn.config.paper = True
-        self.conn.config.timeout = 5.0
 
 
 @dataclass
@@ -158,7 +120,6 @@ async def record_ib(
     host: str,
     port: int,
     on_step: Callable[[Step], None] | None = None,
-    trader_factory: Callable[[Settings, str, int], IBTrader] | None = None,
 ) -> RecordingSummary:
     """Run the scenario against the Gateway at ``host:port`` through the recording proxy.
 
@@ -174,21 +135,18 @@ async def record_ib(
             "--with-orders",
         )
     steps = scenario_steps(symbols, settings, with_orders=with_orders)
-    async with RecordingProxy.start(host, port) as proxy:
-        make = trader_factory or (lambda s, h, p: IBTrader(s, host=h, port=p))
-        trader = make(settings, "127.0.0.1", proxy.port)
-        await trader.connect()
-        try:
-            if with_orders and not is_paper_account(trader.account):
-                raise SafetyRefused(
-                    "--with-orders records against paper accounts only, and the Gateway is "
-                    "logged into a live account",
-                    hint="log the Gateway into your paper account (DU…), or drop --with-orders",
-                )
-            result = await run_scenario(trader, steps, on_step)
-            account = trader.account
-        finally:
-            await trader.close()
+    async with (
+        RecordingProxy.start(host, port) as proxy,
+        open_ib_at(settings, "127.0.0.1", proxy.port) as trader,
+    ):
+        if with_orders and not is_paper_account(trader.account or ""):
+            raise SafetyRefused(
+                "--with-orders records against paper accounts only, and the Gateway is "
+                "logged into a live account",
+                hint="log the Gateway into your paper account (DU…), or drop --with-orders",
+            )
+        result = await run_scenario(trader, steps, on_step)
+        account = trader.account
     records = proxy.records
     sanitizer = Sanitizer([a for a in (settings.ib.account_id, account) if a])
     sanitizer.learn(records)
@@ -233,67 +191,6 @@ def write_recording(out_dir: Path, files: dict[str, str], sanitizer: Sanitizer) 
         path.write_text(text, encoding="utf-8")
 
 
-def recorded_start(gateway: ReplayGateway, meta: dict[str, Any]) -> datetime:
-    """When the recording's Gateway said it was (its clock), else when it was recorded."""
-    if gateway.book.recorded_time is not None:
-        return gateway.book.recorded_time
-    text = str(meta.get("recordedAt", "1970-01-01T00:00:00Z")).replace("Z", "+00:00")
-    return datetime.fromisoformat(text)
-
-
-def open_recording(directory: Path) -> dict[str, Any]:
-    """``recording.json`` of ``directory``; a missing or bad recording is ``ConfigError``."""
-    try:
-        meta = load_meta(directory)
-    except RecordingError as e:
-        raise ConfigError(
-            str(e), hint="give a directory written by `trader record-fixtures` (see "
-            "docs/fixtures.md)"
-        ) from e
-    if meta.get("venue") != "ib":
-        raise ConfigError(
-            f"{directory} is a {meta.get('venue')} recording; this version replays IB ones",
-            hint="replay an IB recording (fixtures/ib/...)",
-        )
-    if not (directory / WIRE_LOG).exists():
-        raise ConfigError(f"{directory} has no {WIRE_LOG}", hint="re-record it")
-    return meta
-
-
-@contextlib.asynccontextmanager
-async def replay_trader(settings: Settings, directory: Path) -> AsyncIterator[IBTrader]:
-    """The IB adapter connected to the recording in ``directory`` served on loopback.
-
-    A failure while the recording could not answer a request is re-raised as a
-    ``VenueError`` naming that request.
-    """
-    meta = open_recording(directory)
-    async with ReplayGateway.start(directory) as gateway:
-        trader = ReplayTrader(settings, gateway, recorded_start(gateway, meta))
-        try:
-            await trader.connect()
-            try:
-                yield trader
-            finally:
-                await trader.close()
-        except TraderError as e:
-            if gateway.unmatched:
-                raise _unmatched_error(gateway) from e
-            raise
-        except (ConnectionError, OSError, TimeoutError) as e:
-            if gateway.unmatched:
-                raise _unmatched_error(gateway) from e
-            raise
-
-
-def _unmatched_error(gateway: ReplayGateway) -> VenueError:
-    return VenueError(
-        f"{gateway.unmatched[0]}: the recording cannot answer this request",
-        hint="the command asked something the recording never recorded; re-record with "
-        "`trader record-fixtures` (docs/fixtures.md), or use --sim",
-    )
-
-
 async def replay_ib(
     settings: Settings,
     directory: Path,
@@ -304,12 +201,10 @@ async def replay_ib(
     symbols = parse_symbols(list(meta.get("symbols", [])))
     settings = settings_for_replay(settings, meta)  # the scenario's requests as recorded
     report = ReplayReport(directory, [])
-    async with replay_trader(settings, directory) as trader:
-        gateway = trader.gateway if isinstance(trader, ReplayTrader) else None
-        steps = scenario_steps(symbols, trader.settings, with_orders=bool(meta.get("withOrders")))
+    async with open_replay(settings, directory) as replayed:
+        steps = scenario_steps(symbols, settings, with_orders=bool(meta.get("withOrders")))
         report.steps = [s.name for s in steps]
-        result = await run_scenario(trader, steps, on_step)
-        if gateway is not None:
-            report.unmatched = list(gateway.unmatched)
+        result = await run_scenario(replayed.trader, steps, on_step)
+        report.unmatched = list(replayed.gateway.unmatched)
     report.diffs = compare_with_golden(result, directory / GOLDEN_DIR)
     return report
