@@ -260,12 +260,12 @@ class AnswerableOnly:
     outside them says nothing about the adapter.
     """
 
-    def __init__(self, trader: BaseTrader) -> None:
+    def __init__(self, trader: BaseTrader, gateway: Any) -> None:
         self._trader = trader
+        self._gateway = gateway
 
     def __getattr__(self, name: str) -> Any:
         from trader_cli.errors import VenueError
-        from trader_cli.replay.server import UNMATCHED_PREFIX
 
         value = getattr(self._trader, name)
         if not inspect.iscoroutinefunction(value):
@@ -274,9 +274,10 @@ class AnswerableOnly:
         async def call(*args: Any, **kwargs: Any) -> Any:
             try:
                 return await value(*args, **kwargs)
-            except VenueError as e:
-                if UNMATCHED_PREFIX in e.message:
-                    pytest.skip(f"the recording cannot answer {name}: {e.message}")
+            except VenueError:
+                # the gateway closed the link on a request it has no answer for
+                if self._gateway.unmatched:
+                    pytest.skip(f"the recording cannot answer {name}: {self._gateway.unmatched[0]}")
                 raise
 
         return call
@@ -287,8 +288,8 @@ class IBReplayHarness:
 
     unit = Decimal(1)
 
-    def __init__(self, trader: BaseTrader, base_currency: str) -> None:
-        self.trader = cast(BaseTrader, AnswerableOnly(trader))
+    def __init__(self, trader: BaseTrader, gateway: Any, base_currency: str) -> None:
+        self.trader = cast(BaseTrader, AnswerableOnly(trader, gateway))
         self.base_currency = base_currency
         self.prefix = "trd"
         self.symbol = parse_symbol("BHP/AUD")
@@ -326,7 +327,7 @@ async def ib_on_replay(base_currency: str) -> AsyncIterator[Harness]:
         trader = replayed.trader
         trader.market_data_timeout = 1.0
         trader.order_ack_timeout = 2.0
-        yield IBReplayHarness(trader, base_currency)
+        yield IBReplayHarness(trader, replayed.gateway, base_currency)
 
 
 BACKENDS = [
