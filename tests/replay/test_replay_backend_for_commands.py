@@ -70,3 +70,10 @@ def test_replay_of_gemini_is_not_available_yet(trader) -> None:
     r = trader("quote", "BTC/USD", "--venue", "gemini", "--replay", str(FIXTURE))
     assert r.code == 2
     assert "only IB recordings" in r.err
+
+
+def test_replay_of_a_directory_without_a_recording_is_bad_input(trader, tmp_path: Path) -> None:
+    r = trader("replay", str(tmp_path))
+    assert r.code == 2
+    assert "holds no recording" in r.err
+    assert "record-fixtures" in r.err

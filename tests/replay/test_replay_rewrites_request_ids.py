@@ -32,3 +32,18 @@ def test_every_recorded_reply_belongs_to_a_request_or_the_greeting() -> None:
     assert replies == sum(1 for r in records if r.direction == "s2c")
     assert book.server_version == 178
     assert book.hello[0].fields[1] == "20240703 11:00:00 Australia/Sydney"
+
+
+async def test_a_client_of_another_server_version_is_refused_at_once(clean_env: Path) -> None:
+    import pytest
+    from ib_async import IB
+
+    from trader_cli.replay.server import ReplayGateway
+
+    async with ReplayGateway.start(FIXTURE) as gw:
+        ib = IB()
+        ib.client.MaxClientVersion = 177  # the recording's server speaks 178
+        with pytest.raises((ConnectionError, TimeoutError)):
+            await ib.connectAsync("127.0.0.1", gw.port, clientId=1, timeout=3)
+        ib.disconnect()
+    assert "server version 178" in gw.unmatched[0]

@@ -24,7 +24,7 @@ IDENTIFYING_KEYS = frozenset(
     {
         "accountcode", "accountorgroup", "accountalias", "realaccount", "accountholder",
         "accountname", "name", "firstname", "lastname", "legalname", "address", "street",
-        "street2", "city", "state", "postalcode", "zip", "country", "email", "phone",
+        "street2", "city", "postalcode", "zip", "email", "phone",
     }
 )  # fmt: skip
 # (message id, index of the key, index of the value) of the account value messages.
@@ -34,6 +34,8 @@ ACCOUNT_VALUE_FIELDS: dict[int, tuple[int, int]] = {
     Out.ACCOUNT_UPDATE_MULTI: (5, 6),  # [73, version, reqId, account, modelCode, key, value, ccy]
 }
 PLACEHOLDER_DIGITS = 4
+# A shorter value identifies no one, and rewriting it everywhere would corrupt other fields.
+MIN_HOLDER_VALUE = 3
 
 
 class LeftoverError(Exception):
@@ -76,7 +78,7 @@ class Sanitizer:
     def add_holder_value(self, value: str) -> str:
         """Register a value that identifies the holder (a name, an address)."""
         value = value.strip()
-        if not value or value in self.replacements.values():
+        if len(value) < MIN_HOLDER_VALUE or value in self.replacements.values():
             return value
         if value not in self.replacements:
             self._holders += 1

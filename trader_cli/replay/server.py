@@ -34,7 +34,12 @@ from trader_cli.replay.protocol import (
     request_name,
 )
 from trader_cli.replay.wirelog import WIRE_LOG, WireRecord, load_records
-from trader_cli.sim.tws.codec import FrameDecoder, ProtocolError, encode_fields
+from trader_cli.sim.tws.codec import (
+    FrameDecoder,
+    ProtocolError,
+    encode_fields,
+    parse_version_range,
+)
 from trader_cli.sim.tws.messages import Out
 
 log = logging.getLogger("trader.replay")
@@ -57,6 +62,10 @@ class Exchange:
     request: WireRecord
     replies: list[WireRecord] = field(default_factory=list)
     served: int = 0
+    key: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.key = request_key(self.request.fields)
 
     @property
     def msg(self) -> int | None:
@@ -108,7 +117,7 @@ class ReplayBook:
         again by the last one (a heartbeat asks for the time many times), orders never.
         """
         key = request_key(fields)
-        candidates = [e for e in self.exchanges if request_key(e.request.fields) == key]
+        candidates = [e for e in self.exchanges if e.key == key]
         for exchange in candidates:
             if exchange.served == 0:
                 return exchange
@@ -157,6 +166,9 @@ class ReplaySession:
             while data := await self.reader.read(CHUNK):
                 for message in decoder.feed(data):
                     if isinstance(message, bytes):
+                        if not self._version_ok(message):
+                            await self.writer.drain()
+                            return
                         await self._send_all(self.gateway.book.hello, None)
                     elif not await self._serve(message):
                         await self.writer.drain()
@@ -168,6 +180,20 @@ class ReplaySession:
             pass
         finally:
             self.writer.close()
+
+    def _version_ok(self, handshake: bytes) -> bool:
+        """Whether the client speaks the server version the recording was made at."""
+        recorded = self.gateway.book.server_version
+        low, high, _ = parse_version_range(handshake)
+        if low <= recorded <= high:
+            return True
+        text = (
+            f"{UNMATCHED_PREFIX} this client: the recording was made at server version "
+            f"{recorded}, the client speaks {low}..{high}"
+        )
+        self.gateway.unmatched.append(text)
+        log.error("%s", text)
+        return False
 
     async def _serve(self, fields: list[str]) -> bool:
         exchange = self.gateway.book.match(fields)
