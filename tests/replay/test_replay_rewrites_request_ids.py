@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -18,8 +19,11 @@ async def test_other_request_ids_get_the_recorded_answers(clean_env: Path) -> No
     async with open_replay(load_settings(None), FIXTURE) as replayed:
         trader = replayed.trader
         trader.ib.client._reqIdSeq += 500  # ids the recording never saw
-        candles = await trader.fetch_ohlcv(Symbol("AUD", "USD"), parse_timeframe("1d"), 40)
-        quote = await trader.get_market_data(Symbol("BHP", "AUD"))
+        # bounded: a reply carrying the recorded id would leave the client waiting
+        candles = await asyncio.wait_for(
+            trader.fetch_ohlcv(Symbol("AUD", "USD"), parse_timeframe("1d"), 40), 5
+        )
+        quote = await asyncio.wait_for(trader.get_market_data(Symbol("BHP", "AUD")), 5)
     golden = json.loads((FIXTURE / "golden" / "bars.json").read_text())["AUD/USD 1d"]
     assert [c.to_dict() for c in candles] == golden
     assert quote.bid is not None
