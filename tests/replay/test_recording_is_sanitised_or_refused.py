@@ -74,3 +74,18 @@ def test_a_clean_recording_is_written(tmp_path: Path) -> None:
     sanitizer = Sanitizer(["DU1111111"])
     write_recording(tmp_path / "rec", {"golden/a.json": sanitizer.text('"DU1111111"')}, sanitizer)
     assert (tmp_path / "rec" / "golden" / "a.json").read_text() == '"DUREC0001"'
+
+
+def test_values_are_rewritten_whole_never_inside_other_text() -> None:
+    sanitizer = Sanitizer()
+    sanitizer.learn(
+        [
+            _s2c("6", "2", "AccountOrGroup", "All", "", "DU1111111"),  # not the holder
+            _s2c("6", "2", "City", "Perth", "", "DU1111111"),
+        ]
+    )
+    assert "All" not in sanitizer.replacements
+    assert sanitizer.text("Perth, WA; Perthshire; All accounts") == (
+        "<holder-1>, WA; Perthshire; All accounts"
+    )
+    assert sanitizer.text("DU11111119 DU1111111") == "DU11111119 DUREC0001"

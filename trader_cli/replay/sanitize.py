@@ -22,7 +22,7 @@ from trader_cli.sim.tws.messages import Out
 # Account value keys (reqAccountUpdates, reqAccountSummary tags) whose values identify the holder.
 IDENTIFYING_KEYS = frozenset(
     {
-        "accountcode", "accountorgroup", "accountalias", "realaccount", "accountholder",
+        "accountcode", "accountalias", "accountholder",
         "accountname", "name", "firstname", "lastname", "legalname", "address", "street",
         "street2", "city", "postalcode", "zip", "email", "phone",
     }
@@ -111,7 +111,9 @@ class Sanitizer:
         if not self.replacements:
             return None
         originals = sorted(self.replacements, key=len, reverse=True)
-        return re.compile("|".join(re.escape(o) for o in originals))
+        alternatives = "|".join(re.escape(o) for o in originals)
+        # whole values only: "Sydney" in "Sydney Rd", never inside another word or number
+        return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
 
     def text(self, value: str) -> str:
         """``value`` with every original replaced by its placeholder."""
