@@ -33,7 +33,8 @@ def test_quote_answers_from_the_recording(trader) -> None:
 def test_quote_table_is_labelled_replay(trader) -> None:
     r = trader("--replay", str(FIXTURE), "quote", "BHP/AUD")
     assert r.code == 0, r.err
-    assert "REPLAY of a IB recording" in r.out
+    title = "REPLAY: IB recording (recorded clock 2024-07-03 01:00:00 UTC)"
+    assert title in " ".join(r.out.split())
     assert _golden_quote("BHP/AUD")["bid"] in r.out
 
 
@@ -52,9 +53,9 @@ def test_an_unrecorded_request_fails_fast_naming_it(
         r = trader("quote", "CBA/AUD", "--replay", str(FIXTURE))
     elapsed = time.monotonic() - started
     assert r.code == 1
-    assert "no recorded answer for req_contract_data" in r.err
-    assert "CBA" in r.err
-    assert "re-record" in r.err
+    assert "no recorded answer for req_contract_data" in " ".join(r.err.split())
+    assert "CBA" in " ".join(r.err.split())
+    assert "re-record" in " ".join(r.err.split())
     # the connection is closed at once: no request timeout (5 s and more) is waited out
     assert elapsed < 4.0
     assert any("no recorded answer" in m for m in caplog.messages)
@@ -63,17 +64,17 @@ def test_an_unrecorded_request_fails_fast_naming_it(
 def test_a_directory_without_a_recording_is_bad_input(trader, tmp_path: Path) -> None:
     r = trader("quote", "BHP/AUD", "--replay", str(tmp_path))
     assert r.code == 2
-    assert "holds no recording" in r.err
+    assert "holds no recording" in " ".join(r.err.split())  # rich wraps long paths
 
 
 def test_replay_of_gemini_is_not_available_yet(trader) -> None:
     r = trader("quote", "BTC/USD", "--venue", "gemini", "--replay", str(FIXTURE))
     assert r.code == 2
-    assert "only IB recordings" in r.err
+    assert "only IB recordings" in " ".join(r.err.split())
 
 
 def test_replay_of_a_directory_without_a_recording_is_bad_input(trader, tmp_path: Path) -> None:
     r = trader("replay", str(tmp_path))
     assert r.code == 2
-    assert "holds no recording" in r.err
-    assert "record-fixtures" in r.err
+    assert "holds no recording" in " ".join(r.err.split())  # rich wraps long paths
+    assert "record-fixtures" in " ".join(r.err.split())

@@ -24,9 +24,9 @@ def test_a_changed_bar_mapping_fails_replay_with_a_diff(
     monkeypatch.setattr(mapping, "candle_from_bar", off_by_a_cent)
     r = trader("replay", str(FIXTURE))
     assert r.code == 1, r.out + r.err
-    assert "1 of 8 steps differ from the golden files (bars)" in r.out
-    assert "--- golden/bars.json (recorded)" in r.out
-    assert "+++ bars (this adapter)" in r.out
+    assert "1 of 8 steps differ from the golden files (bars)" in " ".join(r.out.split())
+    assert "--- golden/bars.json (recorded)" in " ".join(r.out.split())
+    assert "+++ bars (this adapter)" in " ".join(r.out.split())
     removed = [line for line in r.out.splitlines() if line.startswith('-      "close"')]
     added = [line for line in r.out.splitlines() if line.startswith('+      "close"')]
     assert removed and len(removed) == len(added)
