@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol, cast
 
+import pytest
 from pydantic import SecretStr
 
 from trader_cli.config import load_settings
@@ -248,10 +251,91 @@ async def gemini_on_sim(base_currency: str) -> AsyncIterator[Harness]:
             await trader.close()
 
 
+# -- IB on a recording (fixtures/ib/sim-basic) through the replay gateway ------------------------
+REPLAY_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "ib" / "sim-basic"
+
+
+class AnswerableOnly:
+    """The adapter, but a call the recording cannot answer skips the test instead of failing it.
+
+    A recording answers what was recorded: the contract holds for those answers, and a request
+    outside them says nothing about the adapter.
+    """
+
+    def __init__(self, trader: BaseTrader, gateway: Any) -> None:
+        self._trader = trader
+        self._gateway = gateway
+
+    def __getattr__(self, name: str) -> Any:
+        from trader_cli.errors import VenueError
+
+        value = getattr(self._trader, name)
+        if not inspect.iscoroutinefunction(value):
+            return value
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await value(*args, **kwargs)
+            except VenueError:
+                # the gateway closed the link on a request it has no answer for
+                if self._gateway.unmatched:
+                    pytest.skip(f"the recording cannot answer {name}: {self._gateway.unmatched[0]}")
+                raise
+
+        return call
+
+
+class IBReplayHarness:
+    """The real IB adapter over loopback against the replay gateway serving a recording."""
+
+    unit = Decimal(1)
+
+    def __init__(self, trader: BaseTrader, gateway: Any, base_currency: str) -> None:
+        self.trader = cast(BaseTrader, AnswerableOnly(trader, gateway))
+        self.base_currency = base_currency
+        self.prefix = "trd"
+        self.symbol = parse_symbol("BHP/AUD")
+        self.other_symbol = parse_symbol("CBA/AUD")
+        self.priced_currency = "USD" if base_currency != "USD" else "AUD"
+        self._clock = trader.clock
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    async def advance(self, seconds: float) -> None:
+        pytest.skip("a recording's market does not move: nothing fills on a replay")
+
+    async def place_outside(
+        self, symbol: Symbol, side: Side, amount: Decimal, price: Decimal, client_order_id: str
+    ) -> None:
+        pytest.skip("a recording has no other client's order")
+
+    def drop_link_during(self, method: str) -> None:
+        pytest.skip("the replay gateway does not inject faults")
+
+    async def drop_link_now(self) -> None:
+        pytest.skip("the replay gateway does not inject faults")
+
+
+@contextlib.asynccontextmanager
+async def ib_on_replay(base_currency: str) -> AsyncIterator[Harness]:
+    """IB on the committed recording made against the sim (seed 7, clock pinned)."""
+    from trader_cli.services.venue import open_replay
+
+    settings = load_settings(
+        IB_CONNECT_TIMEOUT="2", IB_BASE_CURRENCY=base_currency, CLIENT_ORDER_PREFIX="trd"
+    )
+    async with open_replay(settings, REPLAY_FIXTURE) as replayed:
+        trader = replayed.trader
+        trader.market_data_timeout = 1.0
+        trader.order_ack_timeout = 2.0
+        yield IBReplayHarness(trader, replayed.gateway, base_currency)
+
+
 BACKENDS = [
     Backend("ib-sim", ib_on_sim, account_currency="AUD", foreign_base_currency="USD"),
     Backend("gemini-sim", gemini_on_sim, account_currency="USD", foreign_base_currency="AUD"),
-    # Backend("ib-replay", ib_replay, ...)
+    Backend("ib-replay", ib_on_replay, account_currency="AUD", foreign_base_currency="USD"),
 ]
 
 

@@ -206,10 +206,11 @@ def _register() -> None:
     sim.register(app)
     orders.register(app)
     run.register(app)
-    from trader_cli.cli.commands import preview, settings
+    from trader_cli.cli.commands import preview, replay, settings
 
     preview.register(app)
     settings.register(app)
+    replay.register(app)
 
 
 _register()

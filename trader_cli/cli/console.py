@@ -140,9 +140,12 @@ class Output:
         return code
 
 
-def venue_label(venue: str, as_of: datetime, *, simulated: bool) -> str:
-    """``SIMULATED market (sim clock …)`` on the sim, else ``IB at …``: the title of tables."""
+def venue_label(venue: str, as_of: datetime, *, simulated: bool, replay: bool = False) -> str:
+    """``SIMULATED market (sim clock …)`` on the sim, ``REPLAY: IB recording …`` on a replay,
+    else ``IB at …``: the title of tables."""
     when = as_of.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if replay:
+        return f"REPLAY: {venue.upper()} recording (recorded clock {when})"
     if simulated:
         return f"SIMULATED market (sim clock {when})"
     return f"{venue.upper()} at {when}"

@@ -118,9 +118,12 @@ async def resolve_online(settings: Settings, text: str) -> dict[str, Any]:
 
 
 def venue_header(venue: BaseTrader) -> dict[str, Any]:
-    """Venue label, simulated flag and the venue clock (sim time on the sim)."""
+    """Venue label, simulated and replay flags and the venue clock (sim time on the sim)."""
+    from trader_cli.domain.scope import Backend
+
     return {
         "venue": venue.name,
         "simulated": venue.simulated,
+        "replay": venue.backend is Backend.REPLAY,
         "asOf": venue.clock.now(),
     }

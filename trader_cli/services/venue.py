@@ -1,9 +1,11 @@
-"""Open the configured venue on its backend: IB or Gemini, each on its API or the in-process sim."""
+"""Open the configured venue on its backend: its API, the in-process sim, or a recording."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trader_cli.config import Settings
 from trader_cli.domain.scope import Backend
@@ -11,16 +13,25 @@ from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError
 from trader_cli.venues.base import BaseTrader
 
+if TYPE_CHECKING:
+    from trader_cli.venues.ib.replay import ReplayConnection
+
 
 def check_backend_available(settings: Settings) -> None:
     """Raise ``ConfigError`` (exit 2) for a venue and backend this version cannot open."""
     venue, backend = settings.venue, settings.backend
     if backend is Backend.REPLAY:
-        raise ConfigError(
-            "--replay is not available in this version: recordings cannot be served as a "
-            "venue yet",
-            hint="use --sim for the simulator, or drop --replay for the real API",
-        )
+        if venue is not Venue.IB:
+            raise ConfigError(
+                f"--replay is not available for {venue.value} in this version: only IB "
+                "recordings can be served as a venue yet",
+                hint="use --venue ib --replay DIR, or --sim for the simulator",
+            )
+        from trader_cli.replay.wirelog import open_recording
+
+        if settings.replay_dir is None:
+            raise ConfigError("--replay needs a recording directory", hint="--replay DIR")
+        open_recording(settings.replay_dir)  # a directory without a recording: exit 2
     if venue not in (Venue.IB, Venue.GEMINI):
         raise ConfigError(
             f"the {venue.value} venue is not available in this version",
@@ -35,6 +46,10 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
     On the sim the world's state is saved on exit.
     """
     check_backend_available(settings)
+    if settings.backend is Backend.REPLAY and settings.replay_dir is not None:
+        async with open_replay(settings, settings.replay_dir) as replayed:
+            yield replayed.trader
+        return
     if settings.backend is Backend.SIM and settings.venue is Venue.GEMINI:
         from trader_cli.venues.gemini.sim import gemini_sim_trader
         from trader_cli.venues.sim.venue import sim_clock
@@ -87,3 +102,25 @@ async def _gemini(settings: Settings) -> AsyncIterator[BaseTrader]:
         stack.push_async_callback(gemini.close)
         await gemini.connect()
         yield gemini
+
+
+@contextlib.asynccontextmanager
+async def open_replay(settings: Settings, directory: Path) -> AsyncIterator[ReplayConnection]:
+    """The IB adapter connected to the recording in ``directory`` (and the gateway serving it)."""
+    from trader_cli.venues.ib.replay import replay_connection
+
+    async with replay_connection(settings, directory) as replayed:
+        yield replayed
+
+
+@contextlib.asynccontextmanager
+async def open_ib_at(settings: Settings, host: str, port: int) -> AsyncIterator[BaseTrader]:
+    """The IB adapter connected to the Gateway at ``host:port`` (a proxy); closed on exit."""
+    from trader_cli.venues.ib.trader import IBTrader
+
+    ib = IBTrader(settings, host=host, port=port)
+    await ib.connect()
+    try:
+        yield ib
+    finally:
+        await ib.close()

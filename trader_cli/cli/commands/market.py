@@ -20,7 +20,10 @@ from trader_cli.cli.params import whole
 
 
 def _label(header: dict[str, Any]) -> str:
-    return venue_label(header["venue"], header["asOf"], simulated=header["simulated"])
+    return venue_label(
+        header["venue"], header["asOf"], simulated=header["simulated"],
+        replay=header.get("replay", False),
+    )
 
 
 def _num(value: Any) -> str:

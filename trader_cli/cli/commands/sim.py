@@ -176,7 +176,12 @@ def _serve_gemini(
 
 
 def _serve_until_signalled(
-    st: Any, serve: Coroutine[Any, Any, None], host: str, port: int | None, name: str
+    st: Any,
+    serve: Coroutine[Any, Any, None],
+    host: str,
+    port: int | None,
+    name: str,
+    stopped: str = "paper world saved",
 ) -> None:
     """Run a simulator's ``serve`` until SIGINT/SIGTERM; a port that cannot be bound is exit 2."""
     import asyncio
@@ -190,7 +195,7 @@ def _serve_until_signalled(
             f"cannot listen on {host}:{port}: {e.strerror or e}",
             hint="pick another --port (0 picks a free one)",
         ) from e
-    st.output.info(f"{name} stopped; paper world saved")
+    st.output.info(f"{name} stopped; {stopped}")
 
 
 async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:

@@ -1,0 +1,96 @@
+"""The IB adapter on a recording: the replay gateway on loopback, the adapter connected to it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from trader_cli.config import Settings
+from trader_cli.domain.scope import Backend
+from trader_cli.errors import TraderError, VenueError
+from trader_cli.replay.server import ReplayGateway
+from trader_cli.replay.wirelog import open_recording
+from trader_cli.venues.ib.trader import IBTrader
+
+
+class ReplayClock:
+    """The adapter's clock on a replay: the recorded Gateway time; waits pass instantly."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        """The recorded time plus every wait so far."""
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        """Advance without waiting (a replay never waits for the wall clock)."""
+        self._now += timedelta(seconds=max(0.0, seconds))
+        await asyncio.sleep(0)
+
+
+class ReplayTrader(IBTrader):
+    """The IB adapter, unmodified, pointed at a :class:`ReplayGateway`."""
+
+    backend = Backend.REPLAY
+
+    def __init__(self, settings: Settings, gateway: ReplayGateway, start: datetime) -> None:
+        super().__init__(
+            settings, host=gateway.host, port=gateway.port, clock=ReplayClock(start)
+        )
+        # the recording holds its own (placeholder) account: never the configured one
+        self.conn.config.account = None
+        self.conn.config.paper = True
+        self.conn.config.timeout = 5.0
+
+
+@dataclass
+class ReplayConnection:
+    """The adapter connected to a recording, and the gateway serving it."""
+
+    trader: IBTrader
+    gateway: ReplayGateway
+
+
+def recorded_start(gateway: ReplayGateway, meta: dict[str, Any]) -> datetime:
+    """When the recording's Gateway said it was (its clock), else when it was recorded."""
+    if gateway.book.recorded_time is not None:
+        return gateway.book.recorded_time
+    text = str(meta.get("recordedAt", "1970-01-01T00:00:00Z")).replace("Z", "+00:00")
+    return datetime.fromisoformat(text)
+
+
+@contextlib.asynccontextmanager
+async def replay_connection(settings: Settings, directory: Path) -> AsyncIterator[ReplayConnection]:
+    """The IB adapter connected to the recording in ``directory`` served on loopback.
+
+    A failure while the recording could not answer a request is re-raised as a
+    ``VenueError`` naming that request.
+    """
+    meta = open_recording(directory)
+    async with ReplayGateway.start(directory) as gateway:
+        trader = ReplayTrader(settings, gateway, recorded_start(gateway, meta))
+        try:
+            await trader.connect()
+            try:
+                yield ReplayConnection(trader, gateway)
+            finally:
+                await trader.close()
+        except (TraderError, ConnectionError, OSError, TimeoutError) as e:
+            if gateway.unmatched:
+                raise unmatched_error(gateway) from e
+            raise
+
+
+def unmatched_error(gateway: ReplayGateway) -> VenueError:
+    """The error a command ends with when the recording could not answer its request."""
+    return VenueError(
+        f"{gateway.unmatched[0]}: the recording cannot answer this request",
+        hint="the command asked something the recording never recorded; re-record with "
+        "`trader record-fixtures` (docs/fixtures.md), or use --sim",
+    )
