@@ -51,6 +51,43 @@ ANSWERLESS = frozenset(
 # Requests whose recorded answer must not be served twice (an order is sent once).
 ONCE_ONLY = frozenset({In.PLACE_ORDER, In.CANCEL_ORDER})
 
+_OPEN_ORDER_REQUESTS = frozenset(
+    {In.REQ_OPEN_ORDERS, In.REQ_ALL_OPEN_ORDERS, In.REQ_AUTO_OPEN_ORDERS}
+)
+# Replies that answer a request carrying no request id, by the requests they may answer. A
+# client pipelines several of these at connect (positions, open orders, completed orders,
+# account updates...), so a reply belongs to the oldest such request not yet ended, never
+# simply to whichever request happened to be sent last.
+ANSWERS_TO: dict[int, frozenset[int]] = {
+    Out.OPEN_ORDER: _OPEN_ORDER_REQUESTS,
+    Out.ORDER_STATUS: _OPEN_ORDER_REQUESTS,
+    Out.OPEN_ORDER_END: _OPEN_ORDER_REQUESTS,
+    Out.COMPLETED_ORDER: frozenset({In.REQ_COMPLETED_ORDERS}),
+    Out.COMPLETED_ORDERS_END: frozenset({In.REQ_COMPLETED_ORDERS}),
+    Out.POSITION: frozenset({In.REQ_POSITIONS}),
+    Out.POSITION_END: frozenset({In.REQ_POSITIONS}),
+    Out.ACCOUNT_VALUE: frozenset({In.REQ_ACCT_DATA}),
+    Out.PORTFOLIO_VALUE: frozenset({In.REQ_ACCT_DATA}),
+    Out.ACCOUNT_UPDATE_TIME: frozenset({In.REQ_ACCT_DATA}),
+    Out.ACCOUNT_DOWNLOAD_END: frozenset({In.REQ_ACCT_DATA}),
+    Out.CURRENT_TIME: frozenset({In.REQ_CURRENT_TIME}),
+}
+# The reply that ends the answer to a request; a recorded exchange without it is no answer
+# (serving it would leave the client waiting for the end forever).
+ENDED_BY: dict[int, int] = {
+    In.REQ_OPEN_ORDERS: Out.OPEN_ORDER_END,
+    In.REQ_ALL_OPEN_ORDERS: Out.OPEN_ORDER_END,
+    In.REQ_COMPLETED_ORDERS: Out.COMPLETED_ORDERS_END,
+    In.REQ_POSITIONS: Out.POSITION_END,
+    In.REQ_ACCT_DATA: Out.ACCOUNT_DOWNLOAD_END,
+    In.REQ_EXECUTIONS: Out.EXECUTION_DATA_END,
+    In.REQ_CONTRACT_DATA: Out.CONTRACT_DATA_END,
+    In.REQ_ACCOUNT_SUMMARY: Out.ACCOUNT_SUMMARY_END,
+    In.REQ_POSITIONS_MULTI: Out.POSITION_MULTI_END,
+    In.REQ_ACCOUNT_UPDATES_MULTI: Out.ACCOUNT_UPDATE_MULTI_END,
+    In.REQ_CURRENT_TIME: Out.CURRENT_TIME,
+}
+
 TICK_STRING_TYPE = 46  # tickString: same layout as the tick messages
 TICK_GENERIC = 45
 # Field index of the request id in replies that answer one request.

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from trader_cli.replay.protocol import (
     ANSWERLESS,
+    ANSWERS_TO,
+    ENDED_BY,
     ONCE_ONLY,
     ORDER_ID_AT,
     REPLY_ORDER_ID_AT,
@@ -84,23 +86,23 @@ class ReplayBook:
 
     @classmethod
     def from_records(cls, records: list[WireRecord]) -> ReplayBook:
-        """Attribute every reply to a request (see the module docstring)."""
+        """Attribute every reply to the request it answers (see :func:`_owner`)."""
         hello: list[WireRecord] = []
         exchanges: list[Exchange] = []
-        latest: dict[int, Exchange] = {}  # conn -> last request
+        state: dict[int, _ConnState] = {}
         for record in records:
             if record.handshake is not None:
                 continue
+            conn = state.setdefault(record.conn, _ConnState())
             if record.direction == "c2s":
-                exchange = Exchange(record)
-                exchanges.append(exchange)
-                latest[record.conn] = exchange
+                conn.add(Exchange(record))
+                exchanges.append(conn.sent[-1])
                 continue
             if record.hello:
                 if not hello:
                     hello.append(record)
                 continue
-            owner = latest.get(record.conn)
+            owner = conn.owner(record.fields)
             if owner is None:
                 if record.conn == records[0].conn:
                     hello.append(record)  # before any request: part of the greeting
@@ -117,7 +119,9 @@ class ReplayBook:
         again by the last one (a heartbeat asks for the time many times), orders never.
         """
         key = request_key(fields)
-        candidates = [e for e in self.exchanges if e.key == key]
+        # a recorded request without its whole answer cannot be served: the client would wait
+        # for the rest forever
+        candidates = [e for e in self.exchanges if e.key == key and _answered(e)]
         for exchange in candidates:
             if exchange.served == 0:
                 return exchange
@@ -127,6 +131,53 @@ class ReplayBook:
         if msg in ANSWERLESS:
             return Exchange(WireRecord(-1, "c2s", 0.0, list(fields)))
         return None
+
+
+@dataclass
+class _ConnState:
+    """One recorded connection while its replies are attributed."""
+
+    sent: list[Exchange] = field(default_factory=list)
+    by_request_id: dict[int, Exchange] = field(default_factory=dict)
+    by_order_id: dict[int, Exchange] = field(default_factory=dict)
+    ended: set[int] = field(default_factory=set)  # ids of exchanges whose answer has ended
+
+    def add(self, exchange: Exchange) -> None:
+        """A request the client sent."""
+        self.sent.append(exchange)
+        msg = exchange.msg
+        for table, ids in ((REQUEST_ID_AT, self.by_request_id), (ORDER_ID_AT, self.by_order_id)):
+            value = field_at(exchange.request.fields, table.get(msg or -1))
+            if value is not None:
+                ids[value] = exchange
+
+    def owner(self, fields: list[str]) -> Exchange | None:
+        """The request a reply answers: the one whose request id it carries; else the oldest
+        unended request of a kind it answers (open orders, positions...); else the order it is
+        about; else the request sent last (a stream's later messages)."""
+        msg = message_id(fields) or -1
+        rid = field_at(fields, REPLY_REQUEST_ID_AT.get(msg))
+        if rid is not None and rid in self.by_request_id:
+            return self.by_request_id[rid]
+        kinds = ANSWERS_TO.get(msg)
+        if kinds:
+            for exchange in self.sent:
+                if exchange.msg in kinds and id(exchange) not in self.ended:
+                    if ENDED_BY.get(exchange.msg or -1) == msg:
+                        self.ended.add(id(exchange))
+                    return exchange
+        oid = field_at(fields, REPLY_ORDER_ID_AT.get(msg))
+        if oid is not None and oid in self.by_order_id:
+            return self.by_order_id[oid]
+        return self.sent[-1] if self.sent else None
+
+
+def _answered(exchange: Exchange) -> bool:
+    """Whether the recorded replies hold a whole answer (its end, or an error) to the request."""
+    end = ENDED_BY.get(exchange.msg or -1)
+    if end is None:
+        return True
+    return any(message_id(r.fields) in (end, Out.ERROR) for r in exchange.replies)
 
 
 def _server_version(hello: WireRecord) -> int:
