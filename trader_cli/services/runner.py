@@ -334,7 +334,7 @@ class StrategyRunner:
         positions = own_positions(held, self.baseline)
         report.positions = positions
         summary: AccountSummary | None = await venue.get_account_summary()
-        pnl = self._pnl(positions)
+        pnl = self._pnl(await self._marks(positions))
         report.pnl = {k: str(v) for k, v in pnl.items()}
         if summary is not None:
             equity = summary.net_liquidation
@@ -356,18 +356,32 @@ class StrategyRunner:
                 )
         return summary, positions
 
-    def _pnl(self, positions: list[Position]) -> dict[str, Decimal]:
+    async def _marks(self, positions: list[Position]) -> dict[str, tuple[Decimal, Decimal]]:
+        """Each open position's price and its currency's rate into the base currency (a
+        position whose rate cannot be had today is left unmarked, and said so)."""
+        base = self.ctx.settings.base_currency
+        rates: dict[str, Decimal] = {base: Decimal(1)}
+        marks: dict[str, tuple[Decimal, Decimal]] = {}
+        for p in positions:
+            if p.current_price is None or p.currency is None:
+                continue
+            if p.currency not in rates:
+                try:
+                    rates[p.currency] = await self.ctx.venue.fx_rate(p.currency, base)
+                except TraderError as e:
+                    log.warning("%s left unmarked: no %s rate in %s (%s)", p.symbol, p.currency,
+                                base, e.message)
+                    continue
+            marks[p.symbol] = (p.current_price, rates[p.currency])
+        return marks
+
+    def _pnl(self, marks: dict[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal]:
         base = self.ctx.settings.base_currency
         rows = bot_fill_rows(
             store.session_fills(self.ctx.session)
             if self.ctx.session is not None
             else store.all_fills()
         )
-        marks = {
-            p.symbol: (p.current_price, Decimal(1))
-            for p in positions
-            if p.current_price is not None and p.currency == base
-        }
         report = session_pnl(fill_records_from_rows(rows, base), base, marks)
         return {
             name: money.rounded(2).amount
