@@ -195,8 +195,8 @@ def quote_sanity_checks(quote: Quote, side: Side, now: datetime, max_age: Decima
             Check(
                 "book_not_empty",
                 False,
-                f"only the {present} of {quote.symbol} arrived before the market data wait ran "
-                "out: not pricing from half a book",
+                f"only the {present} of {quote.symbol} is known (the other side is empty or did "
+                "not arrive before the market data wait ran out): not pricing from half a book",
                 category=Category.LIQUIDITY,
             )
         )

@@ -40,6 +40,12 @@ ACCOUNT_IN_TEXT = re.compile(r"\b(?:DU|DF|U|F|I)\d{5,10}\b")
 # that must not leak either). The password runs to the *last* "@" before the path.
 URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][\w+.-]*:/{0,3})(?P<user>[^:@/\s]*):[^/\s]*@")
 URL_QUERY_PASSWORD = re.compile(r"(?i)\b(password=)[^&\s]*")
+# A credential passed as a query parameter (``?key=…`` as Google's APIs take it, an access
+# token, a signature); other parameters (``api-version=2024-06-01``) are left alone.
+URL_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:key|api[_\-]?key|access[_\-]?token|token|secret|passwd|sig|signature|auth)=)"
+    r"([^&#\s]*)"
+)
 # Credentials that slip into free text: "Bearer abc", "api_key=abc", "token: abc".
 SECRET_IN_TEXT = re.compile(
     r"(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]+"
@@ -74,6 +80,7 @@ def redact_accounts_in(text: str, accounts: set[str] | frozenset[str]) -> str:
 def redact_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` (``postgresql://u:***@h/db``); safe to log."""
     url = URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", url)
+    url = URL_QUERY_SECRET.sub(r"\1***", url)
     return URL_QUERY_PASSWORD.sub(r"\1***", url)
 
 
@@ -112,9 +119,12 @@ class SecretRegistry:
             self._compiled = None
 
     def add_url(self, url: str | None) -> None:
-        """Mask the password inside ``url`` (``scheme://user:password@host``) from now on."""
+        """Mask the password inside ``url`` (``scheme://user:password@host``) and any
+        credential in its query string (``?key=…``) from now on."""
         if url:
             self.add_secret(url_password(url))
+            for m in URL_QUERY_SECRET.finditer(url):
+                self.add_secret(unquote(m.group(2)))
 
     def add_account(self, account: str | None) -> None:
         """Mask ``account`` (shown as ``DU****567``) from now on."""

@@ -197,6 +197,25 @@ async def test_a_baseline_sold_by_hand_is_reported_never_bought_back(ctx, gw) ->
     assert "40 of the baseline's BHP/AUD is no longer held" in line.note
 
 
+async def test_a_bot_buy_after_a_hand_sale_of_the_baseline_stays_the_bots(ctx, gw) -> None:
+    _bhp_position(gw).quantity = Decimal(60)  # 40 sold outside the bot, in TWS
+    q = await ctx.venue.get_market_data(BHP)
+    hand = Order("ext-78", "BHP/AUD", Side.SELL, OrderType.LIMIT, Decimal(40), q.bid, id="78",
+                 status=OrderStatus.CLOSED, filled=Decimal(40))
+    store.record_order_intent(hand, external=True, reason="placed outside the bot")
+    store.insert_fill_if_new(Fill("hand-2", "78", "ext-78", "BHP/AUD", Side.SELL, q.bid,
+                                  Decimal(40), ASX_OPEN))
+    await _trade(ctx, Side.BUY, 10)  # the bot's own buy: venue 70, baseline 100
+    assert await _venue_qty(ctx) == 70
+    (mine,) = own_positions(await ctx.venue.get_positions(), ctx.baseline)
+    assert mine.quantity == 10  # never absorbed into the baseline the hand sale left short
+    report = await flatten(ctx, None, wait_seconds=5)
+    (line,) = report.lines
+    assert (line.side, line.filled, line.baseline_kept) == (Side.SELL, 10, 60)
+    assert "40 of the baseline's BHP/AUD is no longer held" in line.note
+    assert await _venue_qty(ctx) == 60
+
+
 async def test_resync_explains_the_venue_as_baseline_plus_our_fills(ctx, resync, gw) -> None:
     await _trade(ctx, Side.BUY, 10)
     report = await resync.run()

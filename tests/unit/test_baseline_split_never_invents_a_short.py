@@ -108,4 +108,18 @@ def test_the_parts_always_add_up_to_the_venue(venue, baseline, recorded) -> None
         sign = 1 if baseline > 0 else -1
         assert s.baseline * sign >= 0  # the baseline part never changes side
         if recorded * sign >= 0 and 0 <= venue * sign <= abs(baseline):
-            assert s.bot == 0  # no fills of the bot's explain a shortfall: never a short
+            # no fills of the bot's explain a shortfall: never a short; the bot's part is at
+            # most what its own fills added on the baseline's side
+            assert 0 <= s.bot * sign <= recorded * sign
+
+
+def test_the_bots_buys_stay_its_own_after_the_baseline_was_sold_by_hand() -> None:
+    # baseline 1 BTC, 0.4 sold by hand, then the bot bought 0.1: the venue holds 0.7
+    split = split_position("BTC/USD", D("0.7"), D(1), D("0.1"))
+    assert (split.bot, split.baseline, split.baseline_gone) == (D("0.1"), D("0.6"), D("0.4"))
+    # a short baseline covered by hand, then the bot sold: the mirror image
+    split = split_position("AUD/USD", D(-70), D(-100), D(-10))
+    assert (split.bot, split.baseline, split.baseline_gone) == (D(-10), D(-60), D(40))
+    # the venue holds less than the bot bought: all of it is the bot's, the baseline is gone
+    split = split_position("BTC/USD", D("0.05"), D(1), D("0.1"))
+    assert (split.bot, split.baseline, split.baseline_gone) == (D("0.05"), D(0), D(1))

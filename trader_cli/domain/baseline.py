@@ -147,6 +147,8 @@ def split_position(
     bot's part is ``venue - baseline``. Below that, the shortfall is the bot's only as far as
     its recorded fills sold it (a bot short against the baseline); the rest of the shortfall
     is baseline sold or moved outside the bot (``baseline_gone``), never invented into a short.
+    When its recorded fills added to the baseline's side instead, those stay the bot's (as far
+    as the venue holds them) and the shortfall is all baseline gone.
     A venue position on the other side of zero beyond all that is real, and the bot's.
     """
     if baseline == 0:
@@ -155,6 +157,14 @@ def split_position(
     held, base = venue * sign, abs(baseline)
     if held >= base:
         return PositionSplit(symbol, venue, baseline, venue - baseline)
+    bought = recorded * sign
+    if bought > 0 and held > 0:
+        # the bot added to the baseline's side after part of the baseline went by hand: what
+        # the bot bought (as far as the venue still holds it) stays the bot's, never absorbed
+        # into the baseline
+        bot_held = min(bought, held)
+        return PositionSplit(symbol, venue, (held - bot_held) * sign, bot_held * sign,
+                             base - (held - bot_held))
     shortfall = base - held
     explained = min(shortfall, max(Decimal(0), -recorded * sign))
     unexplained = shortfall - explained

@@ -134,8 +134,11 @@ class BotService:
     # -- running -----------------------------------------------------------------------------
     async def run(self) -> BotSummary:
         """Connect, take the scope's run lock, cycle until done or stopped; the run's summary."""
+        from trader_cli.services.venue import refuse_orders_on_replay
         from trader_cli.venues.sim.venue import serve_sim_world
 
+        if not self.options.dry_run:
+            refuse_orders_on_replay(self.settings, "trader run (without --dry-run)")
         serve_sim_world()  # on the sim, other commands go through this run's gateway
         async with trading_context(
             self.settings, live=self.options.live, strategy=self.options.strategy

@@ -40,8 +40,16 @@ from trader_cli.db import store
 from trader_cli.db.models import OrderRow, TradingSession
 from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec, TimeInForce
+from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import Symbol, parse_symbol
-from trader_cli.errors import InputError, RefusedError, TemporaryError, TraderError, VenueError
+from trader_cli.errors import (
+    InputError,
+    RefusedError,
+    SafetyRefused,
+    TemporaryError,
+    TraderError,
+    VenueError,
+)
 from trader_cli.services.locks import Lock, order_lock
 from trader_cli.telemetry import Telemetry
 from trader_cli.venues.base import BaseTrader, Instrument, OrderRequest
@@ -185,6 +193,11 @@ class OrderService:
         Everything happens under the order's lock; a process that cannot get it within
         ``lock_wait`` seconds sends nothing and reports the order as the database has it.
         """
+        if self.venue.backend is Backend.REPLAY:  # a recording takes no order (never recorded)
+            raise SafetyRefused(
+                f"{intent.symbol}: a REPLAY backend takes no orders: it plays a recording back",
+                hint="use --sim to trade on the simulator",
+            )
         cid = intent.client_order_id or self.next_client_order_id()
         lock = order_lock(cid)
         if not await lock.acquire(lock_wait):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from trader_cli.config import Settings
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.venues import Venue
-from trader_cli.errors import ConfigError
+from trader_cli.errors import ConfigError, SafetyRefused
 from trader_cli.venues.base import BaseTrader
 
 if TYPE_CHECKING:
@@ -36,6 +36,22 @@ def check_backend_available(settings: Settings) -> None:
         raise ConfigError(
             f"the {venue.value} venue is not available in this version",
             hint="use --venue ib, --venue gemini or --venue sim",
+        )
+
+
+REPLAY_TAKES_NO_ORDERS_HINT = (
+    "use --dry-run to preview it against the recording, or --sim to trade on the simulator"
+)
+
+
+def refuse_orders_on_replay(settings: Settings, what: str) -> None:
+    """Raise ``SafetyRefused`` (exit 3, nothing recorded or sent) when ``what`` would send
+    orders to a ``--replay`` backend: a recording plays back what was asked then, it takes no
+    new order (one sent would stay pending in the replay scope forever)."""
+    if settings.backend is Backend.REPLAY:
+        raise SafetyRefused(
+            f"{what}: a REPLAY backend takes no orders: it plays a recording back",
+            hint=REPLAY_TAKES_NO_ORDERS_HINT,
         )
 
 

@@ -207,7 +207,9 @@ async def _flatten(
     from trader_cli.services.context import trading_context
     from trader_cli.services.flatten import flatten as run_flatten
     from trader_cli.services.locks import hold_send_lock, scope_of
+    from trader_cli.services.venue import refuse_orders_on_replay
 
+    refuse_orders_on_replay(settings, "trader flatten")
     async with trading_context(settings, live=live, strategy="flatten") as ctx:
         # beside a running bot: wait for its current step, then close its plans on these
         # symbols and the positions while it waits (see docs/orders.md)

@@ -196,8 +196,10 @@ async def _place(st: Any, symbol: str, side: Side, quantity: str, spec: OrderSpe
                  allow_far_limit: bool = False) -> Any:
     from trader_cli.services.context import trading_context
     from trader_cli.services.place import place as place_order
+    from trader_cli.services.venue import refuse_orders_on_replay
 
     out = st.output
+    refuse_orders_on_replay(st.settings(), "trader place")
     status = None if st.json_mode else out.err.status("sending…")
 
     def progress(order: Any) -> None:

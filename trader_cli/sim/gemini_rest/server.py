@@ -40,15 +40,20 @@ WEB_PAGE = (
 
 
 class RateLimiter:
-    """At most ``per_minute`` requests in any rolling 60 s of wall time (per key or public)."""
+    """At most ``per_minute`` requests in any rolling 60 s of wall time (per key or public);
+    ``None``: no limit."""
 
-    def __init__(self, per_minute: int, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: int | None, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.per_minute = per_minute
         self._seen: dict[str, deque[float]] = {}
         self._monotonic = monotonic
 
     def allow(self, who: str) -> bool:
         """Count a request of ``who``; False when it is over the limit."""
+        if self.per_minute is None:
+            return True
         now = self._monotonic()
         seen = self._seen.setdefault(who, deque())
         while seen and seen[0] <= now - 60:
@@ -83,8 +88,8 @@ class GeminiSimServer:
         state_path: Path | None = None,
         fees: CryptoFees = DEFAULT_FEES,
         balances: dict[str, Decimal] | None = None,
-        public_per_minute: int = PUBLIC_PER_MINUTE,
-        private_per_minute: int = PRIVATE_PER_MINUTE,
+        public_per_minute: int | None = PUBLIC_PER_MINUTE,
+        private_per_minute: int | None = PRIVATE_PER_MINUTE,
     ) -> None:
         self.clock = clock or SimClock(datetime.now(UTC), speed=1.0)
         self.host = host

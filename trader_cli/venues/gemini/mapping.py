@@ -99,11 +99,14 @@ def quote_from_book(symbol: Symbol, book: Mapping[str, Any], ticker: Mapping[str
     bids, asks = book.get("bids") or [], book.get("asks") or []
     ticker = ticker or {}
     stamp = book.get("timestamp") or ticker.get("timestamp") or now_ms
+    # no book at all: the ticker's bid and ask; one side only: half a book, never completed
+    # from the ticker (another snapshot)
+    fallback = ticker if not bids and not asks else {}
     return Quote(
         symbol=str(symbol),
         timestamp=utc_from_ms(stamp),
-        bid=dec(bids[0][0]) if bids else dec(ticker.get("bid")),
-        ask=dec(asks[0][0]) if asks else dec(ticker.get("ask")),
+        bid=dec(bids[0][0]) if bids else dec(fallback.get("bid")),
+        ask=dec(asks[0][0]) if asks else dec(fallback.get("ask")),
         last=dec(ticker.get("last")),
         bid_size=dec(bids[0][1]) if bids else None,
         ask_size=dec(asks[0][1]) if asks else None,

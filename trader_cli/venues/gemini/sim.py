@@ -138,8 +138,10 @@ def sim_exchange(settings: Settings, url: str) -> Any:
     """A ccxt Gemini client on the simulator at ``url`` (every URL overridden).
 
     ccxt's rate limiter is off here: it paces requests in wall-clock time (half a second per
-    public request), which the loopback simulator, on its own clock, neither needs nor
-    enforces; a bot cycle would otherwise spend seconds asleep.
+    public request), which the loopback simulator, on its own clock, does not need; a bot
+    cycle would otherwise spend seconds asleep. So the in-process simulator enforces no
+    request limit either (a standalone ``trader sim-gateway --venue gemini`` keeps Gemini's,
+    for the plain ccxt clients that join it).
     """
     import ccxt.async_support as ccxt
 
@@ -204,9 +206,12 @@ async def _own(
 ) -> AsyncIterator[GeminiSimTrader]:
     key, secret = sim_credentials(settings)
     g = settings.gemini
+    # no request limit: every client of this sim is ours, with ccxt's pacing off (see
+    # sim_exchange); a limit in wall time would make a fast sim run rate-limit itself
     async with GeminiSimServer.start(
         seed=settings.sim.seed, clock=clock, state_path=state_path, api_key=key,
         api_secret=secret, fees=CryptoFees(maker=Decimal(g.maker_fee), taker=Decimal(g.taker_fee)),
+        public_per_minute=None, private_per_minute=None,
     ) as sim:  # fmt: skip
         sim_time = GeminiSimTime(sim)
         trader = GeminiSimTrader(
