@@ -78,6 +78,8 @@ def manager(
         "backoff_initial": 2.0,
         "backoff_max": 30.0,
         "reset_windows": reset_windows_for("asia_pacific"),  # IB's, for Australian accounts
+        "venue_name": "IB",
+        "connectivity_hint": "check TWS/IB Gateway and the network",
         **kw,
     }
     m = HealthCircuitManager(
@@ -294,6 +296,26 @@ def test_disconnect_outside_any_window_alerts_after_the_delay() -> None:
     clock.advance(minutes=5)
     assert m.alert
     assert "outside IB's reset windows" in alerts[0]
+    assert "check TWS/IB Gateway" in alerts[0]
+
+
+def test_a_venue_without_reset_windows_is_not_told_of_them() -> None:
+    """Gemini has no daily reset: its alert names neither IB's windows nor IB's Gateway."""
+    from trader_cli.config import load_settings
+    from trader_cli.venues.gemini.capabilities import gemini_capabilities
+
+    caps = gemini_capabilities(load_settings(None))
+    clock = InstantClockDouble(MIDDAY)
+    m, _, alerts = manager(
+        clock, disconnect_alert_after=timedelta(minutes=5), reset_windows=(),
+        venue_name=caps.name, connectivity_hint=caps.connectivity_hint,
+    )  # fmt: skip
+    m.record_failure(Dependency.VENUE_CONNECTION, "HTTP 503")
+    clock.advance(minutes=5)
+    assert m.alert
+    assert alerts, "no alert after the delay"
+    assert "IB" not in alerts[0] and "TWS" not in alerts[0]
+    assert "status.gemini.com" in alerts[0]
 
 
 def test_north_america_window_covers_old_and_new_published_schedules() -> None:

@@ -167,6 +167,8 @@ class BotService:
             on_change=telemetry.circuit,
             on_status=_persist_health,
             maintenance_windows=venue.capabilities.maintenance_windows,
+            venue_name=venue.capabilities.name,
+            connectivity_hint=venue.capabilities.connectivity_hint,
         )
         strategy = make_strategy(opts.strategy, self.settings, venue.clock)
         sim_speed = venue.clock_speed  # the sim's clock speed while it runs

@@ -196,6 +196,8 @@ class HealthCircuitManager:
         on_change: ChangeCallback | None = None,
         on_alert: AlertCallback | None = None,
         on_status: StatusCallback | None = None,
+        venue_name: str = "the venue",
+        connectivity_hint: str = "check the venue and the network",
     ) -> None:
         if failure_threshold < 1 or recovery_probes < 1:
             raise ValueError("failure_threshold and recovery_probes must be at least 1")
@@ -211,6 +213,8 @@ class HealthCircuitManager:
         self.on_change = on_change
         self.on_alert = on_alert
         self.on_status = on_status
+        self.venue_name = venue_name
+        self.connectivity_hint = connectivity_hint
         self._publishing = False
         self.circuits = {dep: Circuit(dep) for dep in Dependency}
         self.disconnected_since: datetime | None = None
@@ -228,6 +232,8 @@ class HealthCircuitManager:
         on_change: ChangeCallback | None = None,
         on_alert: AlertCallback | None = None,
         on_status: StatusCallback | None = None,
+        venue_name: str = "the venue",
+        connectivity_hint: str = "check the venue and the network",
     ) -> HealthCircuitManager:
         """A manager configured from ``HEALTH_*`` settings.
 
@@ -250,6 +256,8 @@ class HealthCircuitManager:
             on_change=on_change,
             on_alert=on_alert,
             on_status=on_status,
+            venue_name=venue_name,
+            connectivity_hint=connectivity_hint,
         )
 
     # -- recording ------------------------------------------------------------------------
@@ -404,19 +412,26 @@ class HealthCircuitManager:
                 True,
                 f"ALERT: venue disconnected for {_minutes(lasted)}, beyond {label} "
                 f"{begin:%H:%M}-{end:%H:%M} {begin.tzinfo} (+{_minutes(self.reset_grace)} "
-                "grace); check TWS/IB Gateway and the network",
+                f"grace); {self._check_hint()}",
             )
         if lasted >= self.disconnect_alert_after:
             return DisconnectReport(
                 since,
                 False,
                 True,
-                f"ALERT: venue disconnected for {_minutes(lasted)} outside IB's reset windows; "
-                "check TWS/IB Gateway and the network",
+                f"ALERT: venue disconnected for {_minutes(lasted)}{self._outside_windows()}; "
+                f"{self._check_hint()}",
             )
         return DisconnectReport(
             since, False, False, f"venue disconnected for {_minutes(lasted)}; reconnecting"
         )
+
+    def _check_hint(self) -> str:
+        return self.connectivity_hint
+
+    def _outside_windows(self) -> str:
+        """`` outside IB's reset windows`` where there are any (Gemini has none)."""
+        return f" outside {self.venue_name}'s reset windows" if self.reset_windows else ""
 
     def check_disconnect(self) -> DisconnectReport | None:
         """:meth:`disconnect_report`, telling ``on_alert`` (once per disconnect) on an alert."""

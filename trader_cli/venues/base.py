@@ -127,6 +127,8 @@ class VenueCapabilities:
     # what may be traded and how, stated plainly for a strategy's prompt; "{base_currency}"
     # is filled in with the base currency
     trading_rules: tuple[str, ...] = ()
+    # what a person should check when the link stays down (said in the disconnect alert)
+    connectivity_hint: str = "check the venue's status and the network"
     # the times in force an order may ask for, and what an order asking for none works for
     time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.DAY})
     default_time_in_force: TimeInForce = TimeInForce.DAY

@@ -60,6 +60,7 @@ def gemini_capabilities(settings: Settings | None = None) -> VenueCapabilities:
         maker = f"{(settings.gemini.maker_fee * 100).normalize():f}%"
         taker = f"{(settings.gemini.taker_fee * 100).normalize():f}%"
     return VenueCapabilities(
+        connectivity_hint="check status.gemini.com, your API key and the network",
         name="Gemini",
         description=DESCRIPTION,
         timeframes=tuple(CANDLE_FRAMES),

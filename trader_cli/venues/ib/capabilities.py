@@ -99,6 +99,7 @@ def ib_capabilities(settings: Settings | None = None) -> VenueCapabilities:
             "FX": f"{ib.commission_fx_bps} bp, min {ib.commission_fx_min} USD",
         }
     return VenueCapabilities(
+        connectivity_hint="check TWS/IB Gateway and the network",
         name="IB",
         description=DESCRIPTION,
         timeframes=tuple(BAR_SIZE),
