@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from trader_cli.clock import REAL_CLOCK, Clock
 from trader_cli.config import Settings
@@ -121,8 +122,14 @@ class GeminiTrader(BaseTrader):
 
     @property
     def account(self) -> str:
-        """Gemini's account name (keys are scoped to one account)."""
-        return ACCOUNT
+        """Gemini's account name (keys are scoped to one account); on a ``GEMINI_API_URL`` other
+        than Gemini's, named with that host too (``primary@127.0.0.1``), so the state kept for a
+        simulator or proxy found there never mixes with the sandbox's or the exchange's."""
+        url = self.settings.gemini.api_url
+        if self.backend is not Backend.API or not url:
+            return ACCOUNT
+        host = urlsplit(url).hostname or url
+        return f"{ACCOUNT}@{host}"
 
     @property
     def is_connected(self) -> bool:
