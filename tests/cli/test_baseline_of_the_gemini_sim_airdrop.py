@@ -77,6 +77,22 @@ def test_the_no_short_check_reads_what_the_venue_holds_baseline_included(trader)
     assert beyond.code == 3
 
 
+def test_a_sell_counts_what_working_sells_already_offer(trader, monkeypatch) -> None:
+    """1 BTC held, 0.8 already offered by a resting sell: a further sell of 0.5 is refused
+    before it is sent (Gemini would refuse it: insufficient funds)."""
+    monkeypatch.setenv("MAX_ORDER_VALUE", "1000000")
+    monkeypatch.setenv("MAX_TOTAL_EXPOSURE", "1000000")
+    ask = Decimal(trader("quote", "BTC/USD", *G, "--json").json()["quotes"][0]["ask"])
+    rest = str((ask * Decimal("1.04")).quantize(Decimal("0.01")))
+    r = trader("place", "BTC/USD", "sell", "0.8", "--limit", rest, *G, "--timeout", "0")
+    assert r.code == 0, r.err
+    again = trader("place", "BTC/USD", "sell", "0.5", "--limit", rest, *G, "--dry-run", "--json")
+    assert again.code == 3, again.out
+    check = next(c for c in again.json()["checks"] if c["name"] == "no_short_selling")
+    assert check["passed"] is False
+    assert "0.2 held and not already offered" in check["message"], check
+
+
 def test_flatten_all_keeps_the_airdrop_and_include_baseline_closes_it(
     trader, clean_env: Path
 ) -> None:

@@ -272,7 +272,14 @@ async def preview_order(
     if not venue.capabilities.short_selling:
         # the venue's truth: what the account holds, baseline included, is what may be sold
         on_venue = sum((p.quantity for p in held if p.symbol == str(sym)), Decimal(0))
-        checks.insert(1, no_short_check(sym, side, qty, on_venue, venue.capabilities.name))
+        # what working sells already hold back cannot be sold again (the venue would refuse)
+        selling = sum(
+            (o.remaining for o in working if o.symbol == str(sym) and o.side is Side.SELL),
+            Decimal(0),
+        )
+        checks.insert(
+            1, no_short_check(sym, side, qty, on_venue - selling, venue.capabilities.name)
+        )
     return OrderPreview(
         symbol=sym,
         side=side,
@@ -325,13 +332,14 @@ def require_on_tick(symbol: Symbol, price: Decimal, tick: TickRule) -> None:
 def no_short_check(
     symbol: Symbol, side: Side, qty: Decimal, held: Decimal, venue_name: str
 ) -> Check:
-    """On a venue without short selling (spot crypto), a sell may not exceed what is held."""
+    """On a venue without short selling (spot crypto), a sell may not exceed what is held
+    (``held``: the balance less what working sells already offer)."""
     ok = side is Side.BUY or qty <= held
     message = (
         f"{venue_name} has no short selling: a sell of {qty} reduces the {held} held"
         if ok
         else f"{venue_name} has no short selling: cannot sell {qty} {symbol.base}, "
-        f"{held} held"
+        f"{held} held and not already offered by a working sell"
     )
     return Check("no_short_selling", ok, message, str(held), category=Category.SAFETY)
 
