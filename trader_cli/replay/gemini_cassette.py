@@ -133,10 +133,13 @@ class CassetteFilter:
         return request
 
     def response(self, response: dict[str, Any]) -> dict[str, Any]:
-        """No key or secret in a recorded answer's body; only harmless headers."""
+        """No key or secret in a recorded answer's body; only harmless headers.
+
+        vcrpy also runs this on a cassette it loads: a body keeps its type (bytes or text).
+        """
         body = response.get("body", {}).get("string")
         if isinstance(body, bytes):
-            response["body"]["string"] = self.scrub(body.decode("utf-8", "replace"))
+            response["body"]["string"] = self.scrub(body.decode("utf-8", "replace")).encode()
         elif isinstance(body, str):
             response["body"]["string"] = self.scrub(body)
         headers = response.get("headers") or {}

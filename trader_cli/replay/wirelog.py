@@ -30,6 +30,7 @@ GOLDEN_DIR = "golden"
 FORMAT_VERSION = 1
 # What each venue's recording holds besides recording.json and golden/.
 RECORDED_FILE = {"ib": WIRE_LOG, "gemini": "cassette.yaml"}
+RECORDING_OF = {"ib": "an IB", "gemini": "a Gemini"}
 
 Direction = Literal["c2s", "s2c"]
 
@@ -140,9 +141,10 @@ def open_recording(directory: Path, venue: str | None = "ib") -> dict[str, Any]:
         )
     if venue is not None and recorded != venue:
         raise ConfigError(
-            f"{directory} is a {recorded} recording, not a {venue} one",
-            hint=f"replay it with --venue {recorded}, or give a {venue} recording "
-            f"(fixtures/{venue}/...)",
+            f"{directory} is {RECORDING_OF.get(str(recorded), recorded)} recording, not "
+            f"{RECORDING_OF.get(venue, venue)} one",
+            hint=f"replay it with --venue {recorded}, or give "
+            f"{RECORDING_OF.get(venue, venue)} recording (fixtures/{venue}/...)",
         )
     name = RECORDED_FILE[str(recorded)]
     if not (directory / name).exists():

@@ -98,10 +98,12 @@ async def record_gemini(
                 result = await run_scenario(trader, steps, on_step)
             fx = await _recorded_fx(trader, settings)
         interactions = _load_raw(raw)
-    sanitizer = GeminiSanitizer(secrets[:1])  # the key (the secret is scanned for, never kept)
+    sanitizer = GeminiSanitizer()  # the key and secret are filtered out, then scanned for
     sanitizer.learn_texts(_bodies(interactions))
     meta = scenario_meta(settings, symbols, with_orders=with_orders, server_version=None)
     meta.pop("serverVersion", None)
+    # the effective list (unset, Gemini's default universe), so a replay allows the same
+    meta["settings"]["allowed_symbols"] = [str(s) for s in settings.allowed_symbols]
     meta.update(
         venue="gemini", backend=gemini_backend_name(settings, sim=sim),
         clock=start.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),

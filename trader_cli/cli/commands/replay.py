@@ -102,11 +102,13 @@ def record_fixtures(
     import asyncio
 
     from trader_cli.domain.symbols import parse_symbols
+    from trader_cli.domain.venues import VenueChoice
     from trader_cli.errors import InputError
     from trader_cli.services.scenario import scenario_steps
 
-    st = state(ctx, None, json_mode, env_file, verbose)
     gemini = venue is SimVenue.GEMINI
+    # Gemini's settings (its ALLOWED_SYMBOLS default) whatever ACTIVE_EXCHANGE says
+    st = state(ctx, VenueChoice.GEMINI if gemini else None, json_mode, env_file, verbose)
     if gemini and (host is not None or port is not None):
         raise InputError(
             "--host/--port are for IB's Gateway",
