@@ -4,9 +4,10 @@ Each request is matched to a recorded one by method, path, query and payload wit
 (:func:`~trader_cli.replay.gemini_cassette.request_key`); the key and signature are not checked
 (any key signs). The n-th of several identical requests gets the n-th recorded answer; once
 they are all served, a read is answered again by the last one, an order or a cancel never.
-An order whose client order id differs from the recorded one (and nothing else does) is matched
-to it, and that id is mapped both ways from then on. A request the recording cannot answer gets
-Gemini's error shape with HTTP 400, naming the request, and is logged: the client fails at once.
+A request whose client order id differs from the recorded one (and nothing else does) is
+matched to it, and the two ids are mapped both ways from then on (requests and answers).
+A request the recording cannot answer gets Gemini's error shape with HTTP 400, naming the
+request, and is logged: the client fails at once.
 """
 
 from __future__ import annotations
@@ -163,8 +164,8 @@ class GeminiReplayServer:
         payload = self._to_recorded(payload)
         key = request_key(method, path, query.items(), payload)
         found = self._next(key, path)
-        if found is None and payload and path == "/v1/order/new":
-            found = self._order_with_another_id(method, path, query, payload)
+        if found is None and payload:
+            found = self._with_another_client_id(method, path, payload)
         return found
 
     def _next(self, key: RequestKey, path: str) -> Interaction | None:
@@ -176,24 +177,29 @@ class GeminiReplayServer:
             return entry.answers[entry.served - 1]
         return None if path in ONCE_ONLY_PATHS else entry.answers[-1]
 
-    def _order_with_another_id(
-        self, method: str, path: str, query: dict[str, str], payload: dict[str, Any]
+    def _with_another_client_id(
+        self, method: str, path: str, payload: dict[str, Any]
     ) -> Interaction | None:
-        """A recorded order equal but for its client order id: the ids are mapped from now on."""
+        """A recorded request equal but for its client order id (one no other id took yet):
+        the two ids are mapped both ways from then on."""
         cid = payload.get(CLIENT_ORDER_ID)
-        if not isinstance(cid, str):
+        if not isinstance(cid, str) or cid in self.client_ids:
             return None
+        taken = set(self.client_ids.values())
         for key, entry in self._by_key.items():
-            if key.method != method.upper() or key.path != path or entry.served >= len(
-                entry.answers
-            ):
+            if key.method != method.upper() or key.path != path or not key.payload:
                 continue
-            recorded = json.loads(key.payload) if key.payload else {}
+            if entry.served >= len(entry.answers):
+                continue
+            recorded = json.loads(key.payload)
             recorded_cid = recorded.get(CLIENT_ORDER_ID)
-            if isinstance(recorded_cid, str) and {**recorded, CLIENT_ORDER_ID: cid} == payload:
+            if not isinstance(recorded_cid, str) or recorded_cid in taken:
+                continue
+            if {**recorded, CLIENT_ORDER_ID: cid} == without_nonce(payload):
                 self.client_ids[cid] = recorded_cid
-                log.info("REPLAY: client order id %s answered as the recorded %s", cid,
-                         recorded_cid)
+                log.info(
+                    "REPLAY: client order id %s answered as the recorded %s", cid, recorded_cid
+                )
                 entry.served += 1
                 return entry.answers[entry.served - 1]
         return None
