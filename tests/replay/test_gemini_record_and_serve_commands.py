@@ -61,15 +61,8 @@ def test_ib_options_are_refused_for_gemini(trader, clean_env: Path) -> None:
     assert "GEMINI_API_URL" in " ".join(r.err.split())
 
 
-@pytest.fixture
-def home(clean_env: Path) -> Path:
-    clean_env.mkdir(parents=True, exist_ok=True)
-    return clean_env
-
-
-async def test_replay_serve_answers_plain_ccxt_until_sigterm(home: Path) -> None:
-    import ccxt.async_support as ccxt
-
+def _serve(home: Path) -> tuple[subprocess.Popen[str], str]:
+    """``trader replay FIXTURE --serve --port 0`` in its own process, and its URL."""
     env = {**os.environ, "TRADER_HOME": str(home)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "trader_cli", "replay", str(GEMINI_FIXTURE), "--serve", "--port",
@@ -80,7 +73,19 @@ async def test_replay_serve_answers_plain_ccxt_until_sigterm(home: Path) -> None
     banner = proc.stdout.readline()
     match = re.search(r"REPLAY Gemini REST API .* on http://127\.0\.0\.1:(\d+)", banner)
     assert match, f"{banner!r} {proc.stderr.read() if proc.poll() is not None else ''}"
-    url = f"http://127.0.0.1:{match.group(1)}"
+    return proc, f"http://127.0.0.1:{match.group(1)}"
+
+
+@pytest.fixture
+def home(clean_env: Path) -> Path:
+    clean_env.mkdir(parents=True, exist_ok=True)
+    return clean_env
+
+
+async def test_replay_serve_answers_plain_ccxt_until_sigterm(home: Path) -> None:
+    import ccxt.async_support as ccxt
+
+    proc, url = _serve(home)
     # any key signs: the recording's requests are matched without key, signature or nonce
     client = ccxt.gemini({"apiKey": "account-anyone", "secret": "any", "enableRateLimit": False})
     client.urls["api"] = {"public": url, "private": url, "web": url, "webExchange": url}
