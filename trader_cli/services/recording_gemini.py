@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trader_cli.config import Settings
 from trader_cli.domain.symbols import Symbol
@@ -26,7 +26,9 @@ from trader_cli.replay.wirelog import GOLDEN_DIR, META_FILE
 from trader_cli.services.recording import RecordingSummary, scenario_meta, write_recording
 from trader_cli.services.scenario import ScenarioResult, Step, golden_files, run_scenario
 from trader_cli.services.scenario import scenario_steps as shared_steps
-from trader_cli.venues.gemini.trader import GeminiTrader
+
+if TYPE_CHECKING:
+    from trader_cli.venues.gemini.trader import GeminiTrader
 
 # YAML lines are never folded: a value split over two lines would escape the scan.
 YAML_WIDTH = 1 << 20
