@@ -47,7 +47,9 @@ def test_gemini_s_default_account_name_is_kept() -> None:
 @pytest.mark.parametrize(
     ("planted", "found"),
     [
-        ('{"request": "/v1/balances", "nonce": 1719968400000}', '"nonce"'),
+        ('{"request": "/v1/balances", "nonce": 1719968400000}', "a nonce field"),
+        ('body: "{\\"request\\": \\"/v1/balances\\", \\"nonce\\": 17}"', "a nonce field"),
+        ("nonce: 1719968400000", "a nonce field"),
         ("X-GEMINI-SIGNATURE: 3f2a", "x-gemini-signature"),
         ("made with account-AbCdEf123456", "ac" + "*" * 16 + "56"),
         ("the secret s3cret-value-99 again", "s3***********99"),

@@ -31,6 +31,7 @@ from trader_cli.replay.gemini_cassette import (
     request_key,
     without_nonce,
 )
+from trader_cli.sim.gemini_rest.errors import INVALID_JSON, GeminiError
 from trader_cli.sim.gemini_rest.wire import BadHttp, Request, json_response, read_request, response
 
 log = logging.getLogger("trader.replay")
@@ -125,8 +126,8 @@ class GeminiReplayServer:
                 try:
                     request = await read_request(reader)
                 except BadHttp as err:
-                    body = {"result": "error", "reason": "InvalidJson", "message": str(err)}
-                    writer.write(json_response(BAD_REQUEST, body, keep_alive=False))
+                    bad = GeminiError(INVALID_JSON, str(err))
+                    writer.write(json_response(bad.status, bad.body(), keep_alive=False))
                     break
                 if request is None:
                     break
@@ -149,8 +150,8 @@ class GeminiReplayServer:
             message = f"{UNMATCHED_PREFIX} {key.describe()}"
             self.unmatched.append(message)
             log.error("%s", message)
-            body = {"result": "error", "reason": NO_RECORDED_ANSWER, "message": message}
-            return json_response(BAD_REQUEST, body, keep_alive=request.keep_alive)
+            unmatched = GeminiError(NO_RECORDED_ANSWER, message, BAD_REQUEST)
+            return json_response(BAD_REQUEST, unmatched.body(), keep_alive=request.keep_alive)
         return response(
             answer.status, self._to_client(answer.body).encode(),
             content_type=answer.content_type, keep_alive=request.keep_alive,
