@@ -51,17 +51,19 @@ def record_fixtures(
     out_dir: Annotated[
         Path,
         typer.Option(
-            "--out", help="Directory to write the recording to, e.g. fixtures/ib/NAME.",
+            "--out",
+            help="Directory to write the recording to, e.g. fixtures/ib/NAME or "
+            "fixtures/gemini/NAME.",
             file_okay=False, resolve_path=True,
         ),
     ],
     symbols: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--symbols",
+            "--symbols", show_default=False,
             help=f"Comma-separated symbols (default: {IB_SYMBOLS}; Gemini: {GEMINI_SYMBOLS}).",
         ),
-    ] = IB_SYMBOLS,
+    ] = None,
     venue: Annotated[
         SimVenue,
         typer.Option(
@@ -72,7 +74,8 @@ def record_fixtures(
         bool,
         typer.Option(
             "--with-orders",
-            help="Paper only: also place one limit order far from the market, then cancel it.",
+            help="Also place one limit order far from the market, then cancel it: IB paper "
+            "accounts, the Gemini sandbox or --sim only.",
         ),
     ] = False,
     host: Annotated[
@@ -119,8 +122,8 @@ def record_fixtures(
             "record-fixtures --sim is for --venue gemini",
             hint="for IB start `trader sim-gateway` and give its --port",
         )
-    if gemini and symbols == IB_SYMBOLS:
-        symbols = GEMINI_SYMBOLS
+    if symbols is None:
+        symbols = GEMINI_SYMBOLS if gemini else IB_SYMBOLS
     syms = parse_symbols([s for s in symbols.split(",") if s.strip()])
     settings = st.settings()
     out = st.output
