@@ -332,10 +332,52 @@ async def ib_on_replay(base_currency: str) -> AsyncIterator[Harness]:
         yield IBReplayHarness(trader, replayed.gateway, base_currency)
 
 
+# -- Gemini on a recording (fixtures/gemini/sim-basic) through the Gemini replay server ----------
+GEMINI_REPLAY_FIXTURE = REPLAY_FIXTURE.parents[1] / "gemini" / "sim-basic"
+GEMINI_RECORDED_BASE = "USD"
+
+
+class GeminiReplayHarness(IBReplayHarness):
+    """The real Gemini adapter (ccxt over loopback HTTP) against the replay server."""
+
+    unit = Decimal("0.01")
+
+    def __init__(self, trader: BaseTrader, gateway: Any, base_currency: str) -> None:
+        super().__init__(trader, gateway, base_currency)
+        self.symbol = parse_symbol("BTC/USD")
+        self.other_symbol = parse_symbol("ETH/USD")
+        self.priced_currency = "BTC"  # valued at the recorded mid
+
+    def drop_link_during(self, method: str) -> None:
+        pytest.skip("the Gemini replay server does not inject faults")
+
+    async def drop_link_now(self) -> None:
+        pytest.skip("the Gemini replay server does not inject faults")
+
+
+@contextlib.asynccontextmanager
+async def gemini_on_replay(base_currency: str) -> AsyncIterator[Harness]:
+    """Gemini on the committed recording made against the Gemini sim (seed 7, clock pinned)."""
+    from trader_cli.services.venue import open_replay
+
+    if base_currency != GEMINI_RECORDED_BASE:
+        pytest.skip(
+            f"the recording was made in {GEMINI_RECORDED_BASE}: it holds no {base_currency} rate"
+        )
+    settings = load_settings(
+        BASE_CURRENCY=base_currency, CLIENT_ORDER_PREFIX="trd", ALLOWED_SYMBOLS="BTC/USD,ETH/USD"
+    )
+    async with open_replay(settings, GEMINI_REPLAY_FIXTURE) as replayed:
+        yield GeminiReplayHarness(replayed.trader, replayed.gateway, base_currency)
+
+
 BACKENDS = [
     Backend("ib-sim", ib_on_sim, account_currency="AUD", foreign_base_currency="USD"),
     Backend("gemini-sim", gemini_on_sim, account_currency="USD", foreign_base_currency="AUD"),
     Backend("ib-replay", ib_on_replay, account_currency="AUD", foreign_base_currency="USD"),
+    Backend(
+        "gemini-replay", gemini_on_replay, account_currency="USD", foreign_base_currency="AUD"
+    ),
 ]
 
 

@@ -4,31 +4,27 @@ One short fixed scenario (:func:`run_scenario`) is recorded once against the SIM
 (seed 0, clock pinned at :data:`WHEN`, a fixed key pair) and committed under
 ``fixtures/gemini/cassettes/``. The suite replays it with ``record_mode="none"`` and no simulator.
 
-Sanitizing (applied to every request before it is recorded *and* before it is matched):
-
-- ``X-GEMINI-APIKEY``, ``X-GEMINI-PAYLOAD`` and ``X-GEMINI-SIGNATURE`` are dropped; the decoded
-  payload minus its ``nonce`` becomes the request body, so the cassette shows what was asked;
-- ``apiKey``/``secret``-like query parameters are dropped, the key and secret are scrubbed from
-  bodies, and the base URL becomes :data:`CASSETTE_URL` (the simulator picks a free port).
-
-Matching is on method + path + query + :func:`gemini_payload` (the payload without its nonce).
+Filtering and matching are the product's (:mod:`trader_cli.replay.gemini_cassette`, the same
+that ``trader record-fixtures --venue gemini`` records with): no Gemini auth headers, the decoded
+payload minus its ``nonce`` as the body, key and secret scrubbed, a fixed base URL; matched on
+method + path + query + payload without its nonce.
 Re-record with ``python -m tests.gemini_adapter.record_cassettes``.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
 
-import vcr
-from vcr.request import Request
+from trader_cli.replay import gemini_cassette
+from trader_cli.replay.gemini_cassette import CASSETTE_URL
+
+if TYPE_CHECKING:
+    import vcr
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTE_DIR = ROOT / "fixtures" / "gemini" / "cassettes"
@@ -41,101 +37,15 @@ SEED = 0
 API_KEY = "account-cassette-recorder-key"
 API_SECRET = "cassette-recorder-secret-0123456789"  # a simulator key pair
 SECRETS = (API_KEY, API_SECRET)
-#: every recorded URI is on this base; the replaying adapter points at it (nothing listens)
-CASSETTE_URL = "http://127.0.0.1:8765"
-
-GEMINI_HEADERS = ("x-gemini-apikey", "x-gemini-payload", "x-gemini-signature")
-SECRET_QUERY_PARAMS = ["apiKey", "api_key", "key", "secret", "signature"]
 
 REST_CID = "trd-cassette-rest-1"
 FILL_CID = "trd-cassette-fill-1"
 AMOUNT = Decimal("0.01")
 
 
-# -- sanitizing and matching ------------------------------------------------------------------
-def _decode_payload(value: str) -> dict[str, Any]:
-    return dict(json.loads(base64.b64decode(value)))
-
-
-def _scrub(text: str) -> str:
-    for secret in SECRETS:
-        text = text.replace(secret, "<scrubbed>")
-    return text
-
-
-def sanitize_request(request: Request) -> Request:
-    """The request as recorded and as matched: no Gemini auth headers, payload in the body."""
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    payload = headers.get("x-gemini-payload")
-    for name in list(request.headers):
-        if name.lower() in GEMINI_HEADERS:
-            del request.headers[name]
-    if payload is not None:
-        decoded = _decode_payload(payload)
-        decoded.pop("nonce", None)
-        request.body = json.dumps(decoded, sort_keys=True).encode()
-    elif request.body:
-        body = request.body
-        text = body.decode() if isinstance(body, bytes) else str(body)
-        request.body = _scrub(text).encode()
-    parts = urlsplit(request.uri)
-    base = urlsplit(CASSETTE_URL)
-    request.uri = _scrub(urlunsplit((base.scheme, base.netloc, parts.path, parts.query, "")))
-    return request
-
-
-def sanitize_response(response: dict[str, Any]) -> dict[str, Any]:
-    """No key or secret in a recorded answer's body or headers."""
-    body = response.get("body", {}).get("string")
-    if isinstance(body, bytes):
-        response["body"]["string"] = _scrub(body.decode()).encode()
-    elif isinstance(body, str):
-        response["body"]["string"] = _scrub(body)
-    headers = response.get("headers") or {}
-    for name in list(headers):
-        if name.lower() in GEMINI_HEADERS:
-            del headers[name]
-    return response
-
-
-def _payload_of(request: Request) -> dict[str, Any] | None:
-    """The Gemini payload without ``nonce``: from the header, else the (sanitized) body."""
-    for name, value in request.headers.items():
-        if name.lower() == "x-gemini-payload":
-            decoded = _decode_payload(value)
-            decoded.pop("nonce", None)
-            return decoded
-    body = request.body
-    if not body:
-        return None
-    try:
-        decoded = json.loads(body)
-    except ValueError:
-        return {"<raw>": body.decode() if isinstance(body, bytes) else str(body)}
-    if isinstance(decoded, dict):
-        decoded.pop("nonce", None)
-        return decoded
-    return {"<json>": decoded}
-
-
-def gemini_payload(r1: Request, r2: Request) -> None:
-    """vcrpy matcher: the two requests carry the same Gemini payload, nonce aside."""
-    p1, p2 = _payload_of(r1), _payload_of(r2)
-    assert p1 == p2, f"Gemini payloads differ: {p1} != {p2}"
-
-
 def make_vcr(record_mode: str = "none") -> vcr.VCR:
-    """The VCR the cassettes are recorded and replayed with."""
-    v = vcr.VCR(
-        record_mode=record_mode,
-        match_on=["method", "path", "query", "gemini_payload"],
-        filter_query_parameters=SECRET_QUERY_PARAMS,
-        before_record_request=sanitize_request,
-        before_record_response=sanitize_response,
-        decode_compressed_response=True,
-    )
-    v.register_matcher("gemini_payload", gemini_payload)
-    return v
+    """The product's Gemini VCR (filters and matcher), scrubbing the recorder's key pair."""
+    return gemini_cassette.make_vcr(record_mode, SECRETS)
 
 
 # -- the scenario ----------------------------------------------------------------------------

@@ -63,13 +63,6 @@ def test_record_against_the_sim_gateway_then_replay_and_quote(trader, clean_env:
     assert quote.json()["quotes"][0]["bid"]
 
 
-def test_record_fixtures_for_gemini_is_not_available_yet(trader, tmp_path: Path) -> None:
-    r = trader("record-fixtures", "--venue", "gemini", "--out", str(tmp_path / "g"))
-    assert r.code == 2
-    assert "not available in this version" in " ".join(r.err.split())
-    assert not (tmp_path / "g").exists()
-
-
 @pytest.fixture
 def home(clean_env: Path) -> Path:
     clean_env.mkdir(parents=True, exist_ok=True)

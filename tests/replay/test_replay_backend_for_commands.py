@@ -67,12 +67,6 @@ def test_a_directory_without_a_recording_is_bad_input(trader, tmp_path: Path) ->
     assert "holds no recording" in " ".join(r.err.split())  # rich wraps long paths
 
 
-def test_replay_of_gemini_is_not_available_yet(trader) -> None:
-    r = trader("quote", "BTC/USD", "--venue", "gemini", "--replay", str(FIXTURE))
-    assert r.code == 2
-    assert "only IB recordings" in " ".join(r.err.split())
-
-
 def test_replay_of_a_directory_without_a_recording_is_bad_input(trader, tmp_path: Path) -> None:
     r = trader("replay", str(tmp_path))
     assert r.code == 2

@@ -28,6 +28,9 @@ WIRE_LOG = "wire.jsonl"
 META_FILE = "recording.json"
 GOLDEN_DIR = "golden"
 FORMAT_VERSION = 1
+# What each venue's recording holds besides recording.json and golden/.
+RECORDED_FILE = {"ib": WIRE_LOG, "gemini": "cassette.yaml"}
+RECORDING_OF = {"ib": "an IB", "gemini": "a Gemini"}
 
 Direction = Literal["c2s", "s2c"]
 
@@ -117,8 +120,11 @@ def load_meta(directory: Path) -> dict[str, Any]:
     return meta
 
 
-def open_recording(directory: Path, venue: str = "ib") -> dict[str, Any]:
-    """``recording.json`` of ``directory``; a missing, bad or other-venue one is ``ConfigError``."""
+def open_recording(directory: Path, venue: str | None = "ib") -> dict[str, Any]:
+    """``recording.json`` of ``directory``; a missing, bad or other-venue one is ``ConfigError``.
+
+    ``venue`` None accepts a recording of any venue this version replays.
+    """
     try:
         meta = load_meta(directory)
     except RecordingError as e:
@@ -126,11 +132,21 @@ def open_recording(directory: Path, venue: str = "ib") -> dict[str, Any]:
             str(e),
             hint="give a directory written by `trader record-fixtures` (see docs/fixtures.md)",
         ) from e
-    if meta.get("venue") != venue:
+    recorded = meta.get("venue")
+    if recorded not in RECORDED_FILE:
         raise ConfigError(
-            f"{directory} is a {meta.get('venue')} recording; this version replays {venue} ones",
-            hint=f"replay a {venue} recording (fixtures/{venue}/...)",
+            f"{directory} is a {recorded} recording; this version replays "
+            f"{' and '.join(sorted(RECORDED_FILE))} ones",
+            hint="re-record it with `trader record-fixtures`",
         )
-    if not (directory / WIRE_LOG).exists():
-        raise ConfigError(f"{directory} has no {WIRE_LOG}", hint="re-record it")
+    if venue is not None and recorded != venue:
+        raise ConfigError(
+            f"{directory} is {RECORDING_OF.get(str(recorded), recorded)} recording, not "
+            f"{RECORDING_OF.get(venue, venue)} one",
+            hint=f"replay it with --venue {recorded}, or give "
+            f"{RECORDING_OF.get(venue, venue)} recording (fixtures/{venue}/...)",
+        )
+    name = RECORDED_FILE[str(recorded)]
+    if not (directory / name).exists():
+        raise ConfigError(f"{directory} has no {name}", hint="re-record it")
     return meta

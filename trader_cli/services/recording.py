@@ -191,13 +191,14 @@ def write_recording(out_dir: Path, files: dict[str, str], sanitizer: Sanitizer) 
         path.write_text(text, encoding="utf-8")
 
 
-async def replay_ib(
+async def replay_recording(
     settings: Settings,
     directory: Path,
     on_step: Callable[[Step], None] | None = None,
 ) -> ReplayReport:
-    """Rerun the recorded scenario through the current adapter and compare with ``golden/``."""
-    meta = open_recording(directory)
+    """Rerun the recorded scenario through the current adapter of the recording's venue (IB or
+    Gemini) and compare with ``golden/``."""
+    meta = open_recording(directory, None)
     symbols = parse_symbols(list(meta.get("symbols", [])))
     settings = settings_for_replay(settings, meta)  # the scenario's requests as recorded
     report = ReplayReport(directory, [])
@@ -208,3 +209,6 @@ async def replay_ib(
         report.unmatched = list(replayed.gateway.unmatched)
     report.diffs = compare_with_golden(result, directory / GOLDEN_DIR)
     return report
+
+
+replay_ib = replay_recording  # the name the IB half was written with

@@ -14,6 +14,8 @@ from trader_cli.errors import ConfigError, SafetyRefused
 from trader_cli.venues.base import BaseTrader
 
 if TYPE_CHECKING:
+    from trader_cli.venues.gemini.replay import GeminiReplayConnection
+    from trader_cli.venues.gemini.trader import GeminiTrader
     from trader_cli.venues.ib.replay import ReplayConnection
 
 
@@ -21,17 +23,12 @@ def check_backend_available(settings: Settings) -> None:
     """Raise ``ConfigError`` (exit 2) for a venue and backend this version cannot open."""
     venue, backend = settings.venue, settings.backend
     if backend is Backend.REPLAY:
-        if venue is not Venue.IB:
-            raise ConfigError(
-                f"--replay is not available for {venue.value} in this version: only IB "
-                "recordings can be served as a venue yet",
-                hint="use --venue ib --replay DIR, or --sim for the simulator",
-            )
         from trader_cli.replay.wirelog import open_recording
 
         if settings.replay_dir is None:
             raise ConfigError("--replay needs a recording directory", hint="--replay DIR")
-        open_recording(settings.replay_dir)  # a directory without a recording: exit 2
+        # a directory without a recording, or another venue's: exit 2
+        open_recording(settings.replay_dir, venue.value)
     if venue not in (Venue.IB, Venue.GEMINI):
         raise ConfigError(
             f"the {venue.value} venue is not available in this version",
@@ -86,7 +83,7 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
             yield trader
         return
     if settings.venue is Venue.GEMINI:
-        async with _gemini(settings) as gemini:
+        async with open_gemini_api(settings) as gemini:
             yield gemini
         return
     from trader_cli.venues.ib.trader import IBTrader
@@ -100,7 +97,7 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
 
 
 @contextlib.asynccontextmanager
-async def _gemini(settings: Settings) -> AsyncIterator[BaseTrader]:
+async def open_gemini_api(settings: Settings) -> AsyncIterator[GeminiTrader]:
     """Gemini's REST API; with ``GEMINI_FX_FROM_IB`` IB is opened too, for the base rate."""
     from trader_cli.venues.gemini.fx import FxSource, VenueFx
     from trader_cli.venues.gemini.trader import GeminiTrader
@@ -121,8 +118,19 @@ async def _gemini(settings: Settings) -> AsyncIterator[BaseTrader]:
 
 
 @contextlib.asynccontextmanager
-async def open_replay(settings: Settings, directory: Path) -> AsyncIterator[ReplayConnection]:
-    """The IB adapter connected to the recording in ``directory`` (and the gateway serving it)."""
+async def open_replay(
+    settings: Settings, directory: Path
+) -> AsyncIterator[ReplayConnection | GeminiReplayConnection]:
+    """The adapter of the recording's venue connected to the recording in ``directory`` (and
+    the server serving it)."""
+    from trader_cli.replay.wirelog import open_recording
+
+    if open_recording(directory, None).get("venue") == Venue.GEMINI.value:
+        from trader_cli.venues.gemini.replay import gemini_replay_connection
+
+        async with gemini_replay_connection(settings, directory) as gemini:
+            yield gemini
+        return
     from trader_cli.venues.ib.replay import replay_connection
 
     async with replay_connection(settings, directory) as replayed:

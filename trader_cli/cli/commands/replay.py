@@ -14,6 +14,9 @@ from trader_cli.cli.params import whole
 if TYPE_CHECKING:
     from trader_cli.cli.console import Output
 
+IB_SYMBOLS = "BHP/AUD,AUD/USD"
+GEMINI_SYMBOLS = "BTC/USD,ETH/USD"
+
 
 class StepProgress:
     """A rich progress bar over the scenario's steps, on stderr (off for piped ``--json``)."""
@@ -48,21 +51,31 @@ def record_fixtures(
     out_dir: Annotated[
         Path,
         typer.Option(
-            "--out", help="Directory to write the recording to, e.g. fixtures/ib/NAME.",
+            "--out",
+            help="Directory to write the recording to, e.g. fixtures/ib/NAME or "
+            "fixtures/gemini/NAME.",
             file_okay=False, resolve_path=True,
         ),
     ],
     symbols: Annotated[
-        str, typer.Option("--symbols", help="Comma-separated symbols, e.g. BHP/AUD,AUD/USD.")
-    ] = "BHP/AUD,AUD/USD",
+        str | None,
+        typer.Option(
+            "--symbols", show_default=False,
+            help=f"Comma-separated symbols (default: {IB_SYMBOLS}; Gemini: {GEMINI_SYMBOLS}).",
+        ),
+    ] = None,
     venue: Annotated[
-        SimVenue, typer.Option("--venue", help="Which venue to record: ib (gemini: not yet).")
+        SimVenue,
+        typer.Option(
+            "--venue", help="Which venue to record: ib (a Gateway) or gemini (ccxt, a cassette)."
+        ),
     ] = SimVenue.IB,
     with_orders: Annotated[
         bool,
         typer.Option(
             "--with-orders",
-            help="Paper only: also place one limit order far from the market, then cancel it.",
+            help="Also place one limit order far from the market, then cancel it: IB paper "
+            "accounts, the Gemini sandbox or --sim only.",
         ),
     ] = False,
     host: Annotated[
@@ -75,45 +88,75 @@ def record_fixtures(
             help="Gateway port (default IB_PORT, else the paper port).",
         ),
     ] = None,
+    sim: Annotated[
+        bool,
+        typer.Option(
+            "--sim", help="Gemini: record against the in-process SIMULATED Gemini (SIM_SEED, "
+            "clock pinned at SIM_CLOCK)."
+        ),
+    ] = False,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
-    """Record a fixed, safe scenario against a Gateway (paper) or `trader sim-gateway` through a
-    recording proxy: wire log, sanitised, plus golden results (see docs/fixtures.md)."""
+    """Record a fixed, safe scenario: IB against a Gateway (paper) or `trader sim-gateway`
+    through a recording proxy; Gemini through ccxt into a vcrpy cassette (GEMINI_API_URL, the
+    sandbox, or --sim). Sanitised, plus golden results (see docs/fixtures.md)."""
     import asyncio
 
     from trader_cli.domain.symbols import parse_symbols
-    from trader_cli.errors import ConfigError
-    from trader_cli.services.recording import record_ib
+    from trader_cli.domain.venues import VenueChoice
+    from trader_cli.errors import InputError
     from trader_cli.services.scenario import scenario_steps
 
-    st = state(ctx, None, json_mode, env_file, verbose)
-    if venue is not SimVenue.IB:
-        raise ConfigError(
-            "record-fixtures --venue gemini is not available in this version",
-            hint="record IB with --venue ib; Gemini cassettes: see docs/gemini.md",
+    gemini = venue is SimVenue.GEMINI
+    # Gemini's settings (its ALLOWED_SYMBOLS default) whatever ACTIVE_EXCHANGE says
+    st = state(ctx, VenueChoice.GEMINI if gemini else None, json_mode, env_file, verbose)
+    if gemini and (host is not None or port is not None):
+        raise InputError(
+            "--host/--port are for IB's Gateway",
+            hint="for Gemini set GEMINI_API_URL (or GEMINI_SANDBOX=true), or use --sim",
         )
+    if not gemini and sim:
+        raise InputError(
+            "record-fixtures --sim is for --venue gemini",
+            hint="for IB start `trader sim-gateway` and give its --port",
+        )
+    if symbols is None:
+        symbols = GEMINI_SYMBOLS if gemini else IB_SYMBOLS
     syms = parse_symbols([s for s in symbols.split(",") if s.strip()])
     settings = st.settings()
     out = st.output
     total = len(scenario_steps(syms, settings, with_orders=with_orders))
     progress = StepProgress(out, "recording", total)
     try:
-        summary = asyncio.run(
-            record_ib(
-                settings, syms, out_dir, with_orders=with_orders,
-                host=host or settings.ib.host,
-                port=port or settings.ib.effective_port, on_step=progress.step,
-            )
-        )  # fmt: skip
+        if gemini:
+            from trader_cli.services.recording_gemini import record_gemini
+
+            summary = asyncio.run(
+                record_gemini(
+                    settings, syms, out_dir, with_orders=with_orders, sim=sim or st.sim,
+                    on_step=progress.step,
+                )
+            )  # fmt: skip
+        else:
+            from trader_cli.services.recording import record_ib
+
+            summary = asyncio.run(
+                record_ib(
+                    settings, syms, out_dir, with_orders=with_orders,
+                    host=host or settings.ib.host,
+                    port=port or settings.ib.effective_port, on_step=progress.step,
+                )
+            )  # fmt: skip
     finally:
         progress.stop()
     if st.json_mode:
         out.json(summary.to_dict())
         return
+    unit = "requests" if gemini else "messages"
     out.out.print(
-        f"recorded {len(summary.steps)} steps ({summary.messages} messages) into "
+        f"recorded {len(summary.steps)} steps ({summary.messages} {unit}) into "
         f"{summary.directory}; {summary.accounts_rewritten} identifying value(s) rewritten"
     )
 
@@ -137,7 +180,8 @@ def replay(
         int | None,
         typer.Option(
             "--port", parser=whole("--port", 0, 65535, example="4012"), metavar="PORT",
-            help="With --serve: the port, 0-65535 (0: any free one; default 4012).",
+            help="With --serve: the port, 0-65535 (0: any free one; default 4012 for IB, "
+            "8743 for Gemini).",
         ),
     ] = None,
     host: Annotated[
@@ -147,17 +191,21 @@ def replay(
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
-    """Replay a recording through the current IB adapter and compare with its golden files:
-    exit 0 when equal, 1 with a diff otherwise. --serve keeps it up as a REPLAY Gateway."""
+    """Replay a recording through the current adapter of its venue (IB or Gemini) and compare
+    with its golden files: exit 0 when equal, 1 with a diff otherwise. --serve keeps it up as a
+    REPLAY Gateway (IB) or REPLAY Gemini REST API."""
     import asyncio
 
     from trader_cli.replay.wirelog import open_recording
-    from trader_cli.services.recording import replay_ib
+    from trader_cli.services.recording import replay_recording
 
     st = state(ctx, None, json_mode, env_file, verbose)
-    meta = open_recording(directory)
+    meta = open_recording(directory, None)
     if serve:
-        _serve(st, directory, host, port)
+        if meta.get("venue") == "gemini":
+            _serve_gemini(st, directory, host, port)
+        else:
+            _serve(st, directory, host, port)
         return
     out = st.output
     settings = st.settings()
@@ -168,7 +216,7 @@ def replay(
     )
     progress = StepProgress(out, "replaying", total)
     try:
-        report = asyncio.run(replay_ib(settings, directory, on_step=progress.step))
+        report = asyncio.run(replay_recording(settings, directory, on_step=progress.step))
     finally:
         progress.stop()
     if st.json_mode:
@@ -210,6 +258,28 @@ def _serve(st: Any, directory: Path, host: str, port: int | None) -> None:
             await gw.close()
 
     _serve_until_signalled(st, serve(), host, port, "REPLAY gateway", "nothing to save")
+
+
+def _serve_gemini(st: Any, directory: Path, host: str, port: int | None) -> None:
+    """Serve ``directory``'s cassette as a REPLAY Gemini REST API until SIGINT/SIGTERM."""
+    from trader_cli.cli.commands.sim import _serve_until_signalled
+    from trader_cli.replay.gemini_server import DEFAULT_GEMINI_REPLAY_PORT, GeminiReplayServer
+
+    server = GeminiReplayServer.from_directory(
+        directory, host, DEFAULT_GEMINI_REPLAY_PORT if port is None else port
+    )
+
+    async def serve() -> None:
+        await server.serve()
+        print(server.banner, flush=True)
+        try:
+            import asyncio
+
+            await asyncio.Event().wait()
+        finally:
+            await server.close()
+
+    _serve_until_signalled(st, serve(), host, port, "REPLAY Gemini API", "nothing to save")
 
 
 def register(app: typer.Typer) -> None:

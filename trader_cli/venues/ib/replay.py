@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from trader_cli.config import Settings
 from trader_cli.domain.scope import Backend
 from trader_cli.errors import TraderError, VenueError
+from trader_cli.replay.clock import ReplayClock
 from trader_cli.replay.server import ReplayGateway
 from trader_cli.replay.wirelog import open_recording
 from trader_cli.venues.ib.trader import IBTrader
-
-
-class ReplayClock:
-    """The adapter's clock on a replay: the recorded Gateway time; waits pass instantly."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        """The recorded time plus every wait so far."""
-        return self._now
-
-    async def sleep(self, seconds: float) -> None:
-        """Advance without waiting (a replay never waits for the wall clock)."""
-        self._now += timedelta(seconds=max(0.0, seconds))
-        await asyncio.sleep(0)
 
 
 class ReplayTrader(IBTrader):
