@@ -193,11 +193,20 @@ class Interaction:
 
 
 def load_cassette(path: Path) -> list[Interaction]:
-    """The interactions of a cassette file, in recorded order."""
+    """The interactions of a cassette file, in recorded order; an unreadable or malformed one is
+    :class:`~trader_cli.replay.wirelog.RecordingError` (exit 2)."""
     import yaml
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [_interaction(i) for i in data.get("interactions", [])]
+    from trader_cli.replay.wirelog import RecordingError
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return [_interaction(i) for i in data.get("interactions", [])]
+    except OSError as e:
+        raise RecordingError(f"cannot read {path}: {e.strerror or e}") from e
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise RecordingError(f"{path} is not a readable cassette ({first})") from e
 
 
 def _interaction(raw: dict[str, Any]) -> Interaction:

@@ -35,8 +35,15 @@ RECORDING_OF = {"ib": "an IB", "gemini": "a Gemini"}
 Direction = Literal["c2s", "s2c"]
 
 
-class RecordingError(Exception):
-    """A recording directory that cannot be read."""
+class RecordingError(ConfigError):
+    """A recording directory that cannot be read (bad input: exit 2, never "a bug")."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message,
+            hint="re-record it with `trader record-fixtures`, or restore it from git "
+            "(see docs/fixtures.md)",
+        )
 
 
 @dataclass
