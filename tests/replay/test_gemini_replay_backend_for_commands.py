@@ -27,8 +27,8 @@ def test_quote_answers_from_the_recording(trader) -> None:
     assert data["asOf"] == "2024-07-03T01:00:00Z"  # the recorded clock
     (quote,) = data["quotes"]
     expected = _golden_quote("BTC/USD")
-    assert (quote["bid"], quote["ask"], quote["volume"]) == (
-        expected["bid"], expected["ask"], expected["volume"],
+    assert (quote["bid"], quote["ask"], quote["bid_size"]) == (
+        expected["bid"], expected["ask"], expected["bid_size"],
     )  # fmt: skip
 
 

@@ -34,12 +34,12 @@ def test_a_changed_candle_mapping_fails_replay_with_a_diff(
 def test_json_names_the_differing_step(trader, monkeypatch: pytest.MonkeyPatch) -> None:
     original = mapping.quote_from_book
 
-    def no_volume(*args: Any) -> Any:
-        return replace(original(*args), volume=None)
+    def no_bid_size(*args: Any) -> Any:
+        return replace(original(*args), bid_size=None)
 
-    monkeypatch.setattr(mapping, "quote_from_book", no_volume)
+    monkeypatch.setattr(mapping, "quote_from_book", no_bid_size)
     r = trader("replay", str(GEMINI_FIXTURE), "--json")
     assert r.code == 1
     data = r.json()
     assert data["ok"] is False and "quotes" in data["different"]
-    assert '"volume"' in data["diffs"]["quotes"]
+    assert '"bid_size"' in data["diffs"]["quotes"]
