@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from trader_cli.db import baselines, store
-from trader_cli.db.models import EquitySnapshot, FillRow, OrderRow
+from trader_cli.db.models import EquitySnapshot, FillRow, OrderRow, PlanStatus
 from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON
 from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec
@@ -243,6 +243,21 @@ async def test_a_plan_exit_never_sells_the_baseline(ctx) -> None:
     (event,) = await PlanMonitor(ctx).check_all()
     assert event.action == "closed" and "closed outside this plan" in event.detail
     assert await _venue_qty(ctx) == HELD
+
+
+async def test_a_reset_is_refused_while_a_plan_is_open(ctx) -> None:
+    """Re-taking the baseline would take in the plan's position, which its exits never sell."""
+    from trader_cli.errors import SafetyRefused
+
+    q = await ctx.venue.get_market_data(BHP)
+    before = baselines.current_baseline()
+    plan = store.create_plan(symbol="BHP/AUD", side=Side.BUY, size=Decimal(10), entry=q.ask,
+                             stop=q.bid - Decimal(1), session=ctx.session)
+    with pytest.raises(SafetyRefused, match="1 open plan"):
+        await reset_baseline(ctx.venue, SCOPE, "AUD")
+    assert baselines.current_baseline() == before
+    store.close_plan(plan, status=PlanStatus.CLOSED, at=ctx.venue.clock.now())
+    assert (await reset_baseline(ctx.venue, SCOPE, "AUD")) != before
 
 
 async def test_an_execution_the_venue_listed_before_the_baseline_is_part_of_it(

@@ -30,7 +30,7 @@ from trader_cli.domain.baseline import (
 from trader_cli.domain.models import Position
 from trader_cli.domain.money import Money
 from trader_cli.domain.scope import Mode, Scope
-from trader_cli.errors import InputError, TemporaryError, VenueError
+from trader_cli.errors import InputError, SafetyRefused, TemporaryError, VenueError
 
 if TYPE_CHECKING:
     from trader_cli.venues.base import BaseTrader
@@ -109,11 +109,21 @@ async def ensure_baseline(venue: BaseTrader, scope: Scope, base_currency: str) -
 
 async def reset_baseline(venue: BaseTrader, scope: Scope, base_currency: str) -> Baseline:
     """Take the baseline again (``trader baseline --reset``): what the account holds now,
-    the bot's own positions included, becomes the new starting point."""
+    the bot's own positions included, becomes the new starting point. Refused (exit 3) while
+    a plan is open: its position would become baseline and lose its stop and target."""
     if not baseline_applies(scope):
         why = LIVE_HINT if scope.mode is Mode.LIVE else "a replay plays its recording back as is"
         raise InputError(
             f"no baseline on a {scope.mode.label} account", hint=f"{why}; nothing changed"
+        )
+    plans = store.open_plans()
+    if plans:
+        # their positions would become baseline, which plan exits never sell: no stop, no target
+        symbols = ", ".join(sorted({p.symbol for p in plans}))
+        raise SafetyRefused(
+            f"{len(plans)} open plan(s) ({symbols}) would lose their exits: a re-taken baseline "
+            "takes in their positions, and plan exits never sell the baseline",
+            hint="let the plans close, or `trader flatten SYMBOL` them first; nothing changed",
         )
     taken = await take_baseline(venue, base_currency, reason="re-taken by trader baseline --reset")
     return stored.record_baseline(taken, first_only=False)
