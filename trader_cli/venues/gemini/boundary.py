@@ -65,7 +65,8 @@ def translate(operation: str, exc: BaseException, *, hint: str = LINK_HINT) -> T
     if isinstance(exc, ccxt.InsufficientFunds):
         return InsufficientFundsRefused(
             f"Gemini refused the order: insufficient funds ({text})",
-            hint="check the balances with `trader status --venue gemini`",
+            hint="check the balances with `trader baseline --venue gemini` (cash and holdings) "
+            "and the order's size",
         )
     if isinstance(exc, ccxt.OrderNotFound):
         return VenueError(f"{operation}: {text}", code="OrderNotFound")

@@ -64,8 +64,8 @@ ORDER_IN_DOUBT_HINT = (
     "by guess; `trader resync` settles it once the link is back"
 )
 CANCEL_IN_DOUBT_HINT = (
-    "the link dropped after the cancel may have reached IB: check the order with `trader status` "
-    "or `trader resync` once the link is back"
+    "the link dropped after the cancel may have reached IB: `trader resync` once the link is "
+    "back settles the order"
 )
 
 MAX_BARS = 5000
