@@ -14,7 +14,6 @@ from typing import Any
 
 from ib_async import ExecutionFilter, RequestError, Ticker
 from ib_async import Trade as IBTrade
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from trader_cli.clock import REAL_CLOCK, Clock, OffsetClock
 from trader_cli.config import Settings
@@ -36,7 +35,6 @@ from trader_cli.domain.venues import Venue
 from trader_cli.errors import (
     InputError,
     InvalidOrderError,
-    RateLimitError,
     SymbolError,
     TemporaryError,
     VenueError,
@@ -49,7 +47,7 @@ from trader_cli.venues.base import (
     OrderRequest,
     VenueCapabilities,
 )
-from trader_cli.venues.ib import codes, mapping, marketdepth
+from trader_cli.venues.ib import codes, history, mapping, marketdepth
 from trader_cli.venues.ib.boundary import LinkDropped, venue_call
 from trader_cli.venues.ib.capabilities import ib_capabilities
 from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
@@ -68,12 +66,9 @@ CANCEL_IN_DOUBT_HINT = (
     "back settles the order"
 )
 
-MAX_BARS = 5000
 # reqExecutions has no paging: one request returns every execution after its start time.
 MAX_EXECUTIONS = 5000  # most executions processed from one request
 EXECUTION_WINDOW = timedelta(days=7)  # IB keeps executions for at most seven days
-# What one historical-data request typically takes IB to answer, for plans and progress ETAs.
-HISTORY_RESPONSE_SECONDS = 0.5
 TICKS_TIMEOUT = 30.0  # seconds IB may take to answer one historical ticks request
 # reqCurrentTime has one-second resolution: a smaller difference is not a different clock
 CLOCK_TOLERANCE = 2.0
@@ -375,19 +370,7 @@ class IBTrader(BaseTrader):
 
     def history_plan(self, symbol: Symbol, timeframe: Timeframe, limit: int) -> HistoryPlan:
         """Requests IB's step-size rule needs for ``limit`` bars, and the time its pacing adds."""
-        if not 1 <= limit <= MAX_BARS:
-            raise InputError(f"limit must be between 1 and {MAX_BARS}, got {limit}")
-        mapping.bar_size(timeframe)  # a timeframe IB has no bars for is refused here
-        sec_type = "CASH" if symbol.instrument_class is InstrumentClass.FX else "STK"
-        need_days = mapping.days_needed(timeframe, limit, sec_type)
-        span = min(need_days, mapping.max_span_days(timeframe))
-        requests = -(-need_days // span)
-        seconds = self.pacer.estimate(requests, response_seconds=HISTORY_RESPONSE_SECONDS)
-        return HistoryPlan(
-            requests,
-            seconds,
-            f"{requests} request(s) of {mapping.duration_string(span)} each",
-        )
+        return history.plan(self.pacer, symbol, timeframe, limit)
 
     @venue_call()
     async def fetch_ohlcv(
@@ -398,113 +381,10 @@ class IBTrader(BaseTrader):
         *,
         progress: HistoryProgress | None = None,
     ) -> list[Candle]:
-        """Up to ``limit`` bars oldest first, in as few requests as IB's step-size rule allows.
-
-        Every request goes through the pacer (queued, never refused) and a pacing reply that
-        slips through anyway is retried; an identical request within 15 s is served from cache.
-        Stops as soon as a request brings no older bar (the start of the venue's history).
-        """
-        plan = self.history_plan(symbol, timeframe, limit)
-        size = mapping.bar_size(timeframe)
+        """Up to ``limit`` bars oldest first, in as few requests as IB's step-size rule allows
+        (paced, retried on a pacing reply, cached 15 s: see :mod:`.history`)."""
         _, contract = await self._resolve(symbol)
-        sec_type = contract.secType
-        what = mapping.WHAT_TO_SHOW.get(sec_type, "TRADES")
-        use_rth = sec_type == "STK"
-        need_days = mapping.days_needed(timeframe, limit, sec_type)
-        span = min(need_days, mapping.max_span_days(timeframe))
-        duration = mapping.duration_string(span)
-        candles: dict[datetime, Candle] = {}
-        end: datetime | None = None
-        covered = 0
-        done = 0
-        if progress is not None:
-            progress(0, plan.requests, plan.seconds)
-        while True:
-            batch = await self._bars(contract, end, duration, size, what, use_rth)
-            before = len(candles)
-            for c in batch:
-                candles.setdefault(c.ts, c)
-            covered += span
-            done += 1
-            if progress is not None:
-                progress(done, max(plan.requests, done), plan.seconds)
-            if (
-                not batch
-                or len(candles) == before  # nothing older: the start of the history
-                or len(candles) >= limit
-                or covered >= need_days * 4
-                or (covered >= need_days and len(batch) == 0)
-            ):
-                break
-            if covered >= need_days and len(candles) >= limit:
-                break
-            end = min(c.ts for c in batch)
-            if covered >= need_days and timeframe.seconds >= 86_400:
-                break
-        return [candles[k] for k in sorted(candles)][-limit:]
-
-    async def _bars(
-        self,
-        contract: Any,
-        end: datetime | None,
-        duration: str,
-        size: str,
-        what: str,
-        use_rth: bool,
-    ) -> list[Candle]:
-        end_text = "" if end is None else end.strftime("%Y%m%d-%H:%M:%S")
-        request_key = (contract.conId, end_text, duration, size, what, use_rth)
-        cached = self._bar_cache.get(request_key)
-        now = self.clock.now()
-        if (
-            end is None
-            and cached
-            and ((now - cached[0]).total_seconds() < self.pacer.rules.identical_gap)
-        ):
-            return cached[1]
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(6),
-            retry=retry_if_exception_type(RateLimitError),
-            sleep=self.clock.sleep,
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                bars = await self._historical(
-                    contract, end_text, duration, size, what, use_rth, request_key
-                )
-        candles = [mapping.candle_from_bar(b) for b in bars]
-        self._bar_cache[request_key] = (self.clock.now(), candles)
-        if len(self._bar_cache) > 256:
-            self._bar_cache.pop(next(iter(self._bar_cache)))
-        return candles
-
-    async def _historical(
-        self,
-        contract: Any,
-        end_text: str,
-        duration: str,
-        size: str,
-        what: str,
-        use_rth: bool,
-        request_key: tuple[Any, ...],
-    ) -> list[Any]:
-        await self.pacer.acquire((contract.conId, contract.exchange, what), request_key)
-        self.conn.require_connected()
-        try:
-            return list(
-                await self.ib.reqHistoricalDataAsync(
-                    contract, end_text, duration, size, what, use_rth, formatDate=2, timeout=60
-                )
-            )
-        except RequestError as e:
-            if codes.is_pacing(e.code, e.message):
-                log.warning("IB pacing violation despite pacing; backing off: %s", e.message)
-                self.pacer.penalise(self.pacer.rules.identical_gap)
-                raise RateLimitError(e.message, code=e.code) from e
-            if e.code == codes.HISTORICAL_DATA_ERROR and codes.NO_DATA_TEXT in e.message.lower():
-                return []
-            raise VenueError(e.message, code=e.code) from e
+        return await history.fetch(self, contract, symbol, timeframe, limit, progress)
 
     # -- orders ---------------------------------------------------------------------------
     @venue_call(hint=ORDER_IN_DOUBT_HINT)

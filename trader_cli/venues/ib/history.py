@@ -1,0 +1,166 @@
+"""IB's historical bars for :class:`~trader_cli.venues.ib.trader.IBTrader`: planned, paced, cached.
+
+A long fetch is split into as few requests as IB's step-size rule allows; every request goes
+through the pacer (queued, never refused), a pacing reply that slips through anyway is retried,
+and an identical request within IB's 15 s window is served from the trader's cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ib_async import RequestError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from trader_cli.domain.models import Candle
+from trader_cli.domain.symbols import InstrumentClass, Symbol
+from trader_cli.domain.timeframes import Timeframe
+from trader_cli.errors import InputError, RateLimitError, VenueError
+from trader_cli.venues.base import HistoryPlan, HistoryProgress
+from trader_cli.venues.ib import codes, mapping
+from trader_cli.venues.ib.pacing import HistoricalPacer
+
+if TYPE_CHECKING:
+    from trader_cli.venues.ib.trader import IBTrader
+
+log = logging.getLogger("trader.ib")
+
+MAX_BARS = 5000
+# What one historical-data request typically takes IB to answer, for plans and progress ETAs.
+HISTORY_RESPONSE_SECONDS = 0.5
+BAR_CACHE_SIZE = 256  # requests whose answers are kept for IB's identical-request window
+
+
+def plan(pacer: HistoricalPacer, symbol: Symbol, timeframe: Timeframe, limit: int) -> HistoryPlan:
+    """Requests IB's step-size rule needs for ``limit`` bars, and the time its pacing adds."""
+    if not 1 <= limit <= MAX_BARS:
+        raise InputError(f"limit must be between 1 and {MAX_BARS}, got {limit}")
+    mapping.bar_size(timeframe)  # a timeframe IB has no bars for is refused here
+    sec_type = "CASH" if symbol.instrument_class is InstrumentClass.FX else "STK"
+    need_days = mapping.days_needed(timeframe, limit, sec_type)
+    span = min(need_days, mapping.max_span_days(timeframe))
+    requests = -(-need_days // span)
+    seconds = pacer.estimate(requests, response_seconds=HISTORY_RESPONSE_SECONDS)
+    return HistoryPlan(
+        requests,
+        seconds,
+        f"{requests} request(s) of {mapping.duration_string(span)} each",
+    )
+
+
+async def fetch(
+    trader: IBTrader,
+    contract: Any,
+    symbol: Symbol,
+    timeframe: Timeframe,
+    limit: int,
+    progress: HistoryProgress | None,
+) -> list[Candle]:
+    """Up to ``limit`` bars of ``contract`` oldest first; stops as soon as a request brings no
+    older bar (the start of the venue's history)."""
+    planned = plan(trader.pacer, symbol, timeframe, limit)
+    size = mapping.bar_size(timeframe)
+    sec_type = contract.secType
+    what = mapping.WHAT_TO_SHOW.get(sec_type, "TRADES")
+    use_rth = sec_type == "STK"
+    need_days = mapping.days_needed(timeframe, limit, sec_type)
+    span = min(need_days, mapping.max_span_days(timeframe))
+    duration = mapping.duration_string(span)
+    candles: dict[datetime, Candle] = {}
+    end: datetime | None = None
+    covered = 0
+    done = 0
+    if progress is not None:
+        progress(0, planned.requests, planned.seconds)
+    while True:
+        batch = await _bars(trader, contract, end, duration, size, what, use_rth)
+        before = len(candles)
+        for c in batch:
+            candles.setdefault(c.ts, c)
+        covered += span
+        done += 1
+        if progress is not None:
+            progress(done, max(planned.requests, done), planned.seconds)
+        if (
+            not batch
+            or len(candles) == before  # nothing older: the start of the history
+            or len(candles) >= limit
+            or covered >= need_days * 4
+            or (covered >= need_days and len(batch) == 0)
+        ):
+            break
+        if covered >= need_days and len(candles) >= limit:
+            break
+        end = min(c.ts for c in batch)
+        if covered >= need_days and timeframe.seconds >= 86_400:
+            break
+    return [candles[k] for k in sorted(candles)][-limit:]
+
+
+async def _bars(
+    trader: IBTrader,
+    contract: Any,
+    end: datetime | None,
+    duration: str,
+    size: str,
+    what: str,
+    use_rth: bool,
+) -> list[Candle]:
+    end_text = "" if end is None else end.strftime("%Y%m%d-%H:%M:%S")
+    request_key = (contract.conId, end_text, duration, size, what, use_rth)
+    cache = trader._bar_cache
+    cached = cache.get(request_key)
+    now = trader.clock.now()
+    if (
+        end is None
+        and cached
+        and ((now - cached[0]).total_seconds() < trader.pacer.rules.identical_gap)
+    ):
+        return cached[1]
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(6),
+        retry=retry_if_exception_type(RateLimitError),
+        sleep=trader.clock.sleep,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            bars = await _historical(
+                trader, contract, end_text, duration, size, what, use_rth, request_key
+            )
+    candles = [mapping.candle_from_bar(b) for b in bars]
+    cache[request_key] = (trader.clock.now(), candles)
+    if len(cache) > BAR_CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    return candles
+
+
+async def _historical(
+    trader: IBTrader,
+    contract: Any,
+    end_text: str,
+    duration: str,
+    size: str,
+    what: str,
+    use_rth: bool,
+    request_key: tuple[Any, ...],
+) -> list[Any]:
+    pacer = trader.pacer
+    await pacer.acquire((contract.conId, contract.exchange, what), request_key)
+    trader.conn.require_connected()
+    try:
+        return list(
+            await trader.ib.reqHistoricalDataAsync(
+                contract, end_text, duration, size, what, use_rth, formatDate=2, timeout=60
+            )
+        )
+    except RequestError as e:
+        if codes.is_pacing(e.code, e.message):
+            log.warning("IB pacing violation despite pacing; backing off: %s", e.message)
+            pacer.penalise(pacer.rules.identical_gap)
+            raise RateLimitError(e.message, code=e.code) from e
+        if e.code == codes.HISTORICAL_DATA_ERROR and codes.NO_DATA_TEXT in e.message.lower():
+            return []
+        raise VenueError(e.message, code=e.code) from e
