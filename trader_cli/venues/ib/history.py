@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ib_async import RequestError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
+from trader_cli.clock import Clock
 from trader_cli.domain.models import Candle
 from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.errors import InputError, RateLimitError, VenueError
 from trader_cli.venues.base import HistoryPlan, HistoryProgress
 from trader_cli.venues.ib import codes, mapping
+from trader_cli.venues.ib.connection import IBConnection
 from trader_cli.venues.ib.pacing import HistoricalPacer
-
-if TYPE_CHECKING:
-    from trader_cli.venues.ib.trader import IBTrader
 
 log = logging.getLogger("trader.ib")
 
@@ -31,6 +30,27 @@ MAX_BARS = 5000
 # What one historical-data request typically takes IB to answer, for plans and progress ETAs.
 HISTORY_RESPONSE_SECONDS = 0.5
 BAR_CACHE_SIZE = 256  # requests whose answers are kept for IB's identical-request window
+
+#: request -> (when it was answered, the bars)
+BarCache = dict[tuple[Any, ...], tuple[datetime, list[Candle]]]
+
+
+class HistorySource(Protocol):
+    """What fetching history needs of the IB adapter (its link, pacer, clock and cache)."""
+
+    pacer: HistoricalPacer
+    bar_cache: BarCache
+    conn: IBConnection
+
+    @property
+    def clock(self) -> Clock:
+        """The venue's clock."""
+        ...
+
+    @property
+    def ib(self) -> Any:
+        """The ib_async ``IB`` client."""
+        ...
 
 
 def plan(pacer: HistoricalPacer, symbol: Symbol, timeframe: Timeframe, limit: int) -> HistoryPlan:
@@ -51,7 +71,7 @@ def plan(pacer: HistoricalPacer, symbol: Symbol, timeframe: Timeframe, limit: in
 
 
 async def fetch(
-    trader: IBTrader,
+    trader: HistorySource,
     contract: Any,
     symbol: Symbol,
     timeframe: Timeframe,
@@ -100,7 +120,7 @@ async def fetch(
 
 
 async def _bars(
-    trader: IBTrader,
+    trader: HistorySource,
     contract: Any,
     end: datetime | None,
     duration: str,
@@ -110,7 +130,7 @@ async def _bars(
 ) -> list[Candle]:
     end_text = "" if end is None else end.strftime("%Y%m%d-%H:%M:%S")
     request_key = (contract.conId, end_text, duration, size, what, use_rth)
-    cache = trader._bar_cache
+    cache = trader.bar_cache
     cached = cache.get(request_key)
     now = trader.clock.now()
     if (
@@ -138,7 +158,7 @@ async def _bars(
 
 
 async def _historical(
-    trader: IBTrader,
+    trader: HistorySource,
     contract: Any,
     end_text: str,
     duration: str,

@@ -132,7 +132,7 @@ class IBTrader(BaseTrader):
         self.execution_window = execution_window
         self._instruments: dict[Symbol, tuple[Instrument, Any]] = {}
         self._tickers: dict[int, Ticker] = {}
-        self._bar_cache: dict[tuple[Any, ...], tuple[datetime, list[Candle]]] = {}
+        self.bar_cache: history.BarCache = {}  # answers within IB's identical-request window
         self._fx_cache: dict[tuple[str, str], tuple[datetime, Decimal]] = {}
         self._cancel_requested: set[str] = set()
         self._waited_out: set[int] = set()  # lines whose book stayed one-sided past the wait
