@@ -12,8 +12,8 @@ from typing import Any
 
 from trader_cli.config import Settings
 from trader_cli.domain.scope import Backend
-from trader_cli.errors import TraderError, VenueError
 from trader_cli.replay.clock import ReplayClock
+from trader_cli.replay.connect import connected_to_recording
 from trader_cli.replay.gemini_server import GeminiReplayServer
 from trader_cli.replay.wirelog import open_recording
 from trader_cli.venues.gemini.fx import FixedRate, FxSource
@@ -79,22 +79,7 @@ async def gemini_replay_connection(
             settings, exchange=replay_exchange(server.base_url), fx=recorded_fx(settings, meta),
             clock=ReplayClock(recorded_clock(meta)), backend=Backend.REPLAY,
         )  # fmt: skip
-        try:
-            await trader.connect()
-            try:
-                yield GeminiReplayConnection(trader, server)
-            finally:
-                await trader.close()
-        except (TraderError, ConnectionError, OSError, TimeoutError) as e:
-            if server.unmatched:
-                raise unmatched_error(server) from e
-            raise
-
-
-def unmatched_error(server: GeminiReplayServer) -> VenueError:
-    """The error a command ends with when the recording could not answer its request."""
-    return VenueError(
-        f"{server.unmatched[0]}: the recording cannot answer this request",
-        hint="the command asked something the recording never recorded; re-record with "
-        "`trader record-fixtures --venue gemini` (docs/fixtures.md), or use --sim",
-    )
+        async with connected_to_recording(
+            trader, server.unmatched, "trader record-fixtures --venue gemini"
+        ):
+            yield GeminiReplayConnection(trader, server)

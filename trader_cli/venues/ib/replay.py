@@ -11,8 +11,8 @@ from typing import Any
 
 from trader_cli.config import Settings
 from trader_cli.domain.scope import Backend
-from trader_cli.errors import TraderError, VenueError
 from trader_cli.replay.clock import ReplayClock
+from trader_cli.replay.connect import connected_to_recording
 from trader_cli.replay.server import ReplayGateway
 from trader_cli.replay.wirelog import open_recording
 from trader_cli.venues.ib.trader import IBTrader
@@ -59,22 +59,7 @@ async def replay_connection(settings: Settings, directory: Path) -> AsyncIterato
     meta = open_recording(directory)
     async with ReplayGateway.start(directory) as gateway:
         trader = ReplayTrader(settings, gateway, recorded_start(gateway, meta))
-        try:
-            await trader.connect()
-            try:
-                yield ReplayConnection(trader, gateway)
-            finally:
-                await trader.close()
-        except (TraderError, ConnectionError, OSError, TimeoutError) as e:
-            if gateway.unmatched:
-                raise unmatched_error(gateway) from e
-            raise
-
-
-def unmatched_error(gateway: ReplayGateway) -> VenueError:
-    """The error a command ends with when the recording could not answer its request."""
-    return VenueError(
-        f"{gateway.unmatched[0]}: the recording cannot answer this request",
-        hint="the command asked something the recording never recorded; re-record with "
-        "`trader record-fixtures` (docs/fixtures.md), or use --sim",
-    )
+        async with connected_to_recording(
+            trader, gateway.unmatched, "trader record-fixtures"
+        ):
+            yield ReplayConnection(trader, gateway)
