@@ -138,7 +138,8 @@ def money_text(amount: object, currency: str | None = None) -> str:
     if amount is None or amount == "":
         return ""
     if currency is None and isinstance(amount, Money):
-        amount, currency = amount.amount, amount.currency
+        currency = amount.currency
+        amount = amount.amount
     d = _dec(amount)
     text = _group(*_money_places(d, currency), True)
     return f"{text} {currency}" if currency else text
@@ -149,7 +150,8 @@ def money_json(amount: object, currency: str | None = None) -> str | None:
     if amount is None or amount == "":
         return None
     if currency is None and isinstance(amount, Money):
-        amount, currency = amount.amount, amount.currency
+        currency = amount.currency
+        amount = amount.amount
     return _group(*_money_places(_dec(amount), currency), False)
 
 
