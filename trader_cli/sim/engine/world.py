@@ -306,7 +306,10 @@ class World:
         old = pos.quantity
         realized: Decimal | None = None
         if old == 0 or (old > 0) == (signed > 0):
-            cost = old * pos.avg_cost + signed * price + (commission if signed > 0 else -commission)
+            # commissions raise a long's cost and lower a short's proceeds: either way the
+            # signed cost grows by the commission (a short of 32 at 145.30 paying 6 averages
+            # 145.1125, as IB reports it)
+            cost = old * pos.avg_cost + signed * price + commission
             pos.quantity = old + signed
             pos.avg_cost = cost / pos.quantity
         else:
