@@ -206,11 +206,12 @@ def _register() -> None:
     sim.register(app)
     orders.register(app)
     run.register(app)
-    from trader_cli.cli.commands import preview, replay, settings
+    from trader_cli.cli.commands import preview, replay, settings, status
 
     preview.register(app)
     settings.register(app)
     replay.register(app)
+    status.register(app)
 
 
 _register()

@@ -372,6 +372,30 @@ def hold_run_lock(scope: Scope, *, what: str = "trader run") -> Lock:
     )
 
 
+def running_bot(scope: Scope) -> Holder | None:
+    """The ``trader run`` holding ``scope``'s run lock, read without taking the lock (a status
+    view must never make a starting bot find its scope busy); None when no bot runs.
+
+    A holder on this host whose process is gone (killed outright) is not running.
+    """
+    holder = run_lock(scope).holder()
+    if holder is None:
+        return None
+    if holder.host == socket.gethostname() and not _alive(holder.pid):
+        return None
+    return holder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 def scope_of(ctx: Any) -> Scope:
     """The scope a command's trading context trades: venue, backend, mode, connected account."""
     scope: Scope = ctx.scope

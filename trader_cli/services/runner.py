@@ -22,6 +22,7 @@ from typing import Any
 from trader_cli.db import store
 from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import PlanStatus
+from trader_cli.db.views import record_account
 from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec
@@ -334,6 +335,9 @@ class StrategyRunner:
         positions = own_positions(held, self.baseline)
         report.positions = positions
         summary: AccountSummary | None = await venue.get_account_summary()
+        if summary is not None:
+            # what `trader status` shows when the venue cannot be reached
+            record_account(summary, positions, at=report.at)
         pnl = self._pnl(await self._marks(positions))
         report.pnl = {k: str(v) for k, v in pnl.items()}
         if summary is not None:
