@@ -39,6 +39,7 @@ class AccountRecord:
     positions: list[dict[str, Any]]
     at: datetime | None
     written_at: datetime
+    account: str | None = None  # redacted
 
 
 def record_account(
@@ -46,16 +47,18 @@ def record_account(
 ) -> None:
     """Store ``summary`` and ``positions`` for the bound scope, replacing the last record.
 
-    The account id is not stored (the scope holds its fingerprint); everything else is the
-    venue's own figures, amounts as exact decimal strings.
+    The raw account id is not stored, only its redacted form (``DU****567``, as every output
+    shows it); everything else is the venue's own figures, amounts as exact decimal strings.
     """
     from trader_cli.db.store import set_sync_state
+    from trader_cli.redaction import redact_account
 
     data = summary.to_dict()
-    data.pop("account_id", None)
+    account = data.pop("account_id", None)
     value = json.dumps(
         {
             "at": to_utc(at).isoformat() if at else None,
+            "account": redact_account(account) if account else None,
             "summary": data,
             "positions": [p.to_dict() for p in positions],
         },
@@ -77,6 +80,7 @@ def last_account() -> AccountRecord | None:
         list(data.get("positions") or []),
         at,
         to_utc(row.updated_at),
+        data.get("account"),
     )
 
 

@@ -181,23 +181,26 @@ async def _venue_rates(
 
 
 async def _venue_prices(venue: BaseTrader, marks: _Marks, universe: Iterable[Symbol]) -> None:
-    """A price for each symbol of the universe: recorded, else one bounded quote."""
-    recorded = views.last_prices([str(s) for s in universe])
-    for symbol in universe:
-        key = str(symbol)
-        if key in marks.prices:
-            continue
+    """A price for each symbol of the universe: one quote each, asked together and bounded by
+    ``QUOTE_TIMEOUT`` in all, else the last one recorded."""
+    wanted = [s for s in universe if str(s) not in marks.prices]
+    recorded = views.last_prices([str(s) for s in wanted])
+
+    async def one(symbol: Symbol) -> Decimal | None:
         try:
             quote = await asyncio.wait_for(venue.get_market_data(symbol), QUOTE_TIMEOUT)
         except (TimeoutError, TemporaryError, VenueError) as e:
-            log.info("no quote of %s for status: %s", key, e)
-            quote = None
-        price = None if quote is None else quote.price
+            log.info("no quote of %s for status: %s", symbol, e)
+            return None
+        return quote.price
+
+    prices = await asyncio.gather(*(one(s) for s in wanted))
+    for symbol, price in zip(wanted, prices, strict=True):
+        key = str(symbol)
+        row = recorded.get(key)
         if price is not None:
             marks.prices[key] = (price, "venue")
-            continue
-        row = recorded.get(key)
-        if row is not None and row.price is not None:
+        elif row is not None and row.price is not None:
             marks.prices[key] = (Decimal(row.price), "recorded")
 
 
@@ -228,6 +231,7 @@ def _from_database(
         positions: list[Position] = []
         marks = _Marks({}, {settings.base_currency: Decimal(1)})
         if record is not None:
+            report.account = record.account
             report.data_as_of = record.at or record.written_at
             report.account_view = _account_view_from_dict(record.summary, settings.base_currency)
             positions = [_position_from_dict(p) for p in record.positions]
