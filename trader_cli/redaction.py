@@ -64,6 +64,14 @@ def redact_account(account: str | None) -> str:
     return f"{prefix}{'*' * max(0, len(digits) - 3)}{digits[-3:]}"
 
 
+def shown_account(venue: str, account: str | None) -> str:
+    """An account as outputs name it: an IB account redacted (``DU****567``); a Gemini
+    account's name as it is (``primary``: a label of ours, not an identifier of the holder)."""
+    if not account:
+        return ""
+    return account if venue == "gemini" else redact_account(account)
+
+
 def mask_digits(text: str) -> str:
     """Every run of 4+ digits with all but its last three masked (an account id given wrong)."""
     return re.sub(r"\d{4,}", lambda m: "*" * (len(m.group(0)) - 3) + m.group(0)[-3:], text)

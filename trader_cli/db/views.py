@@ -50,15 +50,16 @@ def record_account(
     The raw account id is not stored, only its redacted form (``DU****567``, as every output
     shows it); everything else is the venue's own figures, amounts as exact decimal strings.
     """
+    from trader_cli.db.scope import current_scope
     from trader_cli.db.store import set_sync_state
-    from trader_cli.redaction import redact_account
+    from trader_cli.redaction import shown_account
 
     data = summary.to_dict()
     account = data.pop("account_id", None)
     value = json.dumps(
         {
             "at": to_utc(at).isoformat() if at else None,
-            "account": redact_account(account) if account else None,
+            "account": shown_account(current_scope().venue, account) or None,
             "summary": data,
             "positions": [p.to_dict() for p in positions],
         },

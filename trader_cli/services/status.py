@@ -267,14 +267,14 @@ def _base_report(
     settings: Settings, scope: Scope, account: str | None, now: datetime, source: str,
     why: str | None,
 ) -> StatusReport:
-    from trader_cli.redaction import redact_account
+    from trader_cli.redaction import shown_account
 
     return StatusReport(
         venue=scope.venue,
         backend=scope.backend.value,
         mode=scope.mode.value,
         badge=scope.label,
-        account=redact_account(account) if account else None,
+        account=shown_account(scope.venue, account) or None,
         base_currency=settings.base_currency,
         as_of=now,
         source=source,
