@@ -26,6 +26,7 @@ from trader_cli.db.baselines import current_baseline
 from trader_cli.db.scope import use_scope
 from trader_cli.domain.models import AccountSummary, Position
 from trader_cli.domain.money import Money
+from trader_cli.domain.scope import Backend, Scope
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.errors import NotConnectedError, TemporaryError, VenueError
 from trader_cli.services.status_model import (
@@ -46,7 +47,6 @@ from trader_cli.services.status_model import (
 if TYPE_CHECKING:
     from trader_cli.config import Settings
     from trader_cli.domain.baseline import Baseline
-    from trader_cli.domain.scope import Scope
     from trader_cli.venues.base import BaseTrader
 
 log = logging.getLogger("trader.status")
@@ -138,8 +138,10 @@ async def _from_venue(
             if p.current_price is not None:
                 marks.prices[p.symbol] = (p.current_price, "position")
         universe = _universe(settings, venue)
-        await _venue_rates(venue, settings.base_currency, marks, positions, universe)
-        await _venue_prices(venue, marks, universe)
+        if scope.backend is not Backend.REPLAY:
+            # a recording answers only what it recorded: no quotes beyond the positions' own
+            await _venue_rates(venue, settings.base_currency, marks, positions, universe)
+            await _venue_prices(venue, marks, universe)
         report = _base_report(settings, scope, account, now, "venue", None)
         report.data_as_of = now
         report.account_view = _account_view(summary)
