@@ -44,6 +44,19 @@ def _seed(scope: Scope, account: str, *, at: datetime, nlv: str, positions: list
             store.record_equity(session, equity=Decimal(value), cash=Decimal(value),
                                 currency="AUD", at=at.replace(minute=i))
         record_account(_account(account, nlv, "-2723.80"), positions, at=at)
+        store.record_health({
+            "allowsEntries": False, "allowsExits": True, "alert": True,
+            "circuits": {
+                "market_data": {"state": "closed", "consecutiveFailures": 0},
+                "venue_connection": {
+                    "state": "open", "consecutiveFailures": 3, "totalFailures": 7,
+                    "lastError": f"login refused for {account} with token=s3cr3t-{account}",
+                    "openedAt": at.isoformat(),
+                },
+            },
+            "venueDisconnect": {"since": at.isoformat(), "expected": False, "alert": True,
+                                "message": f"{account} down for 12 min"},
+        }, at=at)
         store.record_decision(strategy="rules", action="enter", accepted=False, symbol="BHP/AUD",
                               reason=f"refused for {account}", session=session, at=at)
 
@@ -80,7 +93,7 @@ def test_the_account_used_last_is_shown_with_its_own_figures(paper_db: str) -> N
     # this account's equity curve and decisions only: never the other account's, nor the sim's
     assert [p.equity.amount for p in report.equity_curve] == [Decimal("999990.00"),
                                                              Decimal("1000000.125")]
-    assert [d.reason for d in report.decisions] == ["refused for DU1111222"]
+    assert [d.reason for d in report.decisions] == ["refused for DU****222"]  # redacted
     assert [p.symbol for p in report.positions] == ["BHP/AUD", "AUD/USD"]
 
 
@@ -124,3 +137,19 @@ def test_the_json_is_exact_and_readable(paper_db: str) -> None:
     assert data["positions"][1]["avgPrice"] == "0.68095"
     assert data["positions"][0]["quantity"] == "100"
     assert data["equityCurve"][-1]["equity"] == "1000000.12"
+
+
+def test_circuits_as_the_bot_left_them_with_secrets_redacted(paper_db: str) -> None:
+    report = asyncio.run(collect_status(load_settings(), connect=False))
+    bot = report.bot
+    assert bot is not None
+    assert bot.allows_entries is False and bot.alert is True
+    assert bot.last_cycle_at == LATE
+    circuits = {c.dependency: c for c in bot.circuits}
+    link = circuits["venue_connection"]
+    assert (link.state, link.failures, link.opened_at) == ("open", 3, LATE)
+    assert link.last_error is not None
+    assert "s3cr3t" not in link.last_error and "DU1111222" not in link.last_error
+    assert "DU****222" in link.last_error
+    assert bot.disconnect == "DU****222 down for 12 min"
+    assert circuits["market_data"].state == "closed"

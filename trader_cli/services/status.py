@@ -29,6 +29,7 @@ from trader_cli.domain.money import Money
 from trader_cli.domain.scope import Backend, Scope
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.errors import NotConnectedError, TemporaryError, VenueError
+from trader_cli.redaction import redact
 from trader_cli.services.status_model import (
     AccountView,
     BotView,
@@ -280,7 +281,7 @@ def _base_report(
         base_currency=settings.base_currency,
         as_of=now,
         source=source,
-        stale_reason=why,
+        stale_reason=None if why is None else redact(why),
         protection="local: stops and targets are watched by `trader run` (the plan monitor)",
     )
 
@@ -311,7 +312,8 @@ def _fill_common(
     ]
     report.commissions = _commissions(settings, universe, marks)
     report.decisions = [
-        DecisionView(d.timestamp, d.strategy, d.symbol, d.action, d.accepted, d.reason)
+        DecisionView(d.timestamp, d.strategy, d.symbol, d.action, d.accepted,
+                     None if d.reason is None else redact(d.reason))
         for d in views.recent_decisions(decisions)
     ]
     if baseline is not None and baseline.holdings:
@@ -342,8 +344,8 @@ def _bot(scope: Scope) -> BotView:
         CircuitView(
             dep,
             str(c.get("state", "")),
-            int(c.get("failures", 0) or 0),
-            c.get("lastError") or c.get("last_error"),
+            int(c.get("consecutiveFailures", 0) or 0),
+            _text(c.get("lastError") or c.get("last_error")),
             _parse_time(c.get("openedAt") or c.get("opened_at")),
         )
         for dep, c in sorted((status.get("circuits") or {}).items())
@@ -357,9 +359,14 @@ def _bot(scope: Scope) -> BotView:
         allows_entries=status.get("allowsEntries"),
         allows_exits=status.get("allowsExits"),
         circuits=circuits,
-        disconnect=None if not disconnect else str(disconnect.get("message") or disconnect),
+        disconnect=_text(disconnect.get("message") or disconnect) if disconnect else None,
         alert=bool(status.get("alert")),
     )
+
+
+def _text(value: Any) -> str | None:
+    """Free text from the database, safe to show (secrets and account ids redacted)."""
+    return None if value is None else redact(str(value))
 
 
 def _parse_time(value: Any) -> datetime | None:

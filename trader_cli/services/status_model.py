@@ -105,7 +105,7 @@ class CircuitView:
 
     dependency: str
     state: str  # closed / open / half_open
-    failures: int
+    failures: int  # consecutive failures
     last_error: str | None
     opened_at: datetime | None
 
