@@ -183,12 +183,23 @@ def pnl_and_equity(r: StatusReport) -> None:
         help=f"from {d.money_text(first.equity)} at {d.time_text(first.at)}, "
         f"{len(r.equity_curve)} points",
     )
+    import altair as alt
+
     column = f"equity ({r.base_currency})"
-    frame = {
-        "at": [p.at for p in r.equity_curve],
-        column: [float(p.equity.amount) for p in r.equity_curve],  # a chart's y, not money
-    }
-    st.line_chart(frame, x="at", y=column, x_label="time (UTC)", y_label=column)
+    points = [
+        {"at": p.at.isoformat(), column: float(p.equity.amount)}  # a chart's y, not money
+        for p in r.equity_curve
+    ]
+    chart = (
+        alt.Chart({"values": points})
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("at:T", title="time (UTC)"),
+            # the equity's own range: from zero, a 0.01 % move would be a flat line
+            y=alt.Y(f"{column}:Q", title=column, scale=alt.Scale(zero=False)),
+        )
+    )
+    st.altair_chart(chart, use_container_width=True)
 
 
 def positions(r: StatusReport) -> None:
