@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from trader_cli.dashboard.page import VENUE_LOCK, show_error, table
+from trader_cli.dashboard.widgets import VENUE_LOCK, show_error, table
 from trader_cli.domain import display as d
 from trader_cli.domain.models import Side
 from trader_cli.errors import TraderError

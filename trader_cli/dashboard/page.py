@@ -10,14 +10,15 @@ import asyncio
 import hmac
 import html
 import os
-import threading
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from trader_cli.dashboard.estimator import estimator_section
 from trader_cli.dashboard.launch import DashboardOptions
+from trader_cli.dashboard.widgets import VENUE_LOCK, show_error, table
 from trader_cli.domain import display as d
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.errors import InputError, TraderError
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
     from trader_cli.config import Settings
     from trader_cli.services.status_model import StatusReport
 
-#: One status collection or estimate at a time in this process: they share the database handle,
-#: and two browser tabs must not connect to the venue twice for the same figures.
-VENUE_LOCK = threading.Lock()
 AUTH_KEY = "trader_dashboard_authorised"
 RECENT_DECISIONS = 10
 
@@ -57,14 +55,7 @@ def main(environ: Mapping[str, str] | None = None) -> None:
     if not authorised(settings):
         return
     st.fragment(run_every=options.refresh)(status_section)(settings, options)
-    from trader_cli.dashboard.estimator import estimator_section
-
     estimator_section(settings)
-
-
-def show_error(e: BaseException) -> None:
-    """An error as the CLI would say it (message and hint), redacted."""
-    st.error(redact(str(e)), icon=None)
 
 
 def authorised(settings: Settings) -> bool:
@@ -291,12 +282,6 @@ def commissions_and_decisions(r: StatusReport) -> None:
           x.reason or "") for x in r.decisions[:RECENT_DECISIONS]],
         ("decided", "symbol", "action", "accepted", "reason"),
     )
-
-
-def table(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
-    """A static table of text (in the page's HTML, so a reader and a test see the same text)."""
-    data = {name: [str(row[i]) for row in rows] for i, name in enumerate(columns)}
-    st.table(data, hide_index=True)
 
 
 def _sym(text: str) -> Symbol | None:

@@ -93,9 +93,12 @@ def dashboard(
     shown = f"[{host}]" if ":" in host else host
     out = st.output
 
+    name, chosen = settings.venue_name, settings.backend.value
+    scope = name if chosen in ("api", name) else f"{name} {chosen}"
+
     def started() -> None:
         out.info(
-            f"dashboard of {settings.venue_name} ({settings.backend.value}) at "
+            f"dashboard of {scope} at "
             f"http://{shown}:{port}, refreshing every {refresh:g}s; read-only; Ctrl-C stops it"
         )
 
