@@ -80,7 +80,9 @@ def test_a_person_sees_the_badge_balances_pnl_and_positions(
             expect(metric("equity")).to_have_text(equity)
             for label in ("available funds", "excess liquidity", "buying power"):
                 expect(metric(label)).to_contain_text(" AUD")
-            expect(page.get_by_text("base currency AUD")).to_be_visible()
+            header = page.get_by_text("base currency AUD")
+            expect(header).to_be_visible()
+            expect(header).to_contain_text(f"account {sim_status['account']}")
 
             pnl = page.locator('[data-testid="stTable"]').filter(has_text="session")
             expect(pnl).to_contain_text("today")

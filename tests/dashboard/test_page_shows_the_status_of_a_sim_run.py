@@ -51,5 +51,5 @@ def test_the_header_names_the_base_currency_and_the_account_masked(page_env) -> 
     header = [m.value for m in at.markdown if "base currency" in m.value]
     assert header == [header[0]]
     assert "**AUD**" in header[0]
-    assert "DU****567" in header[0]
+    assert r"DU\*\*\*\*567" in header[0]
     assert "DU1234567" not in "".join(m.value for m in at.markdown)

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
+from trader_cli.dashboard import DEFAULT_HOST, DEFAULT_REFRESH, MAX_REFRESH, MIN_REFRESH
 from trader_cli.domain.scope import Backend
 from trader_cli.errors import ConfigError
 
@@ -32,11 +33,6 @@ ENV_REFRESH = "TRADER_DASHBOARD_REFRESH"
 ENV_OFFLINE = "TRADER_DASHBOARD_OFFLINE"
 ENV_FILE = "TRADER_ENV_FILE"
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8501
-DEFAULT_REFRESH = 15.0
-MIN_REFRESH = 2.0
-MAX_REFRESH = 3600.0
 #: How long the page process gets to stop before it is killed.
 STOP_TIMEOUT = 10.0
 

@@ -124,8 +124,8 @@ def header(r: StatusReport) -> None:
     )
     where = r.venue.upper() if r.backend == "api" else f"{r.venue.upper()} {r.backend}"
     st.markdown(
-        f"**{where}** · account {r.account or 'unknown'} · base currency **{r.base_currency}** "
-        f"· as of {d.time_text(r.as_of)}"
+        f"**{_plain(where)}** · account {_plain(r.account or 'unknown')} · base currency "
+        f"**{_plain(r.base_currency)}** · as of {d.time_text(r.as_of)}"
     )
     if r.stale:
         when = d.time_text(r.data_as_of) if r.data_as_of else "never"
@@ -282,6 +282,11 @@ def commissions_and_decisions(r: StatusReport) -> None:
           x.reason or "") for x in r.decisions[:RECENT_DECISIONS]],
         ("decided", "symbol", "action", "accepted", "reason"),
     )
+
+
+def _plain(text: str) -> str:
+    """``text`` shown as is in Markdown (a masked account's ``****`` is not emphasis)."""
+    return "".join(f"\\{c}" if c in "\\`*_[]<>#|~" else c for c in text)
 
 
 def _sym(text: str) -> Symbol | None:

@@ -15,7 +15,7 @@ from trader_cli.cli.app import (
     state,
 )
 from trader_cli.cli.params import seconds, whole
-from trader_cli.dashboard.launch import (
+from trader_cli.dashboard import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_REFRESH,
