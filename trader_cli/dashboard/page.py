@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 AUTH_KEY = "trader_dashboard_authorised"
 RECENT_DECISIONS = 10
+#: Seconds under ``--refresh`` that a collected status is reused for.
+CACHE_MARGIN = 1.0
 
 #: The badge's colours; LIVE is the one that must never be mistaken for another.
 BADGE_STYLE = {
@@ -84,7 +86,8 @@ def load_status(settings: Settings, options: DashboardOptions) -> StatusReport:
                 sorted(settings.public_dict().items(), key=lambda kv: kv[0])))
     with VENUE_LOCK:
         hit = _cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < options.refresh:
+        # a little under the interval: the page's next refresh always finds it due
+        if hit is not None and time.monotonic() - hit[0] < options.refresh - CACHE_MARGIN:
             return hit[1]
         report = asyncio.run(collect_status(settings, connect=not options.offline))
         _cache[key] = (time.monotonic(), report)
