@@ -94,6 +94,11 @@ def test_a_person_sees_the_badge_balances_pnl_and_positions(
             expect(held).to_contain_text(symbol)
             expect(page.get_by_text("STALE", exact=False)).to_have_count(0)
             expect(page.get_by_text("Commission estimator")).to_be_visible()
+            # the estimator's form works in a real browser (its figures: the AppTest tests)
+            page.get_by_label("quantity").fill("25")
+            page.get_by_role("button", name="Estimate (sends nothing)").click()
+            expect(page.get_by_text("every check passes; nothing was sent")).to_be_visible()
+            expect(metric("commission (est.)")).to_contain_text(" AUD")
             # Streamlit scrolls inside its main block: grow the window to all of it, then shoot
             height = page.evaluate(
                 "() => Math.max(document.body.scrollHeight, ...Array.from("

@@ -74,10 +74,10 @@ def show_preview(p: OrderPreview, base: str) -> None:
     cols[1].metric(f"commission ({base})", d.money_text(p.commission_base) or "unknown")
     cols[2].metric("notional", d.money_text(p.notional) or "unknown")
     cols[3].metric(f"notional ({base})", d.money_text(p.notional_base) or "unknown")
-    price = d.price_text(p.price, sym) or "no price"
+    price = f"at {d.price_text(p.price, sym)}" if p.price is not None else "at the market"
     st.markdown(
         f"{p.side.value} {d.quantity_text(p.quantity, sym)} {sym} as a **{p.order_type.value}** "
-        f"order at {price} ({p.price_note}); bid {d.price_text(p.quote.bid, sym)} / ask "
+        f"order {price} ({p.price_note}); bid {d.price_text(p.quote.bid, sym)} / ask "
         f"{d.price_text(p.quote.ask, sym)}; market {'OPEN' if p.market_open else 'CLOSED'}: "
         f"{p.market.note}"
     )
