@@ -25,6 +25,7 @@ SETTING_NAMES = {
     "MIN_TOP_OF_BOOK_NOTIONAL",
     "MAX_DAILY_LOSS",
     "TRADER_ENV_FILE",
+    "DASHBOARD_PASSWORD",
 }
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -289,6 +289,8 @@ class CoreSettings(_Base):
     database_url: str | None = None
     telemetry_log: Path | None = None
     trader_home: Path | None = None
+    # the password `trader dashboard` asks for; required to serve it beyond loopback
+    dashboard_password: SecretStr | None = None
 
     _validate_symbols = field_validator("allowed_symbols", mode="before")(_split_csv)
 
@@ -333,6 +335,12 @@ class CoreSettings(_Base):
                 if problem:
                     raise ValueError(f"the database's directory {problem}")
         return text
+
+    @field_validator("dashboard_password", mode="before")
+    @classmethod
+    def _password(cls, value: Any) -> Any:
+        """An empty ``DASHBOARD_PASSWORD=`` is unset, never a password anyone can type."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("trader_home")
     @classmethod
@@ -442,7 +450,7 @@ class Settings:
     """All settings of one invocation; build it with :func:`load_settings`."""
 
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"GEMINI_API_KEY", "GEMINI_API_SECRET", "LLM_API_KEY"}
+        {"GEMINI_API_KEY", "GEMINI_API_SECRET", "LLM_API_KEY", "DASHBOARD_PASSWORD"}
     )
 
     def __init__(

@@ -206,12 +206,13 @@ def _register() -> None:
     sim.register(app)
     orders.register(app)
     run.register(app)
-    from trader_cli.cli.commands import preview, replay, settings, status
+    from trader_cli.cli.commands import dashboard, preview, replay, settings, status
 
     preview.register(app)
     settings.register(app)
     replay.register(app)
     status.register(app)
+    dashboard.register(app)
 
 
 _register()
