@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import select
 import subprocess
 import sys
 import urllib.request
@@ -35,6 +37,25 @@ def test_default_host_is_loopback_and_the_server_stops_with_the_command(
     assert server.stop() == 0
     assert not alive(child), "the Streamlit server outlived trader dashboard"
     assert listening(port) == []
+
+
+def test_a_killed_command_leaves_no_server(sim_home: Path, serve) -> None:
+    port = free_port()
+    server = serve(sim_home, "--venue", "sim", "--port", str(port))
+    server.wait_for(rf"URL: http://127\.0\.0\.1:{port}")
+    [child] = server.children()
+    server.proc.kill()  # kill -9: no handler of ours runs
+    server.proc.wait(30)
+    try:  # the kernel signals the orphan: wait for it to exit (a pidfd turns readable)
+        fd = os.pidfd_open(child)
+    except ProcessLookupError:
+        fd = None  # gone already
+    if fd is not None:
+        try:
+            select.select([fd], [], [], 30)
+        finally:
+            os.close(fd)
+    assert not alive(child), "the Streamlit server outlived a killed trader dashboard"
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "dashboard.example.com"])

@@ -153,3 +153,15 @@ def test_circuits_as_the_bot_left_them_with_secrets_redacted(paper_db: str) -> N
     assert "DU****222" in link.last_error
     assert bot.disconnect == "DU****222 down for 12 min"
     assert circuits["market_data"].state == "closed"
+
+
+def test_a_position_in_a_contract_we_do_not_trade_is_shown_not_a_crash(paper_db: str) -> None:
+    odd = Position("XJO 20261217 7800 C", Decimal(2), Decimal("41.5"), None, LATE, "AUD")
+    scope = Scope("ib", Backend.API, Mode.PAPER).with_account("DU1111222")
+    with use_database(paper_db), use_scope(scope):
+        record_account(_account("DU1111222", "1000.00", "0"), [odd], at=LATE)
+    report = asyncio.run(collect_status(load_settings(), connect=False))
+    [shown] = report.positions
+    assert shown.symbol == "XJO 20261217 7800 C" and shown.quantity == 2
+    assert shown.unrealised is None  # no price: not marked, not guessed
+    assert report.to_dict()["positions"][0]["avgPrice"] == "41.50"

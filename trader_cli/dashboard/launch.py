@@ -172,6 +172,7 @@ def serve(
         stderr=subprocess.STDOUT,
         text=True,
         bufsize=1,
+        preexec_fn=_die_with_parent,  # the command is single-threaded when it starts the page
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -191,6 +192,23 @@ def serve(
     finally:
         signal.signal(signal.SIGTERM, previous)
         _stop(proc)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> None:
+    """In the page process, before exec: SIGKILL when ``trader dashboard`` dies, even by
+    SIGKILL, so a killed command never leaves a server listening (Linux; elsewhere a no-op).
+
+    SIGKILL, not SIGTERM: Streamlit's own SIGTERM handler writes to the pipe of the dead command
+    and never finishes stopping. The page holds nothing to save (it is read-only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:

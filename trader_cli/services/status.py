@@ -27,7 +27,7 @@ from trader_cli.db.scope import use_scope
 from trader_cli.domain.models import AccountSummary, Position
 from trader_cli.domain.money import Money
 from trader_cli.domain.scope import Backend, Scope
-from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
+from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.errors import NotConnectedError, TemporaryError, VenueError
 from trader_cli.redaction import redact
 from trader_cli.services.status_model import (
@@ -43,6 +43,7 @@ from trader_cli.services.status_model import (
     PnLView,
     PositionView,
     StatusReport,
+    symbol_or_none,
 )
 
 if TYPE_CHECKING:
@@ -256,8 +257,8 @@ def _from_database(
 def _rates_from_prices(marks: _Marks, base: str) -> None:
     """FX rates into the base currency from recorded FX prices (AUD/USD gives USD)."""
     for key, (price, _) in marks.prices.items():
-        sym = parse_symbol(key)
-        if sym.instrument_class is not InstrumentClass.FX or price <= 0:
+        sym = symbol_or_none(key)
+        if sym is None or sym.instrument_class is not InstrumentClass.FX or price <= 0:
             continue
         if sym.base == base and sym.quote not in marks.rates:
             marks.rates[sym.quote] = Decimal(1) / price
@@ -462,11 +463,11 @@ def _pnl(settings: Settings, marks: _Marks, now: datetime) -> tuple[PnLView, PnL
     )
 
     base = settings.base_currency
-    priced = {
-        sym: (price, marks.rates[parse_symbol(sym).quote])
-        for sym, (price, _) in marks.prices.items()
-        if parse_symbol(sym).quote in marks.rates
-    }
+    priced = {}
+    for key, (price, _) in marks.prices.items():
+        sym = symbol_or_none(key)
+        if sym is not None and sym.quote in marks.rates:
+            priced[key] = (price, marks.rates[sym.quote])
     start = datetime.combine(now.astimezone(TRADING_DAY_TZ).date(), time(0), tzinfo=TRADING_DAY_TZ)
     day = session_pnl(fill_records_from_rows(bot_fill_rows(store.fills_since(start)), base), base)
     today = PnLView("today", start, day.realised, None, day.fees, day.realised - day.fees)

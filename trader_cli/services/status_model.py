@@ -17,11 +17,18 @@ from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import Symbol, parse_symbol
 
 
-def _sym(text: str) -> Symbol | None:
+def symbol_or_none(text: str) -> Symbol | None:
+    """``text`` as a symbol, or None for one we do not know (a position in a contract the
+    venue holds but we do not trade): shown as it is, never a crash."""
+    from trader_cli.errors import SymbolError
+
     try:
         return parse_symbol(text)
-    except ValueError:
+    except (SymbolError, ValueError):
         return None
+
+
+_sym = symbol_or_none
 
 
 def _money(value: Money | None) -> dict[str, str] | None:

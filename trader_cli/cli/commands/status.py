@@ -19,6 +19,7 @@ from trader_cli.cli.app import (
 
 if TYPE_CHECKING:
     from trader_cli.cli.console import Output
+    from trader_cli.domain.symbols import Symbol
     from trader_cli.services.status_model import StatusReport
 
 RECENT_DECISIONS = 5
@@ -127,13 +128,10 @@ def render(out: Output, r: StatusReport) -> None:
     out.out.print(f"protection: {r.protection}", markup=False)
 
 
-def _sym(text: str):  # type: ignore[no-untyped-def]
-    from trader_cli.domain.symbols import parse_symbol
+def _sym(text: str) -> Symbol | None:
+    from trader_cli.services.status_model import symbol_or_none
 
-    try:
-        return parse_symbol(text)
-    except ValueError:
-        return None
+    return symbol_or_none(text)
 
 
 def _positions(out: Output, r: StatusReport) -> None:
