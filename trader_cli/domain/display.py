@@ -198,6 +198,15 @@ def time_json(at: datetime | None) -> str | None:
     return None if at is None else _utc(at).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def market_status_text(is_open: bool, note: str) -> str:
+    """``OPEN until Wed 16:00 AEST``, ``CLOSED: Christmas``: the state once, then the note (a
+    note that starts by saying open or closed is not prefixed again)."""
+    word = "open" if is_open else "closed"
+    if note.lower().startswith(word):
+        return word.upper() + note[len(word):]
+    return f"{word.upper()}: {note}" if note else word.upper()
+
+
 def duration_text(seconds: float | None) -> str:
     """``2h 05m``, ``4m 10s``, ``35s``: how long, for people."""
     if seconds is None:
@@ -217,6 +226,7 @@ def duration_text(seconds: float | None) -> str:
 
 __all__ = [
     "duration_text",
+    "market_status_text",
     "money_json",
     "money_text",
     "pct_json",

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -22,6 +22,8 @@ from typing import Any
 from trader_cli.db import store
 from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import PlanStatus
+from trader_cli.domain.display import price_json, quantity_json
+from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec
@@ -37,10 +39,11 @@ from trader_cli.hours import market_hours
 from trader_cli.risk.valuation import value_order
 from trader_cli.services.baseline import baseline_market_value, own_positions
 from trader_cli.services.context import TradingContext
+from trader_cli.services.cycle_report import CycleReport as CycleReport
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.locks import send_lock
 from trader_cli.services.orders import OrderIntent
-from trader_cli.services.plans import PlanEvent, PlanMonitor, entry_refusal
+from trader_cli.services.plans import PlanMonitor, entry_refusal
 from trader_cli.services.pnl import (
     bot_fill_rows,
     daily_pnl,
@@ -60,46 +63,18 @@ FX_LOT = Decimal(1000)
 SEND_LOCK_WAIT = 120.0
 
 
-@dataclass
-class CycleReport:
-    """What one cycle saw and did; the live view renders it, --json prints it."""
-
-    cycle: int
-    at: datetime
-    venue: str
-    mode: str
-    base_currency: str
-    market_open: dict[str, bool] = field(default_factory=dict)
-    equity: Money | None = None
-    pnl: dict[str, str] = field(default_factory=dict)
-    positions: list[Position] = field(default_factory=list)
-    working: list[dict[str, str]] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    plan_events: list[PlanEvent] = field(default_factory=list)
-    circuit: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    baseline: str = ""  # the baseline kept out of positions, equity, PnL and exposure
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe report (one event of ``trader run --json``)."""
-        return {
-            "event": "cycle",
-            "cycle": self.cycle,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-            "venue": self.venue,
-            "mode": self.mode,
-            "baseCurrency": self.base_currency,
-            "marketOpen": self.market_open,
-            "equity": None if self.equity is None else str(self.equity.amount),
-            "pnl": self.pnl,
-            "positions": [p.to_dict() for p in self.positions],
-            "working": self.working,
-            "decisions": self.decisions,
-            "plans": [e.to_dict() for e in self.plan_events],
-            "circuit": self.circuit,
-            "errors": self.errors,
-            "baseline": self.baseline or None,
-        }
+def working_order(row: Any) -> dict[str, str]:
+    """A working order of the store as the report shows it (readable numbers)."""
+    sym = symbol_of(row.symbol)
+    return {
+        "clientOrderId": row.client_order_id,
+        "symbol": row.symbol,
+        "side": row.side.value,
+        "amount": quantity_json(row.amount, sym) or "",
+        "price": price_json(row.price, sym) or "",
+        "status": row.status.value,
+        "filled": quantity_json(row.filled, sym) or "",
+    }
 
 
 def round_quantity(qty: Decimal, symbol: Symbol) -> Decimal:
@@ -268,18 +243,9 @@ class StrategyRunner:
             self._record_failure("venue_connection", e)
         if self.cycles_done % self.resync_every == 0:
             await self._safe_resync()
-        report.working = [
-            {
-                "clientOrderId": r.client_order_id,
-                "symbol": r.symbol,
-                "side": r.side.value,
-                "amount": str(r.amount),
-                "price": "" if r.price is None else str(r.price),
-                "status": r.status.value,
-                "filled": str(r.filled),
-            }
-            for r in store.open_orders()
-        ]
+        if report.sent_orders and venue.is_connected:
+            await self._positions_after(report)
+        report.working = [working_order(r) for r in store.open_orders()]
         return self._finish(report)
 
     @contextlib.asynccontextmanager
@@ -355,6 +321,13 @@ class StrategyRunner:
                     at=report.at,
                 )
         return summary, positions
+
+    async def _positions_after(self, report: CycleReport) -> None:
+        """The report's positions as they stand after this cycle's exits and entries."""
+        try:
+            report.positions = own_positions(await self.ctx.venue.get_positions(), self.baseline)
+        except (TemporaryError, VenueError) as e:  # keep the cycle's first reading, and say so
+            report.errors.append(f"positions as of the start of the cycle: {e}")
 
     async def _marks(self, positions: list[Position]) -> dict[str, tuple[Decimal, Decimal]]:
         """Each open position's price and its currency's rate into the base currency (a
@@ -496,7 +469,10 @@ class StrategyRunner:
         why = entry_refusal(plan, quote, now, closes_at, entry=preview.price)
         if why is not None:
             return self._refuse(plan, record, why, now)
-        record.update(quantity=str(qty), price=str(preview.price))
+        record.update(
+            quantity=quantity_json(qty, plan.symbol) or "",
+            price=price_json(preview.price, plan.symbol, min_tick=preview.min_tick) or "",
+        )
         if self.dry_run:
             store.record_decision(
                 strategy=plan.strategy,
