@@ -8,7 +8,8 @@ times are written, in tables and in JSON alike.
 - **Quantities**: whole numbers for shares and FX units, up to eight decimals (trailing zeros
   dropped) for crypto.
 - **Money** at two decimals with its currency (``1,234.50 AUD``); crypto amounts keep up to
-  eight decimals.
+  eight decimals. A venue's own figure (a fee it charged) is padded the same way but never
+  rounded below the venue's precision (``0.24853848 USD``).
 - **Percentages** at three significant digits (``0.0219``, ``1.23``, ``12.3``).
 - **Times** in UTC to the second (``2026-12-02 07:13:47 UTC``; ``2026-12-02T07:13:47Z`` in JSON).
 
@@ -155,6 +156,33 @@ def money_json(amount: object, currency: str | None = None) -> str | None:
     return _group(*_money_places(_dec(amount), currency), False)
 
 
+def _exact_places(d: Decimal, currency: str | None) -> tuple[Decimal, int]:
+    """At least the currency's places; more where the figure has them (up to eight)."""
+    d = _quantize(d, CRYPTO_PLACES)
+    floor = money_places(currency) if money_places(currency) == MONEY_PLACES else 0
+    return d, max(floor, places_of(d) if d != 0 else 0)
+
+
+def money_exact_text(amount: object, currency: str | None = None) -> str:
+    """A venue's own figure (a fee it charged): ``6.00 AUD``, ``0.24853848 USD`` — padded to
+    the currency's places, never rounded below the venue's precision (up to eight places)."""
+    if amount is None or amount == "":
+        return ""
+    if currency is None and isinstance(amount, Money):
+        currency, amount = amount.currency, amount.amount
+    text = _group(*_exact_places(_dec(amount), currency), True)
+    return f"{text} {currency}" if currency else text
+
+
+def money_exact_json(amount: object, currency: str | None = None) -> str | None:
+    """The same as :func:`money_exact_text` for scripts (``"0.24853848"``, ``"6.00"``)."""
+    if amount is None or amount == "":
+        return None
+    if currency is None and isinstance(amount, Money):
+        currency, amount = amount.currency, amount.amount
+    return _group(*_exact_places(_dec(amount), currency), False)
+
+
 # -- percentages -----------------------------------------------------------------------------
 def pct_value(value: object, digits: int = PCT_DIGITS) -> Decimal | None:
     """``value`` rounded to ``digits`` significant digits (``0.02188…`` → ``0.0219``)."""
@@ -227,6 +255,8 @@ def duration_text(seconds: float | None) -> str:
 __all__ = [
     "duration_text",
     "market_status_text",
+    "money_exact_json",
+    "money_exact_text",
     "money_json",
     "money_text",
     "pct_json",

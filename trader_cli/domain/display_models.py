@@ -13,6 +13,7 @@ from typing import Any
 
 from trader_cli.domain.book import BookLevel, OrderBook
 from trader_cli.domain.display import (
+    money_exact_json,
     money_json,
     pct_json,
     price_json,
@@ -61,10 +62,11 @@ def money_obj_json(money: Money | None) -> dict[str, str] | None:
 
 
 def fee_json(fee: Fee | None) -> dict[str, Any] | None:
-    """A commission as ``{cost, currency, source}`` with the cost at its currency's places."""
+    """A commission as ``{cost, currency, source}``: the cost at its currency's places, or the
+    venue's own precision where finer (see :func:`money_exact_json`)."""
     if fee is None:
         return None
-    return {"cost": money_json(fee.cost, fee.currency), "currency": fee.currency,
+    return {"cost": money_exact_json(fee.cost, fee.currency), "currency": fee.currency,
             "source": fee.source.value}
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
-from trader_cli.domain.display import money_json, price_json, quantity_json, time_json
+from trader_cli.domain.display import money_exact_json, price_json, quantity_json, time_json
 from trader_cli.domain.display_models import order_json, symbol_of
 from trader_cli.domain.models import Fee, FeeSource, Liquidity, Order, Side
 from trader_cli.domain.orders import OrderSpec, TimeInForce, no_price_given, spec_from_flags
@@ -50,7 +50,7 @@ class PlaceResult:
             "commission": None
             if fee is None
             else {
-                "cost": money_json(fee.cost, fee.currency),
+                "cost": money_exact_json(fee.cost, fee.currency),
                 "currency": fee.currency,
                 "source": fee.source.value,
                 "liquidity": self.liquidity,
@@ -209,7 +209,7 @@ async def place(
             "amount": quantity_json(f.amount, shown) or "",
             "commission": ""
             if f.commission is None
-            else money_json(f.commission, f.commission_currency) or "",
+            else money_exact_json(f.commission, f.commission_currency) or "",
             "commissionCurrency": f.commission_currency or "",
             "liquidity": f.liquidity.value,
             "timestamp": time_json(f.timestamp) or "",

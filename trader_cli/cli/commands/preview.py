@@ -20,6 +20,7 @@ from trader_cli.cli.console import venue_label
 from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds
 from trader_cli.domain.display import (
     market_status_text,
+    money_exact_text,
     money_text,
     price_text,
     quantity_text,
@@ -266,7 +267,7 @@ def _render_order(out: Output, result: Any) -> None:
         "status": o.status.value,
         "filled": f"{quantity_text(o.filled, sym)} of {amount}"
         + (f" @ {price_text(o.average, sym)}" if o.average else ""),
-        "commission": "" if o.fee is None else money_text(o.fee.cost, o.fee.currency)
+        "commission": "" if o.fee is None else money_exact_text(o.fee.cost, o.fee.currency)
         + (f" ({result.liquidity})" if result.liquidity else ""),
     }
     last_error = (o.info or {}).get("lastError")
@@ -282,7 +283,7 @@ def _render_order(out: Output, result: Any) -> None:
     if result.fills:
         out.table(((_when(datetime.fromisoformat(f["timestamp"])),
                     quantity_text(f["amount"], sym), price_text(f["price"], sym),
-                    money_text(f["commission"], f["commissionCurrency"] or None),
+                    money_exact_text(f["commission"], f["commissionCurrency"] or None),
                     f["liquidity"])
                    for f in result.fills),
                   ("time", "amount", "price", "commission", "liquidity"), title="fills",
