@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
 from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON, Baseline, PositionSplit
-from trader_cli.domain.display import price_json, quantity_json
+from trader_cli.domain.display import price_json, quantity_json, quantity_text
 from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec
@@ -202,7 +202,8 @@ def _release(
 
 
 def _kept_note(split: PositionSplit) -> str:
-    kept = f"baseline {split.baseline.normalize():f} kept (--include-baseline closes it)"
+    shown = quantity_text(split.baseline, symbol_of(split.symbol))
+    kept = f"baseline {shown} kept (--include-baseline closes it)"
     if split.baseline == 0:
         return split.note
     return f"{kept}; {split.note}" if split.note else kept
@@ -246,10 +247,11 @@ async def _close(
         if not await _send(ctx, line, inst, upto, reason, use_market, reprice, wait_seconds):
             break
     if line.unclosed != 0 and not line.note:
-        line.note = f"{abs(line.unclosed)} left after {len(line.orders)} attempt(s)"
+        left = quantity_text(abs(line.unclosed), symbol_of(line.symbol))
+        line.note = f"{left} left after {len(line.orders)} attempt(s)"
     extra = _kept_note(split) if not include_baseline else ""
     if include_baseline and split.baseline != 0:
-        extra = f"baseline {split.baseline.normalize():f} included"
+        extra = f"baseline {quantity_text(split.baseline, symbol_of(split.symbol))} included"
     if extra:
         line.note += f"; {extra}" if line.note else extra
     line.note = line.note.strip().strip(";").strip() or "flat"
