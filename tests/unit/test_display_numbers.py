@@ -148,3 +148,17 @@ def test_a_venues_own_figure_is_padded_but_never_rounded_below_its_precision(
     assert display.money_exact_text(amount, currency) == text
     assert display.money_exact_json(amount, currency) == json
     assert display.money_exact_json(None) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (D("62134.6"), "62,134.60"),
+        (D("145.123"), "145.123"),  # SOL's 0.001 tick is never rounded to cents
+        (D("145.12345678912"), "145.12345679"),  # eight places at most
+    ],
+)
+def test_crypto_without_a_tick_keeps_its_own_places(value, text):
+    sol = parse_symbol("SOL/USD")
+    assert display.price_text(value, sol) == text
+    assert display.price_json(value, sol) == text.replace(",", "")

@@ -63,12 +63,12 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
     for col in ("symbol", "qty", "avg", "last"):
         positions.add_column(col, justify="left" if col == "symbol" else "right")
     for p in report.positions:
-        sym = symbol_of(p.symbol)
+        sym, tick = symbol_of(p.symbol), report.ticks.get(p.symbol)
         positions.add_row(
             p.symbol,
             quantity_text(p.quantity, sym),
-            price_text(p.avg_price, sym),
-            mid_json(p.current_price, sym, grouping=True) or "",
+            price_text(p.avg_price, sym, min_tick=tick),
+            mid_json(p.current_price, sym, min_tick=tick, grouping=True) or "",
         )
 
     working = Table(title="working orders", box=box.SIMPLE_HEAD, title_justify="left")
@@ -82,7 +82,7 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
             o["symbol"],
             o["side"],
             quantity_text(o["amount"], sym),
-            price_text(o["price"], sym),
+            price_text(o["price"], sym, min_tick=report.ticks.get(o["symbol"])),
             quantity_text(o["filled"], sym),
             o["status"],
         )

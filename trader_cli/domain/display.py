@@ -3,7 +3,8 @@ times are written, in tables and in JSON alike.
 
 - **Prices** at the instrument's tick precision: ASX equities by the price-step table (two
   decimals from AUD 2.00, three below), FX pairs at IDEALPRO's half pip (five decimals, three for
-  JPY quotes), crypto at the venue's tick (``min_tick``, else two decimals). An average price is
+  JPY quotes), crypto at the venue's tick (``min_tick``; without one, two decimals or the
+  price's own places where it has more, up to eight). An average price is
   rounded half-even to the same places.
 - **Quantities**: whole numbers for shares and FX units, up to eight decimals (trailing zeros
   dropped) for crypto.
@@ -75,6 +76,10 @@ def price_places(symbol: Symbol | None, price: Decimal | None = None,
         return places_of(min_tick or fx_tick_size(symbol.quote))
     if min_tick:
         return places_of(min_tick)
+    if cls is InstrumentClass.CRYPTO and price is not None:
+        # no tick at hand: two places, or the price's own where it has more (up to eight), so a
+        # price on a finer tick (SOL's 0.001) is never rounded away
+        return max(DEFAULT_PRICE_PLACES, places_of(_quantize(price, CRYPTO_PLACES)))
     return DEFAULT_PRICE_PLACES
 
 

@@ -133,14 +133,14 @@ def candle_cells(c: Candle, symbol: Symbol | None, min_tick: Decimal | None = No
 
 
 # -- positions, orders, fills ----------------------------------------------------------------
-def position_json(p: Position) -> dict[str, Any]:
+def position_json(p: Position, min_tick: Decimal | None = None) -> dict[str, Any]:
     """``Position.to_dict`` with the average price at the tick (``142.09``, not ``142.0918…``)."""
     sym = symbol_of(p.symbol)
     return {
         "symbol": p.symbol,
         "quantity": quantity_json(p.quantity, sym),
-        "avg_price": price_json(p.avg_price, sym),
-        "current_price": mid_json(p.current_price, sym),
+        "avg_price": price_json(p.avg_price, sym, min_tick=min_tick),
+        "current_price": mid_json(p.current_price, sym, min_tick=min_tick),
         "timestamp": time_json(p.timestamp),
         "currency": p.currency,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from trader_cli.domain.display import money_json, time_json
@@ -32,6 +33,8 @@ class CycleReport:
     circuit: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     baseline: str = ""  # the baseline kept out of positions, equity, PnL and exposure
+    # the venue's price step of each crypto symbol shown (what its prices are written at)
+    ticks: dict[str, Decimal | None] = field(default_factory=dict)
 
     @property
     def sent_orders(self) -> bool:
@@ -53,7 +56,7 @@ class CycleReport:
             "marketOpen": self.market_open,
             "equity": None if self.equity is None else money_json(self.equity),
             "pnl": {k: money_json(v, self.base_currency) for k, v in self.pnl.items()},
-            "positions": [position_json(p) for p in self.positions],
+            "positions": [position_json(p, self.ticks.get(p.symbol)) for p in self.positions],
             "working": self.working,
             "decisions": self.decisions,
             "plans": [e.to_dict() for e in self.plan_events],

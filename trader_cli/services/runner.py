@@ -63,7 +63,7 @@ FX_LOT = Decimal(1000)
 SEND_LOCK_WAIT = 120.0
 
 
-def working_order(row: Any) -> dict[str, str]:
+def working_order(row: Any, min_tick: Decimal | None = None) -> dict[str, str]:
     """A working order of the store as the report shows it (readable numbers)."""
     sym = symbol_of(row.symbol)
     return {
@@ -71,7 +71,7 @@ def working_order(row: Any) -> dict[str, str]:
         "symbol": row.symbol,
         "side": row.side.value,
         "amount": quantity_json(row.amount, sym) or "",
-        "price": price_json(row.price, sym) or "",
+        "price": price_json(row.price, sym, min_tick=min_tick) or "",
         "status": row.status.value,
         "filled": quantity_json(row.filled, sym) or "",
     }
@@ -245,7 +245,10 @@ class StrategyRunner:
             await self._safe_resync()
         if report.sent_orders and venue.is_connected:
             await self._positions_after(report)
-        report.working = [working_order(r) for r in store.open_orders()]
+        report.ticks = await self._ticks(report)
+        report.working = [
+            working_order(r, report.ticks.get(r.symbol)) for r in store.open_orders()
+        ]
         return self._finish(report)
 
     @contextlib.asynccontextmanager
@@ -328,6 +331,20 @@ class StrategyRunner:
             report.positions = own_positions(await self.ctx.venue.get_positions(), self.baseline)
         except (TemporaryError, VenueError) as e:  # keep the cycle's first reading, and say so
             report.errors.append(f"positions as of the start of the cycle: {e}")
+
+    async def _ticks(self, report: CycleReport) -> dict[str, Decimal | None]:
+        """The price step of each crypto symbol the report shows (instruments are cached by
+        the venue: no request once resolved); ASX and FX steps follow from the symbol."""
+        ticks: dict[str, Decimal | None] = {}
+        for s in {str(sym) for sym in self.universe} | {p.symbol for p in report.positions}:
+            sym = symbol_of(s)
+            if sym is None or sym.instrument_class is not InstrumentClass.CRYPTO:
+                continue
+            try:
+                ticks[s] = (await self.ctx.venue.resolve(sym)).min_tick
+            except TraderError:  # written at the price's own places instead
+                ticks[s] = None
+        return ticks
 
     async def _marks(self, positions: list[Position]) -> dict[str, tuple[Decimal, Decimal]]:
         """Each open position's price and its currency's rate into the base currency (a
