@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from trader_cli.domain.display import price_text
+from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import InstrumentClass, Symbol
@@ -220,13 +222,13 @@ def quote_sanity_checks(quote: Quote, side: Side, now: datetime, max_age: Decima
             )
         )
     crossed = quote.bid is not None and quote.ask is not None and quote.bid > quote.ask
+    shown = symbol_of(quote.symbol)
+    bid, ask = (price_text(v, shown) or "none" for v in (quote.bid, quote.ask))
     checks.append(
         Check(
             "book_not_crossed",
             not crossed,
-            f"crossed book: bid {quote.bid} above ask {quote.ask}"
-            if crossed
-            else f"bid {quote.bid} / ask {quote.ask}",
+            f"crossed book: bid {bid} above ask {ask}" if crossed else f"bid {bid} / ask {ask}",
             category=Category.LIQUIDITY,
         )
     )

@@ -47,7 +47,7 @@ def test_the_airdrop_is_shown_as_the_baseline(trader) -> None:
     (btc,) = b["positions"]
     assert (btc["symbol"], btc["quantity"], btc["value"]["currency"]) == ("BTC/USD", "1", "AUD")
     assert Decimal(btc["value"]["amount"]) > 0
-    assert b["cash"] == [{"amount": "100000", "currency": "USD"}]
+    assert b["cash"] == [{"amount": "100000.00", "currency": "USD"}]  # money in cents
     human = trader("baseline", *G)
     assert human.out.startswith("baseline from 2024-07-03 01:00 UTC: BTC 1 (≈ ")
     assert "AUD) kept out of PnL and exposure" in human.out

@@ -91,7 +91,7 @@ def test_order_over_max_order_value_exits_3_naming_the_limit(trader) -> None:
     c = checks(data)["MAX_ORDER_VALUE"]
     assert c["passed"] is False
     assert c["value"] == {"amount": "6690.00", "currency": "AUD"}
-    assert c["limit"] == {"amount": "5000", "currency": "AUD"}
+    assert c["limit"] == {"amount": "5000.00", "currency": "AUD"}
 
 
 def test_max_order_value_follows_the_setting(trader, monkeypatch) -> None:

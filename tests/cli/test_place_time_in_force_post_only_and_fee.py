@@ -128,4 +128,4 @@ def test_ib_ioc_below_the_ask_is_cancelled_and_commission_says_taker(trader, cle
     filled = trader("place", "BHP/AUD", "buy", "20", "--market", "--tif", "ioc", *IB)
     assert filled.code == 0, filled.err
     (line,) = [ln for ln in filled.out.splitlines() if ln.strip().startswith("commission ")]
-    assert line.split()[-3:] == ["6", "AUD", "(taker)"]
+    assert line.split()[-3:] == ["6.00", "AUD", "(taker)"]

@@ -47,7 +47,7 @@ def test_sell_of_50000_bhp_limited_at_a_cent_is_refused_and_nothing_is_sent(
 ) -> None:
     r = trader("place", "BHP/AUD", "sell", "50000", "--limit", "0.01", "--venue", "sim")
     assert r.code == 3, (r.out, r.err)
-    assert "below the bid 42.6, beyond MAX_PRICE_DEVIATION_PCT_EQUITY 5%" in flat(r.err)
+    assert "below the bid 42.60, beyond MAX_PRICE_DEVIATION_PCT_EQUITY 5%" in flat(r.err)
     # at the bid it is worth AUD 2.13 M, not the AUD 500 its limit says
     assert "order value 2,130,000.00 AUD exceeds MAX_ORDER_VALUE" in flat(r.err)
     assert recorded_orders(clean_env) == 0
@@ -66,9 +66,9 @@ def test_the_same_sell_with_allow_far_limit_is_still_refused_by_its_value(trader
     assert c["MAX_PRICE_DEVIATION_PCT_EQUITY"]["waived"] is True
     assert c["MAX_ORDER_VALUE"]["passed"] is False
     assert c["MAX_ORDER_VALUE"]["value"] == {"amount": "2130000.00", "currency": "AUD"}
-    assert data["valuation"]["price"] == "42.6"
+    assert data["valuation"]["price"] == "42.60"
     assert data["valuation"]["basis"] == "bid"
-    assert data["notional"] == {"amount": "2130000.0", "currency": "AUD"}
+    assert data["notional"] == {"amount": "2130000.00", "currency": "AUD"}
     first_failed = next(x for x in data["checks"] if not x["passed"])
     assert first_failed["name"] == "MAX_ORDER_VALUE"
 
@@ -97,7 +97,7 @@ def test_allow_far_limit_lets_a_far_limit_through_to_the_other_checks(trader) ->
     r = trader(*args, "--allow-far-limit")
     assert r.code == 0, r.err
     out = flat(r.out)
-    assert "valued at 42.6 (bid; your limit 30.00 is below it, a sell executes at the bid" in out
+    assert "valued at 42.60 (bid; your limit 30.00 is below it, a sell executes at the bid" in out
     assert "2,130.00 AUD" in out  # 50 x the bid, not 50 x 30
     assert "allowed by --allow-far-limit" in out
 
@@ -111,7 +111,7 @@ def test_a_far_limit_allowed_is_sent_and_fills_at_the_bid(trader, clean_env) -> 
     data = r.json()
     assert data["order"]["filled"] == "50"
     assert all(Decimal(f["price"]) > 40 for f in data["fills"])  # the bid, not the limit
-    assert data["preview"]["valuation"]["price"] == "42.6"
+    assert data["preview"]["valuation"]["price"] == "42.60"
     assert recorded_orders(clean_env) == 1
 
 
@@ -120,7 +120,7 @@ def test_a_far_limit_allowed_is_sent_and_fills_at_the_bid(trader, clean_env) -> 
     [
         ("buy", "41.00", "42.61", "ask", "4261.00"),  # rests below the ask: valued at the ask
         ("buy", "43.50", "43.50", "limit", "4350.00"),  # through the ask: at its limit
-        ("sell", "42.00", "42.6", "bid", "4260.0"),  # through the bid: executes at the bid
+        ("sell", "42.00", "42.60", "bid", "4260.00"),  # through the bid: executes at the bid
         ("sell", "43.00", "43.00", "limit", "4300.00"),  # rests above the bid: at its limit
     ],
 )

@@ -25,7 +25,7 @@ def test_an_aud_usd_order_is_worth_exactly_its_aud_quantity(trader, sim) -> None
                "--venue", "sim")
     assert r.code == 0, r.out + r.err
     preview = r.json()
-    assert preview["notionalBase"] == {"amount": "4000", "currency": "AUD"}
+    assert preview["notionalBase"] == {"amount": "4000.00", "currency": "AUD"}
     messages = " ".join(c["message"] for c in preview["checks"])
     assert order_values(messages) == {"4,000.00"}
 

@@ -12,6 +12,8 @@ import pytest
 
 from tests.replay.fixture import FIXTURE as IB_FIXTURE
 from tests.replay.gemini_fixture import GEMINI_FIXTURE
+from trader_cli.domain.display import price_text
+from trader_cli.domain.symbols import parse_symbol
 
 
 def _golden_quote(symbol: str) -> dict[str, str]:
@@ -37,7 +39,8 @@ def test_quote_table_is_labelled_replay(trader) -> None:
     assert r.code == 0, r.err
     title = "REPLAY: GEMINI recording (recorded clock 2024-07-03 01:00:00 UTC)"
     assert title in " ".join(r.out.split())
-    assert _golden_quote("ETH/USD")["bid"] in r.out
+    # the recorded bid, written at the tick like every price in a table
+    assert price_text(_golden_quote("ETH/USD")["bid"], parse_symbol("ETH/USD")) in r.out
 
 
 def test_an_unrecorded_request_fails_fast_naming_it(

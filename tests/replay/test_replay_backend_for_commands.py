@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.replay.fixture import FIXTURE
+from trader_cli.domain.display import price_json
+from trader_cli.domain.symbols import parse_symbol
 
 
 def _golden_quote(symbol: str) -> dict[str, str]:
@@ -25,8 +27,10 @@ def test_quote_answers_from_the_recording(trader) -> None:
     assert data["asOf"] == "2024-07-03T01:00:00Z"  # the recorded Gateway's clock
     (quote,) = data["quotes"]
     expected = _golden_quote("BHP/AUD")
+    bhp = parse_symbol("BHP/AUD")
+    # the recorded book, its prices written at the tick (42.6 → "42.60")
     assert (quote["bid"], quote["ask"], quote["bid_size"]) == (
-        expected["bid"], expected["ask"], expected["bid_size"],
+        price_json(expected["bid"], bhp), price_json(expected["ask"], bhp), expected["bid_size"],
     )  # fmt: skip
 
 

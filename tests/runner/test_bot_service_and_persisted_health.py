@@ -84,7 +84,7 @@ async def test_the_service_runs_cycles_for_a_front_end_and_sums_up(
     assert set(reports[-1].circuit["circuits"]) == DEPENDENCIES
     data = summary.to_dict()
     assert list(data) == ["venue", "strategy", "cycles", "stopped", "orders", "fills",
-                          "plans open", "plans closed", "telemetry"]
+                          "plansOpen", "plansClosed", "telemetry"]
     assert (data["venue"], data["cycles"], data["stopped"]) == ("sim", 2, "after --cycles")
     assert data["telemetry"] == str(start.telemetry_path)
 

@@ -48,7 +48,7 @@ def test_run_trades_exits_plans_and_leaves_a_consistent_db(trader, clean_env, mo
     assert summary["event"] == "summary"
     assert len(cycles) == 30
     assert summary["orders"] > 0
-    assert summary["plans closed"] > 0, "no plan reached an exit in 150 minutes of market"
+    assert summary["plansClosed"] > 0, "no plan reached an exit in 150 minutes of market"
     home = clean_env
     # every fill belongs to an order of ours; every order's filled equals its fills
     for cid, filled in rows(home, "select client_order_id, filled from orders"):

@@ -115,3 +115,50 @@ def test_times_in_utc_to_the_second():
 )
 def test_durations_for_people(seconds, text):
     assert display.duration_text(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("is_open", "note", "text"),
+    [
+        (False, "closed: Christmas", "CLOSED: Christmas"),  # never "CLOSED: closed: Christmas"
+        (True, "open until Wed 16:00 AEST", "OPEN until Wed 16:00 AEST"),
+        (True, "open; early close at 14:10 AEDT", "OPEN; early close at 14:10 AEDT"),
+        (False, "closed for the weekend", "CLOSED for the weekend"),
+        (False, "halted", "CLOSED: halted"),
+        (True, "", "OPEN"),
+    ],
+)
+def test_market_status_says_open_or_closed_once(is_open, note, text):
+    assert display.market_status_text(is_open, note) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text", "json"),
+    [
+        (D("6"), "AUD", "6.00 AUD", "6.00"),  # IB's commission: padded to cents
+        (D("0.24853848"), "USD", "0.24853848 USD", "0.24853848"),  # Gemini's fee: kept whole
+        (D("1234.5"), "AUD", "1,234.50 AUD", "1234.50"),
+        (D("0.000012300"), "BTC", "0.0000123 BTC", "0.0000123"),
+        (D("0.123456789"), "USD", "0.12345679 USD", "0.12345679"),  # eight places at most
+    ],
+)
+def test_a_venues_own_figure_is_padded_but_never_rounded_below_its_precision(
+    amount, currency, text, json
+):
+    assert display.money_exact_text(amount, currency) == text
+    assert display.money_exact_json(amount, currency) == json
+    assert display.money_exact_json(None) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (D("62134.6"), "62,134.60"),
+        (D("145.123"), "145.123"),  # SOL's 0.001 tick is never rounded to cents
+        (D("145.12345678912"), "145.12345679"),  # eight places at most
+    ],
+)
+def test_crypto_without_a_tick_keeps_its_own_places(value, text):
+    sol = parse_symbol("SOL/USD")
+    assert display.price_text(value, sol) == text
+    assert display.price_json(value, sol) == text.replace(",", "")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from trader_cli.config import RiskSettings, load_settings
+from trader_cli.domain.display import price_text
 from trader_cli.domain.models import Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import InstrumentClass, parse_symbol
@@ -27,6 +28,11 @@ from trader_cli.risk import (
 )
 
 T0 = datetime(2024, 7, 3, 1, 0, tzinfo=UTC)
+
+
+def shown(price: D, symbol: str) -> str:
+    """A venue's price as messages write it (see trader_cli.domain.display)."""
+    return price_text(price, parse_symbol(symbol))
 AUD = StaticRateConverter("AUD", {"USD": D("1.5")})
 
 # symbol, bid, ask, last: one book per instrument class
@@ -78,7 +84,8 @@ def test_sell_limited_below_the_bid_is_valued_at_the_bid(symbol: str) -> None:
     assert v is not None
     assert (v.price, v.basis, v.reference, v.reference_source) == (bid, "bid", bid, "bid")
     assert v.note == (
-        f"valued at {bid} (bid; your limit {far} is below it, a sell executes at the bid or better)"
+        f"valued at {shown(bid, symbol)} (bid; your limit {far} is below it, a sell executes at "
+        "the bid or better)"
     )
 
 
@@ -204,7 +211,8 @@ def test_band_refuses_a_limit_too_far_from_the_touch_on_either_side(
     assert "within" in ok.message
     far = band(symbol, value_order(side, at(outside), q))
     assert (far.name, far.passed) == (setting, False)
-    assert f"{direction} the {'ask' if side is Side.BUY else 'bid'} {touch}" in far.message
+    touch_text = shown(touch, symbol)  # the venue's price at its tick: 60,000.00, not 60000
+    assert f"{direction} the {'ask' if side is Side.BUY else 'bid'} {touch_text}" in far.message
     assert "--allow-far-limit" in far.message
     allowed = band(symbol, value_order(side, at(outside), q), allow_far_limit=True)
     assert (allowed.passed, allowed.waived) == (True, True)

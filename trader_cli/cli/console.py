@@ -16,14 +16,22 @@ if TYPE_CHECKING:
 
 
 def _default(value: Any) -> Any:
-    """JSON for our types: models via ``to_dict``, Decimals as strings, datetimes as ISO UTC."""
+    """JSON for our types: models via ``to_dict``, Decimals as strings, datetimes as ISO UTC
+    to the second."""
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return to_dict()
+    if isinstance(value, datetime):
+        from trader_cli.domain.display import time_json
+
+        return time_json(value)  # UTC to the second, like every time we write
     from trader_cli.domain.models import jsonable
 
     converted = jsonable(value)
     return converted if converted is not value else str(value)
+
+
+_WIDEST_TABLE = 100_000  # characters: no table we print is wider
 
 
 class Output:
@@ -91,8 +99,16 @@ class Output:
             )
         for row in cells:
             table.add_row(*row)
-        needed = self.out.measure(table).maximum
-        self.out.print(table, width=max(needed, self.out.width), crop=False)
+        # measured without the console's width as a cap: a value wider than the terminal must
+        # not make rich drop a column (the field names of a two-column table went missing)
+        unbounded = self.out.options.update(max_width=_WIDEST_TABLE)
+        needed = self.out.measure(table, options=unbounded).maximum
+        width = self.out.width
+        self.out.width = max(needed, width)  # print(width=) alone is capped at the console's
+        try:
+            self.out.print(table, crop=False)
+        finally:
+            self.out.width = width
 
     def fields(self, data: Mapping[str, Any], *, title: str | None = None) -> None:
         """Render a mapping as a two-column table."""
@@ -143,7 +159,9 @@ class Output:
 def venue_label(venue: str, as_of: datetime, *, simulated: bool, replay: bool = False) -> str:
     """``SIMULATED market (sim clock …)`` on the sim, ``REPLAY: IB recording …`` on a replay,
     else ``IB at …``: the title of tables."""
-    when = as_of.strftime("%Y-%m-%d %H:%M:%S UTC")
+    from trader_cli.domain.display import time_text
+
+    when = time_text(as_of)
     if replay:
         return f"REPLAY: {venue.upper()} recording (recorded clock {when})"
     if simulated:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from trader_cli.domain.display import money_text, price_text, quantity_text, time_text
+from trader_cli.domain.display_models import mid_json, symbol_of
 from trader_cli.redaction import redact
 
 if TYPE_CHECKING:
@@ -39,17 +40,22 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
     header = Text()
     header.append(f" {label} ", style=BADGE_STYLE[label])
     header.append(f"  {report.venue.upper()}  base {report.base_currency}  ")
-    header.append(f"cycle {report.cycle}  {report.at:%Y-%m-%d %H:%M:%S} UTC")
+    header.append(f"cycle {report.cycle}  {time_text(report.at)}")
     if clock_note:
         header.append(f"  ({clock_note})", style="dim")
     opened = [s for s, ok in report.market_open.items() if ok]
     closed = [s for s, ok in report.market_open.items() if not ok]
     markets = Text(f"open: {', '.join(opened) or '-'}   closed: {', '.join(closed) or '-'}")
-    equity = "-" if report.equity is None else f"{report.equity.amount:,.2f} {report.base_currency}"
-    pnl = report.pnl
+    base = report.base_currency
+    equity = "-" if report.equity is None else money_text(report.equity)
+
+    def pnl(name: str) -> str:
+        value = report.pnl.get(name)
+        return "-" if value is None else money_text(value, base)
+
     money = Text(
-        f"equity {equity}   PnL net {pnl.get('net', '-')} (realised {pnl.get('realised', '-')}, "
-        f"unrealised {pnl.get('unrealised', '-')}, fees {pnl.get('fees', '-')})"
+        f"equity {equity}   PnL net {pnl('net')} (realised {pnl('realised')}, "
+        f"unrealised {pnl('unrealised')}, fees {pnl('fees')})"
     )
     circuits = _circuits(report.circuit)
 
@@ -57,24 +63,27 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
     for col in ("symbol", "qty", "avg", "last"):
         positions.add_column(col, justify="left" if col == "symbol" else "right")
     for p in report.positions:
+        sym, tick = symbol_of(p.symbol), report.ticks.get(p.symbol)
         positions.add_row(
             p.symbol,
-            str(p.quantity),
-            _price(p.avg_price),
-            "" if p.current_price is None else _price(p.current_price),
+            quantity_text(p.quantity, sym),
+            price_text(p.avg_price, sym, min_tick=tick),
+            mid_json(p.current_price, sym, min_tick=tick, grouping=True) or "",
         )
 
     working = Table(title="working orders", box=box.SIMPLE_HEAD, title_justify="left")
     for col in ("order", "symbol", "side", "amount", "price", "filled", "status"):
-        working.add_column(col)
+        numeric = col in ("amount", "price", "filled")
+        working.add_column(col, justify="right" if numeric else "left")
     for o in report.working:
+        sym = symbol_of(o["symbol"])
         working.add_row(
             o["clientOrderId"],
             o["symbol"],
             o["side"],
-            o["amount"],
-            o["price"],
-            o["filled"],
+            quantity_text(o["amount"], sym),
+            price_text(o["price"], sym, min_tick=report.ticks.get(o["symbol"])),
+            quantity_text(o["filled"], sym),
             o["status"],
         )
 
@@ -92,11 +101,6 @@ def render(report: CycleReport, *, clock_note: str = "") -> RenderableType:
         parts.insert(3, Text(report.baseline, style="dim"))
     parts += [Text(redact(f"! {err}"), style="red") for err in report.errors]
     return Panel(Group(*parts), title="trader run", title_align="left")
-
-
-def _price(value: Any) -> str:
-    """At most six decimals (IB reports average costs as long floats)."""
-    return f"{value.quantize(Decimal('0.000001')).normalize():f}"
 
 
 def _circuits(status: dict[str, Any]) -> Any:

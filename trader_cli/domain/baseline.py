@@ -15,7 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from trader_cli.domain.models import Position, jsonable
+from trader_cli.domain.display import money_text, quantity_json, quantity_text, time_json
+from trader_cli.domain.display_models import mid_json, money_obj_json, symbol_of
+from trader_cli.domain.models import Position
 from trader_cli.domain.money import Money
 
 #: The reason of the orders ``flatten --include-baseline`` sends for the baseline's part: their
@@ -41,17 +43,18 @@ class BaselineHolding:
 
     def text(self) -> str:
         """``BTC 1 (≈ 95,000.00 AUD)``."""
-        value = f" (≈ {self.value.rounded(2)})" if self.value is not None else ""
-        return f"{self.asset} {self.quantity.normalize():f}{value}"
+        value = f" (≈ {money_text(self.value)})" if self.value is not None else ""
+        return f"{self.asset} {quantity_text(self.quantity, symbol_of(self.symbol))}{value}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
+        sym = symbol_of(self.symbol)
         return {
             "symbol": self.symbol,
-            "quantity": str(self.quantity),
-            "price": jsonable(self.price),
+            "quantity": quantity_json(self.quantity, sym),
+            "price": mid_json(self.price, sym),
             "currency": self.currency,
-            "value": None if self.value is None else self.value.to_json(),
+            "value": money_obj_json(self.value),
         }
 
 
@@ -100,12 +103,12 @@ class Baseline:
         """JSON-safe baseline."""
         value = self.value
         return {
-            "takenAt": jsonable(self.taken_at),
+            "takenAt": time_json(self.taken_at),
             "generation": self.generation,
             "baseCurrency": self.base_currency,
             "positions": [h.to_dict() for h in self.holdings],
-            "cash": [m.to_json() for m in self.cash],
-            "value": None if value is None else value.to_json(),
+            "cash": [money_obj_json(m) for m in self.cash],
+            "value": money_obj_json(value),
             "reason": self.reason,
             "knownFills": len(self.known_fills),
             "summary": self.describe(),

@@ -3,12 +3,14 @@ times are written, in tables and in JSON alike.
 
 - **Prices** at the instrument's tick precision: ASX equities by the price-step table (two
   decimals from AUD 2.00, three below), FX pairs at IDEALPRO's half pip (five decimals, three for
-  JPY quotes), crypto at the venue's tick (``min_tick``, else two decimals). An average price is
+  JPY quotes), crypto at the venue's tick (``min_tick``; without one, two decimals or the
+  price's own places where it has more, up to eight). An average price is
   rounded half-even to the same places.
 - **Quantities**: whole numbers for shares and FX units, up to eight decimals (trailing zeros
   dropped) for crypto.
 - **Money** at two decimals with its currency (``1,234.50 AUD``); crypto amounts keep up to
-  eight decimals.
+  eight decimals. A venue's own figure (a fee it charged) is padded the same way but never
+  rounded below the venue's precision (``0.24853848 USD``).
 - **Percentages** at three significant digits (``0.0219``, ``1.23``, ``12.3``).
 - **Times** in UTC to the second (``2026-12-02 07:13:47 UTC``; ``2026-12-02T07:13:47Z`` in JSON).
 
@@ -74,6 +76,10 @@ def price_places(symbol: Symbol | None, price: Decimal | None = None,
         return places_of(min_tick or fx_tick_size(symbol.quote))
     if min_tick:
         return places_of(min_tick)
+    if cls is InstrumentClass.CRYPTO and price is not None:
+        # no tick at hand: two places, or the price's own where it has more (up to eight), so a
+        # price on a finer tick (SOL's 0.001) is never rounded away
+        return max(DEFAULT_PRICE_PLACES, places_of(_quantize(price, CRYPTO_PLACES)))
     return DEFAULT_PRICE_PLACES
 
 
@@ -155,6 +161,33 @@ def money_json(amount: object, currency: str | None = None) -> str | None:
     return _group(*_money_places(_dec(amount), currency), False)
 
 
+def _exact_places(d: Decimal, currency: str | None) -> tuple[Decimal, int]:
+    """At least the currency's places; more where the figure has them (up to eight)."""
+    d = _quantize(d, CRYPTO_PLACES)
+    floor = money_places(currency) if money_places(currency) == MONEY_PLACES else 0
+    return d, max(floor, places_of(d) if d != 0 else 0)
+
+
+def money_exact_text(amount: object, currency: str | None = None) -> str:
+    """A venue's own figure (a fee it charged): ``6.00 AUD``, ``0.24853848 USD`` — padded to
+    the currency's places, never rounded below the venue's precision (up to eight places)."""
+    if amount is None or amount == "":
+        return ""
+    if currency is None and isinstance(amount, Money):
+        currency, amount = amount.currency, amount.amount
+    text = _group(*_exact_places(_dec(amount), currency), True)
+    return f"{text} {currency}" if currency else text
+
+
+def money_exact_json(amount: object, currency: str | None = None) -> str | None:
+    """The same as :func:`money_exact_text` for scripts (``"0.24853848"``, ``"6.00"``)."""
+    if amount is None or amount == "":
+        return None
+    if currency is None and isinstance(amount, Money):
+        currency, amount = amount.currency, amount.amount
+    return _group(*_exact_places(_dec(amount), currency), False)
+
+
 # -- percentages -----------------------------------------------------------------------------
 def pct_value(value: object, digits: int = PCT_DIGITS) -> Decimal | None:
     """``value`` rounded to ``digits`` significant digits (``0.02188…`` → ``0.0219``)."""
@@ -198,6 +231,15 @@ def time_json(at: datetime | None) -> str | None:
     return None if at is None else _utc(at).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def market_status_text(is_open: bool, note: str) -> str:
+    """``OPEN until Wed 16:00 AEST``, ``CLOSED: Christmas``: the state once, then the note (a
+    note that starts by saying open or closed is not prefixed again)."""
+    word = "open" if is_open else "closed"
+    if note.lower().startswith(word):
+        return word.upper() + note[len(word):]
+    return f"{word.upper()}: {note}" if note else word.upper()
+
+
 def duration_text(seconds: float | None) -> str:
     """``2h 05m``, ``4m 10s``, ``35s``: how long, for people."""
     if seconds is None:
@@ -217,6 +259,9 @@ def duration_text(seconds: float | None) -> str:
 
 __all__ = [
     "duration_text",
+    "market_status_text",
+    "money_exact_json",
+    "money_exact_text",
     "money_json",
     "money_text",
     "pct_json",

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from trader_cli.domain.display import price_text
+from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import Quote, Side, jsonable
 from trader_cli.domain.symbols import InstrumentClass
 from trader_cli.risk.checks import Check
@@ -46,6 +48,7 @@ class Valuation:
     reference: Decimal | None
     reference_source: str | None
     note: str
+    symbol: str = ""  # what the prices are of (how they are written)
 
     @property
     def deviation_pct(self) -> Decimal | None:
@@ -85,19 +88,27 @@ def value_order(side: Side, limit: Decimal | None, quote: Quote) -> Valuation | 
     docstring). None only for a market order with no reference price at all.
     """
     ref = reference_price(side, quote)
+    sym = symbol_of(quote.symbol)
+
+    def shown(value: Decimal) -> str:  # a venue's price at its tick (a limit stays as given)
+        return price_text(value, sym)
+
+    def valuation(price: Decimal, basis: str, reference: Decimal | None, source: str | None,
+                  note: str) -> Valuation:
+        return Valuation(price, basis, limit, reference, source, note, symbol=quote.symbol)
+
     verb = "a buy" if side is Side.BUY else "a sell"
     if limit is None:
         if ref is None:
             return None
         price, source = ref
-        return Valuation(
-            price, source, None, price, source, f"valued at {price} ({source}; a market order)"
+        return valuation(
+            price, source, price, source, f"valued at {shown(price)} ({source}; a market order)"
         )
     if ref is None:
-        return Valuation(
+        return valuation(
             limit,
             "limit",
-            limit,
             None,
             None,
             f"valued at {limit} (your limit; no bid, ask or last price to compare it with)",
@@ -105,25 +116,31 @@ def value_order(side: Side, limit: Decimal | None, quote: Quote) -> Valuation | 
     reference, source = ref
     if limit < reference:
         if side is Side.SELL:
-            why = f"your limit {limit} is below it, a sell executes at the {source} or better"
+            why = (
+                f"your limit {limit} is below it, a sell executes at the {source} or better"
+            )
         else:
-            why = f"your limit {limit} is below it: the buy rests; valued at the larger of the two"
-        return Valuation(
-            reference, source, limit, reference, source, f"valued at {reference} ({source}; {why})"
+            why = (
+                f"your limit {limit} is below it: the buy rests; valued at the larger "
+                "of the two"
+            )
+        return valuation(
+            reference, source, reference, source,
+            f"valued at {shown(reference)} ({source}; {why})",
         )
     if limit == reference:
         why = f"your limit, equal to the {source}"
     elif side is Side.BUY:
         why = (
-            f"your limit; it is above the {source} {reference}: a buy executes at the {source} "
-            "or better, valued at the limit as the worst case"
+            f"your limit; it is above the {source} {shown(reference)}: a buy executes at the "
+            f"{source} or better, valued at the limit as the worst case"
         )
     else:
         why = (
-            f"your limit; it is above the {source} {reference}: {verb} rests and executes at "
-            "its limit or better"
+            f"your limit; it is above the {source} {shown(reference)}: {verb} rests and "
+            "executes at its limit or better"
         )
-    return Valuation(limit, "limit", limit, reference, source, f"valued at {limit} ({why})")
+    return valuation(limit, "limit", reference, source, f"valued at {limit} ({why})")
 
 
 def max_price_deviation_pct(risk: RiskSettings, instrument_class: InstrumentClass) -> Decimal:
@@ -174,13 +191,16 @@ def price_band_check(
             where = "at"
         far = deviation > max_pct
         relation = f"beyond {name} {limit_text}" if far else f"within {name} {limit_text}"
+        sym = symbol_of(valuation.symbol)
+        # the limit as the user gave it; the venue's price at its tick
+        limit, reference = valuation.limit, price_text(valuation.reference, sym)
         message = (
-            f"limit {valuation.limit} is {shown}% {where} the {valuation.reference_source} "
-            f"{valuation.reference}, {relation}"
+            f"limit {limit} is {shown}% {where} the {valuation.reference_source} "
+            f"{reference}, {relation}"
         )
         if where == "at":
             message = (
-                f"limit {valuation.limit} is at the {valuation.reference_source}, "
+                f"limit {limit} is at the {valuation.reference_source}, "
                 f"within {name} {limit_text}"
             )
     if far and allow_far_limit:

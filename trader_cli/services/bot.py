@@ -86,8 +86,8 @@ class BotSummary:
             "stopped": self.stopped,
             "orders": self.orders,
             "fills": self.fills,
-            "plans open": self.plans_open,
-            "plans closed": self.plans_closed,
+            "plansOpen": self.plans_open,
+            "plansClosed": self.plans_closed,
             "telemetry": self.telemetry,
         }
 

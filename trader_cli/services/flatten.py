@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
 from trader_cli.domain.baseline import FLATTEN_BASELINE_REASON, Baseline, PositionSplit
+from trader_cli.domain.display import price_json, quantity_json, quantity_text
+from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol, parse_symbol
@@ -71,14 +73,15 @@ class FlattenLine:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
+        sym = symbol_of(self.symbol)
         return {
             "symbol": self.symbol,
-            "before": str(self.before),
+            "before": quantity_json(self.before, sym),
             "side": self.side.value if self.side else None,
             "orders": self.orders,
-            "filled": str(self.filled),
-            "left": str(self.left),
-            "baselineKept": str(self.baseline_kept),
+            "filled": quantity_json(self.filled, sym),
+            "left": quantity_json(self.left, sym),
+            "baselineKept": quantity_json(self.baseline_kept, sym),
             "note": self.note,
         }
 
@@ -112,7 +115,10 @@ class FlattenReport:
             "positions": [line.to_dict() for line in self.lines],
             "includeBaseline": self.include_baseline,
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
-            "baselineKept": {line.symbol: str(line.baseline_kept) for line in self.kept},
+            "baselineKept": {
+                line.symbol: quantity_json(line.baseline_kept, symbol_of(line.symbol))
+                for line in self.kept
+            },
         }
 
 
@@ -196,7 +202,8 @@ def _release(
 
 
 def _kept_note(split: PositionSplit) -> str:
-    kept = f"baseline {split.baseline.normalize():f} kept (--include-baseline closes it)"
+    shown = quantity_text(split.baseline, symbol_of(split.symbol))
+    kept = f"baseline {shown} kept (--include-baseline closes it)"
     if split.baseline == 0:
         return split.note
     return f"{kept}; {split.note}" if split.note else kept
@@ -240,10 +247,11 @@ async def _close(
         if not await _send(ctx, line, inst, upto, reason, use_market, reprice, wait_seconds):
             break
     if line.unclosed != 0 and not line.note:
-        line.note = f"{abs(line.unclosed)} left after {len(line.orders)} attempt(s)"
+        left = quantity_text(abs(line.unclosed), symbol_of(line.symbol))
+        line.note = f"{left} left after {len(line.orders)} attempt(s)"
     extra = _kept_note(split) if not include_baseline else ""
     if include_baseline and split.baseline != 0:
-        extra = f"baseline {split.baseline.normalize():f} included"
+        extra = f"baseline {quantity_text(split.baseline, symbol_of(split.symbol))} included"
     if extra:
         line.note += f"; {extra}" if line.note else extra
     line.note = line.note.strip().strip(";").strip() or "flat"
@@ -294,9 +302,9 @@ async def _send(
             {
                 "clientOrderId": order.client_order_id,
                 "type": order.type.value,
-                "price": "" if price is None else str(price),
+                "price": price_json(price, inst.symbol, min_tick=inst.min_tick) or "",
                 "status": order.status.value,
-                "filled": str(order.filled),
+                "filled": quantity_json(order.filled, inst.symbol) or "0",
                 "reason": reason,
             }
         )

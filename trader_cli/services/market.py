@@ -9,19 +9,35 @@ from typing import Any
 from trader_cli.config import Settings
 from trader_cli.domain.book import BookLevel, OrderBook
 from trader_cli.domain.models import Candle, Quote
-from trader_cli.domain.symbols import Symbol, parse_symbols
+from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbols
 from trader_cli.domain.timeframes import Timeframe
-from trader_cli.errors import InputError
+from trader_cli.errors import InputError, TraderError
 from trader_cli.services.venue import open_venue
-from trader_cli.venues.base import BaseTrader, HistoryProgress
+from trader_cli.venues.base import BaseTrader, HistoryProgress, Instrument
 
 
 async def quotes(settings: Settings, texts: list[str]) -> tuple[dict[str, Any], list[Quote]]:
-    """Top of book for each symbol, plus a header describing the venue and clock."""
+    """Top of book for each symbol, plus a header describing the venue and clock.
+
+    The header's ``ticks`` holds each crypto symbol's price step (what its prices are written
+    at); ASX and FX steps follow from the symbol alone.
+    """
     symbols = parse_symbols(texts)
     async with open_venue(settings) as venue:
         out = [await venue.get_market_data(s) for s in symbols]
-        return venue_header(venue), out
+        return {**venue_header(venue), "ticks": await price_ticks(venue, symbols)}, out
+
+
+async def price_ticks(venue: BaseTrader, symbols: list[Symbol]) -> dict[str, Decimal | None]:
+    """The venue's price step of each crypto symbol (the rest are written by their class)."""
+    ticks: dict[str, Decimal | None] = {}
+    for s in symbols:
+        if s.instrument_class is InstrumentClass.CRYPTO:
+            try:
+                ticks[str(s)] = (await venue.resolve(s)).min_tick
+            except TraderError:  # written at the default places: never a reason to fail
+                ticks[str(s)] = None
+    return ticks
 
 
 async def quotes_with_books(
@@ -44,7 +60,8 @@ async def quotes_with_books(
             out.append(await data.quote(s))
             tick = (await venue.resolve(s)).min_tick
             books.append(_on_tick(await data.book(s, depth), tick))
-        return venue_header(venue), out, books
+        header = {**venue_header(venue), "ticks": await price_ticks(venue, symbols)}
+        return header, out, books
 
 
 def _on_tick(book: OrderBook, tick: Decimal | None) -> OrderBook:
@@ -70,7 +87,7 @@ async def bars(
     *,
     progress: HistoryProgress | None = None,
 ) -> tuple[dict[str, Any], list[Candle]]:
-    """``limit`` OHLCV bars, oldest first.
+    """``limit`` OHLCV bars, oldest first (the header's ``ticks`` as for :func:`quotes`).
 
     Raises ``InputError`` (exit 2) before any history request when the venue's pacing would make
     it take more than :data:`MAX_HISTORY_SECONDS`, naming the largest ``limit`` that fits.
@@ -79,7 +96,7 @@ async def bars(
     async with open_venue(settings) as venue:
         check_history_plan(venue, symbol, timeframe, limit)
         candles = await venue.fetch_ohlcv(symbol, timeframe, limit, progress=progress)
-        return venue_header(venue), candles
+        return {**venue_header(venue), "ticks": await price_ticks(venue, [symbol])}, candles
 
 
 def check_history_plan(venue: BaseTrader, symbol: Symbol, timeframe: Timeframe, limit: int) -> None:
@@ -113,8 +130,15 @@ async def resolve_online(settings: Settings, text: str) -> dict[str, Any]:
             "allowed": symbol in settings.allowed_symbols,
             "resolved": "venue",
             "simulated": venue.simulated,
-            "contract": inst.to_dict(),
+            "contract": {**inst.to_dict(), **_steps(inst)},
         }
+
+
+def _steps(inst: Instrument) -> dict[str, str]:
+    """The instrument's steps in plain decimals (``0.00000001``, never ``1E-8``)."""
+    steps = {"minTick": inst.min_tick, "sizeIncrement": inst.size_increment,
+             "minAmount": inst.min_amount}
+    return {k: f"{v.normalize():f}" for k, v in steps.items() if v is not None}
 
 
 def venue_header(venue: BaseTrader) -> dict[str, Any]:

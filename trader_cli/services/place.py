@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
+from trader_cli.domain.display import money_exact_json, price_json, quantity_json, time_json
+from trader_cli.domain.display_models import order_json, symbol_of
 from trader_cli.domain.models import Fee, FeeSource, Liquidity, Order, Side
 from trader_cli.domain.orders import OrderSpec, TimeInForce, no_price_given, spec_from_flags
 from trader_cli.errors import InputError, InvalidOrderError, TemporaryError
@@ -43,12 +45,12 @@ class PlaceResult:
             "ok": True,
             "dryRun": False,
             "resumed": self.resumed,
-            "order": self.order.to_dict(),
+            "order": order_json(self.order),
             "fills": self.fills,
             "commission": None
             if fee is None
             else {
-                "cost": str(fee.cost),
+                "cost": money_exact_json(fee.cost, fee.currency),
                 "currency": fee.currency,
                 "source": fee.source.value,
                 "liquidity": self.liquidity,
@@ -199,15 +201,18 @@ async def place(
     except TemporaryError as e:
         raise may_be_live(intent.client_order_id, e) from e
     rows = store.fills_for_order(order.client_order_id)
+    shown = symbol_of(order.symbol)
     fills = [
         {
             "id": f.venue_fill_id,
-            "price": str(f.price),
-            "amount": str(f.amount),
-            "commission": "" if f.commission is None else str(f.commission),
+            "price": price_json(f.price, shown) or "",
+            "amount": quantity_json(f.amount, shown) or "",
+            "commission": ""
+            if f.commission is None
+            else money_exact_json(f.commission, f.commission_currency) or "",
             "commissionCurrency": f.commission_currency or "",
             "liquidity": f.liquidity.value,
-            "timestamp": f.timestamp.isoformat().replace("+00:00", "Z"),
+            "timestamp": time_json(f.timestamp) or "",
         }
         for f in rows
     ]

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, Plan, PlanStatus
+from trader_cli.domain.display import price_text, quantity_text
+from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import Quote, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
@@ -57,6 +59,8 @@ class PlanTerms(Protocol):
     """What the exit rule reads of a plan: a stored :class:`Plan` or a strategy's ``TradePlan``."""
 
     @property
+    def symbol(self) -> object: ...  # ``Symbol`` or its text: what its prices are written by
+    @property
     def side(self) -> Side: ...
     @property
     def stop(self) -> Decimal | None: ...
@@ -85,13 +89,15 @@ def _exit_rule(
         and plan.stop is not None
         and ((long and mark <= plan.stop) or (not long and mark >= plan.stop))
     ):
-        return f"stop {plan.stop} hit ({label} {mark})"
+        sym = symbol_of(str(plan.symbol))
+        return f"stop {price_text(plan.stop, sym)} hit ({label} {price_text(mark, sym)})"
     if (
         mark is not None
         and plan.target is not None
         and ((long and mark >= plan.target) or (not long and mark <= plan.target))
     ):
-        return f"target {plan.target} reached ({label} {mark})"
+        sym = symbol_of(str(plan.symbol))
+        return f"target {price_text(plan.target, sym)} reached ({label} {price_text(mark, sym)})"
     if plan.expiry is not None and now >= plan.expiry:
         return f"plan expired at {plan.expiry:%Y-%m-%d %H:%M} UTC"
     if closes_at is not None and closes_at - now <= CLOSE_BUFFER:
@@ -216,7 +222,8 @@ class PlanMonitor:
             if not entry.status.is_final:
                 await orders.cancel(entry.client_order_id)
             store.close_plan(plan, status=PlanStatus.CLOSED, at=now)
-            return PlanEvent(plan.id, plan.symbol, "closed", f"exited {exited}")
+            shown = quantity_text(exited, symbol_of(plan.symbol))
+            return PlanEvent(plan.id, plan.symbol, "closed", f"exited {shown}")
         symbol = parse_symbol(plan.symbol)
         hours = market_hours(symbol.instrument_class, now)
         if not hours.is_open:
@@ -278,9 +285,8 @@ class PlanMonitor:
             payload={"plan": plan.id, "price": str(price), "quantity": str(remaining)},
             at=now,
         )
-        return PlanEvent(
-            plan.id, plan.symbol, "exit", f"{reason}: {side.value} {remaining} @ {price}"
-        )
+        shown = f"{quantity_text(remaining, symbol)} @ {price_text(price, symbol)}"
+        return PlanEvent(plan.id, plan.symbol, "exit", f"{reason}: {side.value} {shown}")
 
 
 def exit_tag(plan_id: int) -> str:

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.domain.baseline import Baseline
+from trader_cli.domain.display import price_json, quantity_json, time_json
+from trader_cli.domain.display_models import fee_json, money_obj_json, quote_json
 from trader_cli.domain.inputs import (
     MAX_PRICE,
     MAX_QUANTITY,
@@ -78,6 +80,7 @@ class OrderPreview:
     time_in_force: TimeInForce | None = None  # the spec's, else the venue's default
     post_only: bool = False
     baseline: Baseline | None = None  # kept out of the position and exposure figures
+    min_tick: Decimal | None = None  # the venue's price step (what crypto prices are shown at)
 
     @property
     def spec(self) -> OrderSpec | None:
@@ -120,44 +123,63 @@ class OrderPreview:
         self.verdict.raise_if_failed()
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe preview (amounts as strings, times ISO UTC)."""
+        """JSON-safe preview: prices at the tick, money at its currency's places, times to the
+        second (see :mod:`trader_cli.domain.display`)."""
+        sym, tick = self.symbol, self.min_tick
         return {
             "ok": self.allowed,
             "dryRun": True,
             "venue": self.venue,
             "simulated": self.simulated,
-            "asOf": jsonable(self.as_of),
-            "symbol": str(self.symbol),
+            "asOf": time_json(self.as_of),
+            "symbol": str(sym),
             "instrumentClass": self.instrument_class.value,
             "side": self.side.value,
-            "quantity": str(self.quantity),
+            "quantity": quantity_json(self.quantity, sym),
             "orderType": self.order_type.value,
-            "requestedPrice": jsonable(self.requested_price),
-            "price": jsonable(self.price),
+            "requestedPrice": price_json(self.requested_price, sym, min_tick=tick),
+            "price": price_json(self.price, sym, min_tick=tick),
             "priceNote": self.price_note,
             "timeInForce": jsonable(self.time_in_force),
             "postOnly": self.post_only,
             "marketable": self.marketable,
-            "quote": self.quote.to_dict(),
-            "valuation": None if self.valuation is None else self.valuation.to_dict(),
-            "notional": jsonable(self.notional),
-            "notionalBase": jsonable(self.notional_base),
-            "commission": jsonable(self.commission),
-            "commissionBase": jsonable(self.commission_base),
-            "position": {"before": str(self.position_before), "after": str(self.position_after)},
+            "quote": quote_json(self.quote, tick),
+            "valuation": None if self.valuation is None else {
+                **self.valuation.to_dict(),
+                "price": price_json(self.valuation.price, sym, min_tick=tick),
+                "reference": price_json(self.valuation.reference, sym, min_tick=tick),
+            },
+            "notional": money_obj_json(self.notional),
+            "notionalBase": money_obj_json(self.notional_base),
+            "commission": fee_json(self.commission),
+            "commissionBase": money_obj_json(self.commission_base),
+            "position": {
+                "before": quantity_json(self.position_before, sym),
+                "after": quantity_json(self.position_after, sym),
+            },
             "reducing": self.reducing,
             "market": {
                 "open": self.market_open,
                 "market": self.market.market.value,
                 "note": self.market.note,
-                "nextOpen": jsonable(self.market.next_open),
-                "nextClose": jsonable(self.market.next_close),
+                "nextOpen": time_json(self.market.next_open),
+                "nextClose": time_json(self.market.next_close),
             },
             "allowed": self.allowed,
-            "checks": [jsonable(c) for c in self.checks],
+            "checks": [check_json(c) for c in self.checks],
             "notes": list(self.notes),
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
         }
+
+
+def check_json(check: Check) -> dict[str, Any]:
+    """A check as JSON, its money figures at two decimals (``5000.00``, not ``5000``)."""
+    data = jsonable(check)
+    for key in ("value", "limit"):
+        value = getattr(check, key)
+        if isinstance(value, Money):
+            data[key] = money_obj_json(value)
+    return dict(data)
 
 
 def parse_quantity(text: str | Decimal | int, symbol: Symbol) -> Decimal:
@@ -309,6 +331,7 @@ async def preview_order(
         time_in_force=spec.time_in_force or venue.capabilities.default_time_in_force,
         post_only=spec.post_only,
         baseline=baseline,
+        min_tick=inst.min_tick,
     )
 
 
@@ -433,7 +456,7 @@ def hours_for(settings: Settings, symbol: str, at: datetime | None) -> dict[str,
         "market": h.market.value,
         "timeZone": h.time_zone,
         "at": h.at,
-        "localTime": h.local_time.isoformat(),
+        "localTime": h.local_time.replace(microsecond=0).isoformat(),
         "clock": "given" if at is not None else f"{settings.venue_name} venue clock",
         "open": h.is_open,
         "sessionOpen": h.session_open,

@@ -31,6 +31,8 @@ from trader_cli.db import store
 from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import OrderRow
 from trader_cli.domain.baseline import Baseline
+from trader_cli.domain.display import quantity_json, quantity_text, time_json
+from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import Order, OrderStatus
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.locks import order_lock
@@ -56,11 +58,12 @@ class PositionDiff:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
+        sym = symbol_of(self.symbol)
         return {
             "symbol": self.symbol,
-            "venue": str(self.venue),
-            "baseline": None if self.baseline is None else str(self.baseline),
-            "expected": None if self.expected is None else str(self.expected),
+            "venue": quantity_json(self.venue, sym),
+            "baseline": quantity_json(self.baseline, sym),
+            "expected": quantity_json(self.expected, sym),
             "explained": self.explained,
             "explanation": self.explanation,
         }
@@ -122,7 +125,9 @@ class ResyncReport:
             parts.append(
                 f"{len(self.unexplained)} UNEXPLAINED position difference(s): "
                 + ", ".join(
-                    f"{p.symbol} venue {p.venue} vs expected {p.expected}" for p in self.unexplained
+                    f"{p.symbol} venue {quantity_text(p.venue, symbol_of(p.symbol))} vs expected "
+                    f"{quantity_text(p.expected, symbol_of(p.symbol)) or 'nothing'}"
+                    for p in self.unexplained
                 )
             )
         if self.baseline is not None and self.baseline.holdings:
@@ -133,8 +138,8 @@ class ResyncReport:
         """JSON-safe report."""
         return {
             "venue": self.venue,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-            "since": self.since.isoformat().replace("+00:00", "Z") if self.since else None,
+            "at": time_json(self.at),
+            "since": time_json(self.since),
             "changes": self.changes,
             "newFills": self.new_fills,
             "ordersUpdated": self.updated,

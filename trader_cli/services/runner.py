@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -23,6 +23,8 @@ from trader_cli.db import store
 from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import PlanStatus
 from trader_cli.db.views import record_account
+from trader_cli.domain.display import price_json, quantity_json
+from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import AccountSummary, Position, Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec
@@ -38,10 +40,11 @@ from trader_cli.hours import market_hours
 from trader_cli.risk.valuation import value_order
 from trader_cli.services.baseline import baseline_market_value, own_positions
 from trader_cli.services.context import TradingContext
+from trader_cli.services.cycle_report import CycleReport as CycleReport
 from trader_cli.services.data import DataFetchCoordinator
 from trader_cli.services.locks import send_lock
 from trader_cli.services.orders import OrderIntent
-from trader_cli.services.plans import PlanEvent, PlanMonitor, entry_refusal
+from trader_cli.services.plans import PlanMonitor, entry_refusal
 from trader_cli.services.pnl import (
     bot_fill_rows,
     daily_pnl,
@@ -61,46 +64,18 @@ FX_LOT = Decimal(1000)
 SEND_LOCK_WAIT = 120.0
 
 
-@dataclass
-class CycleReport:
-    """What one cycle saw and did; the live view renders it, --json prints it."""
-
-    cycle: int
-    at: datetime
-    venue: str
-    mode: str
-    base_currency: str
-    market_open: dict[str, bool] = field(default_factory=dict)
-    equity: Money | None = None
-    pnl: dict[str, str] = field(default_factory=dict)
-    positions: list[Position] = field(default_factory=list)
-    working: list[dict[str, str]] = field(default_factory=list)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    plan_events: list[PlanEvent] = field(default_factory=list)
-    circuit: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    baseline: str = ""  # the baseline kept out of positions, equity, PnL and exposure
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe report (one event of ``trader run --json``)."""
-        return {
-            "event": "cycle",
-            "cycle": self.cycle,
-            "at": self.at.isoformat().replace("+00:00", "Z"),
-            "venue": self.venue,
-            "mode": self.mode,
-            "baseCurrency": self.base_currency,
-            "marketOpen": self.market_open,
-            "equity": None if self.equity is None else str(self.equity.amount),
-            "pnl": self.pnl,
-            "positions": [p.to_dict() for p in self.positions],
-            "working": self.working,
-            "decisions": self.decisions,
-            "plans": [e.to_dict() for e in self.plan_events],
-            "circuit": self.circuit,
-            "errors": self.errors,
-            "baseline": self.baseline or None,
-        }
+def working_order(row: Any, min_tick: Decimal | None = None) -> dict[str, str]:
+    """A working order of the store as the report shows it (readable numbers)."""
+    sym = symbol_of(row.symbol)
+    return {
+        "clientOrderId": row.client_order_id,
+        "symbol": row.symbol,
+        "side": row.side.value,
+        "amount": quantity_json(row.amount, sym) or "",
+        "price": price_json(row.price, sym, min_tick=min_tick) or "",
+        "status": row.status.value,
+        "filled": quantity_json(row.filled, sym) or "",
+    }
 
 
 def round_quantity(qty: Decimal, symbol: Symbol) -> Decimal:
@@ -269,17 +244,11 @@ class StrategyRunner:
             self._record_failure("venue_connection", e)
         if self.cycles_done % self.resync_every == 0:
             await self._safe_resync()
+        if report.sent_orders and venue.is_connected:
+            await self._positions_after(report)
+        report.ticks = await self._ticks(report)
         report.working = [
-            {
-                "clientOrderId": r.client_order_id,
-                "symbol": r.symbol,
-                "side": r.side.value,
-                "amount": str(r.amount),
-                "price": "" if r.price is None else str(r.price),
-                "status": r.status.value,
-                "filled": str(r.filled),
-            }
-            for r in store.open_orders()
+            working_order(r, report.ticks.get(r.symbol)) for r in store.open_orders()
         ]
         return self._finish(report)
 
@@ -304,6 +273,10 @@ class StrategyRunner:
             lock.release()
 
     def _finish(self, report: CycleReport) -> CycleReport:
+        if report.account is not None:
+            # what `trader status` shows when the venue cannot be reached: the account as the
+            # cycle read it, and the positions as the cycle left them
+            record_account(report.account, report.positions, at=report.at)
         if self.health is not None:
             self.health.check_disconnect()
             report.circuit = self.health.publish()  # and persisted, for other processes
@@ -335,9 +308,7 @@ class StrategyRunner:
         positions = own_positions(held, self.baseline)
         report.positions = positions
         summary: AccountSummary | None = await venue.get_account_summary()
-        if summary is not None:
-            # what `trader status` shows when the venue cannot be reached
-            record_account(summary, positions, at=report.at)
+        report.account = summary  # recorded with the cycle's final positions (_finish)
         pnl = self._pnl(await self._marks(positions))
         report.pnl = {k: str(v) for k, v in pnl.items()}
         if summary is not None:
@@ -359,6 +330,27 @@ class StrategyRunner:
                     at=report.at,
                 )
         return summary, positions
+
+    async def _positions_after(self, report: CycleReport) -> None:
+        """The report's positions as they stand after this cycle's exits and entries."""
+        try:
+            report.positions = own_positions(await self.ctx.venue.get_positions(), self.baseline)
+        except (TemporaryError, VenueError) as e:  # keep the cycle's first reading, and say so
+            report.errors.append(f"positions as of the start of the cycle: {e}")
+
+    async def _ticks(self, report: CycleReport) -> dict[str, Decimal | None]:
+        """The price step of each crypto symbol the report shows (instruments are cached by
+        the venue: no request once resolved); ASX and FX steps follow from the symbol."""
+        ticks: dict[str, Decimal | None] = {}
+        for s in {str(sym) for sym in self.universe} | {p.symbol for p in report.positions}:
+            sym = symbol_of(s)
+            if sym is None or sym.instrument_class is not InstrumentClass.CRYPTO:
+                continue
+            try:
+                ticks[s] = (await self.ctx.venue.resolve(sym)).min_tick
+            except TraderError:  # written at the price's own places instead
+                ticks[s] = None
+        return ticks
 
     async def _marks(self, positions: list[Position]) -> dict[str, tuple[Decimal, Decimal]]:
         """Each open position's price and its currency's rate into the base currency (a
@@ -500,7 +492,10 @@ class StrategyRunner:
         why = entry_refusal(plan, quote, now, closes_at, entry=preview.price)
         if why is not None:
             return self._refuse(plan, record, why, now)
-        record.update(quantity=str(qty), price=str(preview.price))
+        record.update(
+            quantity=quantity_json(qty, plan.symbol) or "",
+            price=price_json(preview.price, plan.symbol, min_tick=preview.min_tick) or "",
+        )
         if self.dry_run:
             store.record_decision(
                 strategy=plan.strategy,

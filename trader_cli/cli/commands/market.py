@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +18,18 @@ from trader_cli.cli.app import (
 )
 from trader_cli.cli.console import venue_label
 from trader_cli.cli.params import whole
+from trader_cli.domain.display import pct_text, price_text, quantity_text, time_json
+from trader_cli.domain.display_models import (
+    book_json,
+    candle_cells,
+    candle_json,
+    mid_json,
+    quote_json,
+    symbol_of,
+)
+
+if TYPE_CHECKING:
+    from trader_cli.domain.models import Quote
 
 
 def _label(header: dict[str, Any]) -> str:
@@ -24,10 +37,6 @@ def _label(header: dict[str, Any]) -> str:
         header["venue"], header["asOf"], simulated=header["simulated"],
         replay=header.get("replay", False),
     )
-
-
-def _num(value: Any) -> str:
-    return "" if value is None else f"{value:f}" if hasattr(value, "is_finite") else str(value)
 
 
 def quote(
@@ -63,39 +72,47 @@ def quote(
         header, result = asyncio.run(quotes(st.settings(), symbols))
     else:
         header, result, books = asyncio.run(quotes_with_books(st.settings(), symbols, depth))
+    ticks = header.pop("ticks", {})
     out = st.output
     if st.json_mode:
-        data = {**header, "quotes": [q.to_dict() for q in result]}
+        data = {
+            **header,
+            "quotes": [quote_json(q, ticks.get(q.symbol)) for q in result],
+        }
         if depth is not None:
-            data["books"] = [b.to_dict() for b in books]
+            data["books"] = [book_json(b, ticks.get(b.symbol)) for b in books]
         out.json(data)
         return
-    rows = []
-    for q in result:
-        spread = None if q.spread_pct is None else f"{q.spread_pct:.3f}"
-        imbalance = None if q.ob_imbalance is None else f"{q.ob_imbalance:+.2f}"
-        rows.append(
-            (
-                q.symbol + (" (delayed)" if q.delayed else ""),
-                _num(q.price),
-                _num(q.bid),
-                _num(q.ask),
-                _num(q.bid_size),
-                _num(q.ask_size),
-                _num(q.volume),
-                spread,
-                imbalance,
-            )
-        )
+    rows = [_quote_row(q, ticks.get(q.symbol)) for q in result]
     cols = ("symbol", "price", "bid", "ask", "bid sz", "ask sz", "volume", "spr %", "imb")
     out.table(rows, cols, title=_label(header), justify_right=cols[1:])
     for book in books:
-        _ladder(out, book)
+        _ladder(out, book, ticks.get(book.symbol))
 
 
-def _ladder(out: Any, book: Any) -> None:
+def _quote_row(q: Quote, tick: Decimal | None) -> tuple[str, ...]:
+    """One quote as table cells, each number by the display rules."""
+    sym = symbol_of(q.symbol)
+    imbalance = pct_text(q.ob_imbalance)
+    if q.ob_imbalance is not None and q.ob_imbalance > 0:
+        imbalance = f"+{imbalance}"
+    return (
+        q.symbol + (" (delayed)" if q.delayed else ""),
+        mid_json(q.price, sym, min_tick=tick, grouping=True) or "",
+        price_text(q.bid, sym, min_tick=tick),
+        price_text(q.ask, sym, min_tick=tick),
+        quantity_text(q.bid_size, sym),
+        quantity_text(q.ask_size, sym),
+        quantity_text(q.volume, sym),
+        pct_text(q.spread_pct),
+        imbalance,
+    )
+
+
+def _ladder(out: Any, book: Any, tick: Decimal | None = None) -> None:
     """One book as a ladder: bid size, bid, ask, ask size per level, best first."""
     levels = max(len(book.bids), len(book.asks))
+    sym = symbol_of(book.symbol)
     rows = []
     for n in range(levels):
         bid = book.bids[n] if n < len(book.bids) else None
@@ -103,10 +120,10 @@ def _ladder(out: Any, book: Any) -> None:
         rows.append(
             (
                 str(n + 1),
-                _num(bid.size) if bid else "",
-                _num(bid.price) if bid else "",
-                _num(ask.price) if ask else "",
-                _num(ask.size) if ask else "",
+                quantity_text(bid.size, sym) if bid else "",
+                price_text(bid.price, sym, min_tick=tick) if bid else "",
+                price_text(ask.price, sym, min_tick=tick) if ask else "",
+                quantity_text(ask.size, sym) if ask else "",
             )
         )
     title = f"{book.symbol} depth"
@@ -160,6 +177,8 @@ def bars(
         header, candles = asyncio.run(fetch_bars(settings, symbol, tf, limit, progress=shown))
     finally:
         shown.stop()
+    sym = symbol_of(symbol.upper().replace(" ", ""))
+    tick = header.pop("ticks", {}).get(str(sym))
     if st.json_mode:
         out.json(
             {
@@ -167,7 +186,7 @@ def bars(
                 "symbol": symbol.upper().replace(" ", ""),
                 "timeframe": tf.value,
                 "columns": ["ts", "open", "high", "low", "close", "volume"],
-                "bars": [[c.as_row()[0], *map(str, c.as_row()[1:])] for c in candles],
+                "bars": [candle_json(c, sym, tick) for c in candles],
             }
         )
         return
@@ -175,19 +194,9 @@ def bars(
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["timestamp", "open", "high", "low", "close", "volume"])
         for c in candles:
-            writer.writerow([c.ts.isoformat().replace("+00:00", "Z"), *map(_num, c.as_row()[1:])])
+            writer.writerow([time_json(c.ts), *candle_cells(c, sym, tick, grouping=False)])
         return
-    rows = [
-        (
-            c.ts.strftime("%Y-%m-%d %H:%M"),
-            _num(c.open),
-            _num(c.high),
-            _num(c.low),
-            _num(c.close),
-            _num(c.volume),
-        )
-        for c in candles
-    ]
+    rows = [(c.ts.strftime("%Y-%m-%d %H:%M"), *candle_cells(c, sym, tick)) for c in candles]
     cols = ("time (UTC)", "open", "high", "low", "close", "volume")
     out.table(
         rows,

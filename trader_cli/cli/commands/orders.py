@@ -16,6 +16,8 @@ from trader_cli.cli.app import (
     state,
 )
 from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds, whole
+from trader_cli.domain.display import money_text, quantity_text
+from trader_cli.domain.display_models import symbol_of
 
 # How long flatten waits for a running bot to finish the step that is sending orders.
 FLATTEN_LOCK_WAIT = 60.0
@@ -79,9 +81,9 @@ def _details(out: Any, report: Any) -> None:
             (
                 (
                     p.symbol,
-                    p.venue,
-                    "" if p.baseline is None else p.baseline,
-                    p.expected,
+                    quantity_text(p.venue, symbol_of(p.symbol)),
+                    quantity_text(p.baseline, symbol_of(p.symbol)),
+                    quantity_text(p.expected, symbol_of(p.symbol)),
                     "yes" if p.explained else "NO",
                     p.explanation,
                 )
@@ -178,11 +180,12 @@ def flatten(
             (
                 (
                     line.symbol,
-                    line.before,
+                    quantity_text(line.before, symbol_of(line.symbol)),
                     line.side.value if line.side else "",
-                    line.filled,
-                    line.left,
-                    line.baseline_kept,
+                    *(
+                        quantity_text(q, symbol_of(line.symbol))
+                        for q in (line.filled, line.left, line.baseline_kept)
+                    ),
                     line.note,
                 )
                 for line in report.lines
@@ -265,10 +268,10 @@ def baseline(
         return
     typer.echo(("re-taken: " if reset else "") + found.describe())
     rows = [
-        (h.symbol, h.quantity, "" if h.value is None else str(h.value.rounded(2)))
+        (h.symbol, quantity_text(h.quantity, symbol_of(h.symbol)), money_text(h.value))
         for h in found.holdings
     ]
-    rows += [(f"cash {m.currency}", m.amount, "") for m in found.cash]
+    rows += [(f"cash {m.currency}", money_text(m), "") for m in found.cash]
     if rows:
         out.table(
             rows, ("holding", "quantity", "value then"), title="baseline",

@@ -18,6 +18,15 @@ from trader_cli.cli.app import (
 )
 from trader_cli.cli.console import venue_label
 from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds
+from trader_cli.domain.display import (
+    market_status_text,
+    money_exact_text,
+    money_text,
+    price_text,
+    quantity_text,
+    time_text,
+)
+from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import Side
 from trader_cli.domain.orders import TimeInForce
 
@@ -31,11 +40,16 @@ if TYPE_CHECKING:
 def _when(value: Any) -> str:
     if value is None:
         return ""
-    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if isinstance(value, datetime) else str(value)
+    return time_text(value) if isinstance(value, datetime) else str(value)
+
+
+def _local(iso: str) -> str:
+    """``2024-12-25 12:00:00``: a local wall time to the second, without its offset."""
+    return f"{datetime.fromisoformat(iso):%Y-%m-%d %H:%M:%S}"
 
 
 def _money(value: Any) -> str:
-    return "" if value is None else str(value.rounded(2))
+    return money_text(value)
 
 
 def _result(check: Check) -> str:
@@ -47,24 +61,29 @@ def _result(check: Check) -> str:
 
 def _render(out: Output, p: OrderPreview) -> None:
     label = venue_label(p.venue, p.as_of, simulated=p.simulated)
-    q = p.quote
+    q, sym, tick = p.quote, p.symbol, p.min_tick
+
+    def price(value: Any) -> str:
+        return price_text(value, sym, min_tick=tick)
+
     fields = {
         "symbol": f"{p.symbol} ({p.instrument_class.label})",
-        "order": f"{p.side.value} {p.quantity} {p.order_type.value}",
+        "order": f"{p.side.value} {quantity_text(p.quantity, sym)} {p.order_type.value}",
         "time in force": ("" if p.time_in_force is None else p.time_in_force.value)
         + (", post-only" if p.post_only else ""),
-        "asked price": "" if p.requested_price is None else str(p.requested_price),
-        "price": "" if p.price is None else str(p.price),
+        "asked price": price(p.requested_price),
+        "price": price(p.price),
         "price note": p.price_note,
-        "bid / ask": f"{q.bid} / {q.ask}",
+        "bid / ask": f"{price(q.bid) or '-'} / {price(q.ask) or '-'}",
         "valuation": "" if p.valuation is None else p.valuation.note,
         "notional": _money(p.notional),
         "notional (base)": _money(p.notional_base),
         "commission (est.)": _money(p.commission.money if p.commission else None),
         "commission (base)": _money(p.commission_base),
-        "position": f"{p.position_before} -> {p.position_after}"
+        "position": f"{quantity_text(p.position_before, sym)} -> "
+        f"{quantity_text(p.position_after, sym)}"
         + (" (reduces)" if p.reducing else ""),
-        "market": f"{'OPEN' if p.market_open else 'CLOSED'}: {p.market.note}",
+        "market": market_status_text(p.market_open, p.market.note),
     }
     out.fields(fields, title=f"DRY RUN, nothing sent - {label}")
     rows = [(c.name, _result(c), c.message) for c in p.checks]
@@ -204,8 +223,10 @@ async def _place(st: Any, symbol: str, side: Side, quantity: str, spec: OrderSpe
 
     def progress(order: Any) -> None:
         if status is not None:
+            sym = symbol_of(order.symbol)
             status.update(f"{order.client_order_id}: {order.status.value}, filled "
-                          f"{order.filled} of {order.amount}")
+                          f"{quantity_text(order.filled, sym)} of "
+                          f"{quantity_text(order.amount, sym)}")
 
     settings = st.settings()
     if status is not None:
@@ -236,14 +257,17 @@ def _render_checks(out: Output, p: OrderPreview) -> None:
 
 def _render_order(out: Output, result: Any) -> None:
     o = result.order
+    sym = symbol_of(o.symbol)
+    amount = quantity_text(o.amount, sym)
     fields = {
         "client order id": o.client_order_id + (" (resumed)" if result.resumed else ""),
         "venue order id": o.id or "(not yet acknowledged)",
-        "order": f"{o.side.value} {o.amount} {o.symbol} {o.type.value}"
-        + (f" @ {o.price}" if o.price is not None else ""),
+        "order": f"{o.side.value} {amount} {o.symbol} {o.type.value}"
+        + (f" @ {price_text(o.price, sym)}" if o.price is not None else ""),
         "status": o.status.value,
-        "filled": f"{o.filled} of {o.amount}" + (f" @ {o.average}" if o.average else ""),
-        "commission": "" if o.fee is None else f"{o.fee.cost} {o.fee.currency}"
+        "filled": f"{quantity_text(o.filled, sym)} of {amount}"
+        + (f" @ {price_text(o.average, sym)}" if o.average else ""),
+        "commission": "" if o.fee is None else money_exact_text(o.fee.cost, o.fee.currency)
         + (f" ({result.liquidity})" if result.liquidity else ""),
     }
     last_error = (o.info or {}).get("lastError")
@@ -257,11 +281,13 @@ def _render_order(out: Output, result: Any) -> None:
         )
     out.fields(fields, title="order")
     if result.fills:
-        out.table(((f["timestamp"], f["amount"], f["price"],
-                    f"{f['commission']} {f['commissionCurrency']}".strip(), f["liquidity"])
+        out.table(((_when(datetime.fromisoformat(f["timestamp"])),
+                    quantity_text(f["amount"], sym), price_text(f["price"], sym),
+                    money_exact_text(f["commission"], f["commissionCurrency"] or None),
+                    f["liquidity"])
                    for f in result.fills),
                   ("time", "amount", "price", "commission", "liquidity"), title="fills",
-                  justify_right=("amount", "price"))
+                  justify_right=("amount", "price", "commission"))
 
 
 def hours(
@@ -310,8 +336,9 @@ def hours(
     rows = {
         "symbol": f"{data['symbol']} ({data['instrumentClass']})",
         "market": f"{data['market']} ({data['timeZone']})",
-        "at": f"{_when(data['at'])} = {data['localTime']} local ({data['clock']})",
-        "status": ("OPEN" if data["open"] else "CLOSED") + f": {data['note']}",
+        "at": f"{_when(data['at'])} = {_local(data['localTime'])} {data['timeZone']} "
+        f"({data['clock']})",
+        "status": market_status_text(data["open"], data["note"]),
         "session": f"{_when(data['sessionOpen'])} - {_when(data['sessionClose'])}"
         if data["open"] and data["sessionOpen"]
         else "",

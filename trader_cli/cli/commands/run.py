@@ -135,7 +135,12 @@ def run(
     if st.json_mode:
         print(_json_line({"event": "summary", **summary}))
     else:
-        st.output.fields(summary, title="run summary")
+        st.output.fields({_words(k): v for k, v in summary.items()}, title="run summary")
+
+
+def _words(key: str) -> str:
+    """``plansOpen`` → ``plans open``: a JSON key as a table's field name."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).lower()
 
 
 def _json_line(data: dict[str, Any]) -> str:

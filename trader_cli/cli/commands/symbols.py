@@ -56,12 +56,24 @@ def resolve_symbol(
 
 
 def _render(out: Any, result: dict[str, Any]) -> None:
+    """The contract as a field/value table, online and offline alike."""
     contract = {k: v for k, v in result["contract"].items() if v is not None}
+    first = {k: contract.pop(k) for k in ("symbol", "instrumentClass") if k in contract}
+    rows = {k: _cell(v) for k, v in {**first, **contract}.items()}
     where = "SIMULATED venue" if result.get("simulated") else result["venue"]
     title = f"{result['symbol']} on {where} ({result['instrumentClass']}, {result['resolved']})"
-    out.fields(contract, title=title)
+    out.fields(rows, title=title)
     if not result["allowed"]:
         out.warn(f"{result['symbol']} is not in ALLOWED_SYMBOLS; the bot will not trade it")
+
+
+def _cell(value: Any) -> str:
+    """A contract value as text: lists joined, yes/no for flags."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def register(app: typer.Typer) -> None:
