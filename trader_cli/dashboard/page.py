@@ -240,9 +240,9 @@ def hours_and_bot(r: StatusReport) -> None:
     st.subheader("Market hours")
     if r.hours:
         table(
-            [(h.market, ", ".join(h.symbols), h.state, h.note, d.time_text(h.next_open),
+            [(h.market, ", ".join(h.symbols), h.status_text, d.time_text(h.next_open),
               d.time_text(h.next_close)) for h in r.hours],
-            ("market", "symbols", "now", "note", "next open", "next close"),
+            ("market", "symbols", "now", "next open", "next close"),
         )
     st.subheader("Bot and circuits")
     b = r.bot

@@ -94,6 +94,11 @@ class HoursView:
         """``OPEN`` or ``CLOSED``."""
         return "OPEN" if self.is_open else "CLOSED"
 
+    @property
+    def status_text(self) -> str:
+        """``OPEN until Mon 16:00 AEDT``, ``CLOSED: Christmas``: the state once, then why."""
+        return display.market_status_text(self.is_open, self.note)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe."""
         return {

@@ -178,9 +178,9 @@ def _hours_and_bot(out: Output, r: StatusReport) -> None:
 
     if r.hours:
         out.table(
-            [(h.market, ", ".join(h.symbols), h.state, h.note, d.time_text(h.next_open),
+            [(h.market, ", ".join(h.symbols), h.status_text, d.time_text(h.next_open),
               d.time_text(h.next_close)) for h in r.hours],
-            ("market", "symbols", "now", "note", "next open", "next close"),
+            ("market", "symbols", "now", "next open", "next close"),
         )
     b = r.bot
     if b is None:
