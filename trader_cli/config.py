@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from trader_cli.config_sources import EnvFile, find_env_file, setting_sources
 from trader_cli.domain.money import normalize_currency
+from trader_cli.domain.orders import Protection
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import FIAT_CURRENCIES, InstrumentClass, Symbol, parse_symbols
 from trader_cli.domain.venues import Venue, VenueChoice
@@ -260,6 +261,9 @@ class RiskSettings(_Base):
     max_price_deviation_pct_equity: Decimal = Field(default=Decimal("5"), gt=0)
     max_price_deviation_pct_fx: Decimal = Field(default=Decimal("1"), gt=0)
     max_price_deviation_pct_crypto: Decimal = Field(default=Decimal("5"), gt=0)
+    # where a plan's stop and target are held: at the broker (an IB bracket, surviving our
+    # process) where the venue can hold them, or watched by `trader run` alone
+    protection: Protection = Protection.BROKER
 
     @model_validator(mode="after")
     def _consistent(self) -> RiskSettings:

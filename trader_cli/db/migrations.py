@@ -443,6 +443,20 @@ def _v6_order_spec(db: peewee.Database) -> None:
     )
 
 
+def _v7_brackets(db: peewee.Database) -> None:
+    """``orders.parent_client_order_id`` and ``oca_group``: the legs of a bracket held by the
+    broker (an entry, its stop and target children in one OCA group). Older orders belong to
+    no bracket: NULL is what they meant."""
+    migrator = pw_migrate.SchemaMigrator.from_database(db)
+    pw_migrate.migrate(
+        migrator.add_column(
+            "orders", "parent_client_order_id", peewee.CharField(max_length=64, null=True)
+        ),
+        migrator.add_column("orders", "oca_group", peewee.CharField(max_length=64, null=True)),
+        migrator.add_index("orders", ("oca_group",), False),
+    )
+
+
 #: Every schema step, oldest first; versions are 1, 2, 3... with no gaps.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
@@ -451,6 +465,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "orders.plan_id: the plan an order enters or exits", _v4_order_plan),
     Migration(5, "baselines: holdings a paper or sim account had before the bot", _v5_baselines),
     Migration(6, "orders.stop_price, time_in_force, post_only: the spec as sent", _v6_order_spec),
+    Migration(7, "orders.parent_client_order_id, oca_group: bracket legs", _v7_brackets),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -171,6 +171,10 @@ class OrderRow(BaseModel):
     stop_price = ExactDecimalField(null=True)
     time_in_force = EnumField(TimeInForce, null=True, max_length=8)  # None: the venue's default
     post_only = peewee.BooleanField(default=False)
+    # a bracket leg (v7): the entry a child belongs to, and the OCA group of the children (one
+    # fills, the venue cancels the others); None for an order of no bracket
+    parent_client_order_id = peewee.CharField(max_length=64, null=True)
+    oca_group = peewee.CharField(max_length=64, null=True, index=True)
     status = EnumField(OrderStatus, default=OrderStatus.PENDING, index=True)
     filled = ExactDecimalField(default=0)
     average = ExactDecimalField(null=True)

@@ -101,6 +101,11 @@ def close_session(
 # --- orders ---------------------------------------------------------------------------------
 
 
+def transaction() -> Any:
+    """One transaction (nested: a savepoint) around several store calls: all or nothing."""
+    return database_proxy.atomic()
+
+
 def find_order_by_client_id(client_order_id: str) -> OrderRow | None:
     """The order with our ``client_order_id`` in the bound scope, or None."""
     return OrderRow.get_or_none(
@@ -143,6 +148,8 @@ def record_order_intent(
     plan: Plan | int | None = None,
     created_at: datetime | None = None,
     spec: OrderSpec | None = None,
+    parent_client_order_id: str | None = None,
+    oca_group: str | None = None,
 ) -> tuple[OrderRow, bool]:
     """Write ``order`` before the venue sees it; returns ``(row, created)``.
 
@@ -150,6 +157,7 @@ def record_order_intent(
     are kept with the row so a resumed intent goes out exactly as it was recorded.
 
     ``plan`` is the trade plan the order enters or exits (None for an order of no plan).
+    A bracket leg names its entry (``parent_client_order_id``) and its children's ``oca_group``.
 
     A second call with the same client order id returns the row already there (``created`` is
     False) instead of inserting again. If that row describes a different order (symbol, side, type
@@ -177,6 +185,8 @@ def record_order_intent(
         "updated_at": now,
         "reason": reason,
         "plan": plan,
+        "parent_client_order_id": parent_client_order_id,
+        "oca_group": oca_group,
     }
     if spec is not None:
         values |= {
@@ -543,7 +553,8 @@ def set_plan_exit(plan: Plan | int, client_order_id: str) -> None:
 
 
 def plan_exit_orders(plan: Plan) -> list[OrderRow]:
-    """The orders that exit ``plan`` (its orders on the other side), oldest first."""
+    """The orders that exit ``plan`` (its orders on the other side, bracket children included),
+    oldest first."""
     return list(
         OrderRow.select()
         .where(
@@ -551,6 +562,21 @@ def plan_exit_orders(plan: Plan) -> list[OrderRow]:
             & (OrderRow.plan == plan.id)
             & (OrderRow.side == plan.side.opposite)
         )
+        .order_by(OrderRow.id)
+    )
+
+
+def plan_protection_orders(plan: Plan) -> list[OrderRow]:
+    """The stop and target children held at the venue for ``plan`` (its exits that belong to
+    an OCA group), oldest first."""
+    return [row for row in plan_exit_orders(plan) if row.oca_group is not None]
+
+
+def orders_in_oca_group(oca_group: str) -> list[OrderRow]:
+    """The orders of one OCA group in the bound scope, oldest first."""
+    return list(
+        OrderRow.select()
+        .where((OrderRow.scope == current_scope_id()) & (OrderRow.oca_group == oca_group))
         .order_by(OrderRow.id)
     )
 

@@ -23,6 +23,18 @@ class TimeInForce(StrEnum):
     IOC = "IOC"
 
 
+class Protection(StrEnum):
+    """Where a plan's stop and target are held (``PROTECTION``).
+
+    ``broker``: at the venue, as the children of a bracket (one OCA group), so they survive our
+    process; used only where the venue declares ``broker_brackets`` (IB), else ``local``.
+    ``local``: watched by ``trader run``'s plan monitor once per cycle.
+    """
+
+    BROKER = "broker"
+    LOCAL = "local"
+
+
 # Which prices each type carries: (limit price, stop price).
 _PRICES: dict[OrderType, tuple[bool, bool]] = {
     OrderType.LIMIT: (True, False),

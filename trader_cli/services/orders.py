@@ -52,7 +52,7 @@ from trader_cli.errors import (
 )
 from trader_cli.services.locks import Lock, order_lock
 from trader_cli.telemetry import Telemetry
-from trader_cli.venues.base import BaseTrader, Instrument, OrderRequest
+from trader_cli.venues.base import BaseTrader, BracketRequest, Instrument, OrderRequest
 
 log = logging.getLogger("trader.orders")
 
@@ -141,6 +141,26 @@ class OrderIntent:
 
 
 @dataclass(frozen=True, slots=True)
+class BracketIntent:
+    """An entry and its stop and target children, to be held by the venue in one OCA group (or,
+    without an entry, a stand-alone OCA group protecting a position already held).
+
+    Every leg carries its client order id (``<stem>-E``, ``-S``, ``-T``: see
+    :mod:`trader_cli.services.brackets`); ``stem`` names the bracket's lock.
+    """
+
+    stem: str
+    oca_group: str
+    children: tuple[OrderIntent, ...]
+    entry: OrderIntent | None = None
+
+    @property
+    def legs(self) -> tuple[OrderIntent, ...]:
+        """Every leg, the entry first."""
+        return self.children if self.entry is None else (self.entry, *self.children)
+
+
+@dataclass(frozen=True, slots=True)
 class Submission:
     """What :meth:`OrderService.submit_once` did: ``resumed`` is True when the order was already
     recorded (by an earlier run, or by a concurrent process that sent it) and was not created
@@ -176,7 +196,11 @@ class OrderService:
             self._token = f"{self.session.id}{secrets.token_hex(2)}"
         stem = f"{self.settings.core.client_order_prefix}-{self._token}-"
         seq = store.count_orders_with_prefix(stem) + 1
-        while store.find_order_by_client_id(f"{stem}{seq}") is not None:
+        # a bracket's legs are <id>-E, <id>-S, <id>-T: their id is taken too
+        while any(
+            store.find_order_by_client_id(f"{stem}{seq}{leg}") is not None
+            for leg in ("", "-E", "-S", "-T")
+        ):
             seq += 1
         return f"{stem}{seq}"
 
@@ -313,6 +337,119 @@ class OrderService:
             return store.order_from_row(row)
         return await self.record(found)
 
+    # -- brackets --------------------------------------------------------------------------
+    async def submit_bracket(
+        self, bracket: BracketIntent, *, lock_wait: float = ORDER_LOCK_WAIT
+    ) -> list[Order]:
+        """Record every leg, send the bracket once, record the answers; returns the legs in the
+        order of ``bracket.legs``.
+
+        All legs are written in one transaction before anything is sent, under the bracket's
+        lock (its stem). A retry or a restart finds them and resumes exactly as :meth:`submit`
+        does for one order: legs never sent go out (once, as recorded); legs that may have been
+        sent are asked of the venue and never sent again.
+        """
+        if self.venue.backend is Backend.REPLAY:
+            raise SafetyRefused(
+                "a REPLAY backend takes no orders: it plays a recording back",
+                hint="use --sim to trade on the simulator",
+            )
+        lock = order_lock(bracket.stem)
+        if not await lock.acquire(lock_wait):
+            return [self._busy(cid, lock, lock_wait).order for cid in _cids(bracket)]
+        try:
+            rows = [store.find_order_by_client_id(cid) for cid in _cids(bracket)]
+            if any(row is not None for row in rows):
+                return await self._resume_bracket(bracket, rows)
+            requests = [self._request(cid, leg) for cid, leg in zip(
+                _cids(bracket), bracket.legs, strict=True)]
+            now = self.venue.clock.now()
+            entry_cid = bracket.entry.client_order_id if bracket.entry else None
+            with store.transaction():
+                for request, leg in zip(requests, bracket.legs, strict=True):
+                    child = leg is not bracket.entry
+                    draft = Order(request.client_order_id, str(leg.symbol), leg.side,
+                                  request.spec.recorded_type, leg.amount, leg.price,
+                                  timestamp=now)
+                    store.record_order_intent(
+                        draft, session=self.session, reason=leg.reason, plan=leg.plan_id,
+                        created_at=now, spec=request.spec,
+                        parent_client_order_id=entry_cid if child else None,
+                        oca_group=bracket.oca_group if child else None,
+                    )
+            crash_point("after-bracket-intent")
+            return await self._send_bracket(bracket, requests)
+        finally:
+            lock.release()
+
+    async def _send_bracket(
+        self, bracket: BracketIntent, requests: list[OrderRequest]
+    ) -> list[Order]:
+        cids = [r.client_order_id for r in requests]
+        now = self.venue.clock.now()
+        for cid in cids:
+            store.update_order(cid, submitted_at=now, now=now)
+        entry = requests[0] if bracket.entry is not None else None
+        children = tuple(requests[1:] if entry is not None else requests)
+        try:
+            orders = await self.venue.place_bracket(
+                BracketRequest(bracket.oca_group, children, entry)
+            )
+        except (InputError, RefusedError) as e:
+            for cid in cids:
+                store.update_order(cid, status=OrderStatus.REJECTED,
+                                   last_error=f"not sent: {e.message}", now=self.venue.clock.now())
+            raise
+        except (TemporaryError, ConnectionError, OSError, TimeoutError) as e:
+            log.warning("bracket %s: outcome unknown (%s); left in flight for resync",
+                        bracket.stem, e)
+            for cid in cids:
+                store.update_order(cid, last_error=f"outcome unknown: {e}",
+                                   now=self.venue.clock.now())
+            return [store.order_from_row(self._row(cid)) for cid in cids]
+        crash_point("after-bracket-submit")
+        return [await self.record(order) for order in orders]
+
+    async def _resume_bracket(
+        self, bracket: BracketIntent, rows: list[OrderRow | None]
+    ) -> list[Order]:
+        recorded = [row for row in rows if row is not None]
+        if len(recorded) != len(rows):
+            raise InputError(
+                f"bracket {bracket.stem} is recorded only in part: not sending any of it",
+                hint="run `trader resync`; the plan monitor re-creates missing stops and targets",
+            )
+        for row, leg in zip(recorded, bracket.legs, strict=True):
+            if (row.symbol, row.side, row.amount) != (str(leg.symbol), leg.side, leg.amount):
+                raise InputError(
+                    f"client order id {row.client_order_id} already names a different order "
+                    f"({row.side.value} {row.amount} {row.symbol})",
+                    hint="use a new --client-order-id for a new order",
+                )
+        if all(row.submitted_at is None and not row.status.is_final for row in recorded):
+            # we hold the bracket's lock: whoever recorded it died before sending any of it
+            age = self.venue.clock.now() - recorded[0].created_at
+            if age > INTENT_TTL:
+                for row in recorded:
+                    store.update_order(row.client_order_id, status=OrderStatus.EXPIRED,
+                                       last_error="intent never sent and now stale",
+                                       now=self.venue.clock.now())
+                raise InputError(
+                    f"bracket {bracket.stem} was recorded {age} ago but never sent; it has "
+                    "expired rather than go out at a stale price",
+                    hint="place a new order",
+                )
+            log.info("bracket %s was recorded but never sent: sending it now", bracket.stem)
+            requests = [OrderRequest(row.client_order_id, parse_symbol(row.symbol), row.side,
+                                     row.amount, store.spec_of_row(row)) for row in recorded]
+            return await self._send_bracket(bracket, requests)
+        out = []
+        for row in recorded:
+            found = None if row.status.is_final else await self.venue.get_order(
+                row.client_order_id)
+            out.append(store.order_from_row(row) if found is None else await self.record(found))
+        return out
+
     # -- recording -------------------------------------------------------------------------
     def known(self, cid: str) -> bool:
         """Whether the database has order ``cid``."""
@@ -429,6 +566,14 @@ class OrderService:
     async def cancel(self, cid: str) -> Order:
         """Cancel one of our orders and record the outcome."""
         return await self.record(await self.venue.cancel_order(cid))
+
+
+def _cids(bracket: BracketIntent) -> list[str]:
+    cids = [leg.client_order_id for leg in bracket.legs]
+    if any(cid is None for cid in cids):
+        raise VenueError(f"bracket {bracket.stem} has a leg without a client order id",
+                         hint="this is a bug")
+    return [cid for cid in cids if cid is not None]
 
 
 def _con_id(inst: Instrument) -> Any:

@@ -37,6 +37,8 @@ class PlaceResult:
     # maker, taker, "maker+taker" across fills; None before a fill (or where the venue
     # does not say)
     liquidity: str | None = None
+    # a bracket's stop and target children as the venue acknowledged them (none: no bracket)
+    children: list[Order] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe result."""
@@ -58,6 +60,8 @@ class PlaceResult:
         }
         if self.preview is not None:
             data["preview"] = self.preview.to_dict()
+        if self.children:
+            data["children"] = [order_json(o) for o in self.children]
         return data
 
 
@@ -82,6 +86,8 @@ def check_place_input(
     *,
     tif: TimeInForce | None = None,
     post_only: bool = False,
+    stop: str | None = None,
+    target: str | None = None,
 ) -> OrderSpec | None:
     """Every check of ``place``'s own input, before the database or the venue is opened.
 
@@ -101,6 +107,13 @@ def check_place_input(
     price = parse_price(limit_price)
     if client_order_id is not None:
         check_client_order_id(client_order_id, settings.core.client_order_prefix)
+    if stop is not None or target is not None:
+        parse_bracket_prices(stop, target)
+        if market:
+            raise InvalidOrderError(
+                "a bracket's entry is a limit: --stop and --target go with --limit",
+                hint="give --limit PRICE instead of --market",
+            )
     if not market and price is None:
         if tif is not None or post_only:
             raise InvalidOrderError(
@@ -109,6 +122,25 @@ def check_place_input(
             )
         return None
     return spec_from_flags(price, market, tif, post_only=post_only)
+
+
+def parse_bracket_prices(
+    stop: str | None, target: str | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """``--stop`` and ``--target`` as positive prices (None where not given); exit 2 if bad."""
+    from trader_cli.domain.inputs import MAX_PRICE, NumberInputError, parse_plain_decimal
+
+    out: list[Decimal | None] = []
+    for flag, text in (("--stop", stop), ("--target", target)):
+        if text is None:
+            out.append(None)
+            continue
+        try:
+            out.append(parse_plain_decimal(
+                text, name=f"{flag} price", example=f"{flag} 45.10", maximum=MAX_PRICE))
+        except NumberInputError as e:
+            raise InvalidOrderError(e.message, hint=e.hint) from None
+    return out[0], out[1]
 
 
 def retry_hint(cid: str) -> str:
@@ -143,6 +175,8 @@ async def place(
     wait_seconds: float = 30.0,
     on_update: Callable[[Order], None] | None = None,
     allow_far_limit: bool = False,
+    stop: Decimal | None = None,
+    target: Decimal | None = None,
 ) -> PlaceResult:
     """Check, record, send once, and wait up to ``wait_seconds`` for the order to finish.
 
@@ -151,7 +185,17 @@ async def place(
     or re-sent blindly: the existing order is resumed (sent only if it provably never left);
     only then may ``spec`` be None.
     ``allow_far_limit`` lets a limit outside the price band through to the other checks.
+
+    With a ``stop`` and/or ``target`` the order is a bracket held by the venue: the entry
+    (``<id>-E``) with its stop (``<id>-S``) and target (``<id>-T``) children in one OCA group,
+    through the same checks (the stop valued at its trigger); ``client_order_id`` is then the
+    bracket's id, and re-running with it resumes the bracket.
     """
+    if stop is not None or target is not None:
+        return await _place_bracket(
+            ctx, symbol, side, quantity, spec, stop, target, client_order_id=client_order_id,
+            wait_seconds=wait_seconds, on_update=on_update, allow_far_limit=allow_far_limit,
+        )
     from trader_cli.domain.symbols import parse_symbol
 
     sym = parse_symbol(symbol)
@@ -200,6 +244,12 @@ async def place(
             )
     except TemporaryError as e:
         raise may_be_live(intent.client_order_id, e) from e
+    return _result(preview, order, resumed)
+
+
+def _result(
+    preview: OrderPreview | None, order: Order, resumed: bool, children: list[Order] | None = None
+) -> PlaceResult:
     rows = store.fills_for_order(order.client_order_id)
     shown = symbol_of(order.symbol)
     fills = [
@@ -218,7 +268,75 @@ async def place(
     ]
     if order.fee is None:
         order.fee = fee_of_fills(rows)  # Gemini's orders carry no fee: their fills do
-    return PlaceResult(preview, order, fills, resumed, liquidity_of_fills(rows))
+    return PlaceResult(preview, order, fills, resumed, liquidity_of_fills(rows), children or [])
+
+
+async def _place_bracket(
+    ctx: TradingContext,
+    symbol: str,
+    side: Side,
+    quantity: str,
+    spec: OrderSpec | None,
+    stop: Decimal | None,
+    target: Decimal | None,
+    *,
+    client_order_id: str | None,
+    wait_seconds: float,
+    on_update: Callable[[Order], None] | None,
+    allow_far_limit: bool,
+) -> PlaceResult:
+    """``place`` of a bracket: preview with the bracket's checks, record the legs, send once."""
+    from trader_cli.domain.symbols import parse_symbol
+    from trader_cli.services.brackets import ENTRY, leg_id, oca_group
+    from trader_cli.services.orders import BracketIntent
+    from trader_cli.services.protection import intent_of_row, submit_bracket_entry
+
+    sym = parse_symbol(symbol)
+    qty = parse_quantity(quantity, sym)
+    stem = None
+    if client_order_id is not None:
+        stem = check_client_order_id(client_order_id, ctx.settings.core.client_order_prefix)
+    existing = store.find_order_by_client_id(leg_id(stem, ENTRY)) if stem else None
+    preview: OrderPreview | None = None
+    try:
+        if existing is not None and stem is not None:
+            # the bracket as recorded decides; the order service resumes it
+            group = oca_group(stem)
+            rows = [existing, *store.orders_in_oca_group(group)]
+            intents = [intent_of_row(r) for r in rows]
+            legs = await ctx.orders.submit_bracket(
+                BracketIntent(stem, group, tuple(intents[1:]), intents[0]),
+                lock_wait=max(wait_seconds, ORDER_LOCK_WAIT),
+            )
+        else:
+            if spec is None:
+                raise no_price_given()
+            preview = await preview_order(
+                ctx.venue, ctx.settings, sym, side, qty, spec, daily_pnl=daily_pnl(ctx),
+                allow_far_limit=allow_far_limit, exact_price=True, baseline=ctx.baseline,
+                stop=stop, target=target,
+            )
+            preview.raise_if_refused()
+            stem = stem or ctx.orders.next_client_order_id()
+            legs = await submit_bracket_entry(
+                ctx, sym, side, qty, preview.require_spec(), stop, target, stem=stem,
+                reason="place",
+            )
+        entry = legs[0]
+        if on_update is not None:
+            on_update(entry)
+        if not entry.status.is_final and wait_seconds > 0:
+            entry = await ctx.orders.wait(
+                entry.client_order_id, within=wait_seconds, on_update=on_update
+            )
+    except TemporaryError as e:
+        raise may_be_live(leg_id(stem, ENTRY) if stem else None, e) from e
+    children = [
+        store.order_from_row(row)
+        for row in (store.find_order_by_client_id(o.client_order_id) for o in legs[1:])
+        if row is not None
+    ]
+    return _result(preview, entry, existing is not None, children)
 
 
 def fee_of_fills(rows: list[FillRow]) -> Fee | None:

@@ -28,6 +28,7 @@ from trader_cli.services.baseline import own_positions
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.pipeline import price_order
+from trader_cli.services.protection import at_broker, reconcile_protection
 
 log = logging.getLogger("trader.plans")
 
@@ -219,6 +220,9 @@ class PlanMonitor:
         exits = await self._exits(plan)
         exited = sum((e.filled for e in exits), Decimal(0))
         if exits and exited >= entry.filled:
+            for e in exits:  # a child the venue did not cancel with its OCA group
+                if not e.status.is_final:
+                    await orders.cancel(e.client_order_id)
             if not entry.status.is_final:
                 await orders.cancel(entry.client_order_id)
             store.close_plan(plan, status=PlanStatus.CLOSED, at=now)
@@ -226,11 +230,21 @@ class PlanMonitor:
             return PlanEvent(plan.id, plan.symbol, "closed", f"exited {shown}")
         symbol = parse_symbol(plan.symbol)
         hours = market_hours(symbol.instrument_class, now)
+        local_exits = [e for e in exits if e.oca_group is None]
+        if at_broker(plan):
+            # the venue holds the stop and target: the monitor reconciles them, and exits
+            # itself only on the clock (expiry, the close) or to finish an exit it started
+            time_reason = (
+                _exit_rule(plan, None, "", now, hours.session_close) if hours.is_open else None
+            )
+            if time_reason is None and not local_exits:
+                done = await reconcile_protection(self.ctx, plan, entry, exits)
+                return None if done is None else PlanEvent(plan.id, plan.symbol, *done)
         if not hours.is_open:
             return None
         quote = await venue.get_market_data(symbol)
         reason = exit_reason(plan, quote, now, hours.session_close)
-        if reason is None and not exits:
+        if reason is None and not local_exits:
             return None
         for e in exits:
             if not e.status.is_final:  # an exit that did not fill last cycle: re-price it

@@ -32,6 +32,12 @@ from trader_cli.risk import Category, Check, ProposedOrder, RiskVerdict
 from trader_cli.risk.convert import Converter
 from trader_cli.risk.valuation import Valuation
 from trader_cli.services.baseline import own_positions
+from trader_cli.services.brackets import (
+    BracketLeg,
+    bracket_checks,
+    bracket_legs,
+    check_bracket_prices,
+)
 from trader_cli.services.pipeline import (
     Priced,
     band_check,
@@ -81,6 +87,8 @@ class OrderPreview:
     post_only: bool = False
     baseline: Baseline | None = None  # kept out of the position and exposure figures
     min_tick: Decimal | None = None  # the venue's price step (what crypto prices are shown at)
+    # a bracket's legs (entry, stop, target) when the order carries a stop or target
+    legs: list[BracketLeg] = field(default_factory=list)
 
     @property
     def spec(self) -> OrderSpec | None:
@@ -169,6 +177,7 @@ class OrderPreview:
             "checks": [check_json(c) for c in self.checks],
             "notes": list(self.notes),
             "baseline": None if self.baseline is None else self.baseline.to_dict(),
+            **({"bracket": [leg.to_dict(sym, tick) for leg in self.legs]} if self.legs else {}),
         }
 
 
@@ -231,6 +240,8 @@ async def preview_order(
     market_orders: bool = True,
     exact_price: bool = False,
     baseline: Baseline | None = None,
+    stop: Decimal | None = None,
+    target: Decimal | None = None,
 ) -> OrderPreview:
     """Preview one order on ``venue`` (connected) and send nothing.
 
@@ -251,8 +262,20 @@ async def preview_order(
 
     With a ``baseline`` (a paper or sim account's holdings from before the bot), positions are
     the bot's own: the baseline counts neither in the position shown nor in gross exposure.
+
+    With a ``stop`` and/or ``target`` the order is a bracket held by the venue (which must
+    declare ``broker_brackets``): both must be on the price step and on their side of the
+    entry (else ``InvalidOrderError``), the preview lists the legs, and the stop, valued at its
+    trigger, is checked against ``MAX_ORDER_VALUE`` and the loss it locks in against
+    ``MAX_DAILY_LOSS`` (:func:`~trader_cli.services.brackets.bracket_checks`).
     """
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
+    bracket = stop is not None or target is not None
+    if bracket and not venue.capabilities.broker_brackets:
+        raise InvalidOrderError(
+            f"{venue.capabilities.name} holds no stops or targets for us: no bracket orders",
+            hint="drop --stop/--target; `trader run` watches a plan's stop and target itself",
+        )
     qty = parse_quantity(quantity, sym)
     requested = parse_price(spec.limit_price)
     venue.capabilities.check_spec(spec)
@@ -287,6 +310,11 @@ async def preview_order(
     ]
     hours = market_hours(sym.instrument_class, now)
     checks.append(hours_check(hours))
+    legs: list[BracketLeg] = []
+    if bracket and priced.spec is not None:
+        check_bracket_prices(sym, side, priced.price, stop, target, inst.min_tick)
+        legs = bracket_legs(sym, side, qty, priced.spec, stop, target, inst, slippage)
+        checks.extend(await bracket_checks(settings, sym, qty, priced.price, stop, conv))
     notes = [*costs.notes, *_time_in_force_notes(spec, taker, venue)]
     if baseline is not None and baseline.holdings:
         notes.append(baseline.describe())
@@ -332,6 +360,7 @@ async def preview_order(
         post_only=spec.post_only,
         baseline=baseline,
         min_tick=inst.min_tick,
+        legs=legs,
     )
 
 
@@ -410,6 +439,8 @@ async def place_dry_run(
     spec: OrderSpec | None,
     *,
     allow_far_limit: bool = False,
+    stop: Decimal | None = None,
+    target: Decimal | None = None,
 ) -> OrderPreview:
     """``trader place --dry-run``: validate input, open the venue, preview, close.
 
@@ -429,6 +460,7 @@ async def place_dry_run(
         return await preview_order(
             ctx.venue, settings, sym, side, qty, spec, allow_far_limit=allow_far_limit,
             daily_pnl=daily_pnl(ctx), exact_price=True, baseline=ctx.baseline,
+            stop=stop, target=target,
         )
 
 

@@ -25,7 +25,7 @@ from trader_cli.db.models import PlanStatus
 from trader_cli.db.views import record_account
 from trader_cli.domain.display import price_json, quantity_json
 from trader_cli.domain.display_models import symbol_of
-from trader_cli.domain.models import AccountSummary, Position, Quote, Side
+from trader_cli.domain.models import AccountSummary, Order, Position, Quote, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import InstrumentClass, Symbol
@@ -52,6 +52,7 @@ from trader_cli.services.pnl import (
     session_pnl,
 )
 from trader_cli.services.preview import preview_order
+from trader_cli.services.protection import broker_protects, submit_bracket_entry
 from trader_cli.services.resync import ResyncService
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
 from trader_cli.venues.base import BaseTrader
@@ -470,6 +471,8 @@ class StrategyRunner:
                 return self._refuse(plan, record, "size rounds to zero", now)
             # the plan's entry as a limit, else a marketable limit: the bot never sends a
             # market order, so every entry has a price bound
+            # with broker protection the entry goes as a bracket: its checks value the stop
+            bracket = broker_protects(self.ctx, plan.stop, plan.target)
             preview = await preview_order(
                 self.ctx.venue,
                 self.ctx.settings,
@@ -480,6 +483,8 @@ class StrategyRunner:
                 daily_pnl=daily_pnl(self.ctx),
                 market_orders=False,
                 baseline=self.baseline,
+                stop=plan.stop if bracket else None,
+                target=plan.target if bracket else None,
             )
             spec = preview.require_spec()
         except (InvalidOrderError, TemporaryError) as e:
@@ -522,16 +527,7 @@ class StrategyRunner:
             created_at=now,
         )
         try:
-            order = await self.ctx.orders.submit(
-                OrderIntent.of(
-                    plan.symbol,
-                    plan.side,
-                    qty,
-                    spec,
-                    reason=f"entry plan {row.id}: {plan.rationale}",
-                    plan_id=row.id,
-                )
-            )
+            order = await self._enter(plan, qty, spec, row.id, bracket)
         except TraderError as e:
             store.close_plan(row, status=PlanStatus.CANCELLED, at=now)
             self._record_failure("order_placement", e)
@@ -550,6 +546,21 @@ class StrategyRunner:
         self._record_success("order_placement")
         record["result"] = f"sent {order.client_order_id} ({order.status.value})"
         return record
+
+    async def _enter(
+        self, plan: TradePlan, qty: Decimal, spec: OrderSpec, plan_id: int, bracket: bool
+    ) -> Order:
+        """Send a plan's entry: as a bracket held by the venue, or alone (local protection)."""
+        reason = f"entry plan {plan_id}: {plan.rationale}"
+        if bracket:
+            legs = await submit_bracket_entry(
+                self.ctx, plan.symbol, plan.side, qty, spec, plan.stop, plan.target,
+                reason=reason, plan_id=plan_id,
+            )
+            return legs[0]
+        return await self.ctx.orders.submit(
+            OrderIntent.of(plan.symbol, plan.side, qty, spec, reason=reason, plan_id=plan_id)
+        )
 
     def _refuse(
         self, plan: TradePlan, record: dict[str, Any], why: str, now: datetime

@@ -272,6 +272,8 @@ def _base_report(
     why: str | None,
 ) -> StatusReport:
     from trader_cli.redaction import shown_account
+    from trader_cli.services.brackets import protection_text
+    from trader_cli.venues import declared_capabilities
 
     return StatusReport(
         venue=scope.venue,
@@ -283,7 +285,7 @@ def _base_report(
         as_of=now,
         source=source,
         stale_reason=None if why is None else redact(why),
-        protection="local: stops and targets are watched by `trader run` (the plan monitor)",
+        protection=protection_text(settings, declared_capabilities(settings.venue, settings)),
     )
 
 

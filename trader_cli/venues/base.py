@@ -47,6 +47,26 @@ class OrderRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class BracketRequest:
+    """An entry with its protection, held by the venue (:meth:`BaseTrader.place_bracket`).
+
+    ``children`` (a stop and/or a target, on the exit side) form one OCA group named
+    ``oca_group``: when one fills, the venue cancels the others. With an ``entry`` they are its
+    children, working only once it fills and transmitted together with it; without one (the
+    position is already held) they are a stand-alone OCA group.
+    """
+
+    oca_group: str
+    children: tuple[OrderRequest, ...]
+    entry: OrderRequest | None = None
+
+    @property
+    def legs(self) -> tuple[OrderRequest, ...]:
+        """Every order of the bracket, the entry first."""
+        return self.children if self.entry is None else (self.entry, *self.children)
+
+
+@dataclass(frozen=True, slots=True)
 class Instrument:
     """A symbol qualified by its venue: ids, increments, hours, allowed order types."""
 
@@ -67,6 +87,20 @@ class Instrument:
     def market_orders_allowed(self) -> bool:
         """Whether the venue accepts market orders for this instrument."""
         return "MKT" in self.order_types or "market" in self.order_types
+
+    @property
+    def stop_orders_allowed(self) -> bool:
+        """Whether the venue takes a plain stop (a market order once triggered) here; where it
+        does not, a stop is sent as a stop limit (IB lists ``STPLMT`` alone for such contracts).
+        """
+        return self.market_orders_allowed and (
+            "STP" in self.order_types or "stop" in self.order_types
+        )
+
+    @property
+    def stop_limit_orders_allowed(self) -> bool:
+        """Whether the venue takes a stop limit here (IB spells it ``STPLMT``)."""
+        return bool({"STPLMT", "STP LMT", "stop_limit"} & self.order_types)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
@@ -133,6 +167,9 @@ class VenueCapabilities:
     time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.DAY})
     default_time_in_force: TimeInForce = TimeInForce.DAY
     post_only: bool = False  # whether a limit may be sent maker-only (cancelled if it would take)
+    # whether stops and targets can be held by the venue as a bracket (parent, children in one
+    # OCA group): they then survive our process. Without it protection stays in-process.
+    broker_brackets: bool = False
 
     def check_spec(self, spec: OrderSpec) -> None:
         """Refuse (``InvalidOrderError``, exit 2) a time in force or post-only the venue lacks."""
@@ -267,6 +304,20 @@ class BaseTrader(ABC):
     @abstractmethod
     async def place_order(self, request: OrderRequest) -> Order:
         """Send an order; returns it as acknowledged (or pending if the outcome is ambiguous)."""
+
+    async def place_bracket(self, request: BracketRequest) -> list[Order]:
+        """Send an entry with its stop and target children in one OCA group (or, without an
+        entry, a stand-alone OCA group protecting a position already held); returns every leg
+        as acknowledged, in the order of ``request.legs``. Idempotent by client order id: a leg
+        the venue already knows is returned, not sent again.
+
+        Only a venue that declares ``broker_brackets`` has them; by default this raises
+        ``InvalidOrderError`` and sends nothing.
+        """
+        raise InvalidOrderError(
+            f"{self.capabilities.name} holds no stops or targets for us: no bracket orders",
+            hint="PROTECTION=local: trader run watches the stop and target itself",
+        )
 
     @abstractmethod
     async def cancel_order(self, client_order_id: str) -> Order:

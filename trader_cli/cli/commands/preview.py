@@ -86,6 +86,12 @@ def _render(out: Output, p: OrderPreview) -> None:
         "market": market_status_text(p.market_open, p.market.note),
     }
     out.fields(fields, title=f"DRY RUN, nothing sent - {label}")
+    if p.legs:
+        out.table(
+            ((leg.leg, leg.describe(sym, tick)) for leg in p.legs),
+            ("leg", "order"),
+            title="bracket (held by the venue: the stop and target in one OCA group)",
+        )
     rows = [(c.name, _result(c), c.message) for c in p.checks]
     out.table(rows, ("check", "result", "detail"))
     for note in p.notes:
@@ -122,6 +128,23 @@ def place(
             "(Gemini's maker-or-cancel; not on IB).",
         ),
     ] = False,
+    stop: Annotated[
+        str | None,
+        typer.Option(
+            "--stop",
+            help="Send a bracket: a stop at this trigger price, held by the venue (IB) with "
+            "the entry as its parent; valued at its trigger for risk.",
+            show_default=False,
+        ),
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Send a bracket: a target limit at this price, in one OCA group with the stop.",
+            show_default=False,
+        ),
+    ] = None,
     allow_far_limit: Annotated[
         bool,
         typer.Option(
@@ -166,7 +189,7 @@ def place(
     """
     import asyncio
 
-    from trader_cli.services.place import check_place_input
+    from trader_cli.services.place import check_place_input, parse_bracket_prices
     from trader_cli.services.preview import place_dry_run
 
     st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
@@ -174,12 +197,14 @@ def place(
     # every input is checked before the database or the venue is opened
     spec = check_place_input(
         st.settings(), symbol, quantity, limit, market, client_order_id,
-        tif=tif, post_only=post_only,
+        tif=tif, post_only=post_only, stop=stop, target=target,
     )  # fmt: skip
+    stop_price, target_price = parse_bracket_prices(stop, target)
     if dry_run:
         preview = asyncio.run(
             place_dry_run(
-                st.settings(), symbol, side, quantity, spec, allow_far_limit=allow_far_limit
+                st.settings(), symbol, side, quantity, spec, allow_far_limit=allow_far_limit,
+                stop=stop_price, target=target_price,
             )
         )
         if st.json_mode:
@@ -193,7 +218,7 @@ def place(
         return
     st.note_default_venue()
     result = asyncio.run(_place(st, symbol, side, quantity, spec, client_order_id,
-                                timeout, live, allow_far_limit))
+                                timeout, live, allow_far_limit, stop_price, target_price))
     order = result.order
     if st.json_mode:
         out.json(result.to_dict())
@@ -212,7 +237,7 @@ def place(
 
 async def _place(st: Any, symbol: str, side: Side, quantity: str, spec: OrderSpec | None,
                  client_order_id: str | None, wait: float, live: bool,
-                 allow_far_limit: bool = False) -> Any:
+                 allow_far_limit: bool = False, stop: Any = None, target: Any = None) -> Any:
     from trader_cli.services.context import trading_context
     from trader_cli.services.place import place as place_order
     from trader_cli.services.venue import refuse_orders_on_replay
@@ -235,7 +260,8 @@ async def _place(st: Any, symbol: str, side: Side, quantity: str, spec: OrderSpe
         async with trading_context(settings, live=live, strategy="place") as ctx:
             return await place_order(ctx, symbol, side, quantity, spec,
                                      client_order_id=client_order_id, wait_seconds=wait,
-                                     on_update=progress, allow_far_limit=allow_far_limit)
+                                     on_update=progress, allow_far_limit=allow_far_limit,
+                                     stop=stop, target=target)
     finally:
         if status is not None:
             status.stop()
@@ -280,6 +306,13 @@ def _render_order(out: Output, result: Any) -> None:
             f"no acknowledgement yet: the order may be live; {retry_hint(o.client_order_id)}"
         )
     out.fields(fields, title="order")
+    if result.children:
+        out.table(
+            ((c.client_order_id, c.side.value, quantity_text(c.amount, sym), c.type.value,
+              price_text(c.price, sym), c.status.value) for c in result.children),
+            ("child", "side", "amount", "type", "limit", "status"),
+            title="held at the venue (one OCA group)",
+        )
     if result.fills:
         out.table(((_when(datetime.fromisoformat(f["timestamp"])),
                     quantity_text(f["amount"], sym), price_text(f["price"], sym),

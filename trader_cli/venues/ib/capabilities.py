@@ -103,7 +103,9 @@ def ib_capabilities(settings: Settings | None = None) -> VenueCapabilities:
         name="IB",
         description=DESCRIPTION,
         timeframes=tuple(BAR_SIZE),
-        order_types=frozenset({OrderType.LIMIT, OrderType.MARKET}),
+        order_types=frozenset(
+            {OrderType.LIMIT, OrderType.MARKET, OrderType.STOP, OrderType.STOP_LIMIT}
+        ),
         market_orders=True,
         fractional_amounts=False,
         instrument_classes=frozenset(
@@ -120,4 +122,6 @@ def ib_capabilities(settings: Settings | None = None) -> VenueCapabilities:
         time_in_force=frozenset(TimeInForce),
         default_time_in_force=TimeInForce.DAY,
         post_only=False,
+        # parent/child orders with an OCA group: IB holds a plan's stop and target
+        broker_brackets=True,
     )

@@ -62,6 +62,8 @@ IB_ORDER_TYPE = {
     OrderType.STOP: "STP",
     OrderType.STOP_LIMIT: "STP LMT",
 }
+# Order.ocaType: 1 cancels the group's other orders when one fills (with block: no overfill)
+OCA_CANCEL_WITH_BLOCK = 1
 TIME_IN_FORCE = {TimeInForce.DAY: "DAY", TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC"}
 DEFAULT_TIME_IN_FORCE = TimeInForce.DAY  # a spec asking for none
 # IB order types that carry a limit price (lmtPrice); the stop price travels in auxPrice.
@@ -343,3 +345,34 @@ def position_from_ib(
         timestamp=now,
         currency=contract.currency,
     )
+
+
+def bracket_orders(
+    legs: list[tuple[Side, Decimal, OrderSpec, str]],
+    *,
+    oca_group: str,
+    parent_id: int | None,
+    entry_index: int | None,
+    account: str = "",
+) -> list[IBOrder]:
+    """The ib_async orders of a bracket, in the order given: ``legs`` are (side, amount, spec,
+    orderRef); the one at ``entry_index`` (if any) is the parent and the others its children.
+
+    Children carry ``parentId`` (when there is a parent) and one ``ocaGroup`` (ocaType 1:
+    one fills, IB cancels the others). Every order but the last goes with ``transmit`` False:
+    IB holds the group until the last child arrives, so none works alone.
+    """
+    out = []
+    for i, (side, amount, spec, ref) in enumerate(legs):
+        order = to_ib_order(side, amount, spec, order_ref=ref, account=account)
+        if i == entry_index:
+            if parent_id is not None:
+                order.orderId = parent_id
+        else:
+            order.ocaGroup = oca_group
+            order.ocaType = OCA_CANCEL_WITH_BLOCK
+            if parent_id is not None:
+                order.parentId = parent_id
+        order.transmit = i == len(legs) - 1
+        out.append(order)
+    return out

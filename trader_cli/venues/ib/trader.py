@@ -41,6 +41,7 @@ from trader_cli.errors import (
 )
 from trader_cli.venues.base import (
     BaseTrader,
+    BracketRequest,
     HistoryPlan,
     HistoryProgress,
     Instrument,
@@ -422,6 +423,57 @@ class IBTrader(BaseTrader):
             )
         return self._order(trade)
 
+    @venue_call(hint=ORDER_IN_DOUBT_HINT)
+    async def place_bracket(self, request: BracketRequest) -> list[Order]:
+        """Send an entry (parent LMT, transmit False) with its stop and target children (one
+        OCA group, ocaType 1, ``parentId`` the entry's), the last child transmitting the group;
+        or, without an entry, a stand-alone OCA group. Every leg carries its client order id in
+        ``orderRef``. A leg this connection already knows (by orderRef) is not sent again; the
+        rest are. Returns the legs as IB acknowledged them (``pending`` where no answer came).
+        """
+        legs = request.legs
+        if not request.children:
+            raise InvalidOrderError("a bracket needs a stop or a target child")
+        symbol = legs[0].symbol
+        if any(leg.symbol != symbol for leg in legs):
+            raise InvalidOrderError("every leg of a bracket trades the same symbol")
+        inst, contract = await self._resolve(symbol)
+        for leg in legs:
+            self._validate(leg, inst)
+        self.conn.check_trading_allowed()
+        self.conn.require_connected()
+        known = {leg.client_order_id: self._trades_by_ref(leg.client_order_id) for leg in legs}
+        parent_id: int | None = None
+        if request.entry is not None:
+            sent = known[request.entry.client_order_id]
+            parent_id = sent[-1].order.orderId if sent else self.ib.client.getReqId()
+        todo = [leg for leg in legs if not known[leg.client_order_id]]
+        if len(todo) < len(legs):
+            log.info("bracket %s: %d leg(s) already at IB; not sending them again",
+                     request.oca_group, len(legs) - len(todo))
+        entry_index = None
+        if request.entry is not None and request.entry in todo:
+            entry_index = todo.index(request.entry)
+        ib_orders = mapping.bracket_orders(
+            [(leg.side, leg.amount, leg.spec, leg.client_order_id) for leg in todo],
+            oca_group=request.oca_group, parent_id=parent_id, entry_index=entry_index,
+            account=self.account,
+        )
+        for leg, ib_order in zip(todo, ib_orders, strict=True):
+            known[leg.client_order_id] = [self.ib.placeOrder(contract, ib_order)]
+        trades = [known[leg.client_order_id][-1] for leg in legs]
+        waits = [asyncio.wait_for(_wait_status(t, ACK_STATES), self.order_ack_timeout)
+                 for t in trades]
+        for leg, outcome in zip(
+            legs, await asyncio.gather(*waits, return_exceptions=True), strict=True
+        ):
+            if isinstance(outcome, TimeoutError):
+                log.warning("no acknowledgement for %s within %.0fs; leaving it in flight",
+                            leg.client_order_id, self.order_ack_timeout)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+        return [self._order(t) for t in trades]
+
     def _validate(self, request: OrderRequest, inst: Instrument) -> None:
         self.capabilities.check_spec(request.spec)  # post-only, a time in force IB lacks
         if request.amount <= 0:
@@ -446,6 +498,13 @@ class IBTrader(BaseTrader):
                 f"IB does not accept market orders for {request.symbol}",
                 hint="use a marketable limit order",
             )
+        if spec.type is OrderType.STOP and not inst.stop_orders_allowed:
+            raise InvalidOrderError(
+                f"IB does not accept stop orders for {request.symbol}",
+                hint="use a stop limit (trader sends one where the contract needs it)",
+            )
+        if spec.type is OrderType.STOP_LIMIT and not inst.stop_limit_orders_allowed:
+            raise InvalidOrderError(f"IB does not accept stop limit orders for {request.symbol}")
 
     def _order(self, trade: IBTrade) -> Order:
         order = mapping.order_from_trade(trade)
