@@ -8,13 +8,14 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.redaction import is_paper_account
 from trader_cli.sim.engine import Faults, MatchingEngine
-from trader_cli.sim.engine.catalogue import Catalogue
+from trader_cli.sim.engine.catalogue import Catalogue, Instrument
 from trader_cli.sim.engine.clock import SimClock
 from trader_cli.sim.engine.market import MarketModel, load_bars_csv
 from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, World
@@ -291,6 +292,36 @@ class SimGateway:
     def delay_replies(self, seconds: float) -> None:
         """Delay every outgoing message by ``seconds`` of wall time (0 turns it off)."""
         self.faults.reply_delay = seconds
+
+    async def move_market(self, symbol_or_con_id: str | int, price: Decimal | str | None) -> None:
+        """Make an instrument trade at ``price`` from the current sim time on, then tick.
+
+        A test hook, stable for tests of other layers: ``symbol_or_con_id`` is a conId, a
+        localSymbol (``BHP``, ``AUD.USD``) or a symbol; ``price`` must be on the tick. The last
+        print becomes ``price``, the bid one tick below and the ask at or one tick above it, so
+        moving through a stop's trigger elects it and resting orders that now cross fill, all
+        before this returns (their messages queued to every connected client, a separate
+        ``trader run`` process included). ``None`` hands the price back to the model. While the
+        market is closed nothing trades; the moved price shows once it opens. Not saved with
+        the world.
+        """
+        inst = self._instrument(symbol_or_con_id)
+        value = None if price is None else Decimal(str(price))
+        if value is not None and (value <= 0 or value % inst.tick_at(value) != 0):
+            raise ValueError(f"{value} is not a price on {inst.local_symbol}'s tick")
+        self.market.move(inst, value, self.clock.now())
+        await self.tick()
+
+    def _instrument(self, symbol_or_con_id: str | int) -> Instrument:
+        if isinstance(symbol_or_con_id, int):
+            found = self.catalogue.by_con_id(symbol_or_con_id)
+        else:
+            found = self.catalogue.by_local_symbol(symbol_or_con_id) or next(
+                (i for i in self.catalogue.instruments if i.symbol == symbol_or_con_id), None
+            )
+        if found is None:
+            raise ValueError(f"no SIMULATED instrument {symbol_or_con_id!r}")
+        return found
 
     def force_pacing_violation(self) -> None:
         """Answer the next historical data request with a pacing violation (162)."""
