@@ -1,0 +1,234 @@
+"""Brackets at the broker, on the SIMULATED gateway with the real IB adapter and SQLite.
+
+A plan's entry goes as a bracket: a plain ib_async client (another client id) sees its stop and
+target at the venue, children of the entry in one OCA group, carrying our client order ids. The
+plan monitor then reconciles them: a restarted monitor adopts what is there and sends nothing;
+a child cancelled at the venue is re-created once; the children of a flat position are
+cancelled; a child's fill closes the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from ib_async import IB
+
+from trader_cli.db import store
+from trader_cli.db.models import Plan, PlanStatus
+from trader_cli.domain.models import OrderStatus, OrderType, Side
+from trader_cli.domain.orders import OrderSpec, Protection
+from trader_cli.domain.symbols import parse_symbol
+from trader_cli.services.context import TradingContext
+from trader_cli.services.orders import OrderIntent, OrderService
+from trader_cli.services.plans import PlanMonitor
+from trader_cli.services.protection import broker_protects, submit_bracket_entry
+from trader_cli.sim import SimGateway
+
+from .conftest import SCOPE, until
+
+BHP = parse_symbol("BHP/AUD")
+NDQ = parse_symbol("NDQ/AUD")  # the sim's contract that refuses market orders
+CENT = Decimal("0.01")
+
+
+@pytest.fixture
+def ctx(settings, venue, session, orders) -> TradingContext:
+    return TradingContext(settings, venue, session, orders, SCOPE)
+
+
+@pytest.fixture
+async def observer(gw: SimGateway) -> AsyncIterator[IB]:
+    """Another API client (client id 9): the orders as the venue holds them."""
+    client = IB()
+    client.RequestTimeout = 3.0
+    await client.connectAsync("127.0.0.1", gw.port, clientId=9, timeout=3.0)
+    try:
+        yield client
+    finally:
+        client.disconnect()
+
+
+async def venue_orders(observer: IB) -> dict[str, object]:
+    """Working orders at the venue by orderRef (every client's)."""
+    trades = await observer.reqAllOpenOrdersAsync()
+    return {t.order.orderRef: t.order for t in trades if not t.isDone()}
+
+
+async def bracket_plan(
+    ctx: TradingContext, gw: SimGateway, symbol=BHP, *, qty: int = 100, fill: bool = True
+) -> tuple[Plan, Decimal]:
+    """A long plan entered as a bracket 50 cents under the bid (stop 1.00 under the entry,
+    target 1.00 over); ``fill`` brings the market down to the entry so that it fills."""
+    q = await ctx.venue.get_market_data(symbol)
+    entry = q.bid - Decimal("0.50")
+    plan = store.create_plan(
+        symbol=str(symbol), side=Side.BUY, size=Decimal(qty), entry=entry,
+        stop=entry - 1, target=entry + 1, session=ctx.session,
+    )
+    legs = await submit_bracket_entry(
+        ctx, symbol, Side.BUY, Decimal(qty), OrderSpec.limit(entry), entry - 1, entry + 1,
+        reason=f"entry plan {plan.id}: test", plan_id=plan.id,
+    )
+    store.set_plan_entry(plan, legs[0].client_order_id)
+    if fill:
+        await gw.move_market(symbol.base, entry - CENT)
+        await ctx.orders.wait(legs[0].client_order_id, within=5, poll=0.05)
+    return Plan.get_by_id(plan.id), entry
+
+
+def restarted(ctx: TradingContext) -> TradingContext:
+    """The same scope, database and venue link behind a new order service and monitor state,
+    as a bot restarted in the same world would have."""
+    orders = OrderService(ctx.venue, ctx.settings, ctx.session)
+    return TradingContext(ctx.settings, ctx.venue, ctx.session, orders, SCOPE)
+
+
+async def test_a_plain_client_sees_the_stop_and_target_in_one_oca_group(
+    ctx, gw, observer
+) -> None:
+    plan, entry = await bracket_plan(ctx, gw, fill=False)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+
+    held = await venue_orders(observer)
+    parent, stop, target = held[f"{stem}-E"], held[f"{stem}-S"], held[f"{stem}-T"]
+    assert (parent.orderType, Decimal(str(parent.lmtPrice))) == ("LMT", entry)
+    assert (stop.orderType, Decimal(str(stop.auxPrice))) == ("STP", entry - 1)
+    assert (target.orderType, Decimal(str(target.lmtPrice))) == ("LMT", entry + 1)
+    assert stop.parentId == target.parentId == parent.orderId != 0
+    assert stop.ocaGroup == target.ocaGroup == f"{stem}-OCA"
+    assert stop.ocaType == target.ocaType == 1
+    assert (stop.action, target.action) == ("SELL", "SELL")
+    assert stop.tif == target.tif == "GTC"
+    # all three were recorded before they were sent, with their bracket links
+    rows = {r.client_order_id: r for r in store.plan_orders(plan)}
+    assert set(rows) == {f"{stem}-E", f"{stem}-S", f"{stem}-T"}
+    assert all(r.submitted_at is not None for r in rows.values())
+    assert rows[f"{stem}-S"].parent_client_order_id == f"{stem}-E"
+    assert rows[f"{stem}-S"].oca_group == rows[f"{stem}-T"].oca_group == f"{stem}-OCA"
+    assert rows[f"{stem}-E"].oca_group is None
+    assert rows[f"{stem}-S"].type is OrderType.STOP
+    assert rows[f"{stem}-S"].stop_price == entry - 1
+
+
+async def test_a_contract_without_plain_stops_gets_a_stop_limit(ctx, gw, observer) -> None:
+    plan, entry = await bracket_plan(ctx, gw, NDQ, qty=30, fill=False)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+
+    stop = (await venue_orders(observer))[f"{stem}-S"]
+    assert stop.orderType == "STP LMT"
+    assert Decimal(str(stop.auxPrice)) == entry - 1
+    # the limit sits MARKETABLE_LIMIT_SLIPPAGE_BPS under the trigger, on the tick
+    bump = (entry - 1) * ctx.settings.risk.marketable_limit_slippage_bps / Decimal(10_000)
+    limit = Decimal(str(stop.lmtPrice)).quantize(CENT)
+    assert entry - 1 - bump - CENT < limit <= entry - 1 - bump
+
+
+async def test_a_retry_of_the_same_bracket_sends_nothing(ctx, gw, observer) -> None:
+    plan, entry = await bracket_plan(ctx, gw, fill=False)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+    before = await venue_orders(observer)
+
+    again = await submit_bracket_entry(
+        ctx, BHP, Side.BUY, Decimal(100), OrderSpec.limit(entry), entry - 1, entry + 1,
+        stem=stem, plan_id=plan.id,
+    )
+
+    assert [o.client_order_id for o in again] == [f"{stem}-E", f"{stem}-S", f"{stem}-T"]
+    assert await venue_orders(observer) == before
+    assert len(store.plan_orders(plan)) == 3
+
+
+async def test_a_restarted_monitor_adopts_the_children_and_sends_nothing(
+    ctx, gw, observer
+) -> None:
+    plan, _ = await bracket_plan(ctx, gw)
+    before = await venue_orders(observer)
+    assert len(before) == 2  # the entry filled: its stop and target work
+
+    events = await PlanMonitor(restarted(ctx)).check_all()
+    events += await PlanMonitor(restarted(ctx)).check_all()
+
+    assert events == []
+    assert await venue_orders(observer) == before
+    assert len(store.plan_orders(plan)) == 3
+    assert Plan.get_by_id(plan.id).status is PlanStatus.OPEN
+
+
+async def test_a_child_cancelled_at_the_venue_is_re_created_once(ctx, gw, observer) -> None:
+    plan, entry = await bracket_plan(ctx, gw)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+    await ctx.venue.cancel_order(f"{stem}-S")  # at the venue only: the database still says open
+    assert set(await venue_orders(observer)) == {f"{stem}-T"}
+
+    (event,) = await PlanMonitor(ctx).check_all()
+    assert event.action == "protect"
+    again = await PlanMonitor(restarted(ctx)).check_all()
+
+    assert again == []
+    held = await venue_orders(observer)
+    assert set(held) == {f"{stem}-T", f"{stem}-S2"}
+    assert held[f"{stem}-S2"].ocaGroup == held[f"{stem}-T"].ocaGroup  # still one OCA pair
+    assert Decimal(str(held[f"{stem}-S2"].auxPrice)) == entry - 1
+    assert held[f"{stem}-S2"].totalQuantity == 100
+    assert store.find_order_by_client_id(f"{stem}-S").status is OrderStatus.CANCELED
+
+
+async def test_both_children_gone_come_back_as_a_new_oca_pair(ctx, gw, observer) -> None:
+    plan, _ = await bracket_plan(ctx, gw)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+    for leg in ("S", "T"):
+        await ctx.venue.cancel_order(f"{stem}-{leg}")
+
+    (event,) = await PlanMonitor(ctx).check_all()
+
+    assert event.action == "protect"
+    held = await venue_orders(observer)
+    assert set(held) == {f"{stem}-S2", f"{stem}-T2"}
+    assert held[f"{stem}-S2"].ocaGroup == held[f"{stem}-T2"].ocaGroup == f"{stem}-OCA2"
+    assert held[f"{stem}-S2"].parentId == 0  # no parent: the position is already held
+    assert await PlanMonitor(restarted(ctx)).check_all() == []
+
+
+async def test_the_children_of_a_flat_position_are_cancelled(ctx, gw, observer) -> None:
+    plan, _ = await bracket_plan(ctx, gw)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+    q = await ctx.venue.get_market_data(BHP)
+    # closed outside the plan (by hand, say): a marketable sell of the whole position
+    sold = await ctx.orders.submit(OrderIntent(BHP, Side.SELL, Decimal(100), price=q.bid - 1))
+    await ctx.orders.wait(sold.client_order_id, within=5, poll=0.05)
+
+    (event,) = await PlanMonitor(ctx).check_all()
+
+    assert event.action == "closed"
+    assert "no position left" in event.detail
+    assert await venue_orders(observer) == {}
+    for leg in ("S", "T"):
+        assert store.find_order_by_client_id(f"{stem}-{leg}").status is OrderStatus.CANCELED
+    assert Plan.get_by_id(plan.id).status is PlanStatus.CLOSED
+
+
+async def test_the_stop_filling_at_the_venue_closes_the_plan(ctx, gw, observer) -> None:
+    plan, entry = await bracket_plan(ctx, gw)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+
+    await gw.move_market("BHP", entry - 1 - CENT)
+    await until(lambda: any(
+        t.order.orderRef == f"{stem}-T" and t.orderStatus.status == "Cancelled"
+        for t in ctx.venue.ib.trades()
+    ))
+    (event,) = await PlanMonitor(restarted(ctx)).check_all()
+
+    assert event.action == "closed"
+    assert store.find_order_by_client_id(f"{stem}-S").status is OrderStatus.CLOSED
+    assert store.find_order_by_client_id(f"{stem}-T").status is OrderStatus.CANCELED
+    assert await venue_orders(observer) == {}
+    assert Plan.get_by_id(plan.id).status is PlanStatus.CLOSED
+
+
+async def test_protection_local_keeps_the_plan_entry_plain(ctx, monkeypatch) -> None:
+    assert broker_protects(ctx, Decimal(1), Decimal(2))
+    assert not broker_protects(ctx, None, None)  # nothing to protect: a plain entry
+    monkeypatch.setattr(ctx.settings.risk, "protection", Protection.LOCAL)
+    assert not broker_protects(ctx, Decimal(1), Decimal(2))
