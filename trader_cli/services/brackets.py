@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from trader_cli.domain.display import price_json, price_text
+from trader_cli.domain.display import price_json, price_text, quantity_json, quantity_text
 from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import OrderType, Side
 from trader_cli.domain.money import Money
@@ -218,7 +218,7 @@ class BracketLeg:
         return {
             "leg": self.leg,
             "side": self.side.value,
-            "quantity": str(self.quantity),
+            "quantity": quantity_json(self.quantity, symbol),
             "type": self.spec.type.value,
             "limitPrice": price_json(self.spec.limit_price, symbol, min_tick=min_tick),
             "stopPrice": price_json(self.spec.stop_price, symbol, min_tick=min_tick),
@@ -230,11 +230,13 @@ class BracketLeg:
     def describe(self, symbol: Symbol, min_tick: Decimal | None) -> str:
         """``sell 100 stop 44.50 GTC`` for people."""
         sym = symbol_of(str(symbol))
-        parts = [self.side.value, str(self.quantity), self.spec.type.value.replace("_", " ")]
+        parts = [self.side.value, quantity_text(self.quantity, sym),
+                 self.spec.type.value.replace("_", " ")]
         if self.spec.stop_price is not None:
             parts.append(f"trigger {price_text(self.spec.stop_price, sym, min_tick=min_tick)}")
         if self.spec.limit_price is not None:
-            parts.append(f"limit {price_text(self.spec.limit_price, sym, min_tick=min_tick)}")
+            word = "at" if self.spec.stop_price is None else "limit"
+            parts.append(f"{word} {price_text(self.spec.limit_price, sym, min_tick=min_tick)}")
         if self.spec.type is OrderType.MARKET:
             parts.append("at the market")
         if self.spec.time_in_force is not None:

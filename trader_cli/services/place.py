@@ -331,11 +331,14 @@ async def _place_bracket(
             )
     except TemporaryError as e:
         raise may_be_live(leg_id(stem, ENTRY) if stem else None, e) from e
-    children = [
-        store.order_from_row(row)
-        for row in (store.find_order_by_client_id(o.client_order_id) for o in legs[1:])
-        if row is not None
-    ]
+    children = []
+    for leg in legs[1:]:
+        row = store.find_order_by_client_id(leg.client_order_id)
+        if row is not None:
+            child = store.order_from_row(row)
+            if row.stop_price is not None:  # the trigger: an order model has no field for it
+                child.info = {**(child.info or {}), "stopPrice": str(row.stop_price)}
+            children.append(child)
     return _result(preview, entry, existing is not None, children)
 
 

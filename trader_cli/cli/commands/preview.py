@@ -309,8 +309,9 @@ def _render_order(out: Output, result: Any) -> None:
     if result.children:
         out.table(
             ((c.client_order_id, c.side.value, quantity_text(c.amount, sym), c.type.value,
-              price_text(c.price, sym), c.status.value) for c in result.children),
-            ("child", "side", "amount", "type", "limit", "status"),
+              price_text((c.info or {}).get("stopPrice"), sym), price_text(c.price, sym),
+              c.status.value) for c in result.children),
+            ("child", "side", "amount", "type", "trigger", "limit", "status"),
             title="held at the venue (one OCA group)",
         )
     if result.fills:
