@@ -337,7 +337,8 @@ async def _place_bracket(
         if row is not None:
             child = store.order_from_row(row)
             if row.stop_price is not None:  # the trigger: an order model has no field for it
-                child.info = {**(child.info or {}), "stopPrice": str(row.stop_price)}
+                trigger = price_json(row.stop_price, symbol_of(row.symbol))
+                child.info = {**(child.info or {}), "stopPrice": trigger}
             children.append(child)
     return _result(preview, entry, existing is not None, children)
 
