@@ -359,8 +359,11 @@ def bracket_orders(
     orderRef); the one at ``entry_index`` (if any) is the parent and the others its children.
 
     Children carry ``parentId`` (when there is a parent) and one ``ocaGroup`` (ocaType 1:
-    one fills, IB cancels the others). Every order but the last goes with ``transmit`` False:
-    IB holds the group until the last child arrives, so none works alone.
+    one fills, IB cancels the others). With the parent among them, every order but the last
+    goes with ``transmit`` False: IB holds the group until the last child arrives, so the entry
+    never works without its protection. Without it (children of a parent already sent, or a
+    stand-alone OCA group) each is transmitted: an untransmitted order with no parent in the
+    batch would wait in TWS for ever.
     """
     out = []
     for i, (side, amount, spec, ref) in enumerate(legs):
@@ -373,6 +376,6 @@ def bracket_orders(
             order.ocaType = OCA_CANCEL_WITH_BLOCK
             if parent_id is not None:
                 order.parentId = parent_id
-        order.transmit = i == len(legs) - 1
+        order.transmit = entry_index is None or i == len(legs) - 1
         out.append(order)
     return out
