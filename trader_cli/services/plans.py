@@ -212,6 +212,7 @@ class PlanMonitor:
                 entry = await self._refresh(entry.client_order_id) or entry
                 if entry.filled > 0:  # it filled before the cancel landed: exit it as usual
                     return None
+            await self._exits(plan)  # a bracket's children went with their parent: record it
             store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
             detail = f"entry {entry.status.value} without a fill"
             return PlanEvent(
