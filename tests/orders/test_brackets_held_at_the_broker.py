@@ -10,6 +10,7 @@ cancelled; a child's fill closes the plan.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -232,3 +233,40 @@ async def test_protection_local_keeps_the_plan_entry_plain(ctx, monkeypatch) -> 
     assert not broker_protects(ctx, None, None)  # nothing to protect: a plain entry
     monkeypatch.setattr(ctx.settings.risk, "protection", Protection.LOCAL)
     assert not broker_protects(ctx, Decimal(1), Decimal(2))
+
+
+async def test_an_entry_that_never_fills_is_withdrawn_with_its_children(
+    ctx, gw, observer
+) -> None:
+    plan, _ = await bracket_plan(ctx, gw, fill=False)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+
+    (event,) = await PlanMonitor(ctx, entry_timeout=timedelta(seconds=-1)).check_all()
+
+    assert event.action == "cancelled"
+    assert await venue_orders(observer) == {}
+    statuses = {r.client_order_id: r.status for r in store.plan_orders(plan)}
+    assert statuses == dict.fromkeys([f"{stem}-E", f"{stem}-S", f"{stem}-T"], OrderStatus.CANCELED)
+
+
+async def test_an_expired_plan_cancels_its_children_before_its_own_exit(
+    ctx, gw, observer
+) -> None:
+    plan, _ = await bracket_plan(ctx, gw)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+    Plan.update(expiry=gw.clock.now() - timedelta(minutes=1)).where(Plan.id == plan.id).execute()
+
+    (event,) = await PlanMonitor(ctx).check_all()
+
+    assert event.action == "exit"
+    assert "expired" in event.detail
+    exit_row = store.find_order_by_client_id(Plan.get_by_id(plan.id).exit_client_order_id)
+    assert (exit_row.side, exit_row.amount, exit_row.oca_group) == (Side.SELL, 100, None)
+    for leg in ("S", "T"):
+        row = store.find_order_by_client_id(f"{stem}-{leg}")
+        assert row.status is OrderStatus.CANCELED
+        assert row.updated_at <= exit_row.created_at  # cancelled before the exit was written
+    await gw.advance(2)
+    (closed,) = await PlanMonitor(ctx).check_all()
+    assert closed.action == "closed"
+    assert await venue_orders(observer) == {}
