@@ -140,3 +140,9 @@ def test_protection_local_is_said_on_ib(trader, monkeypatch) -> None:
     r = trader("status", "--venue", "sim", "--json")
     assert r.code == 0, r.err
     assert r.json()["protection"].startswith("local (PROTECTION=local)")
+
+
+def test_a_bracket_entry_cannot_be_ioc(trader, clean_env) -> None:
+    r = trader(*BRACKET, "--tif", "ioc", "--dry-run")
+    assert r.code == 2
+    assert "a bracket's entry cannot be IOC" in r.err

@@ -270,3 +270,24 @@ async def test_an_expired_plan_cancels_its_children_before_its_own_exit(
     (closed,) = await PlanMonitor(ctx).check_all()
     assert closed.action == "closed"
     assert await venue_orders(observer) == {}
+
+
+async def test_children_bigger_than_the_position_are_sent_again_at_its_size(
+    ctx, gw, observer
+) -> None:
+    plan, entry = await bracket_plan(ctx, gw)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+    q = await ctx.venue.get_market_data(BHP)
+    # 40 of the 100 sold by hand: a stop for 100 would sell 40 the plan does not hold
+    sold = await ctx.orders.submit(OrderIntent(BHP, Side.SELL, Decimal(40), price=q.bid - 1))
+    await ctx.orders.wait(sold.client_order_id, within=5, poll=0.05)
+
+    (event,) = await PlanMonitor(ctx).check_all()
+
+    assert event.action == "protect"
+    held = await venue_orders(observer)
+    assert set(held) == {f"{stem}-S2", f"{stem}-T2"}
+    assert held[f"{stem}-S2"].totalQuantity == held[f"{stem}-T2"].totalQuantity == 60
+    assert held[f"{stem}-S2"].ocaGroup == held[f"{stem}-T2"].ocaGroup == f"{stem}-OCA2"
+    assert Decimal(str(held[f"{stem}-S2"].auxPrice)) == entry - 1
+    assert await PlanMonitor(restarted(ctx)).check_all() == []

@@ -276,6 +276,12 @@ async def preview_order(
             f"{venue.capabilities.name} holds no stops or targets for us: no bracket orders",
             hint="drop --stop/--target; `trader run` watches a plan's stop and target itself",
         )
+    if bracket and spec.time_in_force is TimeInForce.IOC:
+        raise InvalidOrderError(
+            "a bracket's entry cannot be IOC: a part filled and the rest cancelled would take "
+            "its stop and target with it, leaving that part unprotected",
+            hint="drop --tif ioc (the entry works for the day)",
+        )
     qty = parse_quantity(quantity, sym)
     requested = parse_price(spec.limit_price)
     venue.capabilities.check_spec(spec)

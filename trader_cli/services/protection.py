@@ -9,6 +9,9 @@ restarted bot adopts what it finds) and then, once the entry is done:
   partial fill, which cancels its children) → it is re-created, once, as an OCA group with the
   child still working, or as a new OCA pair; its id (``<stem>-S2``...) is recorded before it is
   sent, so a retry or restart resumes it instead of sending a second one;
+* a child working for more than the position still held (part of it closed by hand) → the
+  children are cancelled and sent again for what is held: a stop for more would open a
+  position the other way;
 * a re-created child recorded but never sent (the process died in between) is sent now.
 
 A child that may have been sent but that the venue does not know stays pending, as any
@@ -100,6 +103,13 @@ async def held_on_plan(ctx: TradingContext, plan: Plan) -> Decimal:
     return max(qty, Decimal(0)) if plan.side is Side.BUY else max(-qty, Decimal(0))
 
 
+def _working(child: OrderRow, children: list[OrderRow]) -> Decimal:
+    """What ``child`` may still trade: its amount less the fills of its OCA group (IB reduces
+    the others by each fill of one: ocaType 1, with block)."""
+    group = sum((c.filled for c in children if c.oca_group == child.oca_group), Decimal(0))
+    return child.amount - group
+
+
 def _kind(row: OrderRow) -> str | None:
     leg = parse_leg(row.client_order_id)
     return None if leg is None else leg[1]
@@ -145,6 +155,18 @@ async def reconcile_protection(
             reason=why, session=ctx.session, payload={"plan": plan.id}, at=now,
         )
         return "closed", why
+    exited = sum((c.filled for c in children), Decimal(0))
+    amount = min(entry.filled - exited, held)
+    oversized = [c for c in live if _working(c, children) > amount]
+    if oversized:
+        # never protect more than is held (a part closed by hand): a stop for more would open
+        # a position the other way. Cancel the group and send it again at the right size.
+        for child in live:
+            await ctx.orders.cancel(child.client_order_id)
+        children = store.plan_protection_orders(plan)
+        if any(not c.status.is_final for c in children):
+            return "protect", "cancelling oversized children: not confirmed yet"
+        live = []
     wanted = {STOP: plan.stop, TARGET: plan.target}
     missing = [
         kind for kind, price in wanted.items()
