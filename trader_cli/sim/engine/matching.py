@@ -238,8 +238,8 @@ class MatchingEngine:
     def _activate(self, order: SimOrder) -> None:
         """Start working an acknowledged order: a limit or market order is Submitted and
         matched; a stop stays PreSubmitted until the market reaches its trigger."""
-        if not order.is_active or order.awaiting_parent:
-            return
+        if order.status != "PreSubmitted" or order.awaiting_parent:
+            return  # already working (a child its parent's fill set off), finished or held
         inst = self._inst(order)
         if order.is_stop and not order.triggered:
             self.match_order(order, inst)  # elects it when the market is already there

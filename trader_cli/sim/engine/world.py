@@ -87,10 +87,12 @@ class SimOrder:
     @property
     def why_held(self) -> str:
         """IB's ``whyHeld``: ``child`` until the parent fills, ``trigger`` until a stop elects."""
+        if not self.is_active:
+            return ""
         reasons = []
         if self.awaiting_parent:
             reasons.append("child")
-        if self.is_stop and not self.triggered and self.is_active:
+        if self.is_stop and not self.triggered:
             reasons.append("trigger")
         return ",".join(reasons)
 

@@ -97,6 +97,30 @@ class SimGateway:
         finally:
             await gw.close()
 
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def serve_world(
+        cls, state_path: Path, *, wait: float = DEFAULT_WAIT_SECONDS, **kwargs: object
+    ) -> AsyncIterator[SimGateway]:
+        """Own and serve the world at ``state_path`` for the block, as ``trader sim-gateway``.
+
+        A test hook, stable for tests of other layers: ``state_path`` is the app dir's
+        ``sim/ib-world.json`` (``TRADER_HOME``). ``trader`` processes started beside it on that
+        home (``run``, ``place``, ``status``, ``resync``, ``flatten`` with ``--venue sim``)
+        connect to this in-process gateway on loopback instead of opening the world, so the
+        test can move its market (:meth:`move_market`) and clock (:meth:`advance`) while they
+        run, or after one was killed. The world is saved when the block ends; ``kwargs`` go to
+        the constructor (``clock``, ``seed``...).
+        """
+        async with serving_world(state_path, fresh=False, wait=wait) as publish:
+            gw = cls(state_path=state_path, **kwargs)  # type: ignore[arg-type]
+            await gw.serve()
+            publish(gw.port)
+            try:
+                yield gw
+            finally:
+                await gw.close()
+
     async def serve(self) -> None:
         """Start listening (and, on a running clock, ticking)."""
         await self._listen()
