@@ -89,6 +89,7 @@ def _ib_drop_points() -> dict[str, int]:
         "fetch_order_book": In.REQ_MKT_DEPTH,
         "fetch_public_trades": In.REQ_HISTORICAL_TICKS,
         "place_order": In.PLACE_ORDER,
+        "place_bracket": In.PLACE_ORDER,
         "cancel_order": In.CANCEL_ORDER,
         "get_open_orders": In.REQ_ALL_OPEN_ORDERS,
         "get_order": In.REQ_ALL_OPEN_ORDERS,

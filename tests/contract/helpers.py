@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from trader_cli.domain.models import Order, Side
-from trader_cli.domain.orders import OrderSpec
+from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.symbols import Symbol
-from trader_cli.venues.base import BaseTrader, OrderRequest
+from trader_cli.venues.base import BaseTrader, BracketRequest, OrderRequest
 
 from .backends import Harness
 
@@ -51,6 +51,25 @@ def request(
         side,
         Decimal(amount) * venue.unit,
         OrderSpec.limit(price),
+    )
+
+
+async def bracket_request(venue: Harness, name: str, entry: Decimal) -> BracketRequest:
+    """A buy of 10 units at ``entry`` with a stop 10% under it and a target 10% over it (both
+    GTC, on the tick), client order ids ``<prefix>-contract-<name>-E/-S/-T``."""
+    stem = f"{venue.prefix}-contract-{name}"
+    amount = Decimal(10) * venue.unit
+    stop = await on_tick(venue.trader, venue.symbol, entry * Decimal("0.9"), up=False)
+    target = await on_tick(venue.trader, venue.symbol, entry * Decimal("1.1"), up=True)
+    return BracketRequest(
+        f"{stem}-OCA",
+        (
+            OrderRequest(f"{stem}-S", venue.symbol, Side.SELL, amount,
+                         OrderSpec.stop(stop, TimeInForce.GTC)),
+            OrderRequest(f"{stem}-T", venue.symbol, Side.SELL, amount,
+                         OrderSpec.limit(target, TimeInForce.GTC)),
+        ),
+        OrderRequest(f"{stem}-E", venue.symbol, Side.BUY, amount, OrderSpec.limit(entry)),
     )
 
 

@@ -22,7 +22,7 @@ from trader_cli.errors import NotConnectedError, TemporaryError
 from trader_cli.venues.base import BaseTrader
 
 from .backends import Backend, Harness
-from .helpers import request, resting_buy_price
+from .helpers import bracket_request, request, resting_buy_price
 
 # Bound on a call that should end at once: a call still waiting past it is a failure, not a hang.
 GUARD_SECONDS = 10.0
@@ -68,6 +68,14 @@ async def _place(v: Harness, arm: Arm) -> object:
     req = request(v, "drop-place", Side.BUY, 10, await resting_buy_price(v.trader, v.symbol))
     arm()
     return await v.trader.place_order(req)
+
+
+async def _bracket(v: Harness, arm: Arm) -> object:
+    if not v.trader.capabilities.broker_brackets:
+        pytest.skip(f"{v.trader.capabilities.name} declares no brackets: nothing to drop")
+    req = await bracket_request(v, "drop-bracket", await resting_buy_price(v.trader, v.symbol))
+    arm()
+    return await v.trader.place_bracket(req)
 
 
 async def _cancel(v: Harness, arm: Arm) -> object:
@@ -134,6 +142,7 @@ DROP_CASES: dict[str, DropCase] = {
     "fetch_order_book": DropCase(_depth),
     "fetch_public_trades": DropCase(_tape),
     "place_order": DropCase(_place),
+    "place_bracket": DropCase(_bracket),
     "cancel_order": DropCase(_cancel),
     "get_open_orders": DropCase(_open_orders),
     "get_order": DropCase(_order),
