@@ -159,49 +159,48 @@ def check_bracket_prices(
         )
 
 
-async def bracket_checks(
-    settings: Settings,
+def protective_prices_on_tick(
     symbol: Symbol,
-    quantity: Decimal,
-    entry: Decimal | None,
+    side: Side,
     stop: Decimal | None,
+    target: Decimal | None,
+    min_tick: Decimal | None,
+) -> tuple[Decimal | None, Decimal | None]:
+    """A strategy's stop and target put on the price step, each rounded towards the entry: the
+    stop never risks more than planned, the target is never further than planned."""
+    tick = tick_rule_for(symbol, min_tick)
+    long = side is Side.BUY
+    on_stop = None if stop is None else round_price(
+        stop, tick, Direction.UP if long else Direction.DOWN)
+    on_target = None if target is None else round_price(
+        target, tick, Direction.DOWN if long else Direction.UP)
+    return on_stop, on_target
+
+
+async def bracket_checks(
+    settings: Settings, symbol: Symbol, quantity: Decimal, stop: Decimal | None,
     converter: Converter,
 ) -> list[Check]:
-    """The risk checks a bracket adds to its entry's: the stop valued at its trigger (a stop is
-    a market order once triggered: it trades at least ``quantity x trigger``, which for a short
-    is more than the entry) within ``MAX_ORDER_VALUE``, and the loss the stop locks in (from
-    the entry to the trigger) within ``MAX_DAILY_LOSS``."""
+    """The risk check a bracket adds to its entry's: the stop valued at its trigger. A stop is a
+    market order once triggered, for the whole quantity: it trades at least ``quantity x
+    trigger``, which for a short is more than the entry, so that value must be within
+    ``MAX_ORDER_VALUE`` too."""
     if stop is None:
         return []
-    base = settings.base_currency
-    limit = Money(settings.risk.max_order_value, base)
+    limit = Money(settings.risk.max_order_value, settings.base_currency)
     at_trigger = await converter.to_base(Money(quantity * stop, symbol.quote))
-    checks = [
+    within = at_trigger <= limit
+    return [
         Check(
             "bracket_stop_value",
-            at_trigger <= limit,
+            within,
             f"stop valued at its trigger: {money_text(at_trigger)} "
-            f"{'within' if at_trigger <= limit else 'over'} MAX_ORDER_VALUE {money_text(limit)}",
+            f"{'within' if within else 'over'} MAX_ORDER_VALUE {money_text(limit)}",
             value=at_trigger,
             limit=limit,
             category=Category.RISK,
         )
     ]
-    if entry is not None:
-        loss = await converter.to_base(Money(quantity * abs(entry - stop), symbol.quote))
-        cap = Money(settings.risk.max_daily_loss, base)
-        checks.append(
-            Check(
-                "bracket_loss_at_stop",
-                loss <= cap,
-                f"loss if stopped: {money_text(loss)} "
-                f"{'within' if loss <= cap else 'over'} MAX_DAILY_LOSS {money_text(cap)}",
-                value=loss,
-                limit=cap,
-                category=Category.RISK,
-            )
-        )
-    return checks
 
 
 @dataclass(frozen=True, slots=True)

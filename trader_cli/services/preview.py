@@ -266,8 +266,8 @@ async def preview_order(
     With a ``stop`` and/or ``target`` the order is a bracket held by the venue (which must
     declare ``broker_brackets``): both must be on the price step and on their side of the
     entry (else ``InvalidOrderError``), the preview lists the legs, and the stop, valued at its
-    trigger, is checked against ``MAX_ORDER_VALUE`` and the loss it locks in against
-    ``MAX_DAILY_LOSS`` (:func:`~trader_cli.services.brackets.bracket_checks`).
+    trigger, is checked against ``MAX_ORDER_VALUE``
+    (:func:`~trader_cli.services.brackets.bracket_checks`).
     """
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
     bracket = stop is not None or target is not None
@@ -320,7 +320,7 @@ async def preview_order(
     if bracket and priced.spec is not None:
         check_bracket_prices(sym, side, priced.price, stop, target, inst.min_tick)
         legs = bracket_legs(sym, side, qty, priced.spec, stop, target, inst, slippage)
-        checks.extend(await bracket_checks(settings, sym, qty, priced.price, stop, conv))
+        checks.extend(await bracket_checks(settings, sym, qty, stop, conv))
     notes = [*costs.notes, *_time_in_force_notes(spec, taker, venue)]
     if baseline is not None and baseline.holdings:
         notes.append(baseline.describe())

@@ -39,6 +39,7 @@ from trader_cli.errors import (
 from trader_cli.hours import market_hours
 from trader_cli.risk.valuation import value_order
 from trader_cli.services.baseline import baseline_market_value, own_positions
+from trader_cli.services.brackets import protective_prices_on_tick
 from trader_cli.services.context import TradingContext
 from trader_cli.services.cycle_report import CycleReport as CycleReport
 from trader_cli.services.data import DataFetchCoordinator
@@ -465,14 +466,21 @@ class StrategyRunner:
             "reason": plan.rationale,
         }
         try:
+            # with broker protection the entry goes as a bracket: its stop and target are
+            # orders at the venue, so they go on the price step (the plan keeps them there)
+            bracket = broker_protects(self.ctx, plan.stop, plan.target)
+            if bracket:
+                tick = (await self.ctx.venue.resolve(plan.symbol)).min_tick
+                stop, target = protective_prices_on_tick(
+                    plan.symbol, plan.side, plan.stop, plan.target, tick)
+                plan = replace(plan, stop=stop or plan.stop, target=target)
             quote = quotes.get(str(plan.symbol)) or await self.data.quote(plan.symbol)
-            qty = await self._size(plan, quote)
+            qty = await self._size(plan, quote, stop_valued=bracket)
             if qty is None:
                 return self._refuse(plan, record, "size rounds to zero", now)
             # the plan's entry as a limit, else a marketable limit: the bot never sends a
             # market order, so every entry has a price bound
-            # with broker protection the entry goes as a bracket: its checks value the stop
-            bracket = broker_protects(self.ctx, plan.stop, plan.target)
+            # a bracket's checks value the stop at its trigger
             preview = await preview_order(
                 self.ctx.venue,
                 self.ctx.settings,
@@ -578,8 +586,14 @@ class StrategyRunner:
         record["result"] = f"refused: {why}"
         return record
 
-    async def _size(self, plan: TradePlan, quote: Quote) -> Decimal | None:
-        """Quantity from the plan's size, or its risk budget over the distance to the stop."""
+    async def _size(
+        self, plan: TradePlan, quote: Quote, *, stop_valued: bool = False
+    ) -> Decimal | None:
+        """Quantity from the plan's size, or its risk budget over the distance to the stop.
+
+        ``stop_valued``: the stop goes to the venue as an order (a bracket), valued at its
+        trigger for ``MAX_ORDER_VALUE`` too: a short's stop, above its entry, caps the size.
+        """
         if plan.size is not None:
             qty = plan.size
         else:
@@ -593,6 +607,8 @@ class StrategyRunner:
             qty = budget / per_unit
             valued = value_order(plan.side, plan.entry, quote)  # never below the touch
             worst = valued.price if valued is not None else ref
+            if stop_valued:
+                worst = max(worst, plan.stop)
             cap = (
                 await self._to_quote(
                     Money(self.ctx.settings.risk.max_order_value, self.ctx.settings.base_currency),
