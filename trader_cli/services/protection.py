@@ -21,6 +21,7 @@ ambiguous order does: resync settles it, nothing is sent by guess.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from trader_cli.db import store
@@ -46,6 +47,10 @@ from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import BracketIntent, OrderIntent
 
 log = logging.getLogger("trader.protection")
+
+# A position that reads flat this soon after its entry's fill was recorded may only be the
+# venue's position report lagging its executions: the children are not cancelled on it yet.
+FLAT_GRACE = timedelta(seconds=60)
 
 
 def broker_protects(ctx: TradingContext, stop: Decimal | None, target: Decimal | None) -> bool:
@@ -143,6 +148,8 @@ async def reconcile_protection(
     now = ctx.venue.clock.now()
     live = [c for c in children if not c.status.is_final]
     held = await held_on_plan(ctx, plan)
+    if held <= 0 and now - entry.updated_at < FLAT_GRACE:
+        return None  # the venue's positions may not show a fill this fresh yet: look again
     if held <= 0:
         for child in live:
             await ctx.orders.cancel(child.client_order_id)
