@@ -239,12 +239,34 @@ class MarketModel:
         self.seed = seed
         self._bars = bars or {}
         self._bar_times = {k: [b.ts for b in v] for k, v in self._bars.items()}
+        # local symbol -> (from when, price): prices a test has put in place of the model's
+        self._moves: dict[str, tuple[datetime, Decimal]] = {}
+
+    def move(self, inst: Instrument, price: Decimal | None, since: datetime) -> None:
+        """Make ``inst`` trade at ``price`` from ``since`` on (a test hook; None undoes it).
+
+        The reference price becomes ``price`` (which must be on the tick): the last print is
+        ``price``, the bid is one tick below it and the ask at it or one tick above, with the
+        usual depth behind them. Like every price, it holds while the market is open; a closed
+        market keeps showing its last price until it reopens.
+        """
+        if price is None:
+            self._moves.pop(inst.local_symbol, None)
+        else:
+            self._moves[inst.local_symbol] = (since, price)
+
+    def _moved(self, inst: Instrument, when: datetime) -> Decimal | None:
+        move = self._moves.get(inst.local_symbol)
+        return move[1] if move is not None and when >= move[0] else None
 
     def _csv_for(self, inst: Instrument) -> list[CsvBar] | None:
         return self._bars.get(inst.local_symbol) or self._bars.get(inst.symbol)
 
     def raw_price(self, inst: Instrument, when: datetime) -> float:
         """Continuous (unrounded) price of ``inst`` at ``when``."""
+        moved = self._moved(inst, when)
+        if moved is not None:
+            return float(moved)
         csv_bars = self._csv_for(inst)
         if csv_bars:
             return self._csv_price(inst, csv_bars, when)
@@ -297,12 +319,13 @@ class MarketModel:
         buyer = _unit(key, 8, bucket) >= 0.5  # the print lifted the offer
         last_size = self._level_size(inst, key, bucket, 30) / 4
         step = inst.amount_increment or Decimal(1)
+        moved = self._moved(inst, when)
         return Touch(
             bid=bid,
             ask=ask,
             bid_size=self._level_size(inst, key, bucket, 10),
             ask_size=self._level_size(inst, key, bucket, 20),
-            last=ask if buyer else bid,
+            last=moved if moved is not None else ask if buyer else bid,
             last_size=last_size.quantize(step) or step,
             buyer_initiated=buyer,
             tick=tick,

@@ -2,7 +2,8 @@
 
 The engine takes what it needs explicitly (world, catalogue, market, clock, faults and a
 :class:`~trader_cli.sim.engine.notifier.Notifier`), so the TWS server, a REST simulator and an
-in-process backtest venue can all drive the same matching.
+in-process backtest venue can all drive the same matching. Stops, brackets, OCA groups and DAY
+expiry follow the rules in :mod:`trader_cli.sim.engine.contingent`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from trader_cli.sim.engine import hours
+from trader_cli.sim.engine import contingent, hours
 from trader_cli.sim.engine.catalogue import Catalogue, ContractQuery, Instrument
+from trader_cli.sim.engine.contingent import OCA_TYPES
 from trader_cli.sim.engine.faults import Faults
 from trader_cli.sim.engine.market import BOOK_REFRESH_SECONDS, Quote
 from trader_cli.sim.engine.notifier import Notifier, Refusal, RequestError
-from trader_cli.sim.engine.world import CryptoFees, SimOrder, World
+from trader_cli.sim.engine.world import STOP_TYPES, UNTRANSMITTED, CryptoFees, SimOrder, World
 
 MKT_NOT_ALLOWED = "The order type MKT is not allowed for this contract (SIMULATED rule)"
-ORDER_TYPES = ("LMT", "MKT")
+ORDER_TYPES = ("LMT", "MKT", "STP", "STP LMT")
+LIMIT_TYPES = ("LMT", "STP LMT")  # the order types that carry a limit price
 IOC = "IOC"  # the time in force whose unfilled rest is cancelled on arrival
 # currency -> (local symbol, True when the pair is CCY.AUD, i.e. quoted in AUD)
 _AUD_CROSSES = {
@@ -51,19 +54,25 @@ class Quotes(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OrderTicket:
-    """A new order, or a modification of a live one (same client and order id)."""
+    """A new order, a modification of a live one, or an untransmitted one sent again (same
+    client and order id)."""
 
     client_id: int
     order_id: int
     inst: Instrument
     action: str  # BUY / SELL
     total_qty: Decimal
-    order_type: str  # LMT / MKT
+    order_type: str  # LMT / MKT / STP / STP LMT
     lmt_price: Decimal | None = None
     tif: str = "DAY"
     account: str = ""  # the world's account when empty
     order_ref: str = ""
     outside_rth: bool = False
+    aux_price: Decimal | None = None  # a stop's trigger
+    parent_id: int = 0  # a bracket child's parent (an order id of the same client)
+    oca_group: str = ""
+    oca_type: int = 0
+    transmit: bool = True  # False: keep the order, untransmitted, until its group is sent
 
 
 class MatchingEngine:
@@ -112,105 +121,241 @@ class MatchingEngine:
 
     # ----- orders -------------------------------------------------------------------------------
     def submit(self, ticket: OrderTicket) -> SimOrder | None:
-        """Validate, accept and (when the market is open) match a new or modified order.
+        """Accept a new order, a change to a working one, or the transmission of a held one.
 
-        A refusal goes to :meth:`Notifier.request_error` and returns None.
+        ``transmit=False`` keeps the order untransmitted: not working and reported to no one,
+        until an order of its bracket or OCA group arrives with ``transmit=True`` and releases
+        them all, parent first. A refusal goes to :meth:`Notifier.request_error` and returns None.
         """
-        inst = ticket.inst
-        reason = self.faults.take_order_rejection()
-        if reason is None and ticket.order_type not in ORDER_TYPES:
-            reason = f"The order type {ticket.order_type} is not supported by the SIMULATED gateway"
-        if reason is None and ticket.order_type == "MKT" and not inst.market_orders_allowed:
-            reason = MKT_NOT_ALLOWED
-        if reason is None and ticket.order_type == "LMT" and ticket.lmt_price is None:
-            reason = "Missing limit price"
-        price = ticket.lmt_price if ticket.order_type == "LMT" else None
-        error = None
-        if reason is not None:
-            error = RequestError(Refusal.REJECTED, reason)
-        elif ticket.total_qty <= 0:
-            error = RequestError(Refusal.SIZE_ZERO)
-        elif price is not None and (price <= 0 or price % inst.tick_at(price) != 0):
-            error = RequestError(Refusal.PRICE_NOT_ON_TICK)
+        error = self._refusal(ticket)
         if error is not None:
             self.notifier.request_error(ticket.client_id, ticket.order_id, error)
             return None
-        world = self.world
-        order = world.find_order(ticket.client_id, ticket.order_id)
+        order = self.world.find_order(ticket.client_id, ticket.order_id)
         if order is not None and order.is_active:
-            order.total_qty, order.lmt_price = ticket.total_qty, price
-            order.order_ref = ticket.order_ref
+            self._modify(order, ticket)
         else:
-            order = world.new_order(
-                order_id=ticket.order_id,
-                client_id=ticket.client_id,
-                con_id=inst.con_id,
-                action=ticket.action.upper(),
-                total_qty=ticket.total_qty,
-                order_type=ticket.order_type,
-                lmt_price=price,
-                tif=ticket.tif or "DAY",
-                account=ticket.account or world.account,
-                order_ref=ticket.order_ref,
-                outside_rth=ticket.outside_rth,
-                status="PreSubmitted",
-                created_at=self.clock.now(),
-            )
-            self.notifier.order_status(order, inst)
+            if order is None or order.status != UNTRANSMITTED:
+                order = self._new_order(ticket)
+            else:
+                self._restate(order, ticket)
+            if ticket.transmit:
+                self._transmit(order)
+        self.notifier.world_changed()
+        return order
+
+    def _refusal(self, ticket: OrderTicket) -> RequestError | None:
+        inst, kind = ticket.inst, ticket.order_type
+        reason = self.faults.take_order_rejection()
+        if reason is None and kind not in ORDER_TYPES:
+            reason = f"The order type {kind} is not supported by the SIMULATED gateway"
+        if reason is None and kind == "MKT" and not inst.market_orders_allowed:
+            reason = MKT_NOT_ALLOWED
+        if reason is None and kind in LIMIT_TYPES and ticket.lmt_price is None:
+            reason = "Missing limit price"
+        if reason is None and kind in STOP_TYPES and ticket.aux_price is None:
+            reason = "Missing stop price (auxPrice)"
+        if reason is None and ticket.oca_group and ticket.oca_type not in (0, *OCA_TYPES):
+            reason = f"Invalid OCA type {ticket.oca_type}: use 1, 2 or 3"
+        if reason is None and ticket.parent_id:
+            parent = self.world.find_order(ticket.client_id, ticket.parent_id)
+            if parent is None or parent.status == "Cancelled":
+                reason = f"Parent order {ticket.parent_id} is not found or was cancelled"
+        if reason is not None:
+            return RequestError(Refusal.REJECTED, reason)
+        if ticket.total_qty <= 0:
+            return RequestError(Refusal.SIZE_ZERO)
+        prices = [ticket.lmt_price if kind in LIMIT_TYPES else None]
+        prices.append(ticket.aux_price if kind in STOP_TYPES else None)
+        for price in prices:
+            if price is not None and (price <= 0 or price % inst.tick_at(price) != 0):
+                return RequestError(Refusal.PRICE_NOT_ON_TICK)
+        return None
+
+    def _new_order(self, ticket: OrderTicket) -> SimOrder:
+        return self.world.new_order(
+            order_id=ticket.order_id,
+            client_id=ticket.client_id,
+            con_id=ticket.inst.con_id,
+            action=ticket.action.upper(),
+            total_qty=ticket.total_qty,
+            order_type=ticket.order_type,
+            lmt_price=ticket.lmt_price if ticket.order_type in LIMIT_TYPES else None,
+            tif=ticket.tif or "DAY",
+            account=ticket.account or self.world.account,
+            order_ref=ticket.order_ref,
+            outside_rth=ticket.outside_rth,
+            status=UNTRANSMITTED,
+            created_at=self.clock.now(),
+            aux_price=ticket.aux_price if ticket.order_type in STOP_TYPES else None,
+            parent_id=ticket.parent_id,
+            oca_group=ticket.oca_group,
+            oca_type=ticket.oca_type,
+        )
+
+    def _restate(self, order: SimOrder, ticket: OrderTicket) -> None:
+        """An untransmitted order sent again: it takes the new ticket's terms."""
+        order.total_qty, order.order_type = ticket.total_qty, ticket.order_type
+        order.lmt_price = ticket.lmt_price if ticket.order_type in LIMIT_TYPES else None
+        order.aux_price = ticket.aux_price if ticket.order_type in STOP_TYPES else None
+        order.tif, order.order_ref = ticket.tif or "DAY", ticket.order_ref
+        order.outside_rth, order.parent_id = ticket.outside_rth, ticket.parent_id
+        order.oca_group, order.oca_type = ticket.oca_group, ticket.oca_type
+
+    def _modify(self, order: SimOrder, ticket: OrderTicket) -> None:
+        """A working order changed in place (quantity, prices, reference)."""
+        order.total_qty = ticket.total_qty
+        order.lmt_price = ticket.lmt_price if order.order_type in LIMIT_TYPES else None
+        if order.is_stop:
+            order.aux_price = ticket.aux_price
+        order.order_ref = ticket.order_ref
+        if not order.why_held:
+            order.status = "Submitted"
+        inst = self._inst(order)
+        self.notifier.order_status(order, inst)
+        self.match_order(order, inst)
+
+    def _transmit(self, order: SimOrder) -> None:
+        """Send ``order`` and what it releases: each is acknowledged (PreSubmitted) before any
+        starts working, so a parent that fills at once finds its children there."""
+        group = contingent.release_group(self.world, order)
+        now = self.clock.now()
+        for member in group:
+            inst = self._inst(member)
+            parent = contingent.parent_of(self.world, member)
+            if parent is not None:
+                member.awaiting_parent = parent.status != "Filled"
+                if not member.oca_group:  # IB links a bracket's children in one OCA group
+                    member.oca_group = str(parent.perm_id)
+                    member.oca_type = contingent.BRACKET_OCA_TYPE
+            if member.oca_group and not member.oca_type:
+                member.oca_type = contingent.OCA_CANCEL_WITH_BLOCK
+            if member.tif in contingent.DAY_TIFS:
+                member.expires_at = contingent.day_close(inst, now, outside_rth=member.outside_rth)
+            member.status = "PreSubmitted"
+            self.notifier.order_status(member, inst)
+        for member in group:
+            self._activate(member)
+
+    def _activate(self, order: SimOrder) -> None:
+        """Start working an acknowledged order: a limit or market order is Submitted and
+        matched; a stop stays PreSubmitted until the market reaches its trigger."""
+        if order.status != "PreSubmitted" or order.awaiting_parent:
+            return  # already working (a child its parent's fill set off), finished or held
+        inst = self._inst(order)
+        if order.is_stop and not order.triggered:
+            self.match_order(order, inst)  # elects it when the market is already there
+            return
         order.status = "Submitted"
         self.notifier.order_status(order, inst)
         self.match_order(order, inst)
         if order.tif == IOC and order.is_active:
             self._cancel(order)  # immediate or cancel: what did not fill on arrival never rests
-        self.notifier.world_changed()
-        return order
+
+    def _release_child(self, child: SimOrder) -> None:
+        """A child whose parent has filled starts working."""
+        child.awaiting_parent = False
+        if child.is_stop and not child.triggered:
+            self.notifier.order_status(child, self._inst(child))  # now held by its trigger only
+        self._activate(child)
+
+    def _after_fill(self, order: SimOrder, qty: Decimal) -> None:
+        """What a fill of ``qty`` sets off: a filled parent's children start working; the rest
+        of an OCA group is cancelled (type 1) or reduced by ``qty`` (types 2 and 3)."""
+        if order.status == "Filled":
+            for child in contingent.children_of(self.world, order):
+                if child.is_active and child.awaiting_parent:
+                    self._release_child(child)
+        for peer in contingent.oca_peers(self.world, order):
+            if order.oca_type == contingent.OCA_CANCEL_WITH_BLOCK:
+                self._cancel(peer)
+                continue
+            peer.total_qty = max(peer.filled, peer.total_qty - qty)
+            if peer.remaining <= 0:
+                self._cancel(peer)
+            else:
+                self.notifier.order_status(peer, self._inst(peer))
 
     def cancel(self, client_id: int, order_id: int) -> bool:
-        """Cancel an active order of ``client_id``; False (and a refusal) when there is none."""
+        """Cancel a working or untransmitted order of ``client_id`` and its bracket children;
+        False (and a refusal) when there is none."""
         order = self.world.find_order(client_id, order_id)
-        if order is None or not order.is_active:
+        if order is None or not (order.is_active or order.status == UNTRANSMITTED):
             self.notifier.request_error(client_id, order_id, RequestError(Refusal.UNKNOWN_ORDER))
             return False
-        self._cancel(order)
+        self._cancel_with_children(order)
         return True
 
     def cancel_all(self) -> None:
-        """Cancel every active order of every client (reqGlobalCancel)."""
+        """Cancel every working or untransmitted order of every client (reqGlobalCancel)."""
         for order in list(self.world.orders.values()):
-            if order.is_active:
+            if order.is_active or order.status == UNTRANSMITTED:
                 self._cancel(order)
 
+    def expire_day_orders(self) -> None:
+        """Cancel the DAY orders whose session has closed (and their bracket children)."""
+        now = self.clock.now()
+        for order in sorted(self.world.orders.values(), key=lambda o: o.order_id):
+            if order.is_active and order.expires_at is not None and now >= order.expires_at:
+                self._cancel_with_children(order)
+
+    def _cancel_with_children(self, order: SimOrder) -> None:
+        """Cancel ``order``; its children are cancelled too, unless the parent had filled in
+        part: then they protect what filled (resized to the parent's filled quantity)."""
+        self._cancel(order)
+        for child in contingent.children_of(self.world, order):
+            if child.is_active and child.awaiting_parent and order.filled > 0:
+                child.total_qty = order.filled
+                self._release_child(child)
+            elif child.is_active or child.status == UNTRANSMITTED:
+                self._cancel(child)
+
     def _cancel(self, order: SimOrder) -> None:
+        self.world.finish(order, "Cancelled", self.clock.now())
+        self.notifier.order_status(order, self._inst(order))
+        self.notifier.world_changed()
+
+    def _inst(self, order: SimOrder) -> Instrument:
         inst = self.catalogue.by_con_id(order.con_id)
         assert inst is not None
-        self.world.finish(order, "Cancelled", self.clock.now())
-        self.notifier.order_status(order, inst)
-        self.notifier.world_changed()
+        return inst
 
     def match_order(self, order: SimOrder, inst: Instrument, *, resting: bool = False) -> None:
         """Fill what the book allows now; no fills while the instrument's market is closed.
 
-        ``resting``: the order was already on the book (its crypto fills pay the maker fee).
+        A stop is elected first (PreSubmitted to Submitted) when the market reaches its trigger,
+        then works as a market (STP) or limit (STP LMT) order. ``resting``: the order was
+        already on the book (its crypto fills pay the maker fee).
         """
         now = self.clock.now()
-        if not order.is_active:
+        if not order.is_active or order.awaiting_parent:
             return
         use_rth = not order.outside_rth
         if not hours.is_open(inst.market, now, use_rth=use_rth or inst.market == "FX"):
             return
         q = self.market.quote(inst, now)
+        if order.is_stop and not order.triggered:
+            if not contingent.stop_elected(order, q):
+                return
+            order.triggered = True
+            order.status = "Submitted"
+            self.notifier.order_status(order, inst)
         book = q.asks if order.action == "BUY" else q.bids
         bucket = int(now.timestamp()) // BOOK_REFRESH_SECONDS
+        before = order.filled
         fills = self.world.match(
             order, inst, book, bucket, now, self.rate, fees=self.fees, maker=resting
         )
         if fills:
             self.notifier.executions(order, inst, fills)
             self.notifier.account_changed(inst)
+            self._after_fill(order, order.filled - before)
             self.notifier.world_changed()
 
     def match_all(self) -> None:
-        """Try every resting order against the current book (call after the clock moves)."""
+        """Expire DAY orders past their close, then try every working order against the
+        current book, electing stops the market has reached (call after the clock moves)."""
+        self.expire_day_orders()
         for order in list(self.world.orders.values()):
             inst = self.catalogue.by_con_id(order.con_id)
             if inst is not None and order.is_active:

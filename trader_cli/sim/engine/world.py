@@ -17,6 +17,9 @@ DEFAULT_ACCOUNT = "DU1234567"
 BASE_CURRENCY = "AUD"
 STARTING_CASH = Decimal("1000000")
 ACTIVE = ("PreSubmitted", "Submitted")
+# an order placed with transmit=False: kept, never working, never reported (see matching.py)
+UNTRANSMITTED = "Untransmitted"
+STOP_TYPES = ("STP", "STP LMT")
 # margin rates for the simple SIMULATED margin model (fractions of gross position value)
 STK_INIT, STK_MAINT = Decimal("0.50"), Decimal("0.25")
 FX_INIT, FX_MAINT = Decimal("0.03"), Decimal("0.025")
@@ -58,6 +61,13 @@ class SimOrder:
     commission: Decimal = Decimal(0)
     completed_at: datetime | None = None
     completed_status: str = ""
+    aux_price: Decimal | None = None  # a stop's trigger price
+    parent_id: int = 0  # the parent's order id (same client) for a bracket child
+    oca_group: str = ""
+    oca_type: int = 0
+    triggered: bool = False  # a stop whose trigger the market has reached
+    awaiting_parent: bool = False  # a child held until its parent fills
+    expires_at: datetime | None = None  # a DAY order's session close
 
     @property
     def remaining(self) -> Decimal:
@@ -68,6 +78,23 @@ class SimOrder:
     def is_active(self) -> bool:
         """True while the order can still fill or be cancelled."""
         return self.status in ACTIVE
+
+    @property
+    def is_stop(self) -> bool:
+        """True for STP and STP LMT orders."""
+        return self.order_type in STOP_TYPES
+
+    @property
+    def why_held(self) -> str:
+        """IB's ``whyHeld``: ``child`` until the parent fills, ``trigger`` until a stop elects."""
+        if not self.is_active:
+            return ""
+        reasons = []
+        if self.awaiting_parent:
+            reasons.append("child")
+        if self.is_stop and not self.triggered:
+            reasons.append("trigger")
+        return ",".join(reasons)
 
 
 @dataclass
@@ -427,6 +454,8 @@ def _jsonable(value: Any) -> Any:
 def _load(kind: type[Any], data: dict[str, Any]) -> Any:
     values: dict[str, Any] = {}
     for f in fields(kind):
+        if f.name not in data:
+            continue  # a field added after the world was saved: its default
         raw = data.get(f.name)
         hint = str(f.type)
         if raw is None:

@@ -20,6 +20,11 @@ class Codes:
     NO_SECURITY_DEFINITION = 200
     ORDER_REJECTED = 201
     ORDER_CANCELLED = 202
+    # IB reports every cancel it makes itself with the same 202 "Order Canceled - reason:" and an
+    # orderStatus Cancelled: the rest of an OCA group after a fill, a DAY order at the close,
+    # a bracket's children with their parent
+    OCA_CANCELLED = ORDER_CANCELLED
+    DAY_ORDER_EXPIRED = ORDER_CANCELLED
     VALIDATION_ERROR = 321
     CLIENT_ID_IN_USE = 326
     ORDER_SIZE_ZERO = 434

@@ -138,7 +138,8 @@ def order_status(order: SimOrder) -> list[Field]:
     """ORDER_STATUS (no version field on modern servers)."""
     return [
         Out.ORDER_STATUS, order.order_id, order.status, order.filled, order.remaining,
-        order.avg_fill_price, order.perm_id, 0, order.last_fill_price, order.client_id, "", "",
+        order.avg_fill_price, order.perm_id, order.parent_id, order.last_fill_price,
+        order.client_id, order.why_held, "",
     ]  # fmt: skip
 
 
@@ -149,15 +150,16 @@ def open_order(
     f: list[Field] = [Out.OPEN_ORDER, order.order_id]
     f += contract_short(inst, exchange or inst.exchange)
     f += [
-        order.action, order.total_qty, order.order_type, order.lmt_price, "", order.tif,
-        "", order.account, "", 0, order.order_ref, order.client_id, order.perm_id,
-        order.outside_rth, False, 0.0, "", "", "", "", "",
+        order.action, order.total_qty, order.order_type, order.lmt_price, order.aux_price,
+        order.tif, order.oca_group, order.account, "", 0, order.order_ref, order.client_id,
+        order.perm_id, order.outside_rth, False, 0.0, "", "", "", "", "",
     ]  # fmt: skip
     if server_version < 177:
         f.append("")  # faProfile
+    # modelCode .. minQty, ocaType, eTradeOnly, firmQuoteOnly, nbboPriceCap, parentId, ..
     f += [
         "", "", "", "", "", 0, "", "", 0, "", "", "", "", "", 0, False, False, False, "",
-        0, False, False, "", 0, 0, "", "", "", "",
+        order.oca_type, False, False, "", order.parent_id, 0, "", "", "", "",
     ]  # fmt: skip
     # continuousUpdate .. comboLegsDescrip, then combo legs / order legs / smart params counts
     f += [False, "", "", "", "", "", "", 0, 0, 0]
@@ -189,9 +191,9 @@ def completed_order(
     f: list[Field] = [Out.COMPLETED_ORDER]
     f += contract_short(inst)
     f += [
-        order.action, order.total_qty, order.order_type, order.lmt_price, "", order.tif,
-        "", order.account, "", 0, order.order_ref, order.perm_id, order.outside_rth, False,
-        0.0, "", "", "", "",
+        order.action, order.total_qty, order.order_type, order.lmt_price, order.aux_price,
+        order.tif, order.oca_group, order.account, "", 0, order.order_ref, order.perm_id,
+        order.outside_rth, False, 0.0, "", "", "", "",
     ]  # fmt: skip
     if server_version < 177:
         f.append("")
@@ -213,7 +215,7 @@ def completed_order(
         False,
         False,
         "",
-        0,
+        order.oca_type,  # ocaType
         0,
         "",
         "",

@@ -95,6 +95,8 @@ class PlaceOrder(Request):
     transmit: bool
     parent_id: int
     outside_rth: bool
+    oca_group: str = ""
+    oca_type: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +227,7 @@ def _mkt_data(r: FieldReader, _v: int) -> Request:
     return MktDataRequest(req_id, contract, r.str(), r.bool(), r.bool())
 
 
-def _place_order(r: FieldReader, _v: int) -> Request:
+def _place_order(r: FieldReader, version: int) -> Request:
     order_id = r.int()
     contract = read_contract(r)
     r.skip(2)  # secIdType, secId
@@ -235,7 +237,7 @@ def _place_order(r: FieldReader, _v: int) -> Request:
     lmt = _price(r)
     aux = _price(r)
     tif = r.str()
-    r.skip(1)  # ocaGroup
+    oca_group = r.str()
     account = r.str()
     r.skip(2)  # openClose, origin
     order_ref = r.str()
@@ -243,9 +245,16 @@ def _place_order(r: FieldReader, _v: int) -> Request:
     parent_id = r.int()
     r.skip(4)  # blockOrder, sweepToFill, displaySize, triggerMethod
     outside_rth = r.bool()
+    oca_type = 0
+    if contract.sec_type != "BAG":  # combos (which the sim does not trade) carry legs here
+        # hidden, sharesAllocation, discretionaryAmt, goodAfterTime, goodTillDate, faGroup,
+        # faMethod, faPercentage, [faProfile], modelCode, shortSaleSlot, designatedLocation,
+        # exemptCode
+        r.skip(8 + (1 if version < 177 else 0) + 4)
+        oca_type = r.int(0)
     return PlaceOrder(
         order_id, contract, action, qty, order_type, lmt, aux, tif, account, order_ref,
-        transmit, parent_id, outside_rth,
+        transmit, parent_id, outside_rth, oca_group, oca_type,
     )  # fmt: skip
 
 

@@ -8,13 +8,14 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.redaction import is_paper_account
 from trader_cli.sim.engine import Faults, MatchingEngine
-from trader_cli.sim.engine.catalogue import Catalogue
+from trader_cli.sim.engine.catalogue import Catalogue, Instrument
 from trader_cli.sim.engine.clock import SimClock
 from trader_cli.sim.engine.market import MarketModel, load_bars_csv
 from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, World
@@ -95,6 +96,30 @@ class SimGateway:
             yield gw
         finally:
             await gw.close()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def serve_world(
+        cls, state_path: Path, *, wait: float = DEFAULT_WAIT_SECONDS, **kwargs: object
+    ) -> AsyncIterator[SimGateway]:
+        """Own and serve the world at ``state_path`` for the block, as ``trader sim-gateway``.
+
+        A test hook, stable for tests of other layers: ``state_path`` is the app dir's
+        ``sim/ib-world.json`` (``TRADER_HOME``). ``trader`` processes started beside it on that
+        home (``run``, ``place``, ``status``, ``resync``, ``flatten`` with ``--venue sim``)
+        connect to this in-process gateway on loopback instead of opening the world, so the
+        test can move its market (:meth:`move_market`) and clock (:meth:`advance`) while they
+        run, or after one was killed. The world is saved when the block ends; ``kwargs`` go to
+        the constructor (``clock``, ``seed``...).
+        """
+        async with serving_world(state_path, fresh=False, wait=wait) as publish:
+            gw = cls(state_path=state_path, **kwargs)  # type: ignore[arg-type]
+            await gw.serve()
+            publish(gw.port)
+            try:
+                yield gw
+            finally:
+                await gw.close()
 
     async def serve(self) -> None:
         """Start listening (and, on a running clock, ticking)."""
@@ -291,6 +316,36 @@ class SimGateway:
     def delay_replies(self, seconds: float) -> None:
         """Delay every outgoing message by ``seconds`` of wall time (0 turns it off)."""
         self.faults.reply_delay = seconds
+
+    async def move_market(self, symbol_or_con_id: str | int, price: Decimal | str | None) -> None:
+        """Make an instrument trade at ``price`` from the current sim time on, then tick.
+
+        A test hook, stable for tests of other layers: ``symbol_or_con_id`` is a conId, a
+        localSymbol (``BHP``, ``AUD.USD``) or a symbol; ``price`` must be on the tick. The last
+        print becomes ``price``, the bid one tick below and the ask at or one tick above it, so
+        moving through a stop's trigger elects it and resting orders that now cross fill, all
+        before this returns (their messages queued to every connected client, a separate
+        ``trader run`` process included). ``None`` hands the price back to the model. While the
+        market is closed nothing trades; the moved price shows once it opens. Not saved with
+        the world.
+        """
+        inst = self._instrument(symbol_or_con_id)
+        value = None if price is None else Decimal(str(price))
+        if value is not None and (value <= 0 or value % inst.tick_at(value) != 0):
+            raise ValueError(f"{value} is not a price on {inst.local_symbol}'s tick")
+        self.market.move(inst, value, self.clock.now())
+        await self.tick()
+
+    def _instrument(self, symbol_or_con_id: str | int) -> Instrument:
+        if isinstance(symbol_or_con_id, int):
+            found = self.catalogue.by_con_id(symbol_or_con_id)
+        else:
+            found = self.catalogue.by_local_symbol(symbol_or_con_id) or next(
+                (i for i in self.catalogue.instruments if i.symbol == symbol_or_con_id), None
+            )
+        if found is None:
+            raise ValueError(f"no SIMULATED instrument {symbol_or_con_id!r}")
+        return found
 
     def force_pacing_violation(self) -> None:
         """Answer the next historical data request with a pacing violation (162)."""

@@ -357,7 +357,8 @@ class ClientSession:
                 client_id=self.client_id, order_id=req.order_id, inst=inst, action=req.action,
                 total_qty=req.total_qty, order_type=req.order_type, lmt_price=req.lmt_price,
                 tif=req.tif, account=req.account, order_ref=req.order_ref,
-                outside_rth=req.outside_rth,
+                outside_rth=req.outside_rth, aux_price=req.aux_price, parent_id=req.parent_id,
+                oca_group=req.oca_group, oca_type=req.oca_type, transmit=req.transmit,
             )
         )  # fmt: skip
 
