@@ -14,6 +14,8 @@ and renders what it reports::
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
+from trader_cli.notify import alerts
+from trader_cli.notify.notifier import Notifier
 from trader_cli.services.context import TradingContext, trading_context
 from trader_cli.services.health import HealthCircuitManager
 from trader_cli.services.locks import hold_run_lock
@@ -28,9 +32,12 @@ from trader_cli.services.runner import CycleReport, StrategyRunner
 from trader_cli.strategies.factory import make_strategy
 from trader_cli.telemetry import Telemetry
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from trader_cli.config import Settings
     from trader_cli.domain.scope import Scope
+    from trader_cli.venues.base import BaseTrader
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +147,39 @@ class BotService:
         if not self.options.dry_run:
             refuse_orders_on_replay(self.settings, "trader run (without --dry-run)")
         serve_sim_world()  # on the sim, other commands go through this run's gateway
-        async with trading_context(
-            self.settings, live=self.options.live, strategy=self.options.strategy
-        ) as ctx:
-            # one bot per scope: the account is known only now that the venue is connected,
-            # and nothing has been sent yet; held until the run ends (or dies with the process)
-            with hold_run_lock(ctx.scope):
-                return await self._run_locked(ctx)
+        notifier: Notifier | None = None
+        try:
+            async with trading_context(
+                self.settings, live=self.options.live, strategy=self.options.strategy
+            ) as ctx:
+                notifier = ctx.orders.notifier
+                try:
+                    # one bot per scope: the account is known only now that the venue is
+                    # connected, and nothing has been sent yet; held until the run ends (or
+                    # dies with the process)
+                    with hold_run_lock(ctx.scope):
+                        summary = await self._run_locked(ctx)
+                except BaseException as e:
+                    notifier.notify(self._stopped_alert(e))
+                    raise
+                notifier.notify(self._stopped_alert(None))
+                return summary
+        except Exception as e:
+            if notifier is None:  # it never connected: a notifier of its own says so
+                _alert_without_venue(self.settings, alerts.bot_stopped("", None, e))
+            raise
+
+    def _stopped_alert(self, error: BaseException | None) -> alerts.Alert:
+        """The bot-stopped alert: after its cycles, on a signal, at once, or a crash."""
+        cycles = self.runner.cycles_done if self.runner is not None else 0
+        if error is None:
+            reason = self._stop_reason or "after --cycles"
+            if reason == "signal":
+                reason = "on a signal (SIGINT/SIGTERM)"
+            return alerts.bot_stopped(reason, cycles)
+        if isinstance(error, asyncio.CancelledError | KeyboardInterrupt):
+            return alerts.bot_stopped("stopped at once (second signal)", cycles)
+        return alerts.bot_stopped("", cycles, error)
 
     async def _run_locked(self, ctx: TradingContext) -> BotSummary:
         opts = self.options
@@ -160,16 +193,7 @@ class BotService:
         )
         self.telemetry = telemetry
         ctx.orders.telemetry = telemetry  # orders, status changes and fills, with their contract
-        self.health = HealthCircuitManager.from_settings(
-            self.settings,
-            clock=venue.clock,
-            venue=venue,
-            on_change=telemetry.circuit,
-            on_status=_persist_health,
-            maintenance_windows=venue.capabilities.maintenance_windows,
-            venue_name=venue.capabilities.name,
-            connectivity_hint=venue.capabilities.connectivity_hint,
-        )
+        self.health = health_manager(self.settings, venue, telemetry, ctx.orders.notifier)
         strategy = make_strategy(opts.strategy, self.settings, venue.clock)
         sim_speed = venue.clock_speed  # the sim's clock speed while it runs
         self.runner = StrategyRunner(
@@ -231,6 +255,40 @@ class BotService:
         )
 
 
+def health_manager(
+    settings: Settings, venue: BaseTrader, telemetry: Telemetry, notifier: Notifier
+) -> HealthCircuitManager:
+    """The run's health circuits: changes to telemetry and, opening or closing, to a person;
+    a venue down past its reset window to both (``venue_down``); persisted each cycle."""
+    return HealthCircuitManager.from_settings(
+        settings,
+        clock=venue.clock,
+        venue=venue,
+        on_change=alerts.circuit_hook(notifier, telemetry.circuit),
+        on_alert=alerts.disconnect_hook(
+            notifier, lambda message: telemetry.emit("venue_down", message=message)
+        ),
+        on_status=_persist_health,
+        maintenance_windows=venue.capabilities.maintenance_windows,
+        venue_name=venue.capabilities.name,
+        connectivity_hint=venue.capabilities.connectivity_hint,
+    )
+
+
+def _alert_without_venue(settings: Settings, alert: alerts.Alert) -> None:
+    """Send ``alert`` when the run failed before its trading context (and notifier) existed."""
+    from trader_cli.services.context import command_scope
+
+    try:
+        notifier = Notifier.from_settings(
+            settings, label=alerts.label(command_scope(settings).label, settings.venue_name, None)
+        )
+        notifier.notify(alert)
+        notifier.close()
+    except Exception:  # the run's own error is what the caller must see
+        log.exception("could not send the bot-stopped alert")
+
+
 def _persist_health(status: dict[str, Any], at: datetime) -> None:
     """Write the circuits to the scope's database (the bot runs with its scope bound)."""
     store.record_health(status, at=at)
@@ -260,5 +318,6 @@ __all__ = [
     "BotService",
     "BotStarted",
     "BotSummary",
+    "health_manager",
     "read_health",
 ]
