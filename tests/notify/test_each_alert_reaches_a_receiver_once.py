@@ -166,6 +166,7 @@ async def test_venue_down_and_circuit_open_and_close_arrive_once(
     settings = load_settings()
     notifier = Notifier.from_settings(settings, label="SIMULATED sim DU****567")
     telemetry = Telemetry(notify_env / "telemetry.log", venue="sim", clock=gw.clock)
+    notifier.telemetry = telemetry  # as the trading context wires it
     venue = SimTrader(settings, gw)
     venue.conn.config.reconnect_attempts = 1
     await venue.connect()
@@ -198,9 +199,15 @@ async def test_venue_down_and_circuit_open_and_close_arrive_once(
     down = receiver.posts[1]
     assert "ALERT: venue disconnected for" in down.message
     assert down.body["type"] == "failure"
-    events = [json.loads(x)["event"] for x in (notify_env / "telemetry.log").read_text()
-              .splitlines()]
-    assert events.count("venue_down") == 1  # the same alert in telemetry.log
+    lines = [json.loads(x) for x in (notify_env / "telemetry.log").read_text().splitlines()]
+    alerted = [(x["alertId"], x["outcome"]) for x in lines if x["event"] == "alert"]
+    assert alerted == [  # the same alerts in telemetry.log
+        ("circuit:venue_connection:open", "queued"),
+        ("venue_down", "queued"),
+        ("circuit:venue_connection:closed", "queued"),
+    ]
+    # every change in telemetry; half-open (a probe) was no alert
+    assert [x["new"] for x in lines if x["event"] == "circuit"] == ["open", "half_open", "closed"]
     for post in receiver.posts:
         assert TOKEN not in json.dumps(post.body) and PASSWORD not in json.dumps(post.body)
 
@@ -248,3 +255,26 @@ async def test_a_crash_of_the_bot_arrives_and_the_error_still_surfaces(bot_env: 
     assert alert.message.startswith("trader run stopped after 1 cycle(s): RuntimeError: "
                                     "renderer failed")
     assert TOKEN not in alert.message  # a secret in an exception text is masked
+
+
+async def test_a_bot_that_cannot_reach_its_gateway_says_it_could_not_start(
+    notify_env: Path, monkeypatch, receiver
+) -> None:
+    import socket
+
+    from trader_cli.config import load_settings
+    from trader_cli.errors import TraderError
+    from trader_cli.services.bot import BotOptions, BotService
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket is closed
+    monkeypatch.setenv("ACTIVE_EXCHANGE", "ib")
+    monkeypatch.setenv("IB_PORT", str(port))
+    monkeypatch.setenv("IB_CONNECT_TIMEOUT", "1")
+    with pytest.raises(TraderError):
+        await BotService(load_settings(), BotOptions(cycles=1, interval=300.0)).run()
+    (alert,) = receiver.posts
+    assert alert.title == "trader [PAPER ib] bot could not start"
+    assert alert.message.startswith("trader run could not start: ")
+    assert f"127.0.0.1:{port}" in alert.message

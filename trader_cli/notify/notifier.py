@@ -163,6 +163,7 @@ class Notifier:
         Returns whether it was queued. Never raises, never waits for the network.
         """
         if not self.urls:
+            self._record(alert, "not sent: NOTIFY_URLS is unset")
             return False
         try:
             return self._admit(alert)
@@ -211,8 +212,16 @@ class Notifier:
         return redact(f"trader {label}{alert.title}"), redact(body)
 
     def _record(self, alert: Alert, outcome: str) -> None:
+        """One ``alert`` line in telemetry.log for every alert, sent or not (and why not)."""
         if self.telemetry is not None:
-            self.telemetry.emit("alert", key=alert.key, title=alert.title, outcome=outcome)
+            self.telemetry.emit(
+                "alert",
+                alertId=alert.key,  # (a field named "key" is masked as a secret)
+                level=alert.level.value,
+                title=alert.title,
+                message=alert.body,
+                outcome=outcome,
+            )
 
     # -- the sending thread ----------------------------------------------------------------
     def _ensure_thread(self) -> None:

@@ -171,12 +171,13 @@ class BotService:
 
     def _stopped_alert(self, error: BaseException | None) -> alerts.Alert:
         """The bot-stopped alert: after its cycles, on a signal, at once, or a crash."""
-        cycles = self.runner.cycles_done if self.runner is not None else 0
+        # no runner yet: it never got going (the scope's run lock held, a bad universe)
+        cycles = self.runner.cycles_done if self.runner is not None else None
         if error is None:
             reason = self._stop_reason or "after --cycles"
             if reason == "signal":
                 reason = "on a signal (SIGINT/SIGTERM)"
-            return alerts.bot_stopped(reason, cycles)
+            return alerts.bot_stopped(reason, cycles or 0)
         if isinstance(error, asyncio.CancelledError | KeyboardInterrupt):
             return alerts.bot_stopped("stopped at once (second signal)", cycles)
         return alerts.bot_stopped("", cycles, error)
@@ -258,16 +259,15 @@ class BotService:
 def health_manager(
     settings: Settings, venue: BaseTrader, telemetry: Telemetry, notifier: Notifier
 ) -> HealthCircuitManager:
-    """The run's health circuits: changes to telemetry and, opening or closing, to a person;
-    a venue down past its reset window to both (``venue_down``); persisted each cycle."""
+    """The run's health circuits: every change to telemetry; a circuit opening or closing and
+    the venue down past its reset window to a person (and, as ``alert`` lines, to telemetry
+    through the notifier); the circuits persisted each cycle."""
     return HealthCircuitManager.from_settings(
         settings,
         clock=venue.clock,
         venue=venue,
         on_change=alerts.circuit_hook(notifier, telemetry.circuit),
-        on_alert=alerts.disconnect_hook(
-            notifier, lambda message: telemetry.emit("venue_down", message=message)
-        ),
+        on_alert=alerts.disconnect_hook(notifier),
         on_status=_persist_health,
         maintenance_windows=venue.capabilities.maintenance_windows,
         venue_name=venue.capabilities.name,
