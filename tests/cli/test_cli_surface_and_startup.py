@@ -10,7 +10,7 @@ import pytest
 
 from trader_cli.cli.app import app
 
-HEAVY = ("ib_async", "ccxt", "pandas", "numpy", "exchange_calendars", "peewee")
+HEAVY = ("ib_async", "ccxt", "pandas", "numpy", "exchange_calendars", "peewee", "apprise")
 
 
 def _commands() -> list[str]:

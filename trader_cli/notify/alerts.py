@@ -145,7 +145,7 @@ def bot_stopped(reason: str, cycles: int | None, error: BaseException | None = N
     )
 
 
-def test_alert(label: str) -> Alert:
+def trial_alert(label: str) -> Alert:
     """What ``trader notify --test`` sends."""
     return Alert(
         "test",

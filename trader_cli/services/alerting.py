@@ -13,7 +13,7 @@ def send_test_alert(settings: Settings) -> list[UrlResult]:
     """``trader notify --test``: one test alert to every URL now; ``ConfigError`` (exit 2)
     when ``NOTIFY_URLS`` is unset."""
     from trader_cli.errors import ConfigError
-    from trader_cli.notify.alerts import label, test_alert
+    from trader_cli.notify.alerts import label, trial_alert
     from trader_cli.notify.notifier import Notifier
     from trader_cli.services.context import command_scope
 
@@ -26,4 +26,4 @@ def send_test_alert(settings: Settings) -> list[UrlResult]:
             "ntfy://TOPIC, mailto://..., json://host/path), in the environment or .env; see "
             "docs/operations.md",
         )
-    return notifier.send_now(test_alert(tag))
+    return notifier.send_now(trial_alert(tag))

@@ -120,6 +120,7 @@ class BotService:
         self.health: HealthCircuitManager | None = None
         self.telemetry: Telemetry | None = None
         self.last_report: CycleReport | None = None
+        self._stop_alerted = False
 
     # -- stopping ----------------------------------------------------------------------------
     @property
@@ -158,12 +159,11 @@ class BotService:
                     # connected, and nothing has been sent yet; held until the run ends (or
                     # dies with the process)
                     with hold_run_lock(ctx.scope):
-                        summary = await self._run_locked(ctx)
+                        return await self._run_locked(ctx)
                 except BaseException as e:
-                    notifier.notify(self._stopped_alert(e))
+                    if not self._stop_alerted:  # it failed before its loop began
+                        notifier.notify(self._stopped_alert(e))
                     raise
-                notifier.notify(self._stopped_alert(None))
-                return summary
         except Exception as e:
             if notifier is None:  # it never connected: a notifier of its own says so
                 _alert_without_venue(self.settings, alerts.bot_stopped("", None, e))
@@ -227,10 +227,16 @@ class BotService:
             cycles=opts.cycles,
             interval=opts.interval,
         )
+        error: BaseException | None = None
         try:
             # on a running sim clock the loop waits `interval` of wall time
             await self.runner.run(cycles=opts.cycles, interval=opts.interval * (sim_speed or 1))
+        except BaseException as e:
+            error = e
+            raise
         finally:
+            ctx.orders.notifier.notify(self._stopped_alert(error))  # before "end": its last line
+            self._stop_alerted = True
             telemetry.emit("end", cycles=self.runner.cycles_done)
         return self._summary(ctx)
 
