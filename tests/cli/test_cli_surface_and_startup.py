@@ -10,7 +10,9 @@ import pytest
 
 from trader_cli.cli.app import app
 
-HEAVY = ("ib_async", "ccxt", "pandas", "numpy", "exchange_calendars", "peewee", "streamlit")
+HEAVY = (
+    "ib_async", "ccxt", "pandas", "numpy", "exchange_calendars", "peewee", "streamlit", "apprise",
+)
 # --help prints plain text and runs nothing: not even the event loop or rich
 HELP_HEAVY = (*HEAVY, "asyncio", "rich")
 
