@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 # Settings trader reads from the environment; tests start from none of them.
-SETTING_PREFIXES = ("IB_", "GEMINI_", "SIM_", "LLM_", "HEALTH_", "TELEMETRY_", "TRADER_HOME")
+SETTING_PREFIXES = (
+    "IB_", "GEMINI_", "SIM_", "LLM_", "HEALTH_", "TELEMETRY_", "TRADER_HOME", "NOTIFY_",
+)
 SETTING_NAMES = {
     "ACTIVE_EXCHANGE",
     "ALLOWED_SYMBOLS",
@@ -26,6 +28,7 @@ SETTING_NAMES = {
     "MAX_DAILY_LOSS",
     "TRADER_ENV_FILE",
     "DASHBOARD_PASSWORD",
+    "KILL_SWITCH",
 }
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

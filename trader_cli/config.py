@@ -450,11 +450,48 @@ class LLMSettings(_Base):
         return value.strip() if value and value.strip() else None
 
 
+class NotifySettings(_Base):
+    """Alerts to a person through apprise URLs (``NOTIFY_URLS``), rate-limited."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_")
+
+    # comma/space separated apprise URLs; they carry tokens, so the whole value is a secret
+    urls: SecretStr | None = None
+    dedup_minutes: float = Field(default=15.0, ge=0, le=7 * 24 * 60)
+    max_per_minute: int = Field(default=6, ge=1, le=600)
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _urls(cls, value: Any) -> Any:
+        """An empty ``NOTIFY_URLS=`` is unset; a URL without ``scheme://`` is refused."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(text, str):
+            return value
+        from trader_cli.notify.urls import split_urls
+
+        urls = split_urls(text)
+        if not urls:
+            return None
+        bad = [i + 1 for i, url in enumerate(urls) if "://" not in url]
+        if bad:
+            raise ValueError(
+                f"URL number {', '.join(map(str, bad))} has no scheme://; use apprise URLs such "
+                "as tgram://BOT_TOKEN/CHAT_ID, ntfy://TOPIC or json://host:port/path"
+            )
+        return text
+
+
 class Settings:
     """All settings of one invocation; build it with :func:`load_settings`."""
 
     SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"GEMINI_API_KEY", "GEMINI_API_SECRET", "LLM_API_KEY", "DASHBOARD_PASSWORD"}
+        {
+            "GEMINI_API_KEY",
+            "GEMINI_API_SECRET",
+            "LLM_API_KEY",
+            "DASHBOARD_PASSWORD",
+            "NOTIFY_URLS",
+        }
     )
 
     def __init__(
@@ -467,6 +504,7 @@ class Settings:
         telemetry: TelemetrySettings | None = None,
         health: HealthSettings | None = None,
         llm: LLMSettings | None = None,
+        notify: NotifySettings | None = None,
     ) -> None:
         self.core = core
         self.ib = ib
@@ -476,6 +514,7 @@ class Settings:
         self.telemetry = telemetry or TelemetrySettings()
         self.health = health or HealthSettings()
         self.llm = llm or LLMSettings()
+        self.notify = notify or NotifySettings()
         #: The ``.env`` file read (None: none), and each setting's source (see load_settings).
         self.env_file: EnvFile | None = None
         self.sources: dict[str, str] = {}
@@ -622,6 +661,7 @@ class Settings:
             ("telemetry", "TELEMETRY_", self.telemetry),
             ("health", "HEALTH_", self.health),
             ("llm", "LLM_", self.llm),
+            ("notify", "NOTIFY_", self.notify),
         ]
 
     def public_dict(self) -> dict[str, Any]:
@@ -713,6 +753,7 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
         telemetry=build(TelemetrySettings, "TELEMETRY_"),
         health=build(HealthSettings, "HEALTH_"),
         llm=build(LLMSettings, "LLM_"),
+        notify=build(NotifySettings, "NOTIFY_"),
     )
     settings.env_file = found
     settings.sources = setting_sources(settings.public_dict(), found, upper)

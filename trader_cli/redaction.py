@@ -1,7 +1,8 @@
 """Redaction of account ids and secrets before anything leaves the process.
 
 One registry of what is secret, filled as soon as it is known: :func:`register_settings` (every
-``SecretStr`` setting, the password inside ``DATABASE_URL`` and ``LLM_BASE_URL``, ``IB_ACCOUNT_ID``)
+``SecretStr`` setting, the password inside ``DATABASE_URL`` and ``LLM_BASE_URL``, the tokens inside
+each ``NOTIFY_URLS`` URL, ``IB_ACCOUNT_ID``)
 when settings are loaded, :func:`register_account` when a venue reports its accounts at connect.
 One function, :func:`redact`, masks what the registry holds plus anything that looks like a
 credential or an IB account id. Every path out of the process goes through it:
@@ -102,6 +103,47 @@ def url_password(url: str) -> str | None:
     return q.group(1) or None if q else None
 
 
+_URL_SCHEME = re.compile(r"^\s*[A-Za-z][\w+.-]*://")
+_HOST_LIKE = re.compile(r"^(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
+#: a path or query piece of a URL this long (or with a digit and half as long) is a credential
+URL_TOKEN_LENGTH = 12
+
+
+def url_secret_parts(url: str) -> list[str]:
+    """The parts of a notification URL that can be credentials, for the registry.
+
+    Apprise URLs carry tokens anywhere: the password (``mailto://u:pw@host``), the "host"
+    (``tgram://BOT_TOKEN/CHAT``, ``ntfy://TOPIC``), the path (``slack://T/B/C``,
+    ``json://host/hook/TOKEN``) or the query (``?token=…``). Kept out: a real host name or IP, a
+    port, query keys and short plain words (``hooks``, ``api``), which would mask ordinary text.
+    """
+    m = _URL_SCHEME.match(url)
+    if m is None:
+        return []
+    rest = url[m.end() :].strip()
+    parts: list[str] = []
+    authority, _, tail = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if at:
+        user, colon, password = userinfo.partition(":")
+        parts += [password] if colon else []
+        parts += [user] if len(user) >= URL_TOKEN_LENGTH or any(c.isdigit() for c in user) else []
+    host, _, port = hostport.partition(":")
+    for piece in (host, port):
+        if piece and not _HOST_LIKE.match(piece) and not (piece.isdigit() and len(piece) <= 5):
+            parts.append(piece)  # not a host name or a port: a token in the host's place
+    path, _, query = tail.partition("?")
+    pieces = [p for p in path.split("/") if p]
+    for pair in query.split("&"):
+        pieces.append(pair.partition("=")[2])
+    for piece in pieces:
+        piece = unquote(piece)
+        digits = any(c.isdigit() for c in piece)
+        if len(piece) >= URL_TOKEN_LENGTH or (digits and len(piece) >= URL_TOKEN_LENGTH // 2):
+            parts.append(piece)
+    return [p for p in parts if len(p) >= MIN_SECRET_LENGTH]
+
+
 def is_paper_account(account: str) -> bool:
     """IB paper accounts start with ``DU`` (individual) or ``DF`` (advisor)."""
     return account.upper().startswith(("DU", "DF"))
@@ -133,6 +175,16 @@ class SecretRegistry:
             self.add_secret(url_password(url))
             for m in URL_QUERY_SECRET.finditer(url):
                 self.add_secret(unquote(m.group(2)))
+
+    def add_urls(self, urls: str | None) -> None:
+        """Mask a list of notification URLs: each whole, and every credential-like part of it
+        (:func:`url_secret_parts`) from now on."""
+        for url in re.split(r"[\s,]+", urls or ""):
+            if url:
+                self.add_secret(url)
+                self.add_url(url)
+                for part in url_secret_parts(url):
+                    self.add_secret(part)
 
     def add_account(self, account: str | None) -> None:
         """Mask ``account`` (shown as ``DU****567``) from now on."""
@@ -247,6 +299,8 @@ def register_settings(settings: SettingsWithSecrets) -> None:
             value = getattr(part, name)
             if isinstance(value, SecretStr):
                 REGISTRY.add_secret(value.get_secret_value())
+                if name.endswith("urls"):  # NOTIFY_URLS: tokens in every part of each URL
+                    REGISTRY.add_urls(value.get_secret_value())
             elif isinstance(value, str) and name.endswith("url"):  # DATABASE_URL, LLM_BASE_URL
                 REGISTRY.add_url(value)
     REGISTRY.add_account(settings.ib.account_id)

@@ -10,7 +10,11 @@ import pytest
 
 from trader_cli.cli.app import app
 
-HEAVY = ("ib_async", "ccxt", "pandas", "numpy", "exchange_calendars", "peewee")
+HEAVY = (
+    "ib_async", "ccxt", "pandas", "numpy", "exchange_calendars", "peewee", "streamlit", "apprise",
+)
+# --help prints plain text and runs nothing: not even the event loop or rich
+HELP_HEAVY = (*HEAVY, "asyncio", "rich")
 
 
 def _commands() -> list[str]:
@@ -43,15 +47,15 @@ def test_unknown_command_is_usage_error(trader) -> None:
 
 
 @pytest.mark.parametrize(
-    "args",
-    [["--help"], ["resolve-symbol", "BHP/AUD", "--offline", "--json"]],
+    ("args", "heavy"),
+    [(["--help"], HELP_HEAVY), (["resolve-symbol", "BHP/AUD", "--offline", "--json"], HEAVY)],
 )
-def test_fast_paths_import_nothing_heavy(args: list[str], tmp_path) -> None:
+def test_fast_paths_import_nothing_heavy(args: list[str], heavy: tuple[str, ...], tmp_path) -> None:
     probe = (
         "import json, sys\n"
         "from trader_cli.cli.app import main\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        f"sys.stderr.write(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+        f"sys.stderr.write(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n"
     )
     env = {"PATH": "", "TRADER_HOME": str(tmp_path), "HOME": str(tmp_path)}
     proc = subprocess.run(

@@ -66,6 +66,17 @@ EnvFileOpt = Annotated[
 VerboseOpt = Annotated[
     int, typer.Option("--verbose", "-v", count=True, help="More logging (-vv for debug).")
 ]
+LogFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--log-file",
+        metavar="PATH",
+        help="Also write logs (info and up, redacted, UTC) to PATH, rotated at 10 MB with 5 "
+        "old files kept.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
 
 
 DEFAULT_VENUE_NOTE = (
@@ -84,6 +95,7 @@ class AppState:
     json_mode: bool = False
     env_file: Path | None = None
     verbose: int = 0
+    log_file: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
 
     @property
@@ -144,6 +156,7 @@ def state(
     *,
     sim: bool = False,
     replay: Path | None = None,
+    log_file: Path | None = None,
 ) -> AppState:
     """Merge a command's own global options over the root ones, and set up logging."""
     root: AppState = ctx.find_root().obj or AppState()
@@ -154,8 +167,9 @@ def state(
         json_mode=json_mode or root.json_mode,
         env_file=env_file or root.env_file,
         verbose=max(verbose, root.verbose),
+        log_file=log_file or root.log_file,
     )
-    configure_logging(merged.verbose, json_mode=merged.json_mode)
+    configure_logging(merged.verbose, json_mode=merged.json_mode, log_file=merged.log_file)
     ctx.obj = merged
     return merged
 
@@ -186,6 +200,7 @@ def root(
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
+    log_file: LogFileOpt = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -194,7 +209,7 @@ def root(
     """Global options; each command also accepts them after its own name."""
     ctx.obj = AppState(
         venue=venue, sim=sim, replay=replay, json_mode=json_mode, env_file=env_file,
-        verbose=verbose,
+        verbose=verbose, log_file=log_file,
     )
 
 
@@ -206,8 +221,9 @@ def _register() -> None:
     sim.register(app)
     orders.register(app)
     run.register(app)
-    from trader_cli.cli.commands import dashboard, preview, replay, settings, status
+    from trader_cli.cli.commands import dashboard, notify, preview, replay, settings, status
 
+    notify.register(app)
     preview.register(app)
     settings.register(app)
     replay.register(app)

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.errors import ExitCode, TraderError, exit_code_for
@@ -169,11 +170,20 @@ def venue_label(venue: str, as_of: datetime, *, simulated: bool, replay: bool = 
     return f"{venue.upper()} at {when}"
 
 
-def configure_logging(verbose: int, *, json_mode: bool) -> None:
+#: ``--log-file`` rotation: this many bytes a file, this many old files kept (``.1`` … ``.5``)
+LOG_FILE_MAX_BYTES = 10_000_000
+LOG_FILE_BACKUPS = 5
+LOG_FILE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(
+    verbose: int, *, json_mode: bool, log_file: Path | None = None
+) -> None:
     """Logs go to stderr: warnings by default, info with -v, debug with -vv; all redacted.
 
-    The redacting filter goes on every root handler, so records of third-party loggers
-    (ib_async's wire dump at -vv, asyncio, peewee) are scrubbed like our own.
+    With ``log_file`` they also go to that file (info and up, debug with -vv), rotated by size
+    (:func:`add_log_file`). The redacting filter goes on every root handler, so records of
+    third-party loggers (ib_async's wire dump at -vv, asyncio, peewee) are scrubbed like our own.
     """
     from trader_cli.redaction import install_log_redaction
 
@@ -185,5 +195,58 @@ def configure_logging(verbose: int, *, json_mode: bool) -> None:
     )
     # ib_async logs every API error itself; we translate them into our own messages instead.
     logging.getLogger("ib_async").setLevel(logging.CRITICAL if verbose < 2 else logging.DEBUG)
+    # apprise reports a failed send itself; the notifier logs one masked line instead
+    logging.getLogger("apprise").setLevel(logging.CRITICAL if verbose < 2 else logging.DEBUG)
+    if log_file is not None:
+        root = logging.getLogger()
+        for handler in root.handlers:  # stderr keeps its level; the file gets info too
+            if handler.level == logging.NOTSET and not _is_file_handler(handler):
+                handler.setLevel(level)
+        add_log_file(log_file, level=min(level, logging.INFO))
     install_log_redaction()
     del json_mode  # logs never go to stdout, in either mode
+
+
+def _is_file_handler(handler: logging.Handler) -> bool:
+    return isinstance(handler, logging.FileHandler)
+
+
+def add_log_file(
+    path: Path,
+    *,
+    level: int = logging.INFO,
+    max_bytes: int = LOG_FILE_MAX_BYTES,
+    backups: int = LOG_FILE_BACKUPS,
+) -> logging.Handler:
+    """Log to ``path`` too, rotated at ``max_bytes`` (``path.1`` … ``path.{backups}``), times in
+    UTC, every record redacted. Idempotent per path; raises ``ConfigError`` for a path that
+    cannot be written."""
+    import time
+    from logging.handlers import RotatingFileHandler
+
+    from trader_cli.errors import ConfigError
+    from trader_cli.redaction import install_log_redaction
+
+    root = logging.getLogger()
+    target = path.expanduser().resolve()
+    for handler in root.handlers:
+        if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == target:
+            return handler
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(
+            target, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
+    except OSError as e:
+        raise ConfigError(
+            f"cannot write the log file {str(target)!r}: {e.strerror or e}",
+            hint="give --log-file a path in a directory trader can create or write",
+        ) from None
+    formatter = logging.Formatter(LOG_FILE_FORMAT, "%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, level))
+    install_log_redaction()
+    return handler

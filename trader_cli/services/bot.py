@@ -14,6 +14,8 @@ and renders what it reports::
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
+from trader_cli.notify import alerts
+from trader_cli.notify.notifier import Notifier
 from trader_cli.services.context import TradingContext, trading_context
 from trader_cli.services.health import HealthCircuitManager
 from trader_cli.services.locks import hold_run_lock
@@ -28,9 +32,12 @@ from trader_cli.services.runner import CycleReport, StrategyRunner
 from trader_cli.strategies.factory import make_strategy
 from trader_cli.telemetry import Telemetry
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from trader_cli.config import Settings
     from trader_cli.domain.scope import Scope
+    from trader_cli.venues.base import BaseTrader
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,7 @@ class BotService:
         self.health: HealthCircuitManager | None = None
         self.telemetry: Telemetry | None = None
         self.last_report: CycleReport | None = None
+        self._stop_alerted = False
 
     # -- stopping ----------------------------------------------------------------------------
     @property
@@ -140,13 +148,39 @@ class BotService:
         if not self.options.dry_run:
             refuse_orders_on_replay(self.settings, "trader run (without --dry-run)")
         serve_sim_world()  # on the sim, other commands go through this run's gateway
-        async with trading_context(
-            self.settings, live=self.options.live, strategy=self.options.strategy
-        ) as ctx:
-            # one bot per scope: the account is known only now that the venue is connected,
-            # and nothing has been sent yet; held until the run ends (or dies with the process)
-            with hold_run_lock(ctx.scope):
-                return await self._run_locked(ctx)
+        notifier: Notifier | None = None
+        try:
+            async with trading_context(
+                self.settings, live=self.options.live, strategy=self.options.strategy
+            ) as ctx:
+                notifier = ctx.orders.notifier
+                try:
+                    # one bot per scope: the account is known only now that the venue is
+                    # connected, and nothing has been sent yet; held until the run ends (or
+                    # dies with the process)
+                    with hold_run_lock(ctx.scope):
+                        return await self._run_locked(ctx)
+                except BaseException as e:
+                    if not self._stop_alerted:  # it failed before its loop began
+                        notifier.notify(self._stopped_alert(e))
+                    raise
+        except Exception as e:
+            if notifier is None:  # it never connected: a notifier of its own says so
+                _alert_without_venue(self.settings, alerts.bot_stopped("", None, e))
+            raise
+
+    def _stopped_alert(self, error: BaseException | None) -> alerts.Alert:
+        """The bot-stopped alert: after its cycles, on a signal, at once, or a crash."""
+        # no runner yet: it never got going (the scope's run lock held, a bad universe)
+        cycles = self.runner.cycles_done if self.runner is not None else None
+        if error is None:
+            reason = self._stop_reason or "after --cycles"
+            if reason == "signal":
+                reason = "on a signal (SIGINT/SIGTERM)"
+            return alerts.bot_stopped(reason, cycles or 0)
+        if isinstance(error, asyncio.CancelledError | KeyboardInterrupt):
+            return alerts.bot_stopped("stopped at once (second signal)", cycles)
+        return alerts.bot_stopped("", cycles, error)
 
     async def _run_locked(self, ctx: TradingContext) -> BotSummary:
         opts = self.options
@@ -160,16 +194,7 @@ class BotService:
         )
         self.telemetry = telemetry
         ctx.orders.telemetry = telemetry  # orders, status changes and fills, with their contract
-        self.health = HealthCircuitManager.from_settings(
-            self.settings,
-            clock=venue.clock,
-            venue=venue,
-            on_change=telemetry.circuit,
-            on_status=_persist_health,
-            maintenance_windows=venue.capabilities.maintenance_windows,
-            venue_name=venue.capabilities.name,
-            connectivity_hint=venue.capabilities.connectivity_hint,
-        )
+        self.health = health_manager(self.settings, venue, telemetry, ctx.orders.notifier)
         strategy = make_strategy(opts.strategy, self.settings, venue.clock)
         sim_speed = venue.clock_speed  # the sim's clock speed while it runs
         self.runner = StrategyRunner(
@@ -202,10 +227,16 @@ class BotService:
             cycles=opts.cycles,
             interval=opts.interval,
         )
+        error: BaseException | None = None
         try:
             # on a running sim clock the loop waits `interval` of wall time
             await self.runner.run(cycles=opts.cycles, interval=opts.interval * (sim_speed or 1))
+        except BaseException as e:
+            error = e
+            raise
         finally:
+            ctx.orders.notifier.notify(self._stopped_alert(error))  # before "end": its last line
+            self._stop_alerted = True
             telemetry.emit("end", cycles=self.runner.cycles_done)
         return self._summary(ctx)
 
@@ -229,6 +260,39 @@ class BotService:
             plans_closed=counts.get("plans_closed", 0),
             telemetry=str(self.telemetry.path),
         )
+
+
+def health_manager(
+    settings: Settings, venue: BaseTrader, telemetry: Telemetry, notifier: Notifier
+) -> HealthCircuitManager:
+    """The run's health circuits: every change to telemetry; a circuit opening or closing and
+    the venue down past its reset window to a person (and, as ``alert`` lines, to telemetry
+    through the notifier); the circuits persisted each cycle."""
+    return HealthCircuitManager.from_settings(
+        settings,
+        clock=venue.clock,
+        venue=venue,
+        on_change=alerts.circuit_hook(notifier, telemetry.circuit),
+        on_alert=alerts.disconnect_hook(notifier),
+        on_status=_persist_health,
+        maintenance_windows=venue.capabilities.maintenance_windows,
+        venue_name=venue.capabilities.name,
+        connectivity_hint=venue.capabilities.connectivity_hint,
+    )
+
+
+def _alert_without_venue(settings: Settings, alert: alerts.Alert) -> None:
+    """Send ``alert`` when the run failed before its trading context (and notifier) existed."""
+    from trader_cli.services.context import command_scope
+
+    try:
+        notifier = Notifier.from_settings(
+            settings, label=alerts.label(command_scope(settings).label, settings.venue_name, None)
+        )
+        notifier.notify(alert)
+        notifier.close()
+    except Exception:  # the run's own error is what the caller must see
+        log.exception("could not send the bot-stopped alert")
 
 
 def _persist_health(status: dict[str, Any], at: datetime) -> None:
@@ -260,5 +324,6 @@ __all__ = [
     "BotService",
     "BotStarted",
     "BotSummary",
+    "health_manager",
     "read_health",
 ]

@@ -13,6 +13,7 @@ from trader_cli.db.scope import use_scope
 from trader_cli.domain.baseline import Baseline
 from trader_cli.domain.scope import Backend, Mode, Scope
 from trader_cli.domain.venues import Venue
+from trader_cli.notify.notifier import Notifier
 from trader_cli.services.baseline import ensure_baseline
 from trader_cli.services.orders import OrderService
 from trader_cli.services.venue import check_backend_available, open_venue
@@ -32,6 +33,8 @@ class TradingContext:
     telemetry: Telemetry | None = None
     # what a paper or sim account held before the bot (None on live accounts and replays)
     baseline: Baseline | None = None
+    # alerts to a person (NOTIFY_URLS); disabled when none is configured
+    notifier: Notifier | None = None
 
 
 def session_mode(settings: Settings) -> SessionMode:
@@ -129,12 +132,28 @@ async def trading_context(
                     venue=venue.name,
                     accounts=[account or ""],
                 )
+                orders.notifier = _notifier(settings, scope, venue, orders.telemetry)
                 try:
                     yield TradingContext(
-                        settings, venue, session, orders, scope, orders.telemetry, baseline
+                        settings, venue, session, orders, scope, orders.telemetry, baseline,
+                        orders.notifier,
                     )
                 finally:
                     if session is not None:
                         store.close_session(session, ended_at=venue.clock.now())
+                    orders.notifier.close()  # bounded: queued alerts get out, or are logged
     finally:
         close_db()
+
+
+def _notifier(
+    settings: Settings, scope: Scope, venue: BaseTrader, telemetry: Telemetry
+) -> Notifier:
+    """The command's notifier, its alerts labelled with the scope's badge, venue and account."""
+    from trader_cli.notify.alerts import label
+
+    notifier = Notifier.from_settings(
+        settings, label=label(scope.label, venue.name, venue.account or None)
+    )
+    notifier.telemetry = telemetry
+    return notifier

@@ -50,6 +50,8 @@ from trader_cli.errors import (
     TraderError,
     VenueError,
 )
+from trader_cli.notify import alerts
+from trader_cli.notify.notifier import Notifier
 from trader_cli.services.locks import Lock, order_lock
 from trader_cli.telemetry import Telemetry
 from trader_cli.venues.base import BaseTrader, BracketRequest, Instrument, OrderRequest
@@ -70,6 +72,8 @@ CRASH_ENV = "TRADER_TEST_CRASH_AT"
 # Test-only pause points: with TRADER_TEST_PAUSE_AT=<name>:<seconds> the process stops there for
 # that long (blocking, like a slow machine), so tests can make a race window as wide as they need.
 PAUSE_ENV = "TRADER_TEST_PAUSE_AT"
+# An order reaching one of these alerts a person (NOTIFY_URLS).
+ALERTED_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
 
 def crash_point(name: str) -> None:
@@ -185,6 +189,8 @@ class OrderService:
         self.on_fill: Callable[[Fill], None] | None = None
         # every order sent, every status change seen and every new fill go to telemetry
         self.telemetry: Telemetry | None = None
+        # a rejected or expired order alerts a person (NOTIFY_URLS)
+        self.notifier: Notifier = Notifier.disabled()
 
     # -- ids -------------------------------------------------------------------------------
     def next_client_order_id(self) -> str:
@@ -288,6 +294,7 @@ class OrderService:
                 last_error=f"not sent: {e.message}",
                 now=self.venue.clock.now(),
             )
+            self.alert_final(cid)
             raise
         except (TemporaryError, ConnectionError, OSError, TimeoutError) as e:
             log.warning("order %s: outcome unknown (%s); left in flight for resync", cid, e)
@@ -316,6 +323,7 @@ class OrderService:
                     last_error="intent never sent and now stale",
                     now=self.venue.clock.now(),
                 )
+                self.alert_final(row.client_order_id)
                 raise InputError(
                     f"order {row.client_order_id} was recorded {age} ago but never sent; "
                     "it has expired rather than go out at a stale price",
@@ -482,6 +490,8 @@ class OrderService:
                 order.status, order.filled)
         ):  # sent (first answer) or a status change we observe
             await self._order_event(order, before.reason)
+            if before.status != order.status and order.status in ALERTED_STATUSES:
+                self.alert_final(order.client_order_id)
         await self.record_fills(order.client_order_id)
         return store.order_from_row(self._row(order.client_order_id))
 
@@ -515,6 +525,17 @@ class OrderService:
                 exchange=info.get("exchange") or (inst.exchange if inst else None),
             )
         return was_new
+
+    def alert_final(self, cid: str) -> None:
+        """Alert a person if order ``cid`` is now rejected or expired (as recorded)."""
+        row = store.find_order_by_client_id(cid)
+        if row is None:
+            return
+        alert = alerts.order_final(
+            cid, row.symbol, row.side.value, row.amount, row.status.value, row.last_error
+        )
+        if alert is not None:
+            self.notifier.notify(alert)
 
     # -- telemetry -------------------------------------------------------------------------
     async def _instrument(self, symbol: str) -> Instrument | None:

@@ -35,6 +35,7 @@ from trader_cli.domain.display import quantity_json, quantity_text, time_json
 from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import Order, OrderStatus
 from trader_cli.domain.symbols import parse_symbol
+from trader_cli.notify import alerts
 from trader_cli.services.locks import order_lock
 from trader_cli.services.orders import INTENT_TTL, OrderService
 
@@ -178,6 +179,11 @@ class ResyncService:
         await self._in_flight(report, now)
         await self._positions(report, accept_positions)
         store.set_sync_state(self._key("last"), now.isoformat(), at=now)
+        for expired in report.expired:
+            self.orders.alert_final(expired["clientOrderId"])
+        alert = alerts.resync_unexplained(self.venue.name, report.unexplained)
+        if alert is not None:
+            self.orders.notifier.notify(alert)
         return report
 
     # -- fills ---------------------------------------------------------------------------

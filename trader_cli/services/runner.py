@@ -37,6 +37,7 @@ from trader_cli.errors import (
     VenueError,
 )
 from trader_cli.hours import market_hours
+from trader_cli.notify import alerts
 from trader_cli.risk.valuation import value_order
 from trader_cli.services.baseline import baseline_market_value, own_positions
 from trader_cli.services.brackets import protective_prices_on_tick
@@ -499,6 +500,9 @@ class StrategyRunner:
             return self._refuse(plan, record, e.message, now)
         if not preview.allowed:
             failed = next(c for c in preview.checks if not c.passed)
+            if failed.name == "KILL_SWITCH":
+                alert = alerts.kill_switch(failed.message, str(plan.symbol))
+                self.ctx.orders.notifier.notify(alert)
             return self._refuse(plan, record, failed.message, now)
         # the monitor's own exit rule: an entry it would exit at once is not sent (no churn)
         closes_at = market_hours(plan.symbol.instrument_class, now).session_close

@@ -9,6 +9,7 @@ import typer
 from trader_cli.cli.app import (
     EnvFileOpt,
     JsonOpt,
+    LogFileOpt,
     ReplayOpt,
     SimOpt,
     VenueOpt,
@@ -39,6 +40,7 @@ def resync(
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
+    log_file: LogFileOpt = None,
 ) -> None:
     """Reconcile the database with the venue: orders, fills, positions. Safe to run any time.
 
@@ -47,7 +49,9 @@ def resync(
     """
     import asyncio
 
-    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
+    st = state(
+        ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay, log_file=log_file
+    )
     st.note_default_venue()
     report = asyncio.run(_resync(st.settings(), accept_positions))
     out = st.output

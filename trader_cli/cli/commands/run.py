@@ -10,6 +10,7 @@ import typer
 from trader_cli.cli.app import (
     EnvFileOpt,
     JsonOpt,
+    LogFileOpt,
     ReplayOpt,
     SimOpt,
     VenueOpt,
@@ -103,6 +104,7 @@ def run(
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
+    log_file: LogFileOpt = None,
 ) -> None:
     """Run the trading bot: data → strategy → risk → orders → plan exits → resync, every cycle.
 
@@ -115,7 +117,9 @@ def run(
     from trader_cli.errors import InputError
     from trader_cli.services.bot import BotOptions, BotService
 
-    st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
+    st = state(
+        ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay, log_file=log_file
+    )
     seconds = parse_interval(interval)
     if strategy not in ("rules", "llm"):
         raise InputError(f"unknown strategy {strategy!r}", hint="use --strategy rules or llm")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -51,6 +50,8 @@ def status(
 
     When the venue cannot be reached, shows what the bot last recorded, marked STALE (exit 0;
     exit 1 with --require-venue)."""
+    import asyncio
+
     from trader_cli.errors import NotConnectedError
     from trader_cli.services.status import collect_status
 

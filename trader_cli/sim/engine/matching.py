@@ -2,7 +2,8 @@
 
 The engine takes what it needs explicitly (world, catalogue, market, clock, faults and a
 :class:`~trader_cli.sim.engine.notifier.Notifier`), so the TWS server, a REST simulator and an
-in-process backtest venue can all drive the same matching.
+in-process backtest venue can all drive the same matching. Stops, brackets, OCA groups and DAY
+expiry follow the rules in :mod:`trader_cli.sim.engine.contingent`.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class Quotes(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OrderTicket:
-    """A new order, or a modification of a live one (same client and order id)."""
+    """A new order, a modification of a live one, or an untransmitted one sent again (same
+    client and order id)."""
 
     client_id: int
     order_id: int
