@@ -407,6 +407,7 @@ class OrderService:
             for cid in cids:
                 store.update_order(cid, status=OrderStatus.REJECTED,
                                    last_error=f"not sent: {e.message}", now=self.venue.clock.now())
+                self.alert_final(cid)
             raise
         except (TemporaryError, ConnectionError, OSError, TimeoutError) as e:
             log.warning("bracket %s: outcome unknown (%s); left in flight for resync",
@@ -442,6 +443,7 @@ class OrderService:
                     store.update_order(row.client_order_id, status=OrderStatus.EXPIRED,
                                        last_error="intent never sent and now stale",
                                        now=self.venue.clock.now())
+                    self.alert_final(row.client_order_id)
                 raise InputError(
                     f"bracket {bracket.stem} was recorded {age} ago but never sent; it has "
                     "expired rather than go out at a stale price",
