@@ -99,7 +99,7 @@ async def test_a_plain_client_sees_the_stop_and_target_in_one_oca_group(
     assert (target.orderType, Decimal(str(target.lmtPrice))) == ("LMT", entry + 1)
     assert stop.parentId == target.parentId == parent.orderId != 0
     assert stop.ocaGroup == target.ocaGroup == f"{stem}-OCA"
-    assert stop.ocaType == target.ocaType == 1
+    assert stop.ocaType == target.ocaType == 2  # a partial fill reduces, never cancels, the other
     assert (stop.action, target.action) == ("SELL", "SELL")
     assert stop.tif == target.tif == "GTC"
     # all three were recorded before they were sent, with their bracket links
@@ -295,3 +295,24 @@ async def test_children_bigger_than_the_position_are_sent_again_at_its_size(
     assert held[f"{stem}-S2"].ocaGroup == held[f"{stem}-T2"].ocaGroup == f"{stem}-OCA2"
     assert Decimal(str(held[f"{stem}-S2"].auxPrice)) == entry - 1
     assert await PlanMonitor(restarted(ctx)).check_all() == []
+
+
+async def test_a_target_filled_in_part_leaves_a_stop_for_the_rest(ctx, gw, observer) -> None:
+    """The children's OCA group reduces, never cancels: a target filled in part leaves the stop
+    working for exactly what is still held (with ocaType 1 it would cancel the whole stop)."""
+    qty = 3000  # bigger than the sim's top of book: the target fills in parts
+    plan, entry = await bracket_plan(ctx, gw, qty=qty, fill=False)
+    stem = plan.entry_client_order_id.removesuffix("-E")
+    await gw.move_market(BHP.base, entry - CENT)
+    await gw.advance(5)  # the entry fills over a few book refreshes
+    await ctx.orders.wait(f"{stem}-E", within=10, poll=0.05)
+    assert store.find_order_by_client_id(f"{stem}-E").status is OrderStatus.CLOSED
+
+    await gw.move_market(BHP.base, entry + 1 + 2 * CENT)  # through the target, once
+    trades = {t.order.orderRef: t for t in await observer.reqAllOpenOrdersAsync()}
+    target = trades[f"{stem}-T"]
+    await until(lambda: 0 < target.orderStatus.filled < qty)
+    filled = Decimal(str(target.orderStatus.filled))
+    stop = (await venue_orders(observer))[f"{stem}-S"]  # still working
+    await until(lambda: trades[f"{stem}-S"].orderStatus.remaining == float(qty - filled))
+    assert stop.orderType == "STP"

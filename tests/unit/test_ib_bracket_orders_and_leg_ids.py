@@ -18,7 +18,7 @@ from trader_cli.services.brackets import (
     stop_spec,
 )
 from trader_cli.venues.base import Instrument
-from trader_cli.venues.ib.mapping import OCA_CANCEL_WITH_BLOCK, bracket_orders
+from trader_cli.venues.ib.mapping import OCA_REDUCE_WITH_BLOCK, bracket_orders
 
 BHP = parse_symbol("BHP/AUD")
 D = Decimal
@@ -46,7 +46,7 @@ def test_a_bracket_is_a_parent_held_until_its_last_child_transmits() -> None:
     assert (target.orderType, target.lmtPrice) == ("LMT", 43.60)
     assert stop.parentId == target.parentId == 41
     assert stop.ocaGroup == target.ocaGroup == "trd-1-OCA"
-    assert stop.ocaType == target.ocaType == OCA_CANCEL_WITH_BLOCK == 1
+    assert stop.ocaType == target.ocaType == OCA_REDUCE_WITH_BLOCK == 2
     assert [o.transmit for o in (parent, stop, target)] == [False, False, True]
     assert [o.orderRef for o in (parent, stop, target)] == ["trd-1-E", "trd-1-S", "trd-1-T"]
     assert {o.account for o in (parent, stop, target)} == {"DU1"}

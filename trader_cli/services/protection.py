@@ -110,7 +110,7 @@ async def held_on_plan(ctx: TradingContext, plan: Plan) -> Decimal:
 
 def _working(child: OrderRow, children: list[OrderRow]) -> Decimal:
     """What ``child`` may still trade: its amount less the fills of its OCA group (IB reduces
-    the others by each fill of one: ocaType 1, with block)."""
+    the others by each fill of one: ocaType 2, with block)."""
     group = sum((c.filled for c in children if c.oca_group == child.oca_group), Decimal(0))
     return child.amount - group
 

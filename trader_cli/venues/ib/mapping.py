@@ -62,8 +62,10 @@ IB_ORDER_TYPE = {
     OrderType.STOP: "STP",
     OrderType.STOP_LIMIT: "STP LMT",
 }
-# Order.ocaType: 1 cancels the group's other orders when one fills (with block: no overfill)
-OCA_CANCEL_WITH_BLOCK = 1
+# Order.ocaType 2: a fill of one member reduces the others by as much (with block: no overfill).
+# Not 1 (cancel the others on any fill): a target filled in part would cancel the whole stop
+# and leave the rest of the position unprotected.
+OCA_REDUCE_WITH_BLOCK = 2
 TIME_IN_FORCE = {TimeInForce.DAY: "DAY", TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC"}
 DEFAULT_TIME_IN_FORCE = TimeInForce.DAY  # a spec asking for none
 # IB order types that carry a limit price (lmtPrice); the stop price travels in auxPrice.
@@ -358,12 +360,13 @@ def bracket_orders(
     """The ib_async orders of a bracket, in the order given: ``legs`` are (side, amount, spec,
     orderRef); the one at ``entry_index`` (if any) is the parent and the others its children.
 
-    Children carry ``parentId`` (when there is a parent) and one ``ocaGroup`` (ocaType 1:
-    one fills, IB cancels the others). With the parent among them, every order but the last
-    goes with ``transmit`` False: IB holds the group until the last child arrives, so the entry
-    never works without its protection. Without it (children of a parent already sent, or a
-    stand-alone OCA group) each is transmitted: an untransmitted order with no parent in the
-    batch would wait in TWS for ever.
+    Children carry ``parentId`` (when there is a parent) and one ``ocaGroup`` (ocaType 2:
+    each fill of one reduces the others by as much, so a target filled in part leaves a stop
+    for the rest, and a full fill leaves nothing). With the parent among them, every order but
+    the last goes with ``transmit`` False: IB holds the group until the last child arrives, so
+    the entry never works without its protection. Without it (children of a parent already
+    sent, or a stand-alone OCA group) each is transmitted: an untransmitted order with no
+    parent in the batch would wait in TWS for ever.
     """
     out = []
     for i, (side, amount, spec, ref) in enumerate(legs):
@@ -373,7 +376,7 @@ def bracket_orders(
                 order.orderId = parent_id
         else:
             order.ocaGroup = oca_group
-            order.ocaType = OCA_CANCEL_WITH_BLOCK
+            order.ocaType = OCA_REDUCE_WITH_BLOCK
             if parent_id is not None:
                 order.parentId = parent_id
         order.transmit = entry_index is None or i == len(legs) - 1

@@ -426,7 +426,7 @@ class IBTrader(BaseTrader):
     @venue_call(hint=ORDER_IN_DOUBT_HINT)
     async def place_bracket(self, request: BracketRequest) -> list[Order]:
         """Send an entry (parent LMT, transmit False) with its stop and target children (one
-        OCA group, ocaType 1, ``parentId`` the entry's), the last child transmitting the group;
+        OCA group, ocaType 2, ``parentId`` the entry's), the last child transmitting the group;
         or, without an entry, a stand-alone OCA group. Every leg carries its client order id in
         ``orderRef``. A leg this connection already knows (by orderRef) is not sent again; the
         rest are. Returns the legs as IB acknowledged them (``pending`` where no answer came).
