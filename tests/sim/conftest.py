@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 import pytest
-from ib_async import IB
+from ib_async import IB, Stock, Ticker
 
 from trader_cli.sim import SimClock, SimGateway
 
@@ -73,3 +75,21 @@ class ErrorLog:
 @pytest.fixture
 def errors(ib: IB) -> ErrorLog:
     return ErrorLog(ib)
+
+
+# -- helpers of the order-type tests (stops, OCA groups, brackets, expiry) --------------------
+CENT = Decimal("0.01")
+
+
+def cents(value: float) -> Decimal:
+    """An ib_async price (a float) as the exact cents it stands for."""
+    return Decimal(str(value)).quantize(CENT)
+
+
+async def bhp_quoted(ib: IB, wait: Callable[..., Any]) -> tuple[Stock, Ticker]:
+    """BHP qualified, and its ticker once both sides of the book have arrived."""
+    bhp = Stock("BHP", "SMART", "AUD", primaryExchange="ASX")
+    await ib.qualifyContractsAsync(bhp)
+    ticker = ib.reqMktData(bhp)
+    await wait(lambda: ticker.bid > 0 and ticker.ask > 0)
+    return bhp, ticker

@@ -9,22 +9,16 @@ from decimal import Decimal
 import pytest
 from ib_async import IB, Stock, Ticker, Trade
 
+from tests.sim.conftest import CENT, cents
 from trader_cli.sim import SimGateway
 
 TIMEOUT = 3.0
-CENT = Decimal("0.01")
-
-
 async def _bhp(ib: IB, wait) -> tuple[Stock, Ticker]:
     bhp = Stock("BHP", "SMART", "AUD", primaryExchange="ASX")
     await ib.qualifyContractsAsync(bhp)
     ticker = ib.reqMktData(bhp)
     await wait(lambda: ticker.bid > 0 and ticker.ask > 0)
     return bhp, ticker
-
-
-def _d(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(CENT)
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ async def observer(gw: SimGateway) -> AsyncIterator[IB]:
 async def _placed_bracket(ib: IB, wait) -> tuple[Decimal, Trade, Trade, Trade]:
     """A buy bracket whose entry rests 50 cents under the bid: (entry, parent, target, stop)."""
     bhp, ticker = await _bhp(ib, wait)
-    entry = _d(ticker.bid) - Decimal("0.50")
+    entry = cents(ticker.bid) - Decimal("0.50")
     bracket = ib.bracketOrder(
         "BUY", 100, float(entry), float(entry + 1), float(entry - 1), orderRef="BR-1"
     )
@@ -75,8 +69,8 @@ async def test_a_bracket_placed_as_a_whole_holds_its_children_until_the_parent_f
     assert held_target.parentId == held_stop.parentId == parent.order.orderId
     assert held_target.ocaGroup == held_stop.ocaGroup != ""
     assert seen[parent.order.orderId].ocaGroup == ""
-    assert (held_stop.orderType, _d(held_stop.auxPrice)) == ("STP", entry - 1)
-    assert (held_target.orderType, _d(held_target.lmtPrice)) == ("LMT", entry + 1)
+    assert (held_stop.orderType, cents(held_stop.auxPrice)) == ("STP", entry - 1)
+    assert (held_target.orderType, cents(held_target.lmtPrice)) == ("LMT", entry + 1)
 
     # the parent fills: the target works, the stop waits for the market to reach its trigger
     await gw.move_market("BHP", entry - CENT)
@@ -99,7 +93,7 @@ async def test_the_market_through_the_stop_fills_it_and_cancels_the_target(
 
     assert [e.status for e in stop.log][-3:] == ["Submitted", "Submitted", "Filled"]
     assert sum(f.execution.shares for f in stop.fills) == 100
-    assert all(_d(f.execution.price) <= entry - 1 for f in stop.fills)
+    assert all(cents(f.execution.price) <= entry - 1 for f in stop.fills)
     await wait(lambda: (target.order.orderId, 202) in [(r, c) for r, c, _ in errors.items])
     assert (target.order.orderId, 202, "Order Canceled - reason:") in errors.items
     assert target.orderStatus.filled == 0
@@ -117,7 +111,7 @@ async def test_the_market_through_the_target_fills_it_and_cancels_the_stop(
     await wait(lambda: target.orderStatus.status == "Filled")
     await wait(lambda: stop.orderStatus.status == "Cancelled")
 
-    assert all(_d(f.execution.price) >= entry + 1 for f in target.fills)
+    assert all(cents(f.execution.price) >= entry + 1 for f in target.fills)
     assert stop.fills == []
     await wait(lambda: (stop.order.orderId, 202) in [(r, c) for r, c, _ in errors.items])
     assert await ib.reqOpenOrdersAsync() == []
@@ -141,7 +135,7 @@ async def test_a_target_filled_in_part_reduces_the_stop_to_what_is_left(
     """IB links a bracket's children so that a partial fill of one shrinks the other: the stop
     always covers the position that is still open."""
     bhp, ticker = await _bhp(ib, wait)
-    entry = _d(ticker.ask)
+    entry = cents(ticker.ask)
     qty = 3000  # bigger than the top of the book: the target fills in parts
     parent, target, stop = (
         ib.placeOrder(bhp, o)

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from ib_async import IB, Forex, LimitOrder, Stock, Trade
+from ib_async import IB, Forex, LimitOrder, Trade
 
+from tests.sim.conftest import bhp_quoted, cents
 from trader_cli.sim import SimClock, SimGateway
 
 TIMEOUT = 3.0
-CENT = Decimal("0.01")
 # Wednesday 3 July 2024, 15:50 in Sydney: ten minutes before the ASX closes (06:00 UTC)
 BEFORE_ASX_CLOSE = datetime(2024, 7, 3, 5, 50, tzinfo=UTC)
 ASX_CLOSE = datetime(2024, 7, 3, 6, 0, tzinfo=UTC)
@@ -25,23 +24,11 @@ FX_CLOSE = datetime(2024, 7, 3, 21, 0, tzinfo=UTC)
 NEXT_ASX_MORNING = datetime(2024, 7, 4, 0, 30, tzinfo=UTC)  # 10:30 in Sydney
 
 
-def _d(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(CENT)
-
-
 async def _connect(gw: SimGateway, client_id: int = 1) -> IB:
     client = IB()
     client.RequestTimeout = TIMEOUT
     await client.connectAsync("127.0.0.1", gw.port, clientId=client_id, timeout=TIMEOUT)
     return client
-
-
-async def _bhp(ib: IB, wait):
-    bhp = Stock("BHP", "SMART", "AUD", primaryExchange="ASX")
-    await ib.qualifyContractsAsync(bhp)
-    ticker = ib.reqMktData(bhp)
-    await wait(lambda: ticker.bid > 0 and ticker.ask > 0)
-    return bhp, ticker
 
 
 @pytest.fixture
@@ -52,7 +39,7 @@ def clock() -> SimClock:
 async def test_a_day_order_is_cancelled_at_the_asx_close_and_a_gtc_order_stays(
     gw: SimGateway, ib: IB, errors, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
+    bhp, ticker = await bhp_quoted(ib, wait)
     far = round(ticker.bid - 1, 2)
     day = ib.placeOrder(bhp, LimitOrder("BUY", 100, far))  # IB's default time in force: DAY
     gtc = ib.placeOrder(bhp, LimitOrder("BUY", 100, far, tif="GTC"))
@@ -108,8 +95,8 @@ async def test_gtc_brackets_survive_the_close_and_a_gateway_restart_and_still_pr
 ) -> None:
     gw, state = saved_gw
     ib = await _connect(gw)
-    bhp, ticker = await _bhp(ib, wait)
-    entry = _d(ticker.ask)
+    bhp, ticker = await bhp_quoted(ib, wait)
+    entry = cents(ticker.ask)
     bracket = ib.bracketOrder(
         "BUY", 100, float(entry), float(entry + 1), float(entry - 1), tif="GTC"
     )
@@ -131,7 +118,7 @@ async def test_gtc_brackets_survive_the_close_and_a_gateway_restart_and_still_pr
             assert set(working) == {target_id, stop_id}
             target, stop = working[target_id].order, working[stop_id].order
             assert target.ocaGroup == stop.ocaGroup != ""
-            assert (stop.orderType, _d(stop.auxPrice), stop.tif) == ("STP", entry - 1, "GTC")
+            assert (stop.orderType, cents(stop.auxPrice), stop.tif) == ("STP", entry - 1, "GTC")
             assert working[stop_id].orderStatus.status == "PreSubmitted"
 
             # no process of ours is needed: the market goes through the stop, the venue acts

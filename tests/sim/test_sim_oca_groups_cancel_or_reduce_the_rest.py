@@ -3,34 +3,19 @@ re-created for a position after a restart), reduction (types 2 and 3), unknown t
 
 from __future__ import annotations
 
-from decimal import Decimal
+from ib_async import IB, LimitOrder, StopOrder
 
-from ib_async import IB, LimitOrder, Stock, StopOrder
-
+from tests.sim.conftest import bhp_quoted, cents
 from trader_cli.sim import SimGateway
-
-CENT = Decimal("0.01")
-
-
-def _d(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(CENT)
-
-
-async def _bhp(ib: IB, wait):
-    bhp = Stock("BHP", "SMART", "AUD", primaryExchange="ASX")
-    await ib.qualifyContractsAsync(bhp)
-    ticker = ib.reqMktData(bhp)
-    await wait(lambda: ticker.bid > 0 and ticker.ask > 0)
-    return bhp, ticker
 
 
 async def test_a_standalone_oca_stop_and_target_protect_a_position_like_a_bracket(
     gw: SimGateway, ib: IB, errors, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
+    bhp, ticker = await bhp_quoted(ib, wait)
     entry = ib.placeOrder(bhp, LimitOrder("BUY", 100, ticker.ask))
     await wait(lambda: entry.orderStatus.status == "Filled")
-    price = _d(ticker.ask)
+    price = cents(ticker.ask)
     group = {"ocaGroup": "trader-protect-BHP", "ocaType": 1, "tif": "GTC"}
     target = ib.placeOrder(bhp, LimitOrder("SELL", 100, float(price + 1), **group))
     stop = ib.placeOrder(bhp, StopOrder("SELL", 100, float(price - 1), **group))
@@ -50,7 +35,7 @@ async def test_a_standalone_oca_stop_and_target_protect_a_position_like_a_bracke
 async def test_oca_type_3_reduces_the_other_orders_by_what_filled(
     gw: SimGateway, ib: IB, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
+    bhp, ticker = await bhp_quoted(ib, wait)
     group = {"ocaGroup": "reduce-1", "ocaType": 3}
     resting = ib.placeOrder(bhp, LimitOrder("SELL", 100, round(ticker.ask + 2, 2), **group))
     await wait(lambda: resting.orderStatus.status == "Submitted")
@@ -64,7 +49,7 @@ async def test_oca_type_3_reduces_the_other_orders_by_what_filled(
 
 
 async def test_an_oca_type_ib_does_not_have_is_refused_with_201(ib: IB, errors, wait) -> None:
-    bhp, ticker = await _bhp(ib, wait)
+    bhp, ticker = await bhp_quoted(ib, wait)
     trade = ib.placeOrder(
         bhp, LimitOrder("BUY", 10, round(ticker.bid - 1, 2), ocaGroup="G", ocaType=4)
     )

@@ -5,30 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ib_async import IB, Stock, StopLimitOrder, StopOrder
+from ib_async import IB, StopLimitOrder, StopOrder
 
+from tests.sim.conftest import CENT, bhp_quoted, cents
 from trader_cli.sim import SimGateway
-
-CENT = Decimal("0.01")
-
-
-def _d(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(CENT)
-
-
-async def _bhp(ib: IB, wait):
-    bhp = Stock("BHP", "SMART", "AUD", primaryExchange="ASX")
-    await ib.qualifyContractsAsync(bhp)
-    ticker = ib.reqMktData(bhp)
-    await wait(lambda: ticker.bid > 0 and ticker.ask > 0)
-    return bhp, ticker
 
 
 async def test_a_sell_stop_waits_presubmitted_then_sells_at_the_market_once_the_bid_reaches_it(
     gw: SimGateway, ib: IB, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
-    trigger = _d(ticker.bid) - Decimal("0.30")
+    bhp, ticker = await bhp_quoted(ib, wait)
+    trigger = cents(ticker.bid) - Decimal("0.30")
     trade = ib.placeOrder(bhp, StopOrder("SELL", 100, float(trigger)))
     await wait(lambda: trade.orderStatus.status == "PreSubmitted")
     await gw.advance(5)
@@ -38,15 +25,15 @@ async def test_a_sell_stop_waits_presubmitted_then_sells_at_the_market_once_the_
     await gw.move_market("BHP", trigger + CENT)  # the bid is at the trigger: IB elects the stop
     await wait(lambda: trade.orderStatus.status == "Filled")
     assert [e.status for e in trade.log][-3:] == ["Submitted", "Submitted", "Filled"]
-    assert all(_d(f.execution.price) <= trigger for f in trade.fills)
+    assert all(cents(f.execution.price) <= trigger for f in trade.fills)
     assert sum(f.execution.shares for f in trade.fills) == 100
 
 
 async def test_a_buy_stop_elects_when_the_market_trades_at_or_above_it(
     gw: SimGateway, ib: IB, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
-    trigger = _d(ticker.ask) + Decimal("0.30")
+    bhp, ticker = await bhp_quoted(ib, wait)
+    trigger = cents(ticker.ask) + Decimal("0.30")
     trade = ib.placeOrder(bhp, StopOrder("BUY", 100, float(trigger)))
     await wait(lambda: trade.orderStatus.status == "PreSubmitted")
 
@@ -54,14 +41,14 @@ async def test_a_buy_stop_elects_when_the_market_trades_at_or_above_it(
     assert trade.orderStatus.status == "PreSubmitted"
     await gw.move_market("BHP", trigger)
     await wait(lambda: trade.orderStatus.status == "Filled")
-    assert all(_d(f.execution.price) >= trigger for f in trade.fills)
+    assert all(cents(f.execution.price) >= trigger for f in trade.fills)
 
 
 async def test_a_stop_limit_that_elects_but_cannot_fill_at_its_limit_rests_as_a_limit(
     gw: SimGateway, ib: IB, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
-    trigger = _d(ticker.bid) - Decimal("0.30")
+    bhp, ticker = await bhp_quoted(ib, wait)
+    trigger = cents(ticker.bid) - Decimal("0.30")
     limit = trigger - Decimal("0.05")
     trade = ib.placeOrder(bhp, StopLimitOrder("SELL", 100, float(limit), float(trigger)))
     await wait(lambda: trade.orderStatus.status == "PreSubmitted")
@@ -74,11 +61,11 @@ async def test_a_stop_limit_that_elects_but_cannot_fill_at_its_limit_rests_as_a_
 
     await gw.move_market("BHP", limit + 2 * CENT)  # back up: the bid reaches the limit
     await wait(lambda: trade.orderStatus.status == "Filled")
-    assert all(_d(f.execution.price) >= limit for f in trade.fills)
+    assert all(cents(f.execution.price) >= limit for f in trade.fills)
 
 
 async def test_an_off_tick_trigger_is_refused_with_110_and_nothing_rests(ib: IB, errors, wait):
-    bhp, _ticker = await _bhp(ib, wait)
+    bhp, _ticker = await bhp_quoted(ib, wait)
     trade = ib.placeOrder(bhp, StopOrder("SELL", 100, 40.005))
     await wait(lambda: 110 in errors.codes())
     assert (
@@ -91,8 +78,8 @@ async def test_an_off_tick_trigger_is_refused_with_110_and_nothing_rests(ib: IB,
 
 
 async def test_a_stop_does_not_elect_while_the_market_is_closed(gw: SimGateway, ib: IB, wait):
-    bhp, ticker = await _bhp(ib, wait)
-    trigger = _d(ticker.bid) - Decimal("0.30")
+    bhp, ticker = await bhp_quoted(ib, wait)
+    trigger = cents(ticker.bid) - Decimal("0.30")
     trade = ib.placeOrder(bhp, StopOrder("SELL", 100, float(trigger), tif="GTC"))
     await wait(lambda: trade.orderStatus.status == "PreSubmitted")
     gw.clock.advance(6 * 3600)  # 17:00 in Sydney: the ASX has closed

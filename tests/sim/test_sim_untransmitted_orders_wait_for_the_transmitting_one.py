@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ib_async import IB, LimitOrder, Stock, StopOrder
+from ib_async import IB, LimitOrder, StopOrder
 
+from tests.sim.conftest import bhp_quoted
 from trader_cli.sim import SimGateway
-
-
-async def _bhp(ib: IB, wait):
-    bhp = Stock("BHP", "SMART", "AUD", primaryExchange="ASX")
-    await ib.qualifyContractsAsync(bhp)
-    ticker = ib.reqMktData(bhp)
-    await wait(lambda: ticker.bid > 0 and ticker.ask > 0)
-    return bhp, ticker
 
 
 async def test_an_untransmitted_order_gets_no_reply_and_never_works(
     gw: SimGateway, ib: IB, errors, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
+    bhp, ticker = await bhp_quoted(ib, wait)
     held = ib.placeOrder(bhp, LimitOrder("BUY", 100, ticker.ask, transmit=False))
     await ib.reqCurrentTimeAsync()  # a round trip: the sim has read the order
     await gw.advance(5)
@@ -37,7 +30,7 @@ async def test_an_untransmitted_order_gets_no_reply_and_never_works(
 async def test_the_transmitting_child_releases_the_whole_bracket_parent_first(
     gw: SimGateway, ib: IB, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
+    bhp, ticker = await bhp_quoted(ib, wait)
     ask = Decimal(str(ticker.ask))
     parent = ib.placeOrder(bhp, LimitOrder("BUY", 100, float(ask), transmit=False))
     pid = parent.order.orderId
@@ -64,7 +57,7 @@ async def test_the_transmitting_child_releases_the_whole_bracket_parent_first(
 async def test_sending_an_untransmitted_order_again_with_transmit_releases_it(
     gw: SimGateway, ib: IB, wait
 ) -> None:
-    bhp, ticker = await _bhp(ib, wait)
+    bhp, ticker = await bhp_quoted(ib, wait)
     far = round(ticker.bid - 1.0, 2)
     order = LimitOrder("BUY", 100, far, transmit=False)
     trade = ib.placeOrder(bhp, order)
