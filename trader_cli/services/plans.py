@@ -19,7 +19,7 @@ from trader_cli.db import store
 from trader_cli.db.models import OrderRow, Plan, PlanStatus
 from trader_cli.domain.display import price_text, quantity_text
 from trader_cli.domain.display_models import symbol_of
-from trader_cli.domain.models import Quote, Side
+from trader_cli.domain.models import OrderType, Quote, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.errors import InvalidOrderError, TemporaryError
@@ -187,6 +187,24 @@ class PlanMonitor:
         rows = store.plan_exit_orders(plan)
         return [r for r in [await self._refresh(row.client_order_id) for row in rows] if r]
 
+    async def _stop_limit_gapped(
+        self, plan: Plan, entry: OrderRow, exits: list[OrderRow]
+    ) -> bool:
+        """Whether the market has gapped through a working stop-limit child: triggered, with
+        the touch beyond its limit, it rests unfilled and the position is unprotected. The
+        monitor then exits itself, as for a local plan (its stop is hit)."""
+        stops = [
+            e for e in exits
+            if e.oca_group is not None and e.type is OrderType.STOP_LIMIT
+            and e.price is not None and not e.status.is_final
+        ]
+        if not stops or not entry.status.is_final:
+            return False
+        quote = await self.ctx.venue.get_market_data(parse_symbol(plan.symbol))
+        if plan.side is Side.BUY:
+            return quote.bid is not None and any(quote.bid < s.price for s in stops)
+        return quote.ask is not None and any(quote.ask > s.price for s in stops)
+
     async def check(self, plan: Plan, *, allow_new_orders: bool = True) -> PlanEvent | None:
         """Advance one plan: settle its entry, exit when a condition is met, close when flat."""
         del allow_new_orders  # exits are always allowed; kept for symmetry with entries
@@ -238,7 +256,9 @@ class PlanMonitor:
             time_reason = (
                 _exit_rule(plan, None, "", now, hours.session_close) if hours.is_open else None
             )
-            if time_reason is None and not local_exits:
+            if time_reason is None and not local_exits and not (
+                hours.is_open and await self._stop_limit_gapped(plan, entry, exits)
+            ):
                 done = await reconcile_protection(self.ctx, plan, entry, exits)
                 return None if done is None else PlanEvent(plan.id, plan.symbol, *done)
         if not hours.is_open:
