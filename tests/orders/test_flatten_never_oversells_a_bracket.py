@@ -93,3 +93,23 @@ async def test_flatten_all_withdraws_a_resting_bracket_entry(ctx, gw) -> None:
     # the market coming down to the entry afterwards opens nothing
     await gw.move_market(BHP.base, entry - CENT)
     assert await _bhp_position(ctx) == 0
+
+
+async def test_nothing_is_sent_beside_a_child_whose_cancel_is_unconfirmed(ctx, gw) -> None:
+    plan, stem, _ = await _bracket(ctx, gw, fill=True)
+    ctx.venue.order_ack_timeout = 0.2
+    gw.delay_replies(0.5)  # the venue's answers to the cancels come after flatten stops waiting
+    try:
+        report = await flatten(ctx, [BHP], wait_seconds=5)
+    finally:
+        gw.delay_replies(0)
+
+    (line,) = report.lines
+    assert line.orders == []
+    assert "not confirmed" in line.note
+    assert report.remaining  # not flat: the command says so (and exits non-zero)
+    assert not [r for r in store.plan_orders(plan) if r.reason == "flatten"]
+
+    again = await flatten(ctx, [BHP], wait_seconds=5)  # once the cancels are answered
+    assert not again.remaining
+    assert await _bhp_position(ctx) == 0
