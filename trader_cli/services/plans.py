@@ -273,7 +273,16 @@ class PlanMonitor:
         if not entry.status.is_final:
             await orders.cancel(entry.client_order_id)  # no more entry fills once exiting
         entry = await self._refresh(entry.client_order_id) or entry
-        exited = sum((e.filled for e in await self._exits(plan)), Decimal(0))
+        exits = await self._exits(plan)
+        working = [e.client_order_id for e in exits if not e.status.is_final]
+        if working:
+            # a stop, target or earlier exit whose cancel the venue has not confirmed may still
+            # fill: an exit sent beside it could sell the position twice
+            return PlanEvent(
+                plan.id, plan.symbol, "deferred",
+                f"cancel of {', '.join(working)} not confirmed yet: no exit sent beside it",
+            )
+        exited = sum((e.filled for e in exits), Decimal(0))
         remaining = entry.filled - exited
         if remaining <= 0:
             return None
