@@ -22,7 +22,7 @@ from trader_cli.domain.display_models import symbol_of
 from trader_cli.domain.models import OrderType, Quote, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
-from trader_cli.errors import InvalidOrderError, TemporaryError
+from trader_cli.errors import InputError, TemporaryError
 from trader_cli.hours import market_hours
 from trader_cli.services.baseline import own_positions
 from trader_cli.services.context import TradingContext
@@ -161,7 +161,8 @@ class PlanMonitor:
         for plan in self.open_plans():
             try:
                 event = await self.check(plan, allow_new_orders=allow_new_orders)
-            except (TemporaryError, InvalidOrderError) as e:
+            except (TemporaryError, InputError) as e:
+                # one plan's trouble never stops the others' stops being watched
                 event = PlanEvent(plan.id, plan.symbol, "deferred", e.message)
             if event is not None:
                 events.append(event)

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, Plan, PlanStatus
-from trader_cli.domain.models import Order, Side
+from trader_cli.domain.models import Order, OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec, Protection
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.services.baseline import own_positions
@@ -151,8 +151,22 @@ async def reconcile_protection(
     if held <= 0 and now - entry.updated_at < FLAT_GRACE:
         return None  # the venue's positions may not show a fill this fresh yet: look again
     if held <= 0:
-        for child in live:
+        # a child still pending after its refresh is unknown to the venue (its sending died on
+        # the wire): nothing to cancel there yet, and the plan stays open until resync settles
+        # it, so that a late arrival is still cancelled rather than left working on a flat
+        # position
+        unknown = [c for c in live if c.status is OrderStatus.PENDING]
+        cancelled = [c for c in live if c.status is not OrderStatus.PENDING]
+        for child in cancelled:
             await ctx.orders.cancel(child.client_order_id)
+        if unknown:
+            names = ", ".join(c.client_order_id for c in unknown)
+            done = f": cancelled {', '.join(c.client_order_id for c in cancelled)}"
+            return "protect", (
+                f"no position left at the venue{done if cancelled else ''}; {names} unknown "
+                "to the venue (sending it failed): plan kept open until `trader resync` "
+                "settles it"
+            )
         store.close_plan(plan, status=PlanStatus.CLOSED, at=now)
         why = "no position left at the venue"
         if live:
