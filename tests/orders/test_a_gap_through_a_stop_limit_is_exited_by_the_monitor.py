@@ -77,7 +77,7 @@ async def test_a_stop_limit_the_market_gapped_through_is_replaced_by_an_exit(ctx
 
 
 async def test_a_stop_limit_still_above_its_limit_is_left_to_the_broker(ctx, gw) -> None:
-    plan, stem, entry = await _filled_bracket(ctx, gw)
+    _plan, stem, entry = await _filled_bracket(ctx, gw)
     await gw.move_market(NDQ.base, entry - Decimal("0.50"))  # nearer the stop, not through it
 
     assert await PlanMonitor(ctx).check_all() == []

@@ -96,7 +96,7 @@ async def test_flatten_all_withdraws_a_resting_bracket_entry(ctx, gw) -> None:
 
 
 async def test_nothing_is_sent_beside_a_child_whose_cancel_is_unconfirmed(ctx, gw) -> None:
-    plan, stem, _ = await _bracket(ctx, gw, fill=True)
+    plan, _stem, _ = await _bracket(ctx, gw, fill=True)
     ctx.venue.order_ack_timeout = 0.2
     gw.delay_replies(0.5)  # the venue's answers to the cancels come after flatten stops waiting
     try:

@@ -194,17 +194,17 @@ class PlanMonitor:
         """Whether the market has gapped through a working stop-limit child: triggered, with
         the touch beyond its limit, it rests unfilled and the position is unprotected. The
         monitor then exits itself, as for a local plan (its stop is hit)."""
-        stops = [
-            e for e in exits
+        limits = [
+            e.price for e in exits
             if e.oca_group is not None and e.type is OrderType.STOP_LIMIT
             and e.price is not None and not e.status.is_final
         ]
-        if not stops or not entry.status.is_final:
+        if not limits or not entry.status.is_final:
             return False
         quote = await self.ctx.venue.get_market_data(parse_symbol(plan.symbol))
         if plan.side is Side.BUY:
-            return quote.bid is not None and any(quote.bid < s.price for s in stops)
-        return quote.ask is not None and any(quote.ask > s.price for s in stops)
+            return quote.bid is not None and quote.bid < max(limits)
+        return quote.ask is not None and quote.ask > min(limits)
 
     async def check(self, plan: Plan, *, allow_new_orders: bool = True) -> PlanEvent | None:
         """Advance one plan: settle its entry, exit when a condition is met, close when flat."""
