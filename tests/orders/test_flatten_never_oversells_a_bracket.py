@@ -113,3 +113,28 @@ async def test_nothing_is_sent_beside_a_child_whose_cancel_is_unconfirmed(ctx, g
     again = await flatten(ctx, [BHP], wait_seconds=5)  # once the cancels are answered
     assert not again.remaining
     assert await _bhp_position(ctx) == 0
+
+
+async def test_flatten_with_a_bracket_entry_half_filled_closes_what_filled_and_leaves_nothing(
+    ctx, gw
+) -> None:
+    q = await ctx.venue.get_market_data(BHP)
+    entry = q.bid - Decimal("0.50")
+    legs = await submit_bracket_entry(
+        ctx, BHP, Side.BUY, Decimal(3000), OrderSpec.limit(entry), entry - 1, entry + 1,
+    )
+    stem = legs[0].client_order_id.removesuffix("-E")
+    await gw.move_market(BHP.base, entry - CENT)  # one book's worth fills, the rest works
+    held = await _bhp_position(ctx)
+    assert 0 < held < 3000
+
+    report = await flatten(ctx, [BHP], wait_seconds=5)
+
+    assert not report.remaining
+    assert await _bhp_position(ctx) == 0
+    assert {o.client_order_id for o in await ctx.venue.get_open_orders()} == set()
+    for leg in ("E", "S", "T"):
+        assert f"{stem}-{leg}" in report.cancelled
+    # nothing left that could trade later: the market through the old stop sells nothing
+    await gw.move_market(BHP.base, entry - 2)
+    assert await _bhp_position(ctx) == 0
