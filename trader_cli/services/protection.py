@@ -12,7 +12,9 @@ restarted bot adopts what it finds) and then, once the entry is done:
 * a child working for more than the position still held (part of it closed by hand) → the
   children are cancelled and sent again for what is held: a stop for more would open a
   position the other way;
-* a re-created child recorded but never sent (the process died in between) is sent now.
+* a re-created child recorded but never sent (the process died in between) is sent now, if
+  what it was recorded for is still held; else it expires unsent and is re-created at the size
+  held (nothing, for a flat position).
 
 A child that may have been sent but that the venue does not know stays pending, as any
 ambiguous order does: resync settles it, nothing is sent by guess.
@@ -136,6 +138,21 @@ async def reconcile_protection(
     returns ``(action, detail)`` for what was done, or None when all is as it should be."""
     children = [e for e in exits if e.oca_group is not None]
     unsent = [c for c in children if c.submitted_at is None and not c.status.is_final]
+    if unsent and entry.filled > 0:
+        # recorded for what was held then: if less is held now (closed by hand while the bot
+        # was down), sending them would protect what is gone, a stop opening a short. They
+        # expire unsent, and what is held is protected afresh below.
+        exited = sum((c.filled for c in children), Decimal(0))
+        amount = min(entry.filled - exited, await held_on_plan(ctx, plan))
+        if any(c.amount > amount for c in unsent):
+            now = ctx.venue.clock.now()
+            for c in unsent:
+                store.update_order(
+                    c.client_order_id, status=OrderStatus.EXPIRED, now=now,
+                    last_error=f"never sent: recorded for {c.amount}, {amount} held now",
+                )
+            children = [store.find_order_by_client_id(c.client_order_id) or c for c in children]
+            unsent = []
     if unsent:
         groups = sorted({c.oca_group for c in unsent if c.oca_group is not None})
         for group in groups:
