@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trader_cli.notify.alerts import Alert
+from trader_cli.notify.alerts import Alert, AlertLevel
 from trader_cli.notify.transport import AppriseTransport, Transport
 from trader_cli.notify.urls import mask_url, split_urls
 from trader_cli.redaction import redact
@@ -31,6 +31,8 @@ CLOSE_WAIT = 15.0
 #: the file (app dir) where sent alert keys are remembered across processes (cron resync)
 SENT_FILE = "notify-sent.json"
 RATE_WINDOW = 60.0
+#: how many of the alerts dropped by the cap a command's closing summary names
+SUMMARY_TITLES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class Notifier:
         self._recent: deque[float] = deque()
         self._repeats: dict[str, int] = {}
         self._rate_dropped = 0
+        self._dropped: list[Alert] = []  # dropped by the cap and not yet told of
         self._queue: queue.Queue[tuple[str, str, Alert] | None] = queue.Queue()
         self._pending = 0
         self._idle = threading.Condition(self._lock)
@@ -179,6 +182,7 @@ class Notifier:
                 self._recent.popleft()
             if len(self._recent) >= self.max_per_minute:
                 self._rate_dropped += 1
+                self._dropped.append(alert)
                 self._record(alert, "rate-limited")
                 return False
             if not self.sent_log.claim(scoped_key, now, self.dedup_seconds):
@@ -207,6 +211,7 @@ class Notifier:
                 f"{self.max_per_minute} a minute"
             )
             self._rate_dropped = 0
+            self._dropped.clear()
         label = f"[{self.label}] " if self.label else ""
         body = alert.body + "".join(f"\n({note})" for note in notes)
         return redact(f"trader {label}{alert.title}"), redact(body)
@@ -275,9 +280,36 @@ class Notifier:
                 self._idle.wait(left)
         return True
 
+    def _summary(self) -> Alert | None:
+        """What the cap dropped since the last alert sent, as one alert (None: nothing)."""
+        with self._lock:
+            dropped, self._dropped = self._dropped, []
+            self._rate_dropped = 0
+        if not dropped:
+            return None
+        named = "\n".join(f"- {a.title}: {a.body}" for a in dropped[:SUMMARY_TITLES])
+        more = len(dropped) - SUMMARY_TITLES
+        rest = f"\n- and {more} more (see telemetry.log)" if more > 0 else ""
+        worst = max((a.level for a in dropped), key=list(AlertLevel).index)
+        return Alert(
+            "suppressed",
+            f"{len(dropped)} alert(s) suppressed by the limit of {self.max_per_minute} a minute",
+            f"not sent while the limit held:\n{named}{rest}",
+            worst,
+        )
+
     def close(self, timeout: float = CLOSE_WAIT) -> None:
-        """Flush (bounded) and stop the thread; alerts still queued after ``timeout`` are
-        logged as lost."""
+        """Send what the cap dropped as one last alert (the end of a command may be the last
+        chance: "bot stopped" in a storm), flush (bounded) and stop the thread; alerts still
+        queued after ``timeout`` are logged as lost."""
+        summary = self._summary() if self.urls else None
+        if summary is not None:
+            title, body = self._texts(summary)
+            with self._lock:
+                self._pending += 1
+                self._ensure_thread()
+            self._queue.put((title, body, summary))
+            self._record(summary, "queued")
         if self._thread is None:
             return
         if not self.flush(timeout):

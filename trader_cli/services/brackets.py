@@ -159,6 +159,30 @@ def check_bracket_prices(
         )
 
 
+def check_stop_against_quote(
+    symbol: Symbol, side: Side, stop: Decimal | None, bid: Decimal | None, ask: Decimal | None
+) -> None:
+    """Refuse (``InvalidOrderError``, exit 2) a stop the market has already passed: a long's
+    stop at or above the bid (a sell stop is elected when the bid reaches it), a short's at or
+    below the ask. Once the entry filled it would be elected at once and get out at the market:
+    a round trip of spread and commission, not protection."""
+    if stop is None:
+        return
+    sym = symbol_of(str(symbol))
+    if side is Side.BUY and bid is not None and stop >= bid:
+        raise InvalidOrderError(
+            f"stop {price_text(stop, sym)} is at or above the bid {price_text(bid, sym)}: it "
+            "would sell as soon as the entry fills",
+            hint="give --stop below the bid",
+        )
+    if side is Side.SELL and ask is not None and stop <= ask:
+        raise InvalidOrderError(
+            f"stop {price_text(stop, sym)} is at or below the ask {price_text(ask, sym)}: it "
+            "would buy back as soon as the entry fills",
+            hint="give --stop above the ask",
+        )
+
+
 def protective_prices_on_tick(
     symbol: Symbol,
     side: Side,

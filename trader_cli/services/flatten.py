@@ -39,6 +39,7 @@ from trader_cli.services.orders import OrderIntent
 from trader_cli.services.pipeline import price_order
 
 if TYPE_CHECKING:
+    from trader_cli.domain.models import Position
     from trader_cli.venues.base import Instrument
 
 log = logging.getLogger("trader.flatten")
@@ -139,20 +140,18 @@ async def flatten(
     for target in symbols or ():
         # a symbol the venue does not trade is bad input (exit 2), before anything is cancelled
         await venue.resolve(target)
-    # every venue position, and a baseline symbol the bot sold all of (its short against it)
-    splits = [
-        s
-        for s in own_splits(await venue.get_positions(), ctx.baseline)
-        if (s.venue != 0 or (s.bot != 0 and not include_baseline))
-        and (wanted is None or s.symbol in wanted)
-    ]
     report = FlattenReport(baseline=baseline, include_baseline=include_baseline)
-    held = {s.symbol for s in splits}
-    for symbol in sorted((wanted or set()) - held):
-        report.lines.append(FlattenLine(symbol, Decimal(0), note="no position"))
-    touched = held | (wanted or set())
+    working = await venue.get_open_orders()
+    plans = store.open_plans()
+    if wanted is None:
+        # everything: a resting entry (a bracket's, with its children) on a symbol not held
+        # yet would open a position after flatten reported flat
+        touched = {s.symbol for s in _splits(await venue.get_positions(), ctx, include_baseline)}
+        touched |= {o.symbol for o in working} | {p.symbol for p in plans}
+    else:
+        touched = set(wanted)
     now = venue.clock.now()
-    for plan in store.open_plans():
+    for plan in plans:
         if plan.symbol in touched:
             store.close_plan(plan, status=PlanStatus.CLOSED, at=now)
             store.record_decision(
@@ -161,19 +160,52 @@ async def flatten(
                 payload={"plan": plan.id}, at=now,
             )
             report.plans_closed.append(plan.id)
-    for order in await venue.get_open_orders():
+    unconfirmed: set[str] = set()
+    for order in working:
         if order.symbol in touched:
             if ctx.orders.known(order.client_order_id):
-                await ctx.orders.cancel(order.client_order_id)
+                done = await ctx.orders.cancel(order.client_order_id)
             else:
-                await venue.cancel_order(order.client_order_id)
+                done = await venue.cancel_order(order.client_order_id)
             report.cancelled.append(order.client_order_id)
+            if not done.status.is_final:
+                unconfirmed.add(order.symbol)
+    # the positions are read only now that nothing of ours works on them: a stop or target
+    # that filled while it was being cancelled has already closed (part of) the position, and
+    # selling what was held before would open a position the other way
+    splits = [
+        s for s in _splits(await venue.get_positions(), ctx, include_baseline)
+        if s.symbol in touched
+    ]
+    held = {s.symbol for s in splits}
+    for symbol in sorted((wanted or set()) - held):
+        report.lines.append(FlattenLine(symbol, Decimal(0), note="no position"))
     for split in splits:  # sorted by symbol
+        if split.symbol in unconfirmed:
+            # a stop or target whose cancel the venue has not confirmed may still fill: a
+            # close sent beside it could sell the position twice
+            report.lines.append(FlattenLine(
+                split.symbol, split.venue,
+                note="a working order's cancel is not confirmed yet: nothing sent; "
+                "run flatten again",
+            ))
+            continue
         line = await _close(ctx, split, include_baseline, use_market, reprice, wait_seconds)
         report.lines.append(line)
     if include_baseline and ctx.baseline is not None:
         _release(ctx, ctx.baseline, {s.symbol: s for s in splits}, report, wanted)
     return report
+
+
+def _splits(
+    positions: list[Position], ctx: TradingContext, include_baseline: bool
+) -> list[PositionSplit]:
+    """Every venue position, and a baseline symbol the bot sold all of (its short against it)."""
+    return [
+        s
+        for s in own_splits(positions, ctx.baseline)
+        if s.venue != 0 or (s.bot != 0 and not include_baseline)
+    ]
 
 
 def _release(

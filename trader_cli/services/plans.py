@@ -19,10 +19,10 @@ from trader_cli.db import store
 from trader_cli.db.models import OrderRow, Plan, PlanStatus
 from trader_cli.domain.display import price_text, quantity_text
 from trader_cli.domain.display_models import symbol_of
-from trader_cli.domain.models import Quote, Side
+from trader_cli.domain.models import OrderType, Quote, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
-from trader_cli.errors import InvalidOrderError, TemporaryError
+from trader_cli.errors import InputError, TemporaryError
 from trader_cli.hours import market_hours
 from trader_cli.services.baseline import own_positions
 from trader_cli.services.context import TradingContext
@@ -161,7 +161,8 @@ class PlanMonitor:
         for plan in self.open_plans():
             try:
                 event = await self.check(plan, allow_new_orders=allow_new_orders)
-            except (TemporaryError, InvalidOrderError) as e:
+            except (TemporaryError, InputError) as e:
+                # one plan's trouble never stops the others' stops being watched
                 event = PlanEvent(plan.id, plan.symbol, "deferred", e.message)
             if event is not None:
                 events.append(event)
@@ -186,6 +187,24 @@ class PlanMonitor:
     async def _exits(self, plan: Plan) -> list[OrderRow]:
         rows = store.plan_exit_orders(plan)
         return [r for r in [await self._refresh(row.client_order_id) for row in rows] if r]
+
+    async def _stop_limit_gapped(
+        self, plan: Plan, entry: OrderRow, exits: list[OrderRow]
+    ) -> bool:
+        """Whether the market has gapped through a working stop-limit child: triggered, with
+        the touch beyond its limit, it rests unfilled and the position is unprotected. The
+        monitor then exits itself, as for a local plan (its stop is hit)."""
+        limits = [
+            e.price for e in exits
+            if e.oca_group is not None and e.type is OrderType.STOP_LIMIT
+            and e.price is not None and not e.status.is_final
+        ]
+        if not limits or not entry.status.is_final:
+            return False
+        quote = await self.ctx.venue.get_market_data(parse_symbol(plan.symbol))
+        if plan.side is Side.BUY:
+            return quote.bid is not None and quote.bid < max(limits)
+        return quote.ask is not None and quote.ask > min(limits)
 
     async def check(self, plan: Plan, *, allow_new_orders: bool = True) -> PlanEvent | None:
         """Advance one plan: settle its entry, exit when a condition is met, close when flat."""
@@ -238,7 +257,9 @@ class PlanMonitor:
             time_reason = (
                 _exit_rule(plan, None, "", now, hours.session_close) if hours.is_open else None
             )
-            if time_reason is None and not local_exits:
+            if time_reason is None and not local_exits and not (
+                hours.is_open and await self._stop_limit_gapped(plan, entry, exits)
+            ):
                 done = await reconcile_protection(self.ctx, plan, entry, exits)
                 return None if done is None else PlanEvent(plan.id, plan.symbol, *done)
         if not hours.is_open:
@@ -253,7 +274,16 @@ class PlanMonitor:
         if not entry.status.is_final:
             await orders.cancel(entry.client_order_id)  # no more entry fills once exiting
         entry = await self._refresh(entry.client_order_id) or entry
-        exited = sum((e.filled for e in await self._exits(plan)), Decimal(0))
+        exits = await self._exits(plan)
+        working = [e.client_order_id for e in exits if not e.status.is_final]
+        if working:
+            # a stop, target or earlier exit whose cancel the venue has not confirmed may still
+            # fill: an exit sent beside it could sell the position twice
+            return PlanEvent(
+                plan.id, plan.symbol, "deferred",
+                f"cancel of {', '.join(working)} not confirmed yet: no exit sent beside it",
+            )
+        exited = sum((e.filled for e in exits), Decimal(0))
         remaining = entry.filled - exited
         if remaining <= 0:
             return None

@@ -37,6 +37,7 @@ from trader_cli.services.brackets import (
     bracket_checks,
     bracket_legs,
     check_bracket_prices,
+    check_stop_against_quote,
 )
 from trader_cli.services.pipeline import (
     Priced,
@@ -319,6 +320,7 @@ async def preview_order(
     legs: list[BracketLeg] = []
     if bracket and priced.spec is not None:
         check_bracket_prices(sym, side, priced.price, stop, target, inst.min_tick)
+        check_stop_against_quote(sym, side, stop, quote.bid, quote.ask)
         legs = bracket_legs(sym, side, qty, priced.spec, stop, target, inst, slippage)
         checks.extend(await bracket_checks(settings, sym, qty, stop, conv))
     notes = [*costs.notes, *_time_in_force_notes(spec, taker, venue)]

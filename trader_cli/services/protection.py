@@ -12,7 +12,9 @@ restarted bot adopts what it finds) and then, once the entry is done:
 * a child working for more than the position still held (part of it closed by hand) → the
   children are cancelled and sent again for what is held: a stop for more would open a
   position the other way;
-* a re-created child recorded but never sent (the process died in between) is sent now.
+* a re-created child recorded but never sent (the process died in between) is sent now, if
+  what it was recorded for is still held; else it expires unsent and is re-created at the size
+  held (nothing, for a flat position).
 
 A child that may have been sent but that the venue does not know stays pending, as any
 ambiguous order does: resync settles it, nothing is sent by guess.
@@ -26,7 +28,7 @@ from decimal import Decimal
 
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, Plan, PlanStatus
-from trader_cli.domain.models import Order, Side
+from trader_cli.domain.models import Order, OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec, Protection
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.services.baseline import own_positions
@@ -136,6 +138,21 @@ async def reconcile_protection(
     returns ``(action, detail)`` for what was done, or None when all is as it should be."""
     children = [e for e in exits if e.oca_group is not None]
     unsent = [c for c in children if c.submitted_at is None and not c.status.is_final]
+    if unsent and entry.filled > 0:
+        # recorded for what was held then: if less is held now (closed by hand while the bot
+        # was down), sending them would protect what is gone, a stop opening a short. They
+        # expire unsent, and what is held is protected afresh below.
+        exited = sum((c.filled for c in children), Decimal(0))
+        amount = min(entry.filled - exited, await held_on_plan(ctx, plan))
+        if any(c.amount > amount for c in unsent):
+            now = ctx.venue.clock.now()
+            for c in unsent:
+                store.update_order(
+                    c.client_order_id, status=OrderStatus.EXPIRED, now=now,
+                    last_error=f"never sent: recorded for {c.amount}, {amount} held now",
+                )
+            children = [store.find_order_by_client_id(c.client_order_id) or c for c in children]
+            unsent = []
     if unsent:
         groups = sorted({c.oca_group for c in unsent if c.oca_group is not None})
         for group in groups:
@@ -151,8 +168,22 @@ async def reconcile_protection(
     if held <= 0 and now - entry.updated_at < FLAT_GRACE:
         return None  # the venue's positions may not show a fill this fresh yet: look again
     if held <= 0:
-        for child in live:
+        # a child still pending after its refresh is unknown to the venue (its sending died on
+        # the wire): nothing to cancel there yet, and the plan stays open until resync settles
+        # it, so that a late arrival is still cancelled rather than left working on a flat
+        # position
+        unknown = [c for c in live if c.status is OrderStatus.PENDING]
+        cancelled = [c for c in live if c.status is not OrderStatus.PENDING]
+        for child in cancelled:
             await ctx.orders.cancel(child.client_order_id)
+        if unknown:
+            names = ", ".join(c.client_order_id for c in unknown)
+            done = f": cancelled {', '.join(c.client_order_id for c in cancelled)}"
+            return "protect", (
+                f"no position left at the venue{done if cancelled else ''}; {names} unknown "
+                "to the venue (sending it failed): plan kept open until `trader resync` "
+                "settles it"
+            )
         store.close_plan(plan, status=PlanStatus.CLOSED, at=now)
         why = "no position left at the venue"
         if live:

@@ -466,6 +466,10 @@ class StrategyRunner:
             "action": f"enter {plan.side.value}",
             "reason": plan.rationale,
         }
+        if any(p.symbol == str(plan.symbol) for p in store.open_plans()):
+            # every exit and broker-held child is sized by what is held on the symbol: a second
+            # plan there would protect (and exit) the same holding twice
+            return self._refuse(plan, record, f"an open plan on {plan.symbol} already", now)
         try:
             # with broker protection the entry goes as a bracket: its stop and target are
             # orders at the venue, so they go on the price step (the plan keeps them there)

@@ -24,6 +24,9 @@ class Faults:
     drop_after_next_ack: bool = False
     omit_liquidity: bool = False
     drop_on_request: int | None = None  # incoming message id that drops the link on arrival
+    # incoming message id whose next ``swallow_count`` requests are never served (link kept)
+    swallow_request: int | None = None
+    swallow_count: int = 0
 
     def take_order_rejection(self) -> str | None:
         """The armed rejection reason, disarming it."""
@@ -35,6 +38,15 @@ class Faults:
         if self.drop_on_request != message_id:
             return False
         self.drop_on_request = None
+        return True
+
+    def take_swallow(self, message_id: int) -> bool:
+        """Whether a request with ``message_id`` is swallowed, counting it if so."""
+        if self.swallow_request != message_id or self.swallow_count <= 0:
+            return False
+        self.swallow_count -= 1
+        if self.swallow_count == 0:
+            self.swallow_request = None
         return True
 
     def take_drop_after_ack(self) -> bool:

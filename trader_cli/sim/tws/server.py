@@ -294,6 +294,11 @@ class SimGateway:
         """Act as an account without live market data: 10167 and delayed (type 3) quotes."""
         self.faults.no_live_subscription = withhold
 
+    def swallow_next(self, message_id: int, count: int = 1) -> None:
+        """Never serve (nor answer) the next ``count`` requests with ``message_id`` (an ``In``
+        id), keeping the link: a cancel IB has not acted on yet, as seen from the client."""
+        self.faults.swallow_request, self.faults.swallow_count = message_id, count
+
     def refuse_depth(self, code: int | None = Codes.NOT_SUBSCRIBED) -> None:
         """Refuse market depth requests with IB's ``code`` (354 not subscribed, 10092 no deep
         book, 10089/10090 subscription needed, 309 too many depth lines); None serves depth."""

@@ -185,6 +185,8 @@ class ClientSession:
         if fields and fields[0].isdigit() and self.gw.faults.take_drop_on(int(fields[0])):
             self.close()
             return
+        if fields and fields[0].isdigit() and self.gw.faults.take_swallow(int(fields[0])):
+            return  # lost inside the Gateway: never served, never answered
         try:
             request = decode_request(fields, self.server_version)
         except (ValueError, ArithmeticError) as e:

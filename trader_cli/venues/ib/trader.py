@@ -583,7 +583,12 @@ class IBTrader(BaseTrader):
     async def get_positions(self) -> list[Position]:
         """Positions with market prices from the portfolio; shorts negative."""
         self.conn.require_connected()
-        rows = await self.ib.reqPositionsAsync()
+        await self.ib.reqPositionsAsync()
+        # not the request's own rows: TWS keeps streaming position updates after the first
+        # request, and one arriving during this one is a second row for its contract (a
+        # double count, or a stale quantity beside the new one). ib_async's per-contract
+        # state, applied in message order, is the latest quantity of each, once.
+        rows = self.ib.positions()
         prices = {p.contract.conId: p.marketPrice for p in self.ib.portfolio(self.account)}
         now = self.clock.now()
         return [
