@@ -232,6 +232,14 @@ async def test_the_sma_example_enters_on_the_crossing_bar_only() -> None:
     assert hold.reason == "no crossover"
     (hold,) = await SmaCrossover().decide(context(Bars(bars(crossed[-25:]))))
     assert hold.reason == "not enough history"
-    position = Position(BHP, Decimal(10), Decimal(50), Decimal(50), T0, "AUD")
+    position = Position("BHP/AUD", Decimal(10), Decimal(50), Decimal(50), T0, "AUD")
     (hold,) = await SmaCrossover().decide(context(Bars(bars(crossed)), positions=[position]))
     assert hold.reason == "market closed, or a position is open"
+
+
+def test_the_documented_example_is_the_shipped_one_and_under_40_lines() -> None:
+    root = Path(__file__).resolve().parents[2]
+    shipped = (root / "trader_cli/strategies/examples/sma.py").read_text()
+    doc = (root / "docs/strategies.md").read_text()
+    assert f"```python\n{shipped}```" in doc
+    assert len(shipped.splitlines()) < 40

@@ -178,7 +178,7 @@ class CheckedStrategy:
         except TraderError:
             raise
         except Exception as e:
-            log.warning("strategy %s raised", self.name, exc_info=True)
+            log.info("strategy %s raised", self.name, exc_info=True)  # -v, --log-file
             raise StrategyFailed(
                 f"strategy {self.name} raised {type(e).__name__}: {e}{_where(e)}"
             ) from e
