@@ -29,10 +29,11 @@ def bars(closes: list[float], spread: float = 0.1) -> list[Candle]:
 def test_indicator_arithmetic() -> None:
     assert ema([1, 1, 1, 1], 3) == [1, 1, 1, 1]
     assert ema([0, 10], 1)[-1] == 10
-    assert rsi([1, 2, 3, 4, 5]) == 100
-    assert rsi([5, 4, 3, 2, 1]) == 0
-    assert rsi([1, 1, 1]) == 50
-    assert atr(bars([10, 10, 10], spread=0.5)) == pytest.approx(1.0)
+    assert rsi([float(x) for x in range(1, 17)]) == 100
+    assert rsi([float(x) for x in range(16, 0, -1)]) == 0
+    assert rsi([1.0] * 15) == 50
+    assert rsi([1.0] * 14) is None  # Wilder's RSI needs period + 1 closes
+    assert atr(bars([10.0] * 15, spread=0.5)) == pytest.approx(1.0)
     assert zscore([1, 1, 1, 1]) == 0
     assert zscore([0, 0, 0, 10]) > 1.5
     assert features(bars([10.0] * 20)) is None  # too little history

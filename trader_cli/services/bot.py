@@ -112,7 +112,8 @@ class BotService:
     ) -> None:
         self.settings = settings
         self.options = options or BotOptions()
-        make_strategy(self.options.strategy, settings)  # bad strategy settings fail here
+        # bad strategy settings, or a plug-in that does not load, fail here
+        self._strategy = make_strategy(self.options.strategy, settings)
         self.on_start = on_start
         self.on_cycle = on_cycle
         self._stop_reason: str | None = None
@@ -195,7 +196,11 @@ class BotService:
         self.telemetry = telemetry
         ctx.orders.telemetry = telemetry  # orders, status changes and fills, with their contract
         self.health = health_manager(self.settings, venue, telemetry, ctx.orders.notifier)
-        strategy = make_strategy(opts.strategy, self.settings, venue.clock)
+        strategy = (  # the LLM strategy runs on the venue's clock; the others are built once
+            make_strategy(opts.strategy, self.settings, venue.clock)
+            if opts.strategy == "llm"
+            else self._strategy
+        )
         sim_speed = venue.clock_speed  # the sim's clock speed while it runs
         self.runner = StrategyRunner(
             ctx,

@@ -57,6 +57,7 @@ from trader_cli.services.preview import preview_order
 from trader_cli.services.protection import broker_protects, submit_bracket_entry
 from trader_cli.services.resync import ResyncService
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
+from trader_cli.strategies.plugins import StrategyFailed
 from trader_cli.venues.base import BaseTrader
 
 log = logging.getLogger("trader.runner")
@@ -419,6 +420,9 @@ class StrategyRunner:
         except TemporaryError as e:
             report.errors.append(f"strategy {self.strategy.name}: {e.message}")
             self._record_failure(dependency, e)
+            return []
+        except StrategyFailed as e:  # a plug-in's bug: no entries this cycle, exits go on
+            report.errors.append(e.message)
             return []
         self._record_success(dependency)
         return decisions

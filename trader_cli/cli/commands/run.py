@@ -71,7 +71,12 @@ def run(
         str, typer.Option("--interval", help="Time between cycles: 5m, 30s, 1s ...")
     ] = "5m",
     strategy: Annotated[
-        str, typer.Option("--strategy", help="rules (built in) or llm (OpenAI-compatible).")
+        str,
+        typer.Option(
+            "--strategy",
+            help="rules (built in), llm (OpenAI-compatible), a plug-in package.module:ClassName, "
+            "or an installed trader.strategies entry point (docs/strategies.md).",
+        ),
     ] = "rules",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Decide and check, but send no order.")
@@ -114,15 +119,14 @@ def run(
     import asyncio
 
     from trader_cli.domain.scope import Backend
-    from trader_cli.errors import InputError
     from trader_cli.services.bot import BotOptions, BotService
+    from trader_cli.strategies.plugins import check_spec
 
     st = state(
         ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay, log_file=log_file
     )
     seconds = parse_interval(interval)
-    if strategy not in ("rules", "llm"):
-        raise InputError(f"unknown strategy {strategy!r}", hint="use --strategy rules or llm")
+    check_spec(strategy)  # a plug-in is imported with the bot, still before anything connects
     settings = st.settings()
     st.note_default_venue()
     if speed is not None or (

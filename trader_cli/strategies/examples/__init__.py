@@ -1,0 +1,1 @@
+"""Example plug-in strategies (see docs/strategies.md)."""
