@@ -50,7 +50,8 @@ class StubChatServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 stub.requests.append(
-                    {"path": self.path, "headers": dict(self.headers.items()), "body": body}
+                    # headers: an HTTPMessage, looked up case-insensitively (as HTTP is)
+                    {"path": self.path, "headers": self.headers, "body": body}
                 )
                 reply = stub.replies.pop(0) if stub.replies else (500, "no scripted reply")
                 status: Any
