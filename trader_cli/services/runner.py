@@ -56,7 +56,9 @@ from trader_cli.services.pnl import (
 from trader_cli.services.preview import preview_order
 from trader_cli.services.protection import broker_protects, submit_bracket_entry
 from trader_cli.services.resync import ResyncService
+from trader_cli.services.stopping import unless_stopped
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
+from trader_cli.strategies.usage import LLMUsage, ReportsUsage
 from trader_cli.venues.base import BaseTrader
 
 log = logging.getLogger("trader.runner")
@@ -151,6 +153,7 @@ class StrategyRunner:
         self.stop_requested = False
         self._stopped: asyncio.Event | None = None
         self.cycles_done = 0
+        self._usage: LLMUsage | None = None  # what this cycle's decisions cost (LLM strategy)
 
     # -- the loop --------------------------------------------------------------------------
     async def run(self, *, cycles: int | None, interval: float) -> None:
@@ -239,7 +242,9 @@ class StrategyRunner:
                 async with self._sending(report) as may_send:
                     for decision in decisions if may_send else []:
                         if self.telemetry is not None:
-                            self.telemetry.decision(decision, cycle=report.cycle)
+                            self.telemetry.decision(
+                                decision, cycle=report.cycle, **self._usage_fields()
+                            )
                         report.decisions.append(await self._act(decision, quotes))
             self._record_success("venue_connection")
         except (TemporaryError, VenueError) as e:
@@ -414,14 +419,29 @@ class StrategyRunner:
         on market data (its only other dependency).
         """
         dependency = "llm" if self.strategy.name == "llm" else "market_data"
+        self._usage = None
         try:
-            decisions = await self.strategy.decide(sctx)
+            decisions = await unless_stopped(self.strategy.decide(sctx), self._stopped)
         except TemporaryError as e:
             report.errors.append(f"strategy {self.strategy.name}: {e.message}")
             self._record_failure(dependency, e)
             return []
+        finally:
+            if isinstance(self.strategy, ReportsUsage):
+                self._usage = self.strategy.last_usage
+        if decisions is None:  # Ctrl-C while the strategy was deciding (an LLM request)
+            log.info("stop requested: the strategy's pending decision was cancelled")
+            return []
         self._record_success(dependency)
         return decisions
+
+    def _usage_fields(self) -> dict[str, Any]:
+        """``{"llm": usage}`` for telemetry and decision payloads, when the strategy says."""
+        return {} if self._usage is None else {"llm": self._usage.to_dict()}
+
+    def _payload(self, plan: TradePlan) -> dict[str, Any]:
+        """What a decision row stores: the plan, and the tokens and cost of its round."""
+        return {**plan.to_dict(), **self._usage_fields()}
 
     def _strategy_context(
         self,
@@ -459,6 +479,17 @@ class StrategyRunner:
     async def _act(self, decision: Decision, quotes: dict[str, Quote]) -> dict[str, Any]:
         now = self.ctx.venue.clock.now()
         if isinstance(decision, Hold):
+            if self._usage is not None:  # a paid-for hold is kept, with what it cost
+                store.record_decision(
+                    strategy=decision.strategy,
+                    action="hold",
+                    accepted=True,
+                    symbol=str(decision.symbol),
+                    payload=self._usage_fields(),
+                    reason=decision.reason,
+                    session=self.ctx.session,
+                    at=now,
+                )
             return {"symbol": str(decision.symbol), "action": "hold", "reason": decision.reason}
         plan = decision
         record = {
@@ -519,7 +550,7 @@ class StrategyRunner:
                 action="enter",
                 accepted=True,
                 symbol=str(plan.symbol),
-                payload=plan.to_dict(),
+                payload=self._payload(plan),
                 reason="dry run: not sent",
                 session=self.ctx.session,
                 at=now,
@@ -550,7 +581,7 @@ class StrategyRunner:
             action="enter",
             accepted=True,
             symbol=str(plan.symbol),
-            payload=plan.to_dict(),
+            payload=self._payload(plan),
             reason=plan.rationale,
             session=self.ctx.session,
             at=now,
@@ -582,7 +613,7 @@ class StrategyRunner:
             action="enter",
             accepted=False,
             symbol=str(plan.symbol),
-            payload=plan.to_dict(),
+            payload=self._payload(plan),
             reason=why,
             session=self.ctx.session,
             at=now,
