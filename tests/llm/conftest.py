@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -49,6 +48,7 @@ class StubChatServer:
         self.json_schema = True
         self.json_object = True
         self.stalled = threading.Event()
+        self.release = threading.Event()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,7 +72,7 @@ class StubChatServer:
                     status, payload = reply
                 if status == "sleep":
                     stub.stalled.set()
-                    time.sleep(payload)
+                    stub.release.wait(payload)  # stop() ends a stall at once
                     status, payload = 200, content_reply('{"decisions": []}')
                 data = payload if isinstance(payload, str) else json.dumps(payload)
                 raw = data.encode()
@@ -123,6 +123,7 @@ class StubChatServer:
         if self.stopped:
             return
         self.stopped = True
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
