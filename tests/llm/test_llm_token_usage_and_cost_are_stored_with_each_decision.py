@@ -38,7 +38,7 @@ async def test_usage_of_every_request_of_a_round_is_summed_and_priced(
     usage = strategy.last_usage
     assert usage is not None
     assert (usage.requests, usage.prompt_tokens, usage.completion_tokens) == (2, 2550, 95)
-    # 2550 × 2.50 / 1e6 + 95 × 10 / 1e6, exactly
+    # 2550 * 2.50 / 1e6 + 95 * 10 / 1e6, exactly
     assert usage.cost == Money(Decimal("0.007325"), "USD")
     assert usage.model == "stub-model"
 
@@ -100,7 +100,7 @@ def test_run_stores_the_rounds_usage_with_its_entry_and_its_holds(
     assert len({u["round"] for u in usages}) == 1  # one round: its cost is counted once
     usage = usages[0]
     assert (usage["promptTokens"], usage["completionTokens"]) == (4000, 200)
-    # 4000 × 1.25 / 1e6 + 200 × 10 / 1e6 = 0.007 USD
+    # 4000 * 1.25 / 1e6 + 200 * 10 / 1e6 = 0.007 USD
     assert Decimal(usage["cost"]["amount"]) == Decimal("0.007")
     assert usage["cost"]["currency"] == "USD"
     assert by_symbol["SOL/USD"][1]["side"] == "buy"  # the plan is still there beside it

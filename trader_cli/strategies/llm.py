@@ -37,7 +37,7 @@ from trader_cli.strategies.usage import LLMUsage
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
-    from trader_cli.strategies.llm_client import ChatClient, Sleep
+    from trader_cli.strategies.llm_client import Sleep
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 EXTRA_HINT = "install the llm extra: pip install 'trader-cli[llm]'"
 RATE_LIMITED_STATUS = 429
 RETRYABLE_STATUS = frozenset({408, 409, 425, 500, 502, 503, 504})
+SERVER_ERROR_FIRST = 500  # any 5xx is temporary (only those above are retried)
+AUTH_REFUSED_STATUS = frozenset({401, 403})
 # how a server refuses a response_format it does not support (OpenAI, vLLM, Ollama, llama.cpp)
 FORMAT_REFUSED_STATUS = frozenset({400, 404, 415, 422, 501})
 FORMAT_REFUSED_TEXT = re.compile(r"response_format|json_schema|json_object|schema|structured", re.I)
@@ -208,7 +210,8 @@ class ChatClient:
         asked = retry_after(headers)
         if asked is not None:
             return asked if asked <= self.retry_max_wait else None
-        return min(BACKOFF_FIRST * 2**attempt, self.retry_max_wait)
+        backoff: float = BACKOFF_FIRST * float(2**attempt)
+        return min(backoff, self.retry_max_wait)
 
     def _final(self, error: BaseException | None) -> Exception:
         """A final :mod:`trader_cli.errors` error for an SDK status error."""
@@ -220,9 +223,9 @@ class ChatClient:
         message = f"LLM endpoint {self.url} answered HTTP {status}: {detail}"
         if status == RATE_LIMITED_STATUS:
             return RateLimitError(message, code=status, hint="slow down or raise the quota")
-        if status in RETRYABLE_STATUS or status >= 500:  # noqa: PLR2004
+        if status in RETRYABLE_STATUS or status >= SERVER_ERROR_FIRST:
             return TemporaryError(message, code=status)
-        if status in (401, 403):
+        if status in AUTH_REFUSED_STATUS:
             hint = "check LLM_API_KEY (or OPENAI_API_KEY)"
         elif FORMAT_REFUSED_TEXT.search(detail):
             hint = "set LLM_RESPONSE_FORMAT=auto (or json_object, or text) for this server"
