@@ -106,3 +106,30 @@ def test_retry_after_reads_milliseconds_seconds_and_http_dates() -> None:
     assert retry_after({"retry-after": date}, now=now) == 20.0
     assert retry_after({"retry-after": "soon"}, now=now) is None
     assert retry_after({}, now=now) is None
+
+
+def test_a_run_reports_a_refused_key_as_an_llm_failure_with_its_hint(
+    trader: Any, llm_env: Path, stub_chat_server: StubChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    for name, value in {
+        "LLM_BASE_URL": stub_chat_server.base_url,
+        "LLM_MODEL": "stub-model",
+        "LLM_API_KEY": API_KEY,
+        "SIM_CLOCK": "2024-07-03T01:00:00Z",  # the ASX is open: the model is asked
+    }.items():
+        monkeypatch.setenv(name, value)
+    stub_chat_server.script((401, {"error": {"message": "invalid api key"}}))
+    r = trader("run", "--venue", "sim", "--strategy", "llm", "--cycles", "1", "--json")
+    assert r.code == 0, r.err  # the loop goes on; the llm circuit counts the failure
+    events = [json.loads(line) for line in r.out.splitlines() if line.startswith("{")]
+    (cycle,) = [e for e in events if e.get("event") == "cycle"]
+    (error,) = cycle["errors"]
+    assert error.startswith("strategy llm: ") and "HTTP 401" in error
+    assert "check LLM_API_KEY" in error
+    assert API_KEY not in r.out + r.err
+    assert len(stub_chat_server.requests) == 1  # final: not retried
+    circuits = cycle["circuit"]["circuits"]
+    assert circuits["llm"]["totalFailures"] == 1  # the model's failure, not the venue's
+    assert circuits["venue_connection"]["totalFailures"] == 0

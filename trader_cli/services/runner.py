@@ -422,8 +422,12 @@ class StrategyRunner:
         self._usage = None
         try:
             decisions = await unless_stopped(self.strategy.decide(sctx), self._stopped)
-        except TemporaryError as e:
-            report.errors.append(f"strategy {self.strategy.name}: {e.message}")
+        except VenueError as e:
+            if dependency != "llm" and not isinstance(e, TemporaryError):
+                raise  # a venue's final answer: the cycle counts it against the venue
+            # the model's endpoint refused for good (401, 404): an LLM failure, with its hint
+            hint = f" ({e.hint})" if e.hint and not isinstance(e, TemporaryError) else ""
+            report.errors.append(f"strategy {self.strategy.name}: {e.message}{hint}")
             self._record_failure(dependency, e)
             return []
         finally:
