@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     Field,
@@ -438,7 +438,7 @@ class LLMSettings(_Base):
     # sent only when set: GPT-5 and o-series models reject any temperature but their own
     temperature: float | None = Field(default=None, ge=0, le=2)
     # json_schema enforced by the server where it can; auto falls back to json_object, then text
-    response_format: str = Field(default="auto", pattern="^(auto|json_schema|json_object|text)$")
+    response_format: Literal["auto", "json_schema", "json_object", "text"] = "auto"
     # retries of one request answered 429 or 5xx (Retry-After honoured); 0 = none
     max_retries: int = Field(default=3, ge=0, le=10)
     # the longest one wait between retries may be; a Retry-After above it ends the retries
