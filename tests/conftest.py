@@ -14,6 +14,7 @@ import pytest
 # Settings trader reads from the environment; tests start from none of them.
 SETTING_PREFIXES = (
     "IB_", "GEMINI_", "SIM_", "LLM_", "HEALTH_", "TELEMETRY_", "TRADER_HOME", "NOTIFY_",
+    "OPENAI_",
 )
 SETTING_NAMES = {
     "ACTIVE_EXCHANGE",

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     Field,
@@ -435,19 +435,52 @@ class LLMSettings(_Base):
     api_key: SecretStr | None = None
     timeout: float = Field(default=30.0, gt=0, le=600)
     max_tool_calls: int = Field(default=4, ge=0, le=20)
+    # sent only when set: GPT-5 and o-series models reject any temperature but their own
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    # json_schema enforced by the server where it can; auto falls back to json_object, then text
+    response_format: Literal["auto", "json_schema", "json_object", "text"] = "auto"
+    # retries of one request answered 429 or 5xx (Retry-After honoured); 0 = none
+    max_retries: int = Field(default=3, ge=0, le=10)
+    # the longest one wait between retries may be; a Retry-After above it ends the retries
+    retry_max_wait: float = Field(default=30.0, gt=0, le=600)
+    # USD per million tokens, for the cost recorded with each decision (unset: no cost)
+    price_input_per_mtok: Decimal | None = Field(default=None, ge=0)
+    price_output_per_mtok: Decimal | None = Field(default=None, ge=0)
 
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        text = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", text):
-            raise ValueError("must be an http(s) URL, e.g. https://api.openai.com/v1")
-        return text
+        return _http_url(value)
 
     @field_validator("model")
     @classmethod
     def _model(cls, value: str | None) -> str | None:
         return value.strip() if value and value.strip() else None
+
+
+class OpenAIFallbackSettings(_Base):
+    """``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``: used by ``--strategy llm`` when the ``LLM_``
+    ones are not set (``LLM_API_KEY`` and ``LLM_BASE_URL`` win)."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENAI_")
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return _http_url(value)
+
+
+def _http_url(value: str) -> str:
+    """An endpoint URL without its trailing slash; anything but http(s) is refused."""
+    text = value.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", text):
+        raise ValueError("must be an http(s) URL, e.g. https://api.openai.com/v1")
+    return text
 
 
 class NotifySettings(_Base):
@@ -489,6 +522,7 @@ class Settings:
             "GEMINI_API_KEY",
             "GEMINI_API_SECRET",
             "LLM_API_KEY",
+            "OPENAI_API_KEY",
             "DASHBOARD_PASSWORD",
             "NOTIFY_URLS",
         }
@@ -505,6 +539,7 @@ class Settings:
         health: HealthSettings | None = None,
         llm: LLMSettings | None = None,
         notify: NotifySettings | None = None,
+        openai: OpenAIFallbackSettings | None = None,
     ) -> None:
         self.core = core
         self.ib = ib
@@ -515,6 +550,7 @@ class Settings:
         self.health = health or HealthSettings()
         self.llm = llm or LLMSettings()
         self.notify = notify or NotifySettings()
+        self.openai = openai or OpenAIFallbackSettings()
         #: The ``.env`` file read (None: none), and each setting's source (see load_settings).
         self.env_file: EnvFile | None = None
         self.sources: dict[str, str] = {}
@@ -548,6 +584,19 @@ class Settings:
         """Pick the backend (``--sim``, ``--replay DIR``); None: the one ACTIVE_EXCHANGE implies."""
         self._backend = backend
         self.replay_dir = replay_dir if backend is Backend.REPLAY else None
+
+    @property
+    def llm_base_url(self) -> str:
+        """The LLM endpoint: ``LLM_BASE_URL``, else ``OPENAI_BASE_URL``, else OpenAI's."""
+        if "base_url" in self.llm.model_fields_set or self.openai.base_url is None:
+            return self.llm.base_url
+        return self.openai.base_url
+
+    @property
+    def llm_api_key(self) -> str | None:
+        """The LLM API key: ``LLM_API_KEY``, else ``OPENAI_API_KEY``, else None (no key)."""
+        key = self.llm.api_key if self.llm.api_key is not None else self.openai.api_key
+        return key.get_secret_value() if key is not None else None
 
     @property
     def base_currency(self) -> str:
@@ -661,6 +710,7 @@ class Settings:
             ("telemetry", "TELEMETRY_", self.telemetry),
             ("health", "HEALTH_", self.health),
             ("llm", "LLM_", self.llm),
+            ("llm", "OPENAI_", self.openai),
             ("notify", "NOTIFY_", self.notify),
         ]
 
@@ -684,7 +734,7 @@ class Settings:
 
 
 _SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|PASSWD|TOKEN")
-_URL_FIELDS = frozenset({"DATABASE_URL", "LLM_BASE_URL"})
+_URL_FIELDS = frozenset({"DATABASE_URL", "LLM_BASE_URL", "OPENAI_BASE_URL"})
 _ACCOUNT_FIELDS = frozenset({"IB_ACCOUNT_ID"})
 
 
@@ -754,6 +804,7 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
         health=build(HealthSettings, "HEALTH_"),
         llm=build(LLMSettings, "LLM_"),
         notify=build(NotifySettings, "NOTIFY_"),
+        openai=build(OpenAIFallbackSettings, "OPENAI_"),
     )
     settings.env_file = found
     settings.sources = setting_sources(settings.public_dict(), found, upper)

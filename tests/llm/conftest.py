@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -36,13 +35,20 @@ class StubChatServer:
     """A local stub of an OpenAI-compatible ``/chat/completions`` endpoint on 127.0.0.1.
 
     Each POST takes the next scripted reply: a dict (sent as HTTP 200 JSON), a
-    ``(status, body)`` tuple, or ``("sleep", seconds)`` to outlast a client timeout. Every request
+    ``(status, body)`` or ``(status, body, headers)`` tuple (``Retry-After`` and the like), or
+    ``("sleep", seconds)`` to outlast a client timeout (``stalled`` is set while it sleeps).
+    ``json_schema`` / ``json_object`` False make it refuse that ``response_format`` with HTTP
+    400, before taking a reply, as servers without structured outputs do. Every request
     (headers and JSON body) is kept in ``requests``.
     """
 
     def __init__(self) -> None:
         self.replies: list[Any] = []
         self.requests: list[dict[str, Any]] = []
+        self.json_schema = True
+        self.json_object = True
+        self.stalled = threading.Event()
+        self.release = threading.Event()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,20 +56,31 @@ class StubChatServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 stub.requests.append(
-                    {"path": self.path, "headers": dict(self.headers.items()), "body": body}
+                    # headers: an HTTPMessage, looked up case-insensitively (as HTTP is)
+                    {"path": self.path, "headers": self.headers, "body": body}
                 )
-                reply = stub.replies.pop(0) if stub.replies else (500, "no scripted reply")
+                refused = stub.refusal(body)
+                reply = refused or (stub.replies.pop(0) if stub.replies else (500, "no reply"))
                 status: Any
                 payload: Any
-                status, payload = (200, reply) if isinstance(reply, dict) else reply
+                headers: dict[str, str] = {}
+                if isinstance(reply, dict):
+                    status, payload = 200, reply
+                elif len(reply) == 3:
+                    status, payload, headers = reply
+                else:
+                    status, payload = reply
                 if status == "sleep":
-                    time.sleep(payload)
+                    stub.stalled.set()
+                    stub.release.wait(payload)  # stop() ends a stall at once
                     status, payload = 200, content_reply('{"decisions": []}')
                 data = payload if isinstance(payload, str) else json.dumps(payload)
                 raw = data.encode()
                 self.send_response(int(status))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 # the client may have given up first (timeout tests)
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -79,6 +96,16 @@ class StubChatServer:
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self.stopped = False
+
+    def refusal(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        """HTTP 400 for a response_format this server is set not to support (vLLM's words)."""
+        kind = (body.get("response_format") or {}).get("type")
+        if (kind == "json_schema" and not self.json_schema) or (
+            kind == "json_object" and not self.json_object
+        ):
+            message = f"response_format type {kind!r} is not supported by this server"
+            return 400, {"error": {"message": message, "type": "invalid_request_error"}}
+        return None
 
     @property
     def base_url(self) -> str:
@@ -96,15 +123,18 @@ class StubChatServer:
         if self.stopped:
             return
         self.stopped = True
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
-def content_reply(content: str) -> dict[str, Any]:
-    """A final chat-completions answer with ``content``."""
-    return {
+def content_reply(content: str, *, usage: tuple[int, int] | None = None) -> dict[str, Any]:
+    """A final chat-completions answer with ``content``; ``usage`` is (prompt, completion)
+    tokens, as the server counts them."""
+    reply: dict[str, Any] = {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
+        "model": "stub-model",
         "choices": [
             {
                 "index": 0,
@@ -113,15 +143,31 @@ def content_reply(content: str) -> dict[str, Any]:
             }
         ],
     }
+    if usage is not None:
+        reply["usage"] = with_usage(*usage)
+    return reply
 
 
-def decisions_reply(*decisions: dict[str, Any]) -> dict[str, Any]:
-    return content_reply(json.dumps({"decisions": list(decisions)}))
-
-
-def tool_reply(*calls: tuple[str, str, Any]) -> dict[str, Any]:
-    """An answer that calls tools: ``(id, name, arguments)``; dict arguments become JSON text."""
+def with_usage(prompt: int, completion: int) -> dict[str, int]:
+    """A chat-completions ``usage`` object."""
     return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def decisions_reply(
+    *decisions: dict[str, Any], usage: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    return content_reply(json.dumps({"decisions": list(decisions)}), usage=usage)
+
+
+def tool_reply(
+    *calls: tuple[str, str, Any], usage: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """An answer that calls tools: ``(id, name, arguments)``; dict arguments become JSON text."""
+    reply: dict[str, Any] = {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
         "choices": [
@@ -146,6 +192,9 @@ def tool_reply(*calls: tuple[str, str, Any]) -> dict[str, Any]:
             }
         ],
     }
+    if usage is not None:
+        reply["usage"] = with_usage(*usage)
+    return reply
 
 
 class MarketDataDouble:

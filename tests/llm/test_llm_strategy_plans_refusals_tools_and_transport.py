@@ -352,7 +352,9 @@ async def test_transport_failures_raise_temporary_error(
     error: type[Exception],
     fragment: str,
 ) -> None:
-    settings = load_settings(LLM_BASE_URL=stub_chat_server.base_url, LLM_MODEL="m", LLM_TIMEOUT=0.5)
+    settings = load_settings(
+        LLM_BASE_URL=stub_chat_server.base_url, LLM_MODEL="m", LLM_TIMEOUT=0.5, LLM_MAX_RETRIES=0
+    )
     stub_chat_server.script(scripted)
     with pytest.raises(error, match=fragment):
         await LLMStrategy(settings).decide(ctx)

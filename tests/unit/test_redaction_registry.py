@@ -139,7 +139,7 @@ def test_settings_errors_do_not_echo_secrets(
 
 
 def test_llm_base_url_with_credentials_is_refused(clean_env: Path) -> None:
-    from trader_cli.strategies.llm import ChatClient
+    from trader_cli.strategies.llm_client import ChatClient
 
     with pytest.raises(ConfigError, match="credentials") as info:
         ChatClient("https://user:urlpw-5555@llm.example/v1", "m", None)

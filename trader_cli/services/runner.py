@@ -56,8 +56,10 @@ from trader_cli.services.pnl import (
 from trader_cli.services.preview import preview_order
 from trader_cli.services.protection import broker_protects, submit_bracket_entry
 from trader_cli.services.resync import ResyncService
+from trader_cli.services.stopping import unless_stopped
 from trader_cli.strategies.base import Decision, Hold, Strategy, StrategyContext, TradePlan
 from trader_cli.strategies.plugins import StrategyFailed
+from trader_cli.strategies.usage import LLMUsage, ReportsUsage
 from trader_cli.venues.base import BaseTrader
 
 log = logging.getLogger("trader.runner")
@@ -152,6 +154,7 @@ class StrategyRunner:
         self.stop_requested = False
         self._stopped: asyncio.Event | None = None
         self.cycles_done = 0
+        self._usage: LLMUsage | None = None  # what this cycle's decisions cost (LLM strategy)
 
     # -- the loop --------------------------------------------------------------------------
     async def run(self, *, cycles: int | None, interval: float) -> None:
@@ -240,7 +243,9 @@ class StrategyRunner:
                 async with self._sending(report) as may_send:
                     for decision in decisions if may_send else []:
                         if self.telemetry is not None:
-                            self.telemetry.decision(decision, cycle=report.cycle)
+                            self.telemetry.decision(
+                                decision, cycle=report.cycle, **self._usage_fields()
+                            )
                         report.decisions.append(await self._act(decision, quotes))
             self._record_success("venue_connection")
         except (TemporaryError, VenueError) as e:
@@ -415,17 +420,36 @@ class StrategyRunner:
         on market data (its only other dependency).
         """
         dependency = "llm" if self.strategy.name == "llm" else "market_data"
+        self._usage = None
         try:
-            decisions = await self.strategy.decide(sctx)
-        except TemporaryError as e:
-            report.errors.append(f"strategy {self.strategy.name}: {e.message}")
+            decisions = await unless_stopped(self.strategy.decide(sctx), self._stopped)
+        except VenueError as e:
+            if dependency != "llm" and not isinstance(e, TemporaryError):
+                raise  # a venue's final answer: the cycle counts it against the venue
+            # the model's endpoint refused for good (401, 404): an LLM failure, with its hint
+            hint = f" ({e.hint})" if e.hint and not isinstance(e, TemporaryError) else ""
+            report.errors.append(f"strategy {self.strategy.name}: {e.message}{hint}")
             self._record_failure(dependency, e)
             return []
         except StrategyFailed as e:  # a plug-in's bug: no entries this cycle, exits go on
             report.errors.append(e.message)
             return []
+        finally:
+            if isinstance(self.strategy, ReportsUsage):
+                self._usage = self.strategy.last_usage
+        if decisions is None:  # Ctrl-C while the strategy was deciding (an LLM request)
+            log.info("stop requested: the strategy's pending decision was cancelled")
+            return []
         self._record_success(dependency)
         return decisions
+
+    def _usage_fields(self) -> dict[str, Any]:
+        """``{"llm": usage}`` for telemetry and decision payloads, when the strategy says."""
+        return {} if self._usage is None else {"llm": self._usage.to_dict()}
+
+    def _payload(self, plan: TradePlan) -> dict[str, Any]:
+        """What a decision row stores: the plan, and the tokens and cost of its round."""
+        return {**plan.to_dict(), **self._usage_fields()}
 
     def _strategy_context(
         self,
@@ -463,6 +487,17 @@ class StrategyRunner:
     async def _act(self, decision: Decision, quotes: dict[str, Quote]) -> dict[str, Any]:
         now = self.ctx.venue.clock.now()
         if isinstance(decision, Hold):
+            if self._usage is not None:  # a paid-for hold is kept, with what it cost
+                store.record_decision(
+                    strategy=decision.strategy,
+                    action="hold",
+                    accepted=True,
+                    symbol=str(decision.symbol),
+                    payload=self._usage_fields(),
+                    reason=decision.reason,
+                    session=self.ctx.session,
+                    at=now,
+                )
             return {"symbol": str(decision.symbol), "action": "hold", "reason": decision.reason}
         plan = decision
         record = {
@@ -527,7 +562,7 @@ class StrategyRunner:
                 action="enter",
                 accepted=True,
                 symbol=str(plan.symbol),
-                payload=plan.to_dict(),
+                payload=self._payload(plan),
                 reason="dry run: not sent",
                 session=self.ctx.session,
                 at=now,
@@ -558,7 +593,7 @@ class StrategyRunner:
             action="enter",
             accepted=True,
             symbol=str(plan.symbol),
-            payload=plan.to_dict(),
+            payload=self._payload(plan),
             reason=plan.rationale,
             session=self.ctx.session,
             at=now,
@@ -590,7 +625,7 @@ class StrategyRunner:
             action="enter",
             accepted=False,
             symbol=str(plan.symbol),
-            payload=plan.to_dict(),
+            payload=self._payload(plan),
             reason=why,
             session=self.ctx.session,
             at=now,

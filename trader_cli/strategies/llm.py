@@ -9,9 +9,9 @@ becomes ``Hold(reason="refused: ...")`` and is never traded. Transport failures 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +22,7 @@ from trader_cli.domain.models import Side, jsonable
 from trader_cli.domain.money import Money
 from trader_cli.domain.symbols import InstrumentClass, Symbol, parse_symbol
 from trader_cli.domain.timeframes import parse_timeframe
-from trader_cli.errors import (
-    ConfigError,
-    RateLimitError,
-    TemporaryError,
-    TraderError,
-    VenueError,
-)
+from trader_cli.errors import ConfigError, TraderError
 from trader_cli.strategies.base import Decision, Hold, StrategyContext, TradePlan
 from trader_cli.strategies.prompt import (
     MAX_BOOK_DEPTH,
@@ -37,11 +31,13 @@ from trader_cli.strategies.prompt import (
     LLMAnswer,
     LLMDecision,
     build_messages,
+    strict_answer_schema,
 )
-from trader_cli.telemetry import Redactor
+from trader_cli.strategies.usage import LLMUsage
 
 if TYPE_CHECKING:
     from trader_cli.config import Settings
+    from trader_cli.strategies.llm_client import Sleep
 
 log = logging.getLogger(__name__)
 
@@ -114,108 +110,6 @@ TOOLS: list[dict[str, Any]] = [
         },
     },
 ]
-RETRYABLE_STATUS = frozenset({408, 409, 425, 500, 502, 503, 504})
-RATE_LIMITED_STATUS = 429
-
-
-# -- transport -----------------------------------------------------------------------------
-class ChatClient:
-    """POSTs to ``{base_url}/chat/completions`` (standard library HTTP, in a worker thread)."""
-
-    def __init__(
-        self, base_url: str, model: str, api_key: str | None, *, timeout: float = 30.0
-    ) -> None:
-        _refuse_userinfo(base_url)
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model = model
-        self._api_key = api_key
-        self.timeout = timeout
-        self._redactor = Redactor(secrets=[api_key] if api_key else [])
-
-    def __repr__(self) -> str:
-        return f"ChatClient(url={self.url!r}, model={self.model!r})"
-
-    async def complete(
-        self,
-        messages: list[dict[str, Any]],
-        *,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: str | None = None,
-    ) -> dict[str, Any]:
-        """One chat-completions call; returns the decoded response body.
-
-        Raises :class:`TemporaryError` (timeouts, refused connections, 5xx, unreadable bodies),
-        :class:`RateLimitError` (429) or :class:`VenueError` (other HTTP errors, e.g. 401).
-        """
-        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": 0}
-        if tools:
-            body["tools"] = tools
-            if tool_choice:
-                body["tool_choice"] = tool_choice
-        payload = json.dumps(body, default=str).encode("utf-8")
-        return await asyncio.to_thread(self._post, payload)
-
-    def _post(self, payload: bytes) -> dict[str, Any]:
-        import urllib.error
-        import urllib.request
-
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        request = urllib.request.Request(self.url, data=payload, headers=headers, method="POST")  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                raw = response.read()
-        except urllib.error.HTTPError as e:
-            detail = self._clean(e.read()[:300].decode("utf-8", "replace"))
-            message = f"LLM endpoint {self.url} answered HTTP {e.code}: {detail}"
-            if e.code == RATE_LIMITED_STATUS:
-                raise RateLimitError(
-                    message, code=e.code, hint="slow down or raise the quota"
-                ) from e
-            if e.code in RETRYABLE_STATUS:
-                raise TemporaryError(message, code=e.code) from e
-            hint = "check LLM_API_KEY" if e.code in (401, 403) else "check LLM_BASE_URL/LLM_MODEL"
-            raise VenueError(message, code=e.code, hint=hint) from e
-        except (urllib.error.URLError, TimeoutError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise TemporaryError(
-                f"LLM endpoint {self.url} did not answer: {self._clean(str(reason))}",
-                hint="check LLM_BASE_URL and that the server is up (LLM_TIMEOUT)",
-            ) from e
-        try:
-            decoded = json.loads(raw)
-        except ValueError as e:
-            raise TemporaryError(f"LLM endpoint {self.url} sent a body that is not JSON") from e
-        if not isinstance(decoded, dict):
-            raise TemporaryError(f"LLM endpoint {self.url} sent an unexpected body")
-        return decoded
-
-    def _clean(self, text: str) -> str:
-        return self._redactor.text(text)
-
-
-def _refuse_userinfo(base_url: str) -> None:
-    """A ``user:password@`` in ``LLM_BASE_URL`` is refused rather than sent as a host name.
-
-    urllib would hand ``user:password@host`` to the resolver and print it in every error; the
-    key belongs in ``LLM_API_KEY`` (sent as ``Authorization: Bearer``), never in the URL.
-    """
-    import re
-    from urllib.parse import urlsplit
-
-    try:
-        netloc = urlsplit(base_url).netloc
-    except ValueError:
-        netloc = base_url
-    if "@" in netloc:
-        raise ConfigError(
-            f"LLM_BASE_URL {re.sub(r'//[^/]*@', '//***@', base_url)!r} contains credentials "
-            "(user:password@)",
-            hint="remove them from LLM_BASE_URL and put the API key in LLM_API_KEY",
-        )
-
-
 # -- the strategy --------------------------------------------------------------------------
 class LLMStrategy:
     """Ask a chat model for plans; validate every one of them against the context."""
@@ -227,7 +121,8 @@ class LLMStrategy:
         settings: Settings,
         *,
         clock: Clock = REAL_CLOCK,
-        client: ChatClient | None = None,
+        client: Any = None,
+        sleep: Sleep | None = None,
     ) -> None:
         cfg = settings.llm
         if client is None:
@@ -235,12 +130,30 @@ class LLMStrategy:
                 raise ConfigError(
                     "LLM_MODEL is not set", hint="set LLM_MODEL (and LLM_BASE_URL, LLM_API_KEY)"
                 )
-            key = cfg.api_key.get_secret_value() if cfg.api_key is not None else None
-            client = ChatClient(cfg.base_url, cfg.model, key, timeout=cfg.timeout)
+            from trader_cli.strategies.llm_client import ChatClient
+
+            extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+            client = ChatClient(
+                settings.llm_base_url,
+                cfg.model,
+                settings.llm_api_key,
+                timeout=cfg.timeout,
+                temperature=cfg.temperature,
+                response_format=cfg.response_format,
+                max_retries=cfg.max_retries,
+                retry_max_wait=cfg.retry_max_wait,
+                **extra,
+            )
+        #: anything with ``complete(messages, tools=, tool_choice=, schema=) -> dict``
         self.client = client
         self.clock = clock
         self.max_tool_calls = cfg.max_tool_calls
+        self.model = cfg.model or "?"
+        self.price_input = cfg.price_input_per_mtok
+        self.price_output = cfg.price_output_per_mtok
         self.last_refusals: list[str] = []
+        #: tokens and cost of the last decide() (None before the first, or if it failed)
+        self.last_usage: LLMUsage | None = None
 
     def __repr__(self) -> str:
         return f"LLMStrategy({self.client!r})"
@@ -248,16 +161,32 @@ class LLMStrategy:
     async def decide(self, ctx: StrategyContext) -> list[Decision]:
         """One round with the model (plus tool rounds); every universe symbol gets a decision."""
         self.last_refusals = []
+        self.last_usage = None
         messages = build_messages(ctx, max_tool_calls=self.max_tool_calls)
+        schema = strict_answer_schema(ctx)
+        usages: list[dict[str, Any]] = []
+        round_id = uuid.uuid4().hex[:12]
         rounds = 0
         while True:
             tools_open = rounds < self.max_tool_calls
             if tools_open:
-                response = await self.client.complete(messages, tools=TOOLS)
+                response = await self.client.complete(messages, tools=TOOLS, schema=schema)
             elif rounds:
-                response = await self.client.complete(messages, tools=TOOLS, tool_choice="none")
+                response = await self.client.complete(
+                    messages, tools=TOOLS, tool_choice="none", schema=schema
+                )
             else:
-                response = await self.client.complete(messages)
+                response = await self.client.complete(messages, schema=schema)
+            usage = response.get("usage")
+            usages.append(usage if isinstance(usage, dict) else {})
+            self.last_usage = LLMUsage.of(
+                round_id,
+                str(response.get("model") or self.model),
+                usages,
+                price_input=self.price_input,
+                price_output=self.price_output,
+                response_format=str(getattr(self.client, "response_format", "text")),
+            )
             message = _message(response)
             if message is None:
                 return self._refuse_all(ctx, "the response has no message")
@@ -537,4 +466,4 @@ def _first(error: ValidationError) -> str:
     return f"{where}: {e.get('msg')}" if where else str(e.get("msg"))
 
 
-__all__ = ["TOOLS", "ChatClient", "LLMStrategy"]
+__all__ = ["TOOLS", "LLMStrategy"]

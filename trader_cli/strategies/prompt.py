@@ -53,6 +53,41 @@ def answer_schema() -> dict[str, Any]:
     }
 
 
+def strict_answer_schema(ctx: StrategyContext) -> dict[str, Any]:
+    """The answer schema in the form OpenAI's strict ``json_schema`` mode accepts.
+
+    Every field is required (absent ones are null), unknown fields are forbidden, symbols are
+    the universe's. Bounds strict mode may refuse are left to the validation that follows
+    every answer (:class:`LLMDecision`).
+    """
+    number = {"type": ["number", "null"]}
+    symbols = [str(s) for s in ctx.universe]
+    properties: dict[str, Any] = {
+        "action": {"type": "string", "enum": ["enter", "hold"]},
+        "symbol": {"type": "string", "enum": symbols} if symbols else {"type": "string"},
+        "side": {"type": ["string", "null"], "enum": ["buy", "sell", None]},
+        "size": number,
+        "risk_budget": number,
+        "entry": number,
+        "stop": number,
+        "target": number,
+        "expiry_minutes": {"type": ["integer", "null"]},
+        "rationale": {"type": "string"},
+    }
+    decision = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": list(properties),
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["decisions"],
+        "properties": {"decisions": {"type": "array", "items": decision}},
+    }
+
+
 @dataclass
 class TradingContext:
     """The facts the model sees, in plain JSON-able form (canonical symbols only)."""
