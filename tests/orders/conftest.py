@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from trader_cli.config import load_settings
 from trader_cli.db import store, use_database
-from trader_cli.db.models import SessionMode, TradingSession
+from trader_cli.db.models import Plan, SessionMode, TradingSession
 from trader_cli.db.scope import use_scope
+from trader_cli.domain.models import Side
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.scope import Backend, Mode, Scope
+from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.orders import OrderService
+from trader_cli.services.protection import submit_bracket_entry
 from trader_cli.services.resync import ResyncService
 from trader_cli.sim import SimClock, SimGateway
 from trader_cli.venues.sim.venue import SimTrader
@@ -85,3 +91,43 @@ def orders(venue: SimTrader, settings, session: TradingSession) -> OrderService:
 @pytest.fixture
 def resync(orders: OrderService) -> ResyncService:
     return ResyncService(orders)
+
+
+# -- brackets -------------------------------------------------------------------------------
+BHP = parse_symbol("BHP/AUD")
+CENT = Decimal("0.01")
+
+
+@pytest.fixture
+def ctx(settings: Any, venue: SimTrader, session: TradingSession, orders: OrderService) -> Any:
+    """The trading context of the sim venue, as a command has it."""
+    from trader_cli.services.context import TradingContext
+
+    return TradingContext(settings, venue, session, orders, SCOPE)
+
+async def bracket_plan(
+    ctx: Any, gw: SimGateway, symbol: Any = BHP, *, qty: int = 100, fill: bool = True
+) -> tuple[Any, Decimal]:
+    """A long plan entered as a bracket 50 cents under the bid (stop 1.00 under the entry,
+    target 1.00 over); ``fill`` brings the market down to the entry so that it fills."""
+    q = await ctx.venue.get_market_data(symbol)
+    entry = q.bid - Decimal("0.50")
+    plan = store.create_plan(
+        symbol=str(symbol), side=Side.BUY, size=Decimal(qty), entry=entry,
+        stop=entry - 1, target=entry + 1, session=ctx.session,
+    )
+    legs = await submit_bracket_entry(
+        ctx, symbol, Side.BUY, Decimal(qty), OrderSpec.limit(entry), entry - 1, entry + 1,
+        reason=f"entry plan {plan.id}: test", plan_id=plan.id,
+    )
+    store.set_plan_entry(plan, legs[0].client_order_id)
+    if fill:
+        await gw.move_market(symbol.base, entry - CENT)
+        await ctx.orders.wait(legs[0].client_order_id, within=5, poll=0.05)
+    return Plan.get_by_id(plan.id), entry
+
+
+async def held(ctx: Any, symbol: Any = BHP) -> Decimal:
+    """What the venue says is held of ``symbol`` (signed)."""
+    return sum((p.quantity for p in await ctx.venue.get_positions() if p.symbol == str(symbol)),
+               Decimal(0))

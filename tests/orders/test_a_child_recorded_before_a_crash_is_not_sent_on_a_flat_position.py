@@ -16,15 +16,14 @@ import pytest
 from trader_cli.db import store
 from trader_cli.db.models import Plan, PlanStatus
 from trader_cli.domain.models import OrderStatus, Side
-from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services import orders as orders_module
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent, OrderService
 from trader_cli.services.plans import PlanMonitor
-from trader_cli.services.protection import FLAT_GRACE, submit_bracket_entry
+from trader_cli.services.protection import FLAT_GRACE
 
-from .conftest import SCOPE
+from .conftest import SCOPE, bracket_plan, held
 
 BHP = parse_symbol("BHP/AUD")
 CENT = Decimal("0.01")
@@ -34,33 +33,11 @@ class Killed(BaseException):
     """The process dying at a crash point (nothing of ours handles it)."""
 
 
-@pytest.fixture
-def ctx(settings, venue, session, orders) -> TradingContext:
-    return TradingContext(settings, venue, session, orders, SCOPE)
-
-
-async def _held(ctx: TradingContext) -> Decimal:
-    return sum((p.quantity for p in await ctx.venue.get_positions() if p.symbol == str(BHP)),
-               Decimal(0))
-
-
 async def test_an_unsent_stop_is_not_sent_after_the_position_was_closed_by_hand(
     ctx, gw, monkeypatch
 ) -> None:
-    q = await ctx.venue.get_market_data(BHP)
-    entry = q.bid - Decimal("0.50")
-    plan = store.create_plan(
-        symbol=str(BHP), side=Side.BUY, size=Decimal(100), entry=entry,
-        stop=entry - 1, target=entry + 1, session=ctx.session,
-    )
-    legs = await submit_bracket_entry(
-        ctx, BHP, Side.BUY, Decimal(100), OrderSpec.limit(entry), entry - 1, entry + 1,
-        plan_id=plan.id,
-    )
-    store.set_plan_entry(plan, legs[0].client_order_id)
-    await gw.move_market(BHP.base, entry - CENT)
-    await ctx.orders.wait(legs[0].client_order_id, within=5, poll=0.05)
-    stem = legs[0].client_order_id.removesuffix("-E")
+    plan, entry = await bracket_plan(ctx, gw)
+    stem = plan.entry_client_order_id.removesuffix("-E")
     await ctx.venue.cancel_order(f"{stem}-S")  # cancelled in TWS by hand
 
     def die_after_the_intent(name: str) -> None:
@@ -78,7 +55,7 @@ async def test_an_unsent_stop_is_not_sent_after_the_position_was_closed_by_hand(
     sold = await ctx.orders.submit(OrderIntent(BHP, Side.SELL, Decimal(100), price=q.bid - 1))
     await ctx.orders.wait(sold.client_order_id, within=5, poll=0.05)
     await gw.advance(FLAT_GRACE.total_seconds())
-    assert await _held(ctx) == 0
+    assert await held(ctx) == 0
 
     restarted = TradingContext(ctx.settings, ctx.venue, ctx.session,
                                OrderService(ctx.venue, ctx.settings, ctx.session), SCOPE)
@@ -88,7 +65,7 @@ async def test_an_unsent_stop_is_not_sent_after_the_position_was_closed_by_hand(
     assert f"{stem}-S2" not in working
     assert store.find_order_by_client_id(f"{stem}-S2").status.is_final
     await gw.move_market(BHP.base, entry - 2)  # through the stop that was never sent
-    assert await _held(ctx) == 0  # no short
+    assert await held(ctx) == 0  # no short
     await PlanMonitor(restarted).check_all()
     assert Plan.get_by_id(plan.id).status is PlanStatus.CLOSED
     assert store.find_order_by_client_id(f"{stem}-T").status is OrderStatus.CANCELED

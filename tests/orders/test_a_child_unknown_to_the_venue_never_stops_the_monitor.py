@@ -9,48 +9,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from trader_cli.db import store
 from trader_cli.db.models import Plan, PlanStatus
 from trader_cli.domain.models import OrderStatus, Side
-from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
-from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.plans import PlanMonitor
-from trader_cli.services.protection import FLAT_GRACE, submit_bracket_entry
+from trader_cli.services.protection import FLAT_GRACE
 from trader_cli.sim.tws.requests import In
 
-from .conftest import SCOPE
+from .conftest import bracket_plan
 
 BHP = parse_symbol("BHP/AUD")
 CBA = parse_symbol("CBA/AUD")
 CENT = Decimal("0.01")
 
 
-@pytest.fixture
-def ctx(settings, venue, session, orders) -> TradingContext:
-    return TradingContext(settings, venue, session, orders, SCOPE)
-
-
 async def test_a_flat_plan_with_a_child_lost_on_the_wire_is_handled_and_others_go_on(
     ctx, gw
 ) -> None:
-    q = await ctx.venue.get_market_data(BHP)
-    entry = q.bid - Decimal("0.50")
-    plan = store.create_plan(
-        symbol=str(BHP), side=Side.BUY, size=Decimal(100), entry=entry,
-        stop=entry - 1, target=entry + 1, session=ctx.session,
-    )
-    legs = await submit_bracket_entry(
-        ctx, BHP, Side.BUY, Decimal(100), OrderSpec.limit(entry), entry - 1, entry + 1,
-        plan_id=plan.id,
-    )
-    store.set_plan_entry(plan, legs[0].client_order_id)
-    await gw.move_market(BHP.base, entry - CENT)
-    await ctx.orders.wait(legs[0].client_order_id, within=5, poll=0.05)
-    stem = legs[0].client_order_id.removesuffix("-E")
+    plan, _ = await bracket_plan(ctx, gw)
+    stem = plan.entry_client_order_id.removesuffix("-E")
     # the stop is cancelled in TWS; its re-creation dies on the wire: recorded, never placed
     await ctx.venue.cancel_order(f"{stem}-S")
     gw.drop_link_on_next(In.PLACE_ORDER)

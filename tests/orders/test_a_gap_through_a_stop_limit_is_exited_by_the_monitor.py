@@ -9,43 +9,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from trader_cli.db import store
 from trader_cli.db.models import Plan
 from trader_cli.domain.models import OrderStatus, OrderType, Side
-from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.context import TradingContext
 from trader_cli.services.plans import PlanMonitor
-from trader_cli.services.protection import submit_bracket_entry
 
-from .conftest import SCOPE
+from .conftest import bracket_plan
 
 NDQ = parse_symbol("NDQ/AUD")
 CENT = Decimal("0.01")
 
 
-@pytest.fixture
-def ctx(settings, venue, session, orders) -> TradingContext:
-    return TradingContext(settings, venue, session, orders, SCOPE)
-
-
 async def _filled_bracket(ctx: TradingContext, gw) -> tuple[Plan, str, Decimal]:
-    q = await ctx.venue.get_market_data(NDQ)
-    entry = q.bid - Decimal("0.50")
-    plan = store.create_plan(
-        symbol=str(NDQ), side=Side.BUY, size=Decimal(30), entry=entry,
-        stop=entry - 1, target=entry + 1, session=ctx.session,
-    )
-    legs = await submit_bracket_entry(
-        ctx, NDQ, Side.BUY, Decimal(30), OrderSpec.limit(entry), entry - 1, entry + 1,
-        plan_id=plan.id,
-    )
-    store.set_plan_entry(plan, legs[0].client_order_id)
-    await gw.move_market(NDQ.base, entry - CENT)
-    await ctx.orders.wait(legs[0].client_order_id, within=5, poll=0.05)
-    return Plan.get_by_id(plan.id), legs[0].client_order_id.removesuffix("-E"), entry
+    plan, entry = await bracket_plan(ctx, gw, NDQ, qty=30)
+    return plan, plan.entry_client_order_id.removesuffix("-E"), entry
 
 
 async def _held(ctx: TradingContext) -> Decimal:

@@ -27,16 +27,11 @@ from trader_cli.services.plans import PlanMonitor
 from trader_cli.services.protection import FLAT_GRACE, broker_protects, submit_bracket_entry
 from trader_cli.sim import SimGateway
 
-from .conftest import SCOPE, until
+from .conftest import SCOPE, bracket_plan, until
 
 BHP = parse_symbol("BHP/AUD")
 NDQ = parse_symbol("NDQ/AUD")  # the sim's contract that refuses market orders
 CENT = Decimal("0.01")
-
-
-@pytest.fixture
-def ctx(settings, venue, session, orders) -> TradingContext:
-    return TradingContext(settings, venue, session, orders, SCOPE)
 
 
 @pytest.fixture
@@ -57,26 +52,6 @@ async def venue_orders(observer: IB) -> dict[str, object]:
     return {t.order.orderRef: t.order for t in trades if not t.isDone()}
 
 
-async def bracket_plan(
-    ctx: TradingContext, gw: SimGateway, symbol=BHP, *, qty: int = 100, fill: bool = True
-) -> tuple[Plan, Decimal]:
-    """A long plan entered as a bracket 50 cents under the bid (stop 1.00 under the entry,
-    target 1.00 over); ``fill`` brings the market down to the entry so that it fills."""
-    q = await ctx.venue.get_market_data(symbol)
-    entry = q.bid - Decimal("0.50")
-    plan = store.create_plan(
-        symbol=str(symbol), side=Side.BUY, size=Decimal(qty), entry=entry,
-        stop=entry - 1, target=entry + 1, session=ctx.session,
-    )
-    legs = await submit_bracket_entry(
-        ctx, symbol, Side.BUY, Decimal(qty), OrderSpec.limit(entry), entry - 1, entry + 1,
-        reason=f"entry plan {plan.id}: test", plan_id=plan.id,
-    )
-    store.set_plan_entry(plan, legs[0].client_order_id)
-    if fill:
-        await gw.move_market(symbol.base, entry - CENT)
-        await ctx.orders.wait(legs[0].client_order_id, within=5, poll=0.05)
-    return Plan.get_by_id(plan.id), entry
 
 
 def restarted(ctx: TradingContext) -> TradingContext:

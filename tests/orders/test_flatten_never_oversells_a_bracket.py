@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from trader_cli.db import store
 from trader_cli.db.models import Plan, PlanStatus
 from trader_cli.domain.models import OrderStatus, Side
@@ -21,34 +19,16 @@ from trader_cli.services.context import TradingContext
 from trader_cli.services.flatten import flatten
 from trader_cli.services.protection import submit_bracket_entry
 
-from .conftest import SCOPE
+from .conftest import bracket_plan
 
 BHP = parse_symbol("BHP/AUD")
 CENT = Decimal("0.01")
 
 
-@pytest.fixture
-def ctx(settings, venue, session, orders) -> TradingContext:
-    return TradingContext(settings, venue, session, orders, SCOPE)
-
-
 async def _bracket(ctx: TradingContext, gw, *, fill: bool) -> tuple[Plan, str, Decimal]:
     """A long bracket of 100 BHP 50 cents under the bid, stop 1.00 under, target 1.00 over."""
-    q = await ctx.venue.get_market_data(BHP)
-    entry = q.bid - Decimal("0.50")
-    plan = store.create_plan(
-        symbol=str(BHP), side=Side.BUY, size=Decimal(100), entry=entry,
-        stop=entry - 1, target=entry + 1, session=ctx.session,
-    )
-    legs = await submit_bracket_entry(
-        ctx, BHP, Side.BUY, Decimal(100), OrderSpec.limit(entry), entry - 1, entry + 1,
-        plan_id=plan.id,
-    )
-    store.set_plan_entry(plan, legs[0].client_order_id)
-    if fill:
-        await gw.move_market(BHP.base, entry - CENT)
-        await ctx.orders.wait(legs[0].client_order_id, within=5, poll=0.05)
-    return plan, legs[0].client_order_id.removesuffix("-E"), entry
+    plan, entry = await bracket_plan(ctx, gw, fill=fill)
+    return plan, plan.entry_client_order_id.removesuffix("-E"), entry
 
 
 async def _bhp_position(ctx: TradingContext) -> Decimal:

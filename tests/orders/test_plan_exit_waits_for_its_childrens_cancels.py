@@ -10,51 +10,25 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
-
 from trader_cli.db import store
 from trader_cli.db.models import Plan
 from trader_cli.domain.models import OrderStatus, Side
-from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.context import TradingContext
 from trader_cli.services.plans import PlanMonitor
-from trader_cli.services.protection import submit_bracket_entry
 from trader_cli.sim.tws.requests import In
 
-from .conftest import SCOPE
+from .conftest import bracket_plan, held
 
 BHP = parse_symbol("BHP/AUD")
 CENT = Decimal("0.01")
 
 
-@pytest.fixture
-def ctx(settings, venue, session, orders) -> TradingContext:
-    return TradingContext(settings, venue, session, orders, SCOPE)
-
-
-async def _held(ctx: TradingContext) -> Decimal:
-    return sum((p.quantity for p in await ctx.venue.get_positions() if p.symbol == str(BHP)),
-               Decimal(0))
-
-
 async def _expired_bracket(ctx: TradingContext, gw) -> tuple[Plan, str]:
     """A long bracket plan of 100 BHP, filled, its stop and target working, its expiry passed."""
-    q = await ctx.venue.get_market_data(BHP)
-    entry = q.bid - Decimal("0.50")
-    plan = store.create_plan(
-        symbol=str(BHP), side=Side.BUY, size=Decimal(100), entry=entry,
-        stop=entry - 1, target=entry + 1, session=ctx.session,
-    )
-    legs = await submit_bracket_entry(
-        ctx, BHP, Side.BUY, Decimal(100), OrderSpec.limit(entry), entry - 1, entry + 1,
-        plan_id=plan.id,
-    )
-    store.set_plan_entry(plan, legs[0].client_order_id)
-    await gw.move_market(BHP.base, entry - CENT)
-    await ctx.orders.wait(legs[0].client_order_id, within=5, poll=0.05)
+    plan, _ = await bracket_plan(ctx, gw)
     Plan.update(expiry=gw.clock.now() - timedelta(minutes=1)).where(Plan.id == plan.id).execute()
-    return Plan.get_by_id(plan.id), legs[0].client_order_id.removesuffix("-E")
+    return Plan.get_by_id(plan.id), plan.entry_client_order_id.removesuffix("-E")
 
 
 async def test_an_expired_bracket_plan_sends_no_exit_beside_an_unanswered_cancel(
@@ -73,13 +47,13 @@ async def test_an_expired_bracket_plan_sends_no_exit_beside_an_unanswered_cancel
     # the stop still works at the venue: had an exit sold the 100, this would sell 100 more
     await gw.move_market(BHP.base, entry - 1 - CENT)
     await ctx.orders.wait(f"{stem}-S", within=5, poll=0.05)
-    assert await _held(ctx) == 0  # the stop closed it, once: no short
+    assert await held(ctx) == 0  # the stop closed it, once: no short
 
     (event,) = await PlanMonitor(ctx).check_all()
     assert event.action == "closed"
     assert store.find_order_by_client_id(f"{stem}-S").status is OrderStatus.CLOSED
     assert store.find_order_by_client_id(f"{stem}-T").status is OrderStatus.CANCELED
-    assert await _held(ctx) == 0
+    assert await held(ctx) == 0
 
 
 async def test_the_exit_goes_once_the_cancels_are_answered(ctx, gw) -> None:
