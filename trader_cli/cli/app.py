@@ -221,7 +221,15 @@ def _register() -> None:
     sim.register(app)
     orders.register(app)
     run.register(app)
-    from trader_cli.cli.commands import dashboard, notify, preview, replay, settings, status
+    from trader_cli.cli.commands import (
+        backtest,
+        dashboard,
+        notify,
+        preview,
+        replay,
+        settings,
+        status,
+    )
 
     notify.register(app)
     preview.register(app)
@@ -229,6 +237,7 @@ def _register() -> None:
     replay.register(app)
     status.register(app)
     dashboard.register(app)
+    backtest.register(app)
 
 
 _register()

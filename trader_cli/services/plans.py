@@ -76,7 +76,7 @@ def _minutes(span: timedelta) -> int:
     return max(1, math.ceil(span.total_seconds() / 60))
 
 
-def _exit_rule(
+def exit_rule(
     plan: PlanTerms, mark: Decimal | None, label: str, now: datetime, closes_at: datetime | None
 ) -> str | None:
     """The one exit rule: stop, target, expiry, then the pre-close buffer; None to stay in.
@@ -119,7 +119,7 @@ def exit_reason(
     """
     long = plan.side is Side.BUY
     mark = quote.bid if long else quote.ask
-    return _exit_rule(plan, mark, "bid" if long else "ask", now, closes_at)
+    return exit_rule(plan, mark, "bid" if long else "ask", now, closes_at)
 
 
 def entry_refusal(
@@ -140,7 +140,7 @@ def entry_refusal(
     """
     reason = exit_reason(plan, quote, now, closes_at)
     if reason is None and entry is not None:
-        reason = _exit_rule(plan, entry, "entry", now, closes_at)
+        reason = exit_rule(plan, entry, "entry", now, closes_at)
     return None if reason is None else f"{reason}: no new entries"
 
 
@@ -223,7 +223,7 @@ class PlanMonitor:
                 # buffer) would only fill to be exited on the next cycle: withdraw it instead
                 hours = market_hours(parse_symbol(plan.symbol).instrument_class, now)
                 if hours.is_open:
-                    why = _exit_rule(plan, None, "", now, hours.session_close)
+                    why = exit_rule(plan, None, "", now, hours.session_close)
                 if why is None:
                     return None
             if not entry.status.is_final:
@@ -255,7 +255,7 @@ class PlanMonitor:
             # the venue holds the stop and target: the monitor reconciles them, and exits
             # itself only on the clock (expiry, the close) or to finish an exit it started
             time_reason = (
-                _exit_rule(plan, None, "", now, hours.session_close) if hours.is_open else None
+                exit_rule(plan, None, "", now, hours.session_close) if hours.is_open else None
             )
             if time_reason is None and not local_exits and not (
                 hours.is_open and await self._stop_limit_gapped(plan, entry, exits)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -112,6 +112,42 @@ def venue_universe(allowed: list[Symbol], venue: BaseTrader) -> list[Symbol]:
     if skipped:
         log.info("not on %s, so not in this run: %s", caps.name, ", ".join(skipped))
     return mine
+
+
+async def size_plan(
+    plan: TradePlan,
+    quote: Quote,
+    max_order_value: Money,
+    to_quote: Callable[[Money, str], Awaitable[Decimal]],
+    *,
+    stop_valued: bool = False,
+) -> Decimal | None:
+    """Quantity from the plan's size, or its risk budget over the distance to the stop, capped
+    at 95% of ``max_order_value``; rounded down to what the instrument trades (None: nothing).
+
+    ``to_quote(money, currency)`` converts an amount into the symbol's quote currency.
+    ``stop_valued``: the stop goes to the venue as an order (a bracket), valued at its
+    trigger for ``MAX_ORDER_VALUE`` too: a short's stop, above its entry, caps the size.
+    """
+    if plan.size is not None:
+        qty = plan.size
+    else:
+        ref = plan.entry or (quote.ask if plan.side is Side.BUY else quote.bid)
+        if ref is None or plan.risk_budget is None:
+            return None
+        per_unit = abs(ref - plan.stop)
+        if per_unit <= 0:
+            return None
+        budget = await to_quote(plan.risk_budget, plan.symbol.quote)
+        qty = budget / per_unit
+        valued = value_order(plan.side, plan.entry, quote)  # never below the touch
+        worst = valued.price if valued is not None else ref
+        if stop_valued:
+            worst = max(worst, plan.stop)
+        cap = await to_quote(max_order_value, plan.symbol.quote) / worst
+        qty = min(qty, cap * Decimal("0.95"))
+    qty = round_quantity(qty, plan.symbol)
+    return qty if qty > 0 else None
 
 
 class StrategyRunner:
@@ -246,7 +282,7 @@ class StrategyRunner:
                             self.telemetry.decision(
                                 decision, cycle=report.cycle, **self._usage_fields()
                             )
-                        report.decisions.append(await self._act(decision, quotes))
+                        report.decisions.append(await self.act(decision, quotes))
             self._record_success("venue_connection")
         except (TemporaryError, VenueError) as e:
             report.errors.append(str(e))
@@ -484,7 +520,10 @@ class StrategyRunner:
         )
 
     # -- acting on a decision --------------------------------------------------------------
-    async def _act(self, decision: Decision, quotes: dict[str, Quote]) -> dict[str, Any]:
+    async def act(self, decision: Decision, quotes: dict[str, Quote]) -> dict[str, Any]:
+        """Act on one decision as a cycle does: a hold is noted; a plan is sized, checked as
+        `trader place` checks an order, and entered (a bracket or a plain entry), or refused
+        with the reason recorded. The backtest enters its plans through here too."""
         now = self.ctx.venue.clock.now()
         if isinstance(decision, Hold):
             if self._usage is not None:  # a paid-for hold is kept, with what it cost
@@ -636,36 +675,8 @@ class StrategyRunner:
     async def _size(
         self, plan: TradePlan, quote: Quote, *, stop_valued: bool = False
     ) -> Decimal | None:
-        """Quantity from the plan's size, or its risk budget over the distance to the stop.
-
-        ``stop_valued``: the stop goes to the venue as an order (a bracket), valued at its
-        trigger for ``MAX_ORDER_VALUE`` too: a short's stop, above its entry, caps the size.
-        """
-        if plan.size is not None:
-            qty = plan.size
-        else:
-            ref = plan.entry or (quote.ask if plan.side is Side.BUY else quote.bid)
-            if ref is None or plan.risk_budget is None:
-                return None
-            per_unit = abs(ref - plan.stop)
-            if per_unit <= 0:
-                return None
-            budget = await self._to_quote(plan.risk_budget, plan.symbol.quote)
-            qty = budget / per_unit
-            valued = value_order(plan.side, plan.entry, quote)  # never below the touch
-            worst = valued.price if valued is not None else ref
-            if stop_valued:
-                worst = max(worst, plan.stop)
-            cap = (
-                await self._to_quote(
-                    Money(self.ctx.settings.risk.max_order_value, self.ctx.settings.base_currency),
-                    plan.symbol.quote,
-                )
-                / worst
-            )
-            qty = min(qty, cap * Decimal("0.95"))
-        qty = round_quantity(qty, plan.symbol)
-        return qty if qty > 0 else None
+        cap = Money(self.ctx.settings.risk.max_order_value, self.ctx.settings.base_currency)
+        return await size_plan(plan, quote, cap, self._to_quote, stop_valued=stop_valued)
 
     async def _to_quote(self, amount: Money, currency: str) -> Decimal:
         if amount.currency == currency:

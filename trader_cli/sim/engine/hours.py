@@ -9,6 +9,8 @@ sessions outside regular trading hours, and IB's ``tradingHours`` text.
 
 from __future__ import annotations
 
+import bisect
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +25,7 @@ __all__ = [
     "fx_sessions",
     "is_open",
     "last_close",
+    "last_session",
     "most_recent_session_instant",
     "sessions",
     "trading_hours_string",
@@ -62,22 +65,57 @@ def sessions(kind: str, start: datetime, end: datetime, *, use_rth: bool = True)
     return asx_sessions(start, end, use_rth=use_rth)
 
 
+# sessions are looked up in windows of WINDOW_DAYS around a week, cached: the engine asks
+# whether a market is open for every order it matches, and the market model for every quote
+WINDOW_DAYS = 21
+
+
+@functools.lru_cache(maxsize=128)
+def _week(kind: str, use_rth: bool, week: int) -> tuple[Session, ...]:
+    """The sessions overlapping the week numbered ``week`` (days since 0001-01-01 over 7) and
+    the WINDOW_DAYS before it."""
+    start = datetime.combine(date.fromordinal(max(week * 7, 1)), time(0), UTC)
+    return tuple(sessions(kind, start - timedelta(days=WINDOW_DAYS), start + timedelta(days=8),
+                          use_rth=use_rth))
+
+
+def _around(kind: str, when: datetime, use_rth: bool) -> tuple[Session, ...]:
+    return _week(kind, use_rth, when.astimezone(UTC).toordinal() // 7)
+
+
 def is_open(kind: str, when: datetime, *, use_rth: bool = True) -> bool:
     """True when the market ``kind`` is open (continuous trading) at ``when``."""
-    return any(
-        o <= when < c for o, c in sessions(kind, when, when + timedelta(seconds=1), use_rth=use_rth)
-    )
+    if kind == "CRYPTO":
+        return True
+    found = _around(kind, when, use_rth)
+    i = bisect.bisect_right(found, (when, _FAR)) - 1
+    return i >= 0 and found[i][0] <= when < found[i][1]
 
 
 def last_close(kind: str, when: datetime) -> datetime:
     """The most recent session close at or before ``when`` (or ``when`` if the market is open)."""
-    found = sessions(kind, when - timedelta(days=14), when + timedelta(seconds=1))
-    for o, c in reversed(found):
+    if kind == "CRYPTO":
+        return when
+    found = _around(kind, when, True)
+    i = bisect.bisect_right(found, (when, _FAR)) - 1
+    while i >= 0:
+        o, c = found[i]
         if o <= when < c:
             return when
         if c <= when:
             return c
+        i -= 1
     return when
+
+
+def last_session(kind: str, when: datetime) -> Session | None:
+    """The session ``when`` is in, else the last one before it (within WINDOW_DAYS)."""
+    found = _around(kind, when, True)
+    i = bisect.bisect_right(found, (when, _FAR)) - 1
+    return found[i] if i >= 0 else None
+
+
+_FAR = datetime.max.replace(tzinfo=UTC)
 
 
 def most_recent_session_instant(now: datetime) -> datetime:

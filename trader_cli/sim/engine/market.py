@@ -6,6 +6,7 @@ import csv
 import math
 import re
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -164,72 +165,127 @@ def load_bars_csv(path: Path) -> dict[str, list[CsvBar]]:
     line. Returns bars per symbol, in time order.
     """
     out: dict[str, list[CsvBar]] = {}
+    for symbol, bar in iter_bars_csv(path):
+        out.setdefault(symbol, []).append(bar)
+    return out
+
+
+def iter_bars_csv(path: Path) -> Iterator[tuple[str, CsvBar]]:
+    """The bars of ``path`` one line at a time, checked as :func:`load_bars_csv` checks them
+    (the first bad line raises :class:`BarsCsvError`): (symbol, bar) in file order, never the
+    whole file in memory."""
     try:
         handle = path.open(newline="", encoding="utf-8")
     except OSError as e:
         raise BarsCsvError(path, 0, f"cannot read the file: {e.strerror or e}") from None
     with handle:
+        reader = csv.reader(handle)
         try:
-            rows = list(csv.reader(handle))
+            first = next(reader, None)
         except UnicodeDecodeError:
             raise BarsCsvError(path, 1, "not UTF-8 text: is this a bars CSV?") from None
         except csv.Error as e:
             raise BarsCsvError(path, 1, f"not a CSV file: {e}") from None
-    if not rows:
-        expected = ",".join(BARS_CSV_COLUMNS)
-        raise BarsCsvError(path, 1, f"the file is empty; expected the header {expected}")
-    header = [h.strip().lower().lstrip("\ufeff") for h in rows[0]]
+        if first is None:
+            expected = ",".join(BARS_CSV_COLUMNS)
+            raise BarsCsvError(path, 1, f"the file is empty; expected the header {expected}")
+        col = _bars_header(path, first)
+        last: dict[str, datetime] = {}
+        line = 1
+        while True:
+            try:
+                row = next(reader, None)
+            except UnicodeDecodeError:
+                raise BarsCsvError(path, line + 1, "not UTF-8 text: is this a bars CSV?") from None
+            except csv.Error as e:
+                raise BarsCsvError(path, line + 1, f"not a CSV file: {e}") from None
+            if row is None:
+                break
+            line = reader.line_num
+            if not row or all(not cell.strip() for cell in row):
+                continue  # a blank line
+            symbol, bar = _bars_row(path, line, row, col)
+            before = last.get(symbol)
+            if before is not None and bar.ts <= before:
+                raise BarsCsvError(
+                    path,
+                    line,
+                    f"ts {row[col['ts']].strip()} is not after the previous {symbol} bar "
+                    f"({before.isoformat()}): bars must be in time order, one per time",
+                )
+            last[symbol] = bar.ts
+            yield symbol, bar
+        if not last:
+            raise BarsCsvError(path, 2, "no bars: the file has a header but no rows")
+
+
+def _bars_header(path: Path, first: list[str]) -> dict[str, int]:
+    header = [h.strip().lower().lstrip("\ufeff") for h in first]
     missing = [c for c in BARS_CSV_COLUMNS if c not in header and c not in _OPTIONAL_COLUMNS]
     unknown = [h for h in header if h not in BARS_CSV_COLUMNS and h not in _OPTIONAL_COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
-        found = ",".join(rows[0])[:80]
+        found = ",".join(first)[:80]
         raise BarsCsvError(
             path,
             1,
             f"header {found!r} is not a bars header: expected "
             f"{','.join(BARS_CSV_COLUMNS)}[,symbol]",
         )
-    col = {name: i for i, name in enumerate(header)}
-    for line, row in enumerate(rows[1:], start=2):
-        if not row or all(not cell.strip() for cell in row):
-            continue  # a blank line
-        if len(row) != len(header):
-            raise BarsCsvError(path, line, f"{len(row)} fields where the header has {len(header)}")
-        ts = _csv_time(path, line, row[col["ts"]])
-        o, h, lo, c = (
-            _csv_number(path, line, name, row[col[name]])
-            for name in ("open", "high", "low", "close")
+    return {name: i for i, name in enumerate(header)}
+
+
+def _bars_row(path: Path, line: int, row: list[str], col: dict[str, int]) -> tuple[str, CsvBar]:
+    if len(row) != len(col):
+        raise BarsCsvError(path, line, f"{len(row)} fields where the header has {len(col)}")
+    ts = _csv_time(path, line, row[col["ts"]])
+    o, h, lo, c = (
+        _csv_number(path, line, name, row[col[name]]) for name in ("open", "high", "low", "close")
+    )
+    volume = 0.0
+    if "volume" in col and row[col["volume"]].strip():
+        volume = _csv_number(path, line, "volume", row[col["volume"]])
+    for name, value in (("open", o), ("high", h), ("low", lo), ("close", c)):
+        if value <= 0:
+            raise BarsCsvError(path, line, f"{name} {value:g} is not above zero")
+    if volume < 0:
+        raise BarsCsvError(path, line, f"volume {volume:g} is negative")
+    if not lo <= min(o, c) or not max(o, c) <= h:
+        raise BarsCsvError(
+            path,
+            line,
+            f"prices are inconsistent: need low <= open, close <= high, got "
+            f"open {o:g} high {h:g} low {lo:g} close {c:g}",
         )
-        volume = 0.0
-        if "volume" in col and row[col["volume"]].strip():
-            volume = _csv_number(path, line, "volume", row[col["volume"]])
-        for name, value in (("open", o), ("high", h), ("low", lo), ("close", c)):
-            if value <= 0:
-                raise BarsCsvError(path, line, f"{name} {value:g} is not above zero")
-        if volume < 0:
-            raise BarsCsvError(path, line, f"volume {volume:g} is negative")
-        if not lo <= min(o, c) or not max(o, c) <= h:
-            raise BarsCsvError(
-                path,
-                line,
-                f"prices are inconsistent: need low <= open, close <= high, got "
-                f"open {o:g} high {h:g} low {lo:g} close {c:g}",
-            )
-        symbol = (row[col["symbol"]] if "symbol" in col else path.stem).strip().upper()
-        if not symbol:
-            raise BarsCsvError(path, line, "symbol is empty")
-        bars = out.setdefault(symbol, [])
-        if bars and ts <= bars[-1].ts:
-            raise BarsCsvError(
-                path,
-                line,
-                f"ts {row[col['ts']].strip()} is not after the previous {symbol} bar "
-                f"({bars[-1].ts.isoformat()}): bars must be in time order, one per time",
-            )
-        bars.append(CsvBar(ts, o, h, lo, c, volume))
-    if not out:
-        raise BarsCsvError(path, 2, "no bars: the file has a header but no rows")
-    return out
+    symbol = (row[col["symbol"]] if "symbol" in col else path.stem).strip().upper()
+    if not symbol:
+        raise BarsCsvError(path, line, "symbol is empty")
+    return symbol, CsvBar(ts, o, h, lo, c, volume)
+
+
+def bar_span(bars: list[CsvBar], i: int) -> float:
+    """Seconds bar ``i`` of ``bars`` lasts: the gap to its neighbours (the shorter, so the last
+    bar of a session is not stretched over the night); 60 for a lone bar."""
+    gaps = []
+    if i + 1 < len(bars):
+        gaps.append((bars[i + 1].ts - bars[i].ts).total_seconds())
+    if i > 0:
+        gaps.append((bars[i].ts - bars[i - 1].ts).total_seconds())
+    return max(min(gaps), 1.0) if gaps else 60.0
+
+
+def bar_path(bar: CsvBar, frac: float) -> float:
+    """The price ``frac`` (0 to 1) of the way through ``bar``: open, then the extreme nearer
+    the open's side first (the low for a bar that closes up, the high for one that closes
+    down), then the other extreme, then the close, each leg a third of the bar. A stop or a
+    limit the bar's range reaches is reached inside the bar, as it would be in the market."""
+    if bar.close >= bar.open:
+        points = (bar.open, bar.low, bar.high, bar.close)
+    else:
+        points = (bar.open, bar.high, bar.low, bar.close)
+    x = min(max(frac, 0.0), 1.0) * 3
+    leg = min(int(x), 2)
+    a, b = points[leg], points[leg + 1]
+    return a + (b - a) * (x - leg)
 
 
 class MarketModel:
@@ -286,15 +342,7 @@ class MarketModel:
         if i < 0:
             return bars[0].open
         bar = bars[i]
-        span = (
-            (bars[i + 1].ts - bar.ts).total_seconds()
-            if i + 1 < len(bars)
-            else (bars[i].ts - bars[i - 1].ts).total_seconds()
-            if i > 0
-            else 60.0
-        )
-        frac = min(max((when - bar.ts).total_seconds() / max(span, 1.0), 0.0), 1.0)
-        return bar.open + (bar.close - bar.open) * frac
+        return bar_path(bar, (when - bar.ts).total_seconds() / bar_span(bars, i))
 
     def effective_time(self, inst: Instrument, when: datetime) -> datetime:
         """``when`` while the market is open; otherwise the last close (prices freeze)."""
@@ -379,10 +427,10 @@ class MarketModel:
             return Decimal(int(inst.daily_volume * (0.9 + 0.2 * _unit(key, 40, day))))
         if inst.is_fx:
             return Decimal(0)
-        found = hours.asx_sessions(when - timedelta(hours=20), when + timedelta(seconds=1))
-        if not found:
+        found = hours.last_session("ASX", when)
+        if found is None or found[1] <= when - timedelta(hours=20):
             return Decimal(0)
-        start, end = found[-1]
+        start, end = found
         frac = min(max((when - start).total_seconds() / (end - start).total_seconds(), 0.0), 1.0)
         return Decimal(
             int(inst.daily_volume * frac * (0.9 + 0.2 * _unit(key, 40, start.toordinal())))

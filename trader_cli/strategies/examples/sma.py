@@ -21,13 +21,13 @@ class SmaCrossover:
                 out.append(api.Hold(symbol, "market closed, or a position is open", self.name))
                 continue
             bars = await ctx.data.candles(symbol, self.timeframe, self.slow + 20)
-            closes, atr = [float(b.close) for b in bars], api.atr(bars)
-            if len(closes) < self.slow + 1 or not atr:
+            if len(bars) < self.slow + 15:  # the SMAs, and ATR(14) past its warm-up
                 out.append(api.Hold(symbol, "not enough history", self.name))
                 continue
+            closes = [float(b.close) for b in bars[-self.slow - 1:]]
             now = api.sma(closes, self.fast) - api.sma(closes, self.slow)
             before = api.sma(closes[:-1], self.fast) - api.sma(closes[:-1], self.slow)
-            if (now > 0) == (before > 0):
+            if (now > 0) == (before > 0) or not (atr := api.atr(bars)):  # ATR only on a cross
                 out.append(api.Hold(symbol, "no crossover", self.name))
                 continue
             side = api.Side.BUY if now > 0 else api.Side.SELL

@@ -26,52 +26,25 @@ from trader_cli.domain.models import (
     Side,
 )
 from trader_cli.domain.money import to_decimal
-from trader_cli.domain.orders import OrderSpec, TimeInForce
+from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.errors import InvalidOrderError, TimeframeError
 from trader_cli.venues.ib.capabilities import BAR_SIZE
 from trader_cli.venues.ib.contracts import ContractSpec
-
-ORDER_STATUS = {
-    "PendingSubmit": OrderStatus.PENDING,
-    "ApiPending": OrderStatus.PENDING,
-    "PreSubmitted": OrderStatus.OPEN,
-    "Submitted": OrderStatus.OPEN,
-    "PendingCancel": OrderStatus.OPEN,
-    "ValidationError": OrderStatus.OPEN,
-    "Filled": OrderStatus.CLOSED,
-    "Cancelled": OrderStatus.CANCELED,
-    "ApiCancelled": OrderStatus.CANCELED,
-    "Inactive": OrderStatus.REJECTED,
-}
-ACTION = {Side.BUY: "BUY", Side.SELL: "SELL"}
-SIDE_OF_ACTION = {"BUY": Side.BUY, "SELL": Side.SELL}
-SIDE_OF_EXEC = {"BOT": Side.BUY, "SLD": Side.SELL}
-ORDER_TYPE = {
-    "LMT": OrderType.LIMIT,
-    "MKT": OrderType.MARKET,
-    "STP": OrderType.STOP,
-    "STP LMT": OrderType.STOP_LIMIT,
-}
-# Our order types → IB's orderType; a marketable limit is a plain limit priced to cross.
-IB_ORDER_TYPE = {
-    OrderType.LIMIT: "LMT",
-    OrderType.MARKETABLE_LIMIT: "LMT",
-    OrderType.MARKET: "MKT",
-    OrderType.STOP: "STP",
-    OrderType.STOP_LIMIT: "STP LMT",
-}
-# Order.ocaType 2: a fill of one member reduces the others by as much (with block: no overfill).
-# Not 1 (cancel the others on any fill): a target filled in part would cancel the whole stop
-# and leave the rest of the position unprotected.
-OCA_REDUCE_WITH_BLOCK = 2
-TIME_IN_FORCE = {TimeInForce.DAY: "DAY", TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC"}
-DEFAULT_TIME_IN_FORCE = TimeInForce.DAY  # a spec asking for none
-# IB order types that carry a limit price (lmtPrice); the stop price travels in auxPrice.
-LIMIT_TYPES = frozenset({"LMT", "STP LMT"})
-# Execution.lastLiquidity: 1 added liquidity, 2 removed, 3 routed out (liquidity taken elsewhere).
-LIQUIDITY = {1: Liquidity.MAKER, 2: Liquidity.TAKER, 3: Liquidity.TAKER}
+from trader_cli.venues.ib.order_rules import (
+    ACTION,
+    DEFAULT_TIME_IN_FORCE,
+    IB_ORDER_TYPE,
+    LIMIT_TYPES,
+    LIQUIDITY,
+    OCA_REDUCE_WITH_BLOCK,
+    ORDER_STATUS,
+    ORDER_TYPE,
+    SIDE_OF_ACTION,
+    SIDE_OF_EXEC,
+    TIME_IN_FORCE,
+)
 
 WHAT_TO_SHOW = {"STK": "TRADES", "CASH": "MIDPOINT"}
 SESSION_SECONDS = {"STK": 6 * 3600, "CASH": 24 * 3600}  # ASX continuous session 10:00-16:00

@@ -24,12 +24,11 @@ from trader_cli.domain.models import (
     Fill,
     Order,
     OrderStatus,
-    OrderType,
     Position,
     Quote,
 )
 from trader_cli.domain.money import Money, to_decimal
-from trader_cli.domain.symbols import InstrumentClass, Symbol
+from trader_cli.domain.symbols import Symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import (
@@ -53,6 +52,7 @@ from trader_cli.venues.ib.boundary import LinkDropped, venue_call
 from trader_cli.venues.ib.capabilities import ib_capabilities
 from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
 from trader_cli.venues.ib.contracts import contract_spec, fx_convention
+from trader_cli.venues.ib.order_rules import validate_request
 from trader_cli.venues.ib.pacing import HistoricalPacer
 
 log = logging.getLogger("trader.ib")
@@ -475,36 +475,7 @@ class IBTrader(BaseTrader):
         return [self._order(t) for t in trades]
 
     def _validate(self, request: OrderRequest, inst: Instrument) -> None:
-        self.capabilities.check_spec(request.spec)  # post-only, a time in force IB lacks
-        if request.amount <= 0:
-            raise InvalidOrderError(f"quantity must be positive, got {request.amount}")
-        if request.symbol.instrument_class is not InstrumentClass.FX and (
-            request.amount != request.amount.to_integral_value()
-        ):
-            raise InvalidOrderError(
-                f"{request.symbol} trades in whole shares; got {request.amount}",
-                hint=f"use {request.amount.to_integral_value()}",
-            )
-        spec = request.spec  # a valid spec: the prices its type needs are there and positive
-        tick = inst.min_tick
-        for kind, price in (("limit", spec.limit_price), ("stop", spec.stop_price)):
-            if tick and price is not None and price % tick != 0:
-                raise InvalidOrderError(
-                    f"{kind} {price} is not on {request.symbol}'s price step {tick}",
-                    hint="round the price to the step (trader place nudges it for you)",
-                )
-        if spec.type is OrderType.MARKET and not inst.market_orders_allowed:
-            raise InvalidOrderError(
-                f"IB does not accept market orders for {request.symbol}",
-                hint="use a marketable limit order",
-            )
-        if spec.type is OrderType.STOP and not inst.stop_orders_allowed:
-            raise InvalidOrderError(
-                f"IB does not accept stop orders for {request.symbol}",
-                hint="use a stop limit (trader sends one where the contract needs it)",
-            )
-        if spec.type is OrderType.STOP_LIMIT and not inst.stop_limit_orders_allowed:
-            raise InvalidOrderError(f"IB does not accept stop limit orders for {request.symbol}")
+        validate_request(self.capabilities, request, inst)
 
     def _order(self, trade: IBTrade) -> Order:
         order = mapping.order_from_trade(trade)

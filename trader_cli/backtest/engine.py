@@ -1,0 +1,290 @@
+"""The backtest loop: bars in time order → market → plan monitor → strategy → orders.
+
+Each distinct bar time is one step, as one cycle of ``trader run`` on a pinned sim clock: the
+venue's clock moves to it (working orders matched on the way, see
+:meth:`BacktestVenue.advance_to`), the bars that ended join the history, the plan monitor
+carries open plans to their exits, the strategy decides on a :class:`StrategyContext` built as
+``trader run`` builds it, and each plan goes through the runner's entry path as
+:class:`~trader_cli.backtest.book.Book` keeps it in memory (sizing, the checks of ``trader
+place``, the bracket or the plain entry). What ``trader run`` does per cycle but a backtest need
+not (reconnects, locks between processes, the database, the live view, telemetry) is left out;
+docs/backtest.md lists the differences.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from trader_cli.backtest.book import Book
+from trader_cli.backtest.feed import BarFile, merged_bars
+from trader_cli.backtest.metrics import EquityTracker, RoundTrips
+from trader_cli.backtest.venue import BacktestVenue
+from trader_cli.config import Settings
+from trader_cli.domain.models import AccountSummary
+from trader_cli.domain.symbols import InstrumentClass, Symbol
+from trader_cli.errors import InputError, TemporaryError, TraderError, VenueError
+from trader_cli.hours import market_hours
+from trader_cli.sim.engine.market import CsvBar
+from trader_cli.strategies.base import Strategy, StrategyContext, TradePlan
+from trader_cli.strategies.plugins import StrategyFailed
+
+log = logging.getLogger("trader.backtest")
+
+# ``progress(bars_done, step_time)``: called every PROGRESS_EVERY bars
+Progress = Callable[[int, datetime], None]
+PROGRESS_EVERY = 512
+_LAZY = object()
+
+
+class _Context(StrategyContext):
+    """A :class:`StrategyContext` whose ``account`` is read from the venue when a strategy
+    first asks for it in a step (valuing the account takes quotes: most strategies never ask)."""
+
+    _account: Any
+
+    def __init__(self, *args: Any, account_of: Callable[[], AccountSummary | None],
+                 **kwargs: Any) -> None:
+        self._account_of = account_of
+        super().__init__(*args, **kwargs)
+
+    @property
+    def account(self) -> AccountSummary | None:
+        if self._account is _LAZY:
+            self._account = self._account_of()
+        value: AccountSummary | None = self._account
+        return value
+
+    @account.setter
+    def account(self, value: AccountSummary | None) -> None:
+        self._account = value
+
+
+@dataclass
+class _Hours:
+    """Market hours per instrument class, asked again only when the session changes."""
+
+    until: dict[InstrumentClass, tuple[datetime, bool, datetime | None]] = field(
+        default_factory=dict)
+
+    def at(self, cls: InstrumentClass, now: datetime) -> tuple[bool, datetime | None]:
+        """(open, the session's close) at ``now``."""
+        cached = self.until.get(cls)
+        if cached is None or now >= cached[0]:
+            h = market_hours(cls, now)
+            edge = h.session_close if h.is_open else h.next_open
+            cached = (edge or now + timedelta(days=1), h.is_open, h.session_close)
+            self.until[cls] = cached
+        return cached[1], cached[2]
+
+
+@dataclass
+class BacktestRun:
+    """What a finished (or stopped) backtest leaves for the report."""
+
+    bars: int
+    steps: int
+    seconds: float
+    first: datetime | None
+    last: datetime | None
+    symbols: list[Symbol]
+    equity: EquityTracker
+    trades: RoundTrips
+    strategy: str
+    errors: list[str]
+    stopped: bool
+    error_count: int
+    decisions: int  # trade plans the strategy returned
+    entries: int  # of which sent
+    refusals: dict[str, int]  # why the others were not, by reason
+
+
+class Backtest:
+    """One backtest: see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        strategy: Strategy,
+        files: list[BarFile],
+        *,
+        cash: Decimal,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        seed: int = 0,
+        trades_kept: int = 20,
+    ) -> None:
+        self.settings = settings
+        self.strategy = strategy
+        self.files = files
+        self.cash = cash
+        self.start = start
+        self.end = end
+        self.seed = seed
+        self.trades_kept = trades_kept
+        self.stop_requested = False
+        self.errors: list[str] = []
+        self.error_count = 0
+
+    def request_stop(self) -> None:
+        """Finish the current step, then stop (Ctrl-C)."""
+        self.stop_requested = True
+
+    def _error(self, now: datetime, text: str) -> None:
+        self.error_count += 1
+        self.errors.append(f"{now:%Y-%m-%d %H:%M} {text}")
+        if len(self.errors) > 20:
+            del self.errors[0]
+
+    async def run(self, progress: Progress | None = None) -> BacktestRun:
+        """Replay every bar (see the module docstring)."""
+        from trader_cli.services.data import DataFetchCoordinator
+
+        stream = merged_bars(self.files, _catalogue(), start=self.start, end=self.end)
+        first = next(stream, None)
+        if first is None:
+            raise InputError("no bars to replay in the files (or between --from and --to)",
+                             hint="check --from/--to against the files' times")
+        s = self.settings
+        venue = BacktestVenue(s, start=first[0], cash=self.cash, seed=self.seed)
+        await venue.connect()
+        hours = _Hours()
+
+        def symbol_hours(sym: Symbol, now: datetime) -> tuple[bool, datetime | None]:
+            return hours.at(sym.instrument_class, now)
+
+        book = Book(s, venue, symbol_hours)
+        trades = RoundTrips(keep=self.trades_kept)
+        universe: list[Symbol] = []
+        data = DataFetchCoordinator(venue)
+        equity = EquityTracker(s.base_currency, self.cash)
+        limits = {
+            "MAX_ORDER_VALUE": str(s.risk.max_order_value),
+            "MAX_TOTAL_EXPOSURE": str(s.risk.max_total_exposure),
+            "MIN_TRADE_SIZE": str(s.risk.min_trade_size),
+            "MAX_DAILY_LOSS": str(s.risk.max_daily_loss),
+        }
+        costs = dict(venue.capabilities.commission_terms)
+        local = not book.broker
+        seen_changes = -1
+        pending: dict[Symbol, CsvBar] = {}  # bars fed but not yet ended (the current ones)
+        last_close: dict[Symbol, Decimal] = {}
+        bars = steps = decisions = entries = 0
+        step_time = first[0]
+        began = time.perf_counter()
+
+        def account_now() -> AccountSummary | None:
+            try:
+                return venue.account_now()
+            except TraderError:
+                return None
+
+        def book_fills() -> None:
+            for record in venue.drain_fills():
+                trades.add(record)
+                book.fill(record)
+
+        async def step(now: datetime) -> None:
+            nonlocal seen_changes, steps, decisions, entries
+            steps += 1
+            venue.advance_to(now)
+            for symbol, bar in pending.items():
+                venue.complete(symbol, bar)
+            pending.clear()
+            book_fills()
+            data.new_cycle()
+            market_open = {str(sym): hours.at(sym.instrument_class, now)[0] for sym in universe}
+            # the plan monitor, when something can have changed for a plan
+            if book.open and (
+                local or venue.events.changes != seen_changes or book.clock_due(now)
+            ):
+                await book.check_all(now)
+                book_fills()
+                seen_changes = venue.events.changes
+            sctx = _Context(
+                now=now,
+                venue=venue.name,
+                simulated=True,
+                base_currency=s.base_currency,
+                universe=list(universe),
+                data=data,
+                positions=venue.positions_now(last_close),
+                open_plans=book.open_plans_view(),
+                account=_LAZY,
+                market_open=market_open,
+                limits=limits,
+                costs=costs,
+                capabilities=venue.capabilities,
+                account_of=account_now,
+            )
+            try:
+                chosen = await self.strategy.decide(sctx)
+            except StrategyFailed as e:
+                self._error(now, e.message)
+                chosen = []
+            except (TemporaryError, VenueError) as e:
+                self._error(now, f"strategy: {e.message}")
+                chosen = []
+            acted = False
+            for decision in chosen:
+                if not isinstance(decision, TradePlan):
+                    continue
+                decisions += 1
+                outcome = await book.enter(decision, now)
+                entries += outcome.sent
+                acted = True
+            if acted:
+                book_fills()
+                seen_changes = -1  # look at the new plans at the next step
+            equity.record(now, venue.equity_now(last_close), venue.exposed())
+
+        row: tuple[datetime, Symbol, CsvBar] | None = first
+        while row is not None and not self.stop_requested:
+            ts, symbol, bar = row
+            if ts > step_time:
+                await step(step_time)
+                step_time = ts
+            if symbol not in last_close:
+                universe.append(symbol)
+                venue.sim_instrument(symbol)
+            if symbol in pending:
+                raise InputError(f"bars for {symbol} at {ts.isoformat()} come twice")
+            venue.feed(symbol, bar)
+            pending[symbol] = bar
+            last_close[symbol] = Decimal(repr(bar.close))
+            bars += 1
+            if progress is not None and bars % PROGRESS_EVERY == 0:
+                progress(bars, ts)
+            row = next(stream, None)
+        if not self.stop_requested:
+            await step(step_time)
+        book_fills()
+        await venue.close()
+        return BacktestRun(
+            bars=bars,
+            steps=steps,
+            seconds=time.perf_counter() - began,
+            first=first[0],
+            last=step_time,
+            symbols=universe,
+            equity=equity,
+            trades=trades,
+            strategy=self.strategy.name,
+            errors=self.errors,
+            stopped=self.stop_requested,
+            error_count=self.error_count,
+            decisions=decisions,
+            entries=entries,
+            refusals=dict(book.refusals),
+        )
+
+
+def _catalogue() -> Any:
+    from trader_cli.sim.engine.catalogue import Catalogue
+
+    return Catalogue.load()

@@ -1,0 +1,124 @@
+"""The simulator's market model over bars fed one at a time, and the clock a backtest moves.
+
+:class:`StreamMarket` is the sim's :class:`~trader_cli.sim.engine.market.MarketModel` in its
+CSV mode (the same quotes, depth and intra-bar price path as ``trader sim-gateway --bars``), but
+it holds only a window of recent bars per instrument: a backtest feeds bars as it reads them, so
+memory does not grow with the length of the file.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from trader_cli.sim.engine.catalogue import Instrument
+from trader_cli.sim.engine.market import CsvBar, MarketModel, Quote, bar_path, bar_span
+
+# bars kept per instrument: the path needs the current bar and its neighbours; the rest is room
+# so the window is trimmed (a list copy) only once every KEEP bars
+KEEP = 64
+FLAT_SECONDS = 120  # a flat leg longer than this is a closed market or missing bars
+
+
+class StreamMarket(MarketModel):
+    """Quotes from the bars fed so far (see the module docstring)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__(seed, bars={})
+        self._last: tuple[int, datetime, Quote] | None = None
+
+    def quote(self, inst: Instrument, when: datetime) -> Quote:
+        """The sim's quote, kept for the same instrument and instant (the engine asks once per
+        order it matches; a strategy and the checks ask again)."""
+        last = self._last
+        if last is not None and last[0] == inst.con_id and last[1] == when:
+            return last[2]
+        q = super().quote(inst, when)
+        self._last = (inst.con_id, when, q)
+        return q
+
+    def feed(self, local_symbol: str, bar: CsvBar) -> None:
+        """Add the next bar of ``local_symbol`` (bars of one instrument arrive in time order)."""
+        bars = self._bars.get(local_symbol)
+        if bars is None:
+            self._bars[local_symbol] = [bar]
+            self._bar_times[local_symbol] = [bar.ts]
+            return
+        times = self._bar_times[local_symbol]
+        bars.append(bar)
+        times.append(bar.ts)
+        if len(bars) > 2 * KEEP:
+            del bars[:-KEEP]
+            del times[:-KEEP]
+
+    def path_window(
+        self, inst: Instrument, start: datetime, end: datetime
+    ) -> list[tuple[float, float]]:
+        """The price path of ``inst`` over ``[start, end]`` as (seconds after ``start``, raw
+        price) vertices in time order (a jump, such as the next bar's open, is two vertices at
+        one time): where a working order's price can first be touched."""
+        bars = self._bars.get(inst.local_symbol)
+        if not bars:
+            return []
+        times = self._bar_times[inst.local_symbol]
+        out = [(0.0, self.raw_price(inst, start))]
+        i = max(bisect_right(times, start) - 1, 0)
+        while i < len(bars) and bars[i].ts <= end:
+            bar = bars[i]
+            span = bar_span(bars, i)
+            for k in range(4):
+                at = bar.ts + timedelta(seconds=span * k / 3)
+                if start < at <= end:
+                    out.append(((at - start).total_seconds(), bar_path(bar, k / 3)))
+            i += 1
+        out.append(((end - start).total_seconds(), self.raw_price(inst, end)))
+        out.sort(key=lambda v: v[0])
+        return out
+
+
+def seconds_where(
+    path: list[tuple[float, float]], below: float | None, above: float | None, limit: float
+) -> list[int]:
+    """Whole seconds (1 to ``limit``) at which the path is at or below ``below`` or at or above
+    ``above`` (either may be None): where an order may elect or fill. The sim matches every
+    second; at every other second nothing can happen to the order, so the backtest skips them.
+    A long flat leg (no bars: the market closed, or a hole in the data) gives its first and
+    last seconds only."""
+    out: set[int] = set()
+    for (t0, a), (t1, b) in pairwise(path):
+        for bound, under in ((below, True), (above, False)):
+            if bound is None:
+                continue
+            ok_a = a <= bound if under else a >= bound
+            ok_b = b <= bound if under else b >= bound
+            if t1 <= t0:  # a jump: the later price holds from t1 on
+                if ok_b:
+                    out.add(math.ceil(t1))
+                continue
+            if ok_a and ok_b:
+                first, last = t0, t1
+            elif ok_a or ok_b:
+                cross = t0 + (t1 - t0) * (bound - a) / (b - a)
+                first, last = (t0, cross) if ok_a else (cross, t1)
+            else:
+                continue
+            lo, hi = max(math.ceil(first), 1), min(math.floor(last), int(limit))
+            if a == b and hi - lo > FLAT_SECONDS:
+                out.update((lo, hi))
+            else:
+                out.update(range(lo, hi + 1))
+    return sorted(s for s in out if 1 <= s <= limit)
+
+
+def raw_at(path: list[tuple[float, float]], second: float) -> float:
+    """The path's price ``second`` seconds in (the later price at a jump)."""
+    i = bisect_right(path, (second, math.inf)) - 1
+    if i < 0:
+        return path[0][1]
+    t0, a = path[i]
+    if i + 1 >= len(path):
+        return a
+    t1, b = path[i + 1]
+    return a if t1 <= t0 else a + (b - a) * (second - t0) / (t1 - t0)

@@ -1,0 +1,801 @@
+"""An in-process IB venue over the simulator's matching engine: no socket, no wire format.
+
+:class:`BacktestVenue` implements :class:`~trader_cli.venues.base.BaseTrader` the way the IB
+adapter does on the SIMULATED gateway — the same instruments, order checks, commissions, fills
+against simulated depth, stops, brackets and OCA groups, account figures — but it calls the
+:class:`~trader_cli.sim.engine.matching.MatchingEngine` directly and serves bars from the file
+being replayed. The backtest loop (:mod:`trader_cli.backtest.engine`) moves its clock.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from trader_cli.backtest.market import StreamMarket, raw_at, seconds_where
+from trader_cli.config import Settings
+from trader_cli.domain.models import (
+    AccountSummary,
+    Candle,
+    Fee,
+    FeeSource,
+    Fill,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+)
+from trader_cli.domain.money import Money
+from trader_cli.domain.scope import Backend
+from trader_cli.domain.symbols import Symbol, parse_symbol
+from trader_cli.domain.ticks import round_to_tick
+from trader_cli.domain.timeframes import Timeframe
+from trader_cli.domain.venues import Venue
+from trader_cli.errors import DataUnavailableError, InvalidOrderError, SymbolError, TimeframeError
+from trader_cli.services.pnl import FillRecord
+from trader_cli.sim.engine.catalogue import Catalogue, ContractQuery
+from trader_cli.sim.engine.catalogue import Instrument as SimInstrument
+from trader_cli.sim.engine.clock import SimClock
+from trader_cli.sim.engine.market import CsvBar
+from trader_cli.sim.engine.matching import MatchingEngine, OrderTicket
+from trader_cli.sim.engine.notifier import RequestError
+from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, SimExecution, SimOrder, World
+from trader_cli.venues.base import (
+    BaseTrader,
+    BracketRequest,
+    HistoryProgress,
+    Instrument,
+    OrderRequest,
+    VenueCapabilities,
+)
+from trader_cli.venues.ib.capabilities import ib_capabilities
+from trader_cli.venues.ib.contracts import contract_spec, fx_convention
+from trader_cli.venues.ib.order_rules import (
+    DEFAULT_TIME_IN_FORCE,
+    IB_ORDER_TYPE,
+    LIQUIDITY,
+    OCA_REDUCE_WITH_BLOCK,
+    ORDER_STATUS,
+    ORDER_TYPE,
+    SIDE_OF_ACTION,
+    SIDE_OF_EXEC,
+    TIME_IN_FORCE,
+    validate_request,
+)
+
+CLIENT_ID = 1
+HISTORY_KEEP = 1024  # completed bars kept per symbol for the strategy's candles
+
+
+class _Events:
+    """The engine's notifier: remembers refusals and counts changes (no wire to write to)."""
+
+    def __init__(self) -> None:
+        self.refusals: dict[int, RequestError] = {}
+        self.changes = 0  # order status changes and fills: the loop's cue to look at plans
+        self.fills = 0
+
+    def order_status(self, order: SimOrder, inst: SimInstrument) -> None:
+        del order, inst
+        self.changes += 1
+
+    def executions(
+        self, order: SimOrder, inst: SimInstrument, fills: Sequence[SimExecution]
+    ) -> None:
+        del order, inst
+        self.changes += 1
+        self.fills += len(fills)
+
+    def account_changed(self, inst: SimInstrument) -> None:
+        del inst
+
+    def request_error(self, client_id: int, req_id: int, error: RequestError) -> None:
+        del client_id
+        self.refusals[req_id] = error
+
+    def world_changed(self) -> None:
+        return None
+
+
+class BacktestTime:
+    """The venue's clock: the backtest's time. Waiting moves the market on, as on a pinned
+    sim clock (one-second steps, working orders matched after each)."""
+
+    def __init__(self, venue: BacktestVenue) -> None:
+        self.venue = venue
+
+    def now(self) -> datetime:
+        """Current backtest time."""
+        return self.venue.sim_clock.now()
+
+    async def sleep(self, seconds: float) -> None:
+        """Advance the backtest clock by ``seconds`` (nothing waits for wall time)."""
+        if seconds > 0:
+            self.venue.advance_to(self.now() + timedelta(seconds=seconds))
+
+
+class BacktestVenue(BaseTrader):
+    """IB on the simulator's engine, in this process; see the module docstring."""
+
+    venue = Venue.IB
+    backend = Backend.SIM
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        start: datetime,
+        cash: Decimal,
+        seed: int = 0,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        self.settings = settings
+        self.catalogue = catalogue or Catalogue.load()
+        self.market = StreamMarket(seed)
+        self.sim_clock = SimClock.pinned(start)
+        self.clock = BacktestTime(self)
+        self.world = World(account=settings.ib.account_id or DEFAULT_ACCOUNT,
+                           cash={settings.base_currency: cash})
+        self.events = _Events()
+        self.engine = MatchingEngine(
+            world=self.world,
+            catalogue=self.catalogue,
+            market=self.market,
+            clock=self.sim_clock,
+            notifier=self.events,
+        )
+        self._caps = ib_capabilities(settings)
+        self._instruments: dict[Symbol, tuple[Instrument, SimInstrument]] = {}
+        self._by_ref: dict[str, SimOrder] = {}
+        self._history: dict[Symbol, list[Candle]] = {}
+        self._symbols: dict[int, Symbol] = {}  # conId -> our symbol
+        self._bar_seconds: dict[Symbol, int] = {}
+        self._cancelled: set[str] = set()
+        self._connected = False
+        self._order_ids = itertools.count(1)
+        self._refused_ids: dict[str, int] = {}  # client order id -> the refused ticket's id
+        self._last_fed: dict[Symbol, datetime] = {}
+        self._by_text: dict[str, Symbol] = {}
+        self._rates: dict[str, tuple[datetime, Decimal]] = {}
+        self._resampled: dict[tuple[Symbol, int], _Resampled] = {}
+
+    # -- the loop's side ------------------------------------------------------------------
+    def sim_instrument(self, symbol: Symbol) -> SimInstrument:
+        """The simulator's instrument for ``symbol`` (``SymbolError`` when it has none)."""
+        cached = self._instruments.get(symbol)
+        if cached is not None:
+            return cached[1]
+        ib = self.settings.ib
+        spec = contract_spec(
+            symbol,
+            routing_exchange=ib.routing_exchange,
+            primary_exchange=ib.primary_exchange,
+            allowed=frozenset(ib.allowed_instruments),
+        )
+        query = ContractQuery(
+            symbol=spec.symbol, sec_type=spec.sec_type, currency=spec.currency,
+            exchange=spec.exchange, primary_exchange=spec.primary_exchange or "",
+        )
+        found = self.engine.resolve(query)
+        if found is None:
+            raise SymbolError(
+                f"the simulator knows no {symbol}: the backtest trades what the sim lists",
+                hint="see trader_cli/sim/data/instruments.json (trader resolve-symbol --sim)",
+            )
+        inst = Instrument(
+            symbol=symbol,
+            venue_id=str(found.con_id),
+            exchange="IDEALPRO" if found.is_fx else spec.exchange,
+            currency=found.currency,
+            min_tick=found.min_tick,
+            size_increment=Decimal(1),
+            order_types=frozenset(t for t in found.order_types.split(",") if t),
+            time_zone=found.time_zone_id,
+            details={
+                "conId": found.con_id,
+                "secType": found.sec_type,
+                "primaryExchange": found.primary_exchange or None,
+                "longName": found.long_name or None,
+                "instrumentClass": symbol.instrument_class.value,
+            },
+        )
+        self._instruments[symbol] = (inst, found)
+        self._symbols[found.con_id] = symbol
+        return found
+
+    def feed(self, symbol: Symbol, bar: CsvBar) -> None:
+        """The next bar of ``symbol`` enters the market (its path runs from its start on)."""
+        inst = self.sim_instrument(symbol)
+        before = self._last_fed.get(symbol)
+        if before is not None:  # bars are as long as the shortest gap between them
+            gap = int((bar.ts - before).total_seconds())
+            self._bar_seconds[symbol] = min(self._bar_seconds.get(symbol, gap), gap)
+        self._last_fed[symbol] = bar.ts
+        self.market.feed(inst.local_symbol, bar)
+
+    def complete(self, symbol: Symbol, bar: CsvBar) -> None:
+        """``bar`` has ended: it joins the history strategies read."""
+        inst = self.sim_instrument(symbol)
+        history = self._history.setdefault(symbol, [])
+        candle = _candle(bar, inst)
+        history.append(candle)
+        if len(history) > 2 * HISTORY_KEEP:
+            del history[:-HISTORY_KEEP]
+        for (sym, _), resampled in self._resampled.items():
+            if sym == symbol:
+                resampled.add(candle)
+
+    def symbol_of_text(self, text: str) -> Symbol:
+        """Our symbol for its text (as the database stores it)."""
+        found = self._by_text.get(text)
+        if found is None:
+            found = self._by_text[text] = parse_symbol(text)
+        return found
+
+    def order_state(self, client_order_id: str) -> SimOrder | None:
+        """The engine's own record of our order (filled, working): no mapping, no copy."""
+        return self._by_ref.get(client_order_id)
+
+    def held(self, symbol: Symbol, side: Side) -> Decimal:
+        """What is held of ``symbol`` on ``side``'s side (0 when flat or the other way)."""
+        inst = self.sim_instrument(symbol)
+        pos = self.world.positions.get(inst.con_id)
+        qty = pos.quantity if pos is not None else Decimal(0)
+        return max(qty, Decimal(0)) if side is Side.BUY else max(-qty, Decimal(0))
+
+    def stop_limit_prices(self, client_order_ids: list[str]) -> list[Decimal]:
+        """The limits of those orders that are working stop limits."""
+        out = []
+        for cid in client_order_ids:
+            o = self._by_ref.get(cid)
+            if o is not None and o.is_active and o.order_type == "STP LMT" and o.lmt_price:
+                out.append(o.lmt_price)
+        return out
+
+    def forget(self, client_order_ids: list[str]) -> None:
+        """Drop finished orders of a closed plan (the engine scans its orders on each change:
+        a backtest keeps only what can still change)."""
+        for cid in client_order_ids:
+            o = self._by_ref.get(cid)
+            if o is not None and not o.is_active and o.status != "Untransmitted":
+                del self._by_ref[cid]
+                self.world.orders.pop(o.perm_id, None)
+
+    def drain_fills(self) -> list[FillRecord]:
+        """The fills since the last call, as accounting records in the base currency (each
+        at the FX rate of its moment); the engine's list of executions is emptied."""
+        executions = self.world.executions
+        if not executions:
+            return []
+        out = []
+        base = self.settings.base_currency
+        for ex in executions:
+            inst = self.catalogue.by_con_id(ex.con_id)
+            assert inst is not None
+            sym = self._symbols[inst.con_id]
+            rate = self._rate(sym.quote)
+            fee = ex.commission
+            if ex.commission_currency != base:
+                fee = fee * rate if ex.commission_currency == sym.quote else fee
+            out.append(FillRecord(str(sym), SIDE_OF_EXEC[ex.side], ex.shares, ex.price,
+                                  ex.time, rate, fee))
+        executions.clear()
+        return out
+
+    def is_working(self, client_order_id: str) -> bool:
+        """Whether our order ``client_order_id`` is still working at the venue."""
+        order = self._by_ref.get(client_order_id)
+        return order is not None and order.is_active
+
+    def exposed(self) -> bool:
+        """Whether any position is open."""
+        return any(p.quantity for p in self.world.positions.values())
+
+    def positions_now(self, marks: dict[Symbol, Decimal]) -> list[Position]:
+        """Open positions marked at ``marks`` (the last bar's close): what a strategy sees each
+        step without a quote per position (:meth:`get_positions` marks at the mid)."""
+        now = self.sim_clock.now()
+        out = []
+        for con_id, pos in self.world.positions.items():
+            if pos.quantity == 0:
+                continue
+            inst = self.catalogue.by_con_id(con_id)
+            assert inst is not None
+            sym = self._symbols[con_id]
+            out.append(Position(
+                symbol=str(sym), quantity=pos.quantity, avg_price=pos.avg_cost,
+                current_price=marks.get(sym), timestamp=now, currency=inst.currency,
+            ))
+        return out
+
+    def equity_now(self, marks: dict[Symbol, Decimal]) -> Decimal:
+        """Net liquidation in the base currency with positions at ``marks`` (the last close)
+        and other currencies at the simulated FX mids (asked once per currency per hour)."""
+        total = Decimal(0)
+        for ccy, amount in self.world.cash.items():
+            if amount:
+                total += amount * self._rate(ccy)
+        for con_id, pos in self.world.positions.items():
+            if pos.quantity == 0:
+                continue
+            inst = self.catalogue.by_con_id(con_id)
+            assert inst is not None
+            if inst.is_fx:
+                continue  # held as cash balances
+            mark = marks.get(self._symbols[con_id])
+            if mark is not None:
+                total += pos.quantity * mark * self._rate(inst.currency)
+        return total
+
+    def _rate(self, currency: str) -> Decimal:
+        if currency == self.settings.base_currency:
+            return Decimal(1)
+        now = self.sim_clock.now()
+        cached = self._rates.get(currency)
+        if cached is None or now - cached[0] >= timedelta(hours=1):
+            cached = self._rates[currency] = (now, self.engine.rate(currency))
+        return cached[1]
+
+    def account_now(self) -> AccountSummary:
+        """:meth:`get_account_summary` without the coroutine (for a strategy's context)."""
+        v = self.engine.account_values()
+        base = self.settings.base_currency
+
+        def money(tag: str) -> Money:
+            return Money(v[tag], base)
+
+        return AccountSummary(
+            account_id=self.world.account,
+            base_currency=base,
+            net_liquidation=money("NetLiquidation"),
+            total_cash=money("TotalCashValue"),
+            available_funds=money("AvailableFunds"),
+            buying_power=money("BuyingPower"),
+            excess_liquidity=money("ExcessLiquidity"),
+            init_margin=money("InitMarginReq"),
+            maint_margin=money("MaintMarginReq"),
+            cash_by_currency={c: Money(a, c) for c, a in self.world.cash.items() if len(c) == 3},
+            timestamp=self.sim_clock.now(),
+        )
+
+    def advance_to(self, when: datetime) -> None:
+        """Move the clock to ``when``, matching working orders at every second in between at
+        which the market comes near one of their prices (where the sim, stepping each second,
+        could fill or elect them), then DAY orders past their close expire."""
+        start = self.sim_clock.now()
+        if when <= start:
+            return
+        working = [o for o in self.world.orders.values() if o.is_active]
+        if working:
+            total = (when - start).total_seconds()
+            paths: dict[int, list[tuple[float, float]]] = {}
+            seconds: set[int] = set()
+            for order in working:
+                inst = self._inst(order)
+                path = paths.get(inst.con_id)
+                if path is None:
+                    path = paths[inst.con_id] = self.market.path_window(inst, start, when)
+                below, above = _region(order, inst)
+                seconds.update(
+                    [1] if below is None and above is None
+                    else seconds_where(path, below, above, total)
+                )
+            for second in sorted(seconds):
+                live = [o for o in working if o.is_active]
+                if not live:
+                    break
+                self.sim_clock.set(start + timedelta(seconds=second))
+                for order in live:
+                    inst = self._inst(order)
+                    below, above = _region(order, inst)
+                    if below is not None or above is not None:
+                        raw = raw_at(paths[inst.con_id], second)
+                        if not ((below is not None and raw <= below)
+                                or (above is not None and raw >= above)):
+                            continue
+                    self.engine.match_order(order, inst, resting=True)
+        self.sim_clock.set(when)
+        if working:
+            self.engine.expire_day_orders()
+
+    def _inst(self, order: SimOrder) -> SimInstrument:
+        inst = self.catalogue.by_con_id(order.con_id)
+        assert inst is not None
+        return inst
+
+    # -- BaseTrader ----------------------------------------------------------------------
+    @property
+    def capabilities(self) -> VenueCapabilities:
+        """IB's capabilities: the backtest trades as the bot would on IB."""
+        return self._caps
+
+    @property
+    def account(self) -> str | None:
+        """The simulated paper account."""
+        return self.world.account
+
+    async def connect(self) -> None:
+        """Nothing to connect to."""
+        self._connected = True
+
+    async def close(self) -> None:
+        """Nothing to close."""
+        self._connected = False
+
+    @property
+    def is_connected(self) -> bool:
+        """Always up once opened: an in-process venue has no link to drop."""
+        return self._connected
+
+    async def maybe_reconnect(self) -> bool:
+        """Up (nothing can drop)."""
+        self._connected = True
+        return True
+
+    async def resolve(self, symbol: Symbol) -> Instrument:
+        """The instrument the simulator lists for ``symbol``."""
+        self.sim_instrument(symbol)
+        return self._instruments[symbol][0]
+
+    async def get_market_data(self, symbol: Symbol) -> Quote:
+        """The simulated book's top at the backtest time."""
+        inst = self.sim_instrument(symbol)
+        now = self.sim_clock.now()
+        q = self.market.quote(inst, now)
+        return Quote(
+            symbol=str(symbol),
+            timestamp=now,
+            bid=q.bid,
+            ask=q.ask,
+            last=q.last,
+            bid_size=q.bid_size,
+            ask_size=q.ask_size,
+            volume=q.volume if not inst.is_fx else None,
+        )
+
+    async def fetch_ohlcv(
+        self,
+        symbol: Symbol,
+        timeframe: Timeframe,
+        limit: int,
+        *,
+        progress: HistoryProgress | None = None,
+    ) -> list[Candle]:
+        """The last ``limit`` completed bars of the file (in ``timeframe``: the file's own, or
+        whole multiples of it aggregated as the sim aggregates them)."""
+        del progress
+        history = self._history.get(symbol)
+        if history is None:
+            if symbol in self._instruments:
+                return []  # no bar has ended yet
+            raise DataUnavailableError(
+                f"the backtest has no bars for {symbol}",
+                hint="add its bars with --bars FILE --symbol SYMBOL",
+            )
+        own = self._bar_seconds.get(symbol, timeframe.seconds)
+        if timeframe.seconds == own:
+            return history[-limit:]
+        if timeframe.seconds < own or timeframe.seconds % own:
+            raise TimeframeError(
+                f"the backtest's {symbol} bars are {own}s long: {timeframe.value} bars "
+                "cannot be made from them",
+                hint="give bars as short as the strategy's timeframe, or shorter",
+            )
+        key = (symbol, timeframe.seconds)
+        resampled = self._resampled.get(key)
+        if resampled is None:
+            resampled = self._resampled[key] = _Resampled(timeframe.seconds, self._tz(symbol))
+            for candle in history:
+                resampled.add(candle)
+        return resampled.bars[-limit:]
+
+    def _tz(self, symbol: Symbol) -> Any:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.sim_instrument(symbol).time_zone_id)
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Submit one order to the engine (idempotent by client order id)."""
+        known = self._by_ref.get(request.client_order_id)
+        if known is not None:
+            return self._order(known)
+        inst = await self.resolve(request.symbol)
+        validate_request(self._caps, request, inst)
+        return self._order_or_refusal(self._submit(request, transmit=True), request)
+
+    async def place_bracket(self, request: BracketRequest) -> list[Order]:
+        """An entry with its stop and target children in one OCA group (ocaType 2), sent as
+        the IB adapter sends them: every leg but the last untransmitted."""
+        legs = request.legs
+        if not request.children:
+            raise InvalidOrderError("a bracket needs a stop or a target child")
+        symbol = legs[0].symbol
+        if any(leg.symbol != symbol for leg in legs):
+            raise InvalidOrderError("every leg of a bracket trades the same symbol")
+        inst = await self.resolve(symbol)
+        for leg in legs:
+            validate_request(self._caps, leg, inst)
+        parent_id = 0
+        if request.entry is not None:
+            sent = self._by_ref.get(request.entry.client_order_id)
+            parent_id = sent.order_id if sent is not None else next(self._order_ids)
+        todo = [leg for leg in legs if leg.client_order_id not in self._by_ref]
+        placed: dict[str, SimOrder | None] = {}
+        for i, leg in enumerate(todo):
+            is_entry = request.entry is not None and leg is request.entry
+            placed[leg.client_order_id] = self._submit(
+                leg,
+                transmit=request.entry is None or i == len(todo) - 1,
+                order_id=parent_id if is_entry else None,
+                parent_id=0 if is_entry else parent_id,
+                oca_group="" if is_entry else request.oca_group,
+            )
+        out = []
+        for leg in legs:
+            order = self._by_ref.get(leg.client_order_id)
+            out.append(
+                self._order(order) if order is not None
+                else self._order_or_refusal(placed.get(leg.client_order_id), leg)
+            )
+        return out
+
+    def _submit(
+        self,
+        request: OrderRequest,
+        *,
+        transmit: bool,
+        order_id: int | None = None,
+        parent_id: int = 0,
+        oca_group: str = "",
+    ) -> SimOrder | None:
+        inst = self.sim_instrument(request.symbol)
+        spec = request.spec
+        oid = order_id if order_id is not None else next(self._order_ids)
+        ticket = OrderTicket(
+            client_id=CLIENT_ID,
+            order_id=oid,
+            inst=inst,
+            action="BUY" if request.side is Side.BUY else "SELL",
+            total_qty=request.amount,
+            order_type=IB_ORDER_TYPE[spec.type],
+            lmt_price=spec.limit_price,
+            tif=TIME_IN_FORCE[spec.time_in_force or DEFAULT_TIME_IN_FORCE],
+            account=self.world.account,
+            order_ref=request.client_order_id,
+            aux_price=spec.stop_price,
+            parent_id=parent_id,
+            oca_group=oca_group,
+            oca_type=OCA_REDUCE_WITH_BLOCK if oca_group else 0,
+            transmit=transmit,
+        )
+        order = self.engine.submit(ticket)
+        if order is None:
+            self._refused_ids[request.client_order_id] = oid
+            return None
+        self._by_ref[request.client_order_id] = order
+        return order
+
+    def _order_or_refusal(self, order: SimOrder | None, request: OrderRequest) -> Order:
+        if order is not None:
+            return self._order(order)
+        oid = self._refused_ids.get(request.client_order_id, 0)
+        error = self.events.refusals.get(oid)
+        why = (error.detail or error.kind.value) if error is not None else "refused"
+        return Order(
+            client_order_id=request.client_order_id,
+            symbol=str(request.symbol),
+            side=request.side,
+            type=request.spec.type.recorded,
+            amount=request.amount,
+            price=request.spec.limit_price,
+            status=OrderStatus.REJECTED,
+            timestamp=self.sim_clock.now(),
+            info={"lastError": why},
+        )
+
+    async def cancel_order(self, client_order_id: str) -> Order:
+        """Cancel one of our working orders (and its bracket children, as IB does)."""
+        order = self._by_ref.get(client_order_id)
+        if order is None:
+            raise InvalidOrderError(f"no order {client_order_id} at the venue")
+        if order.is_active or order.status == "Untransmitted":
+            self._cancelled.add(client_order_id)
+            self.engine.cancel(order.client_id, order.order_id)
+        return self._order(order)
+
+    async def get_open_orders(self, *, ours_only: bool = True) -> list[Order]:
+        """Working orders (all of them are ours: nothing else trades here)."""
+        del ours_only
+        return [self._order(o) for o in self._by_ref.values() if o.is_active]
+
+    async def get_order(self, client_order_id: str) -> Order | None:
+        """An order by client order id."""
+        order = self._by_ref.get(client_order_id)
+        return None if order is None else self._order(order)
+
+    async def get_order_by_venue_id(self, venue_order_id: str) -> Order | None:
+        """An order by its permId."""
+        order = self.world.orders.get(int(venue_order_id)) if venue_order_id.isdigit() else None
+        return None if order is None else self._order(order)
+
+    async def get_positions(self) -> list[Position]:
+        """Open positions, marked at the mid; shorts negative."""
+        now = self.sim_clock.now()
+        out = []
+        for con_id, pos in self.world.positions.items():
+            if pos.quantity == 0:
+                continue
+            inst = self.catalogue.by_con_id(con_id)
+            assert inst is not None
+            out.append(
+                Position(
+                    symbol=str(self._symbol_of(inst)),
+                    quantity=pos.quantity,
+                    avg_price=pos.avg_cost,
+                    current_price=self.engine.mark(inst),
+                    timestamp=now,
+                    currency=inst.currency,
+                )
+            )
+        return out
+
+    def _symbol_of(self, inst: SimInstrument) -> Symbol:
+        return self._symbols[inst.con_id]
+
+    async def get_my_trades(
+        self, symbol: Symbol | None = None, since: datetime | None = None
+    ) -> list[Fill]:
+        """Our fills, oldest first."""
+        out = []
+        for ex in self.world.executions:
+            inst = self.catalogue.by_con_id(ex.con_id)
+            assert inst is not None
+            sym = self._symbol_of(inst)
+            if symbol is not None and sym != symbol:
+                continue
+            if since is not None and ex.time < since:
+                continue
+            out.append(_fill(ex, sym))
+        return out
+
+    async def get_account_summary(self) -> AccountSummary:
+        """The simulated account's figures in the base currency (AUD)."""
+        return self.account_now()
+
+    async def fx_rate(self, base: str, quote: str) -> Decimal:
+        """Units of ``quote`` per ``base`` from the simulated IDEALPRO mids."""
+        base, quote = base.upper(), quote.upper()
+        if base == quote:
+            return Decimal(1)
+        b, q = fx_convention(base, quote)
+        mid = (await self.get_market_data(Symbol(b, q))).price
+        if mid is None or mid <= 0:
+            raise DataUnavailableError(f"no FX quote for {b}/{q}")
+        return mid if (b, q) == (base, quote) else Decimal(1) / mid
+
+    async def to_base(self, amount: Money) -> Money:
+        """``amount`` in AUD at the simulated FX mids."""
+        base = self.settings.base_currency
+        if amount.currency == base:
+            return amount
+        return Money(amount.amount * await self.fx_rate(amount.currency, base), base)
+
+    # -- mapping --------------------------------------------------------------------------
+    def _order(self, o: SimOrder) -> Order:
+        inst = self.catalogue.by_con_id(o.con_id)
+        assert inst is not None
+        status = ORDER_STATUS.get(o.status, OrderStatus.OPEN)
+        if o.status == "Untransmitted":
+            status = OrderStatus.PENDING
+        fee = None
+        if o.commission:
+            fee = Fee(o.commission, "USD" if inst.is_fx else inst.currency, FeeSource.VENUE)
+        return Order(
+            client_order_id=o.order_ref,
+            symbol=str(self._symbol_of(inst)),
+            side=SIDE_OF_ACTION[o.action],
+            type=ORDER_TYPE.get(o.order_type, OrderType.LIMIT),
+            amount=o.total_qty,
+            price=o.lmt_price,
+            id=str(o.perm_id),
+            status=status,
+            filled=o.filled,
+            average=o.avg_fill_price if o.filled else None,
+            fee=fee,
+            timestamp=o.created_at,
+            info={"orderId": o.order_id, "permId": o.perm_id, "clientId": o.client_id,
+                  "ibStatus": o.status, "conId": o.con_id, "lastError": None},
+        )
+
+
+def _fill(ex: SimExecution, symbol: Symbol) -> Fill:
+    return Fill(
+        id=ex.exec_id,
+        order_id=str(ex.perm_id),
+        client_order_id=ex.order_ref or None,
+        symbol=str(symbol),
+        side=SIDE_OF_EXEC[ex.side],
+        price=ex.price,
+        amount=ex.shares,
+        timestamp=ex.time,
+        fee=Fee(ex.commission, ex.commission_currency, FeeSource.VENUE),
+        liquidity=LIQUIDITY.get(ex.liquidity, LIQUIDITY[2]),
+        info={"conId": ex.con_id, "exchange": ex.exchange},
+    )
+
+
+def _candle(bar: CsvBar, inst: SimInstrument) -> Candle:
+    """A bar as the sim's history serves it: prices on the tick, whole volume."""
+
+    def on_tick(value: float) -> Decimal:
+        d = Decimal(repr(value))
+        tick = inst.tick_at(d)
+        return d if not d % tick else round_to_tick(d, tick)
+
+    o, h, lo, c = on_tick(bar.open), on_tick(bar.high), on_tick(bar.low), on_tick(bar.close)
+    return Candle(
+        ts=bar.ts,
+        open=o,
+        high=max(o, h, lo, c),
+        low=min(o, h, lo, c),
+        close=c,
+        volume=Decimal(repr(bar.volume)) if inst.market == "CRYPTO" else Decimal(int(bar.volume)),
+    )
+
+
+# how far, in ticks, the continuous price may be from an order's price at a second where the
+# book's touch (the price less or plus half a spread, on the tick) can already reach it
+REACH_TICKS = 2
+
+
+def _region(order: SimOrder, inst: SimInstrument) -> tuple[float | None, float | None]:
+    """Where the continuous price must be for ``order`` to elect or fill: (at or below, at or
+    above); (None, None) for an order working at the market (any second)."""
+    buy = order.action == "BUY"
+    if order.is_stop and not order.triggered:
+        trigger = order.aux_price
+        assert trigger is not None
+        reach = REACH_TICKS * float(inst.tick_at(trigger))
+        # a sell stop elects when the market comes down to it, a buy stop when it comes up
+        return (None, float(trigger) - reach) if buy else (float(trigger) + reach, None)
+    if order.lmt_price is None:
+        return None, None
+    reach = REACH_TICKS * float(inst.tick_at(order.lmt_price))
+    # a buy limit fills when the offer comes down to it, a sell limit when the bid comes up
+    return (float(order.lmt_price) + reach, None) if buy else (None, float(order.lmt_price) - reach)
+
+
+class _Resampled:
+    """One symbol's bars in a longer timeframe, kept up to date as bars complete: each label is
+    the bar's start, aligned to the exchange's local midnight as the sim aligns its bars; the
+    last may be in progress, as it is from a live venue."""
+
+    def __init__(self, seconds: int, tz: Any) -> None:
+        self.seconds = seconds
+        self.tz = tz
+        self.bars: list[Candle] = []
+        self._day: Any = None
+        self._midnight: datetime | None = None
+
+    def add(self, c: Candle) -> None:
+        """One more completed bar of the shorter timeframe."""
+        local = c.ts.astimezone(self.tz)
+        if self._day != local.date() or self._midnight is None:
+            self._day = local.date()
+            self._midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        offset = int((local - self._midnight).total_seconds()) // self.seconds * self.seconds
+        label = (self._midnight + timedelta(seconds=offset)).astimezone(c.ts.tzinfo)
+        bars = self.bars
+        if bars and bars[-1].ts == label:
+            last = bars[-1]
+            bars[-1] = Candle(label, last.open, max(last.high, c.high), min(last.low, c.low),
+                              c.close, last.volume + c.volume)
+        else:
+            bars.append(Candle(label, c.open, c.high, c.low, c.close, c.volume))
+            if len(bars) > 2 * HISTORY_KEEP:
+                del bars[:-HISTORY_KEEP]
