@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -28,6 +27,8 @@ class RealClock:
 
     async def sleep(self, seconds: float) -> None:
         """``asyncio.sleep``."""
+        import asyncio  # here, not at the top: ``trader hours`` reads the clock and never waits
+
         await asyncio.sleep(max(0.0, seconds))
 
 
@@ -51,4 +52,6 @@ class OffsetClock:
 
     async def sleep(self, seconds: float) -> None:
         """``asyncio.sleep`` (the offset does not change how long things take)."""
+        import asyncio
+
         await asyncio.sleep(max(0.0, seconds))

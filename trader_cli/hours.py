@@ -1,13 +1,16 @@
 """Market hours: the ASX (and NYSE) from exchange_calendars, IDEALPRO FX 24/5, crypto 24/7.
 
-``exchange_calendars`` (and pandas) are imported on first use only, so ``trader --help`` stays
-fast. All times are aware UTC in and out; local times are only for display.
+The ASX answers come from a table generated from exchange_calendars (``scripts/gen_sessions.py``,
+checked against it by a test), so ``trader hours`` needs no pandas; outside the table's span, and
+for the NYSE, ``exchange_calendars`` is imported on first use. All times are aware UTC in and
+out; local times are only for display.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -73,7 +76,12 @@ def market_for(instrument_class: InstrumentClass) -> Market:
 
 
 @dataclass(frozen=True, slots=True)
-class _Calendar:
+class ExchangeCalendar:
+    """An exchange's sessions (UTC, in order), its early-close dates and holiday names.
+
+    ``holidays`` names the weekdays without a session that are regular holidays.
+    """
+
     opens: list[datetime]
     closes: list[datetime]
     early: frozenset[date]
@@ -81,26 +89,97 @@ class _Calendar:
 
 
 @functools.cache
-def _calendar(code: str, year: int) -> _Calendar:
-    """Sessions of exchange ``code`` from the year before ``year`` to the end of the next."""
+def _calendar(code: str, year: int) -> ExchangeCalendar:
+    """Sessions of exchange ``code`` from the year before ``year`` to the end of the next.
+
+    From the generated table where it covers them (no pandas), else from exchange_calendars.
+    """
+    first, last = date(year - 1, 1, 1), date(year + 1, 12, 31)
+    found = calendar_from_table(code, first, last)
+    return found if found is not None else calendar_from_library(code, first, last)
+
+
+def calendar_from_table(code: str, first: date, last: date) -> ExchangeCalendar | None:
+    """Sessions of ``code`` dated ``first`` to ``last`` from the table that
+    ``scripts/gen_sessions.py`` generates (``trader_cli/data/xasx_sessions.py``); None when the
+    table does not cover the whole span (or the exchange)."""
+    if code != Market.ASX.value:
+        return None
+    from trader_cli.data import xasx_sessions as table
+
+    if first < date.fromisoformat(table.FIRST) or last > date.fromisoformat(table.LAST):
+        return None
+    tz = ZoneInfo(table.TIME_ZONE)
+    regular = (table.OPEN, table.CLOSE)
+    opens: list[datetime] = []
+    closes: list[datetime] = []
+    holidays: dict[date, str] = {}
+    for year in range(first.year, last.year + 1):
+        closed = {month_day: table.NAMES[name] for month_day, name in table.CLOSED[year]}
+        day = max(first, date(year, 1, 1))
+        end = min(last, date(year, 12, 31))
+        while day <= end:
+            month_day = day.month * 100 + day.day
+            if day.weekday() >= 5:
+                pass
+            elif month_day in closed:
+                if closed[month_day]:
+                    holidays[day] = closed[month_day]
+            else:
+                local_open, local_close = table.SPECIAL_HOURS.get(
+                    year * 10_000 + month_day, regular
+                )
+                opens.append(_at(day, local_open, tz))
+                closes.append(_at(day, local_close, tz))
+            day += timedelta(days=1)
+    early = frozenset(
+        d
+        for d in (date(n // 10_000, n // 100 % 100, n % 100) for n in table.EARLY_CLOSES)
+        if first <= d <= last
+    )
+    return ExchangeCalendar(opens, closes, early, holidays)
+
+
+def holiday_names(found: Iterable[tuple[date, str]]) -> dict[date, str]:
+    """Holiday names by date; two holidays on one day (Anzac Day on Easter Monday) read
+    ``"Anzac Day and Easter Monday"``, whatever order the library lists them in."""
+    by_day: dict[date, set[str]] = {}
+    for day, name in found:
+        by_day.setdefault(day, set()).add(name)
+    return {day: " and ".join(sorted(names)) for day, names in by_day.items()}
+
+
+def _at(day: date, hh_mm: str, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.fromisoformat(hh_mm), tz).astimezone(UTC)
+
+
+def calendar_from_library(code: str, first: date, last: date) -> ExchangeCalendar:
+    """Sessions of ``code`` dated ``first`` to ``last`` from exchange_calendars (imports
+    pandas: about a second)."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exchange_calendars trips pandas deprecation warnings
         import exchange_calendars
 
-        start, end = f"{year - 1}-01-01", f"{year + 1}-12-31"
+        start, end = first.isoformat(), last.isoformat()
         cal = exchange_calendars.get_calendar(code, start=start, end=end)
         schedule = cal.schedule
         names: dict[date, str] = {}
         regular = cal.regular_holidays
         if regular is not None:
             found = regular.holidays(start, end, return_name=True)
-            names = {ts.date(): str(name) for ts, name in found.items()}
+            names = holiday_names((ts.date(), str(name)) for ts, name in found.items())
         early = frozenset(ts.date() for ts in cal.early_closes)
+        session_days = {ts.date() for ts in schedule.index}
     opens = [ts.to_pydatetime().astimezone(UTC) for ts in schedule["open"]]
     closes = [ts.to_pydatetime().astimezone(UTC) for ts in schedule["close"]]
-    return _Calendar(opens, closes, early, names)
+    holidays = {
+        day: name
+        for day, name in names.items()
+        if day.weekday() < 5 and day not in session_days and first <= day <= last
+    }
+    return ExchangeCalendar(opens, closes, early, holidays)
 
 
 def _exchange_sessions(market: Market, at: datetime) -> tuple[list[datetime], list[datetime]]:

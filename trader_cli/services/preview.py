@@ -470,38 +470,3 @@ async def place_dry_run(
             daily_pnl=daily_pnl(ctx), exact_price=True, baseline=ctx.baseline,
             stop=stop, target=target,
         )
-
-
-def venue_now(settings: Settings) -> datetime:
-    """The venue clock without connecting: the sim clock on ``--venue sim``, else wall time."""
-    from trader_cli.domain.scope import Backend
-
-    if settings.backend is Backend.SIM:
-        from trader_cli.venues.sim.venue import sim_clock
-
-        return sim_clock(settings.sim.clock, settings.sim.speed).now()
-    from trader_cli.clock import REAL_CLOCK
-
-    return REAL_CLOCK.now()
-
-
-def hours_for(settings: Settings, symbol: str, at: datetime | None) -> dict[str, Any]:
-    """Market hours of ``symbol`` at ``at`` (default: the venue clock, see :func:`venue_now`)."""
-    sym = parse_symbol(symbol)
-    when = at if at is not None else venue_now(settings)
-    h = market_hours(sym.instrument_class, when)
-    return {
-        "symbol": str(sym),
-        "instrumentClass": sym.instrument_class.value,
-        "market": h.market.value,
-        "timeZone": h.time_zone,
-        "at": h.at,
-        "localTime": h.local_time.replace(microsecond=0).isoformat(),
-        "clock": "given" if at is not None else f"{settings.venue_name} venue clock",
-        "open": h.is_open,
-        "sessionOpen": h.session_open,
-        "sessionClose": h.session_close,
-        "nextOpen": h.next_open,
-        "nextClose": h.next_close,
-        "note": h.note,
-    }

@@ -212,7 +212,7 @@ async def _venue_prices(venue: BaseTrader, marks: _Marks, universe: Iterable[Sym
 def _from_database(
     settings: Settings, scope: Scope, why: str, equity_points: int, decisions: int
 ) -> StatusReport:
-    from trader_cli.services.preview import venue_now
+    from trader_cli.services.hours import venue_now
 
     now = venue_now(settings)
     known = views.known_scopes(scope.venue, scope.backend.value, scope.mode.value)

@@ -64,8 +64,8 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
             yield replayed.trader
         return
     if settings.backend is Backend.SIM and settings.venue is Venue.GEMINI:
+        from trader_cli.sim.engine.clock import sim_clock
         from trader_cli.venues.gemini.sim import gemini_sim_trader
-        from trader_cli.venues.sim.venue import sim_clock
 
         clock = sim_clock(settings.sim.clock, settings.sim.speed)
         async with gemini_sim_trader(
@@ -74,7 +74,8 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
             yield gemini
         return
     if settings.backend is Backend.SIM:
-        from trader_cli.venues.sim.venue import sim_clock, sim_trader
+        from trader_cli.sim.engine.clock import sim_clock
+        from trader_cli.venues.sim.venue import sim_trader
 
         clock = sim_clock(settings.sim.clock, settings.sim.speed)
         async with sim_trader(

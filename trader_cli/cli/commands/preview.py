@@ -344,7 +344,7 @@ def hours(
 ) -> None:
     """Market hours of a symbol: open or closed, the session, next open and close."""
     from trader_cli.errors import InputError
-    from trader_cli.services.preview import hours_for
+    from trader_cli.services.hours import hours_for
 
     st = state(ctx, venue, json_mode, env_file, verbose, sim=sim, replay=replay)
     when: datetime | None = None

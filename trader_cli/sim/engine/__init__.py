@@ -1,10 +1,18 @@
-"""The simulators' matching engine and its dependencies, with no socket and no wire format."""
+"""The simulators' matching engine and its dependencies, with no socket and no wire format.
+
+The names below load on first use, so ``trader_cli.sim.engine.clock`` and ``.hours`` import
+without the matching engine.
+"""
 
 from __future__ import annotations
 
-from trader_cli.sim.engine.faults import Faults
-from trader_cli.sim.engine.matching import Clock, MatchingEngine, OrderTicket, Quotes
-from trader_cli.sim.engine.notifier import Notifier, Refusal, RequestError
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trader_cli.sim.engine.faults import Faults
+    from trader_cli.sim.engine.matching import Clock, MatchingEngine, OrderTicket, Quotes
+    from trader_cli.sim.engine.notifier import Notifier, Refusal, RequestError
 
 __all__ = [
     "Clock",
@@ -16,3 +24,24 @@ __all__ = [
     "Refusal",
     "RequestError",
 ]
+
+_HOME = {
+    "Clock": "trader_cli.sim.engine.matching",
+    "Faults": "trader_cli.sim.engine.faults",
+    "MatchingEngine": "trader_cli.sim.engine.matching",
+    "Notifier": "trader_cli.sim.engine.notifier",
+    "OrderTicket": "trader_cli.sim.engine.matching",
+    "Quotes": "trader_cli.sim.engine.matching",
+    "Refusal": "trader_cli.sim.engine.notifier",
+    "RequestError": "trader_cli.sim.engine.notifier",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``name`` from its module the first time it is asked for."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -98,3 +98,11 @@ class SimClock:
         """Inverse of :meth:`to_dict`."""
         speed = data.get("speed")
         return cls(parse_clock(str(data["now"])), speed=float(speed) if speed else None)  # type: ignore[arg-type]
+
+
+def sim_clock(start: datetime | None, speed: float | None) -> SimClock:
+    """A pinned clock at ``start`` (``speed`` None), a running one, or the default (live ASX):
+    the clock a sim command starts with, from ``SIM_CLOCK`` and ``SIM_SPEED``."""
+    if start is None:
+        return SimClock.default(speed=speed or 1.0)
+    return SimClock(start, speed=speed) if speed else SimClock.pinned(start)

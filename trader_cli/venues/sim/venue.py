@@ -60,13 +60,6 @@ class SimTrader(IBTrader):
         return clock.speed if clock.running else None
 
 
-def sim_clock(start: datetime | None, speed: float | None) -> SimClock:
-    """A pinned clock at ``start`` (``speed`` None), a running one, or the default (live ASX)."""
-    if start is None:
-        return SimClock.default(speed=speed or 1.0)
-    return SimClock(start, speed=speed) if speed else SimClock.pinned(start)
-
-
 class GuestSimTrader(IBTrader):
     """The IB adapter connected to the gateway of the process that owns the sim world.
 

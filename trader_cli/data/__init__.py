@@ -1,0 +1,1 @@
+"""Tables generated from third-party data (see scripts/), loaded without their libraries."""
