@@ -366,6 +366,9 @@ class SimSettings(_Base):
     clock: datetime | None = None
     speed: float | None = Field(default=None, gt=0, le=100_000)
     persist: bool = True
+    # bars (``ts,open,high,low,close[,volume][,symbol]``) that drive the sim's prices instead of
+    # its seeded model, as ``trader sim-gateway --bars`` (docs/sim.md)
+    bars: Path | None = None
     # how long a command waits for another process's hold on the sim world (see docs/sim.md)
     lock_timeout: float = Field(default=30.0, gt=0, le=3600)
 

@@ -88,6 +88,7 @@ class BacktestRun:
     """What a finished (or stopped) backtest leaves for the report."""
 
     bars: int
+    history: int  # of which before --from: history only
     steps: int
     seconds: float
     first: datetime | None
@@ -145,11 +146,11 @@ class Backtest:
         """Replay every bar (see the module docstring)."""
         from trader_cli.services.data import DataFetchCoordinator
 
-        stream = merged_bars(self.files, _catalogue(), start=self.start, end=self.end)
+        stream = merged_bars(self.files, _catalogue(), end=self.end)
         first = next(stream, None)
         if first is None:
-            raise InputError("no bars to replay in the files (or between --from and --to)",
-                             hint="check --from/--to against the files' times")
+            raise InputError("no bars to replay in the files (or before --to)",
+                             hint="check --to against the files' times")
         s = self.settings
         venue = BacktestVenue(s, start=first[0], cash=self.cash, seed=self.seed)
         await venue.connect()
@@ -172,9 +173,12 @@ class Backtest:
         costs = dict(venue.capabilities.commission_terms)
         local = not book.broker
         seen_changes = -1
-        pending: dict[Symbol, CsvBar] = {}  # bars fed but not yet ended (the current ones)
+        # the bars of the current step (they start now: their path is the market's until the
+        # next step, and the strategy sees them only then), and those of the step before
+        pending: dict[Symbol, CsvBar] = {}
+        ended: dict[Symbol, CsvBar] = {}
         last_close: dict[Symbol, Decimal] = {}
-        bars = steps = decisions = entries = 0
+        bars = steps = decisions = entries = history = 0
         step_time = first[0]
         began = time.perf_counter()
 
@@ -193,9 +197,9 @@ class Backtest:
             nonlocal seen_changes, steps, decisions, entries
             steps += 1
             venue.advance_to(now)
-            for symbol, bar in pending.items():
+            for symbol, bar in ended.items():  # the bars before ``now``: history from now on
                 venue.complete(symbol, bar)
-            pending.clear()
+            ended.clear()
             book_fills()
             data.new_cycle()
             market_open = {str(sym): hours.at(sym.instrument_class, now)[0] for sym in universe}
@@ -244,14 +248,33 @@ class Backtest:
             equity.record(now, venue.equity_now(last_close), venue.exposed())
 
         row: tuple[datetime, Symbol, CsvBar] | None = first
+        # bars before --from are history only: the strategy sees them, nothing trades on them
+        warm = self.start
+        while row is not None and warm is not None and row[0] < warm:
+            ts, symbol, bar = row
+            if symbol not in last_close:
+                universe.append(symbol)
+            venue.feed(symbol, bar)
+            venue.complete(symbol, bar)
+            last_close[symbol] = Decimal(repr(bar.close))
+            bars += 1
+            history += 1
+            row = next(stream, None)
+        if row is None:
+            raise InputError("no bars from --from on in the files",
+                             hint="check --from against the files' times")
+        step_time = row[0]
+        first_step = row[0]
+        venue.sim_clock.set(first_step)
         while row is not None and not self.stop_requested:
             ts, symbol, bar = row
             if ts > step_time:
                 await step(step_time)
+                ended.update(pending)  # the bars that started at the step end before the next
+                pending.clear()
                 step_time = ts
             if symbol not in last_close:
                 universe.append(symbol)
-                venue.sim_instrument(symbol)
             if symbol in pending:
                 raise InputError(f"bars for {symbol} at {ts.isoformat()} come twice")
             venue.feed(symbol, bar)
@@ -267,9 +290,10 @@ class Backtest:
         await venue.close()
         return BacktestRun(
             bars=bars,
+            history=history,
             steps=steps,
             seconds=time.perf_counter() - began,
-            first=first[0],
+            first=first_step,
             last=step_time,
             symbols=universe,
             equity=equity,

@@ -63,12 +63,10 @@ def count_bars(files: list[BarFile]) -> int:
 
 
 def _file_bars(
-    f: BarFile, catalogue: Catalogue, start: datetime | None, end: datetime | None
+    f: BarFile, catalogue: Catalogue, end: datetime | None
 ) -> Iterator[tuple[datetime, int, Symbol, CsvBar]]:
     names: dict[str, Symbol] = {}
     for name, bar in iter_bars_csv(f.path):
-        if start is not None and bar.ts < start:
-            continue
         if end is not None and bar.ts >= end:
             return
         symbol = f.symbol or names.get(name)
@@ -81,15 +79,14 @@ def merged_bars(
     files: list[BarFile],
     catalogue: Catalogue,
     *,
-    start: datetime | None = None,
     end: datetime | None = None,
 ) -> Iterator[tuple[datetime, Symbol, CsvBar]]:
-    """Every file's bars in ``[start, end)``, merged in time order, one at a time.
+    """Every file's bars before ``end``, merged in time order, one at a time.
 
     A bad line raises :class:`InputError` naming the file and the line (exit 2); bars of one
     symbol from two files, or twice at one time, are refused too.
     """
-    streams = [_file_bars(f, catalogue, start, end) for f in files]
+    streams = [_file_bars(f, catalogue, end) for f in files]
     last: dict[Symbol, datetime] = {}
     try:
         for ts, _, symbol, bar in heapq.merge(*streams, key=lambda row: row[0]):

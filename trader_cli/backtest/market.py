@@ -13,8 +13,19 @@ from bisect import bisect_right
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from trader_cli.sim.engine import hours
 from trader_cli.sim.engine.catalogue import Instrument
-from trader_cli.sim.engine.market import CsvBar, MarketModel, Quote, bar_path, bar_span
+from trader_cli.sim.engine.market import (
+    BOOK_REFRESH_SECONDS,
+    DEPTH_LEVELS,
+    CsvBar,
+    Level,
+    MarketModel,
+    Quote,
+    _name_key,
+    bar_path,
+    bar_span,
+)
 
 # bars kept per instrument: the path needs the current bar and its neighbours; the rest is room
 # so the window is trimmed (a list copy) only once every KEEP bars
@@ -35,9 +46,28 @@ class StreamMarket(MarketModel):
         last = self._last
         if last is not None and last[0] == inst.con_id and last[1] == when:
             return last[2]
-        q = super().quote(inst, when)
+        q = self._quote(inst, when)
         self._last = (inst.con_id, when, q)
         return q
+
+    def _quote(self, inst: Instrument, when: datetime) -> Quote:
+        """:meth:`MarketModel.quote` less the previous session's close (``close``: the window
+        of bars no longer holds it, and nothing a backtest reads uses it; it is the last)."""
+        eff = self.effective_time(inst, when)
+        top = self.touch(inst, eff)
+        key = _name_key(inst.local_symbol) ^ self.seed
+        bucket = int(eff.timestamp()) // BOOK_REFRESH_SECONDS
+        tick, size = top.tick, self._level_size
+        bids = tuple(Level(top.bid - tick * n, size(inst, key, bucket, 10 + n))
+                     for n in range(DEPTH_LEVELS))
+        asks = tuple(Level(top.ask + tick * n, size(inst, key, bucket, 20 + n))
+                     for n in range(DEPTH_LEVELS))
+        return Quote(
+            bid=top.bid, ask=top.ask, bid_size=bids[0].size, ask_size=asks[0].size,
+            last=top.last, last_size=top.last_size,
+            volume=self._session_volume(inst, key, eff), close=top.last, bids=bids, asks=asks,
+            open_market=hours.is_open(inst.market, when),
+        )
 
     def feed(self, local_symbol: str, bar: CsvBar) -> None:
         """Add the next bar of ``local_symbol`` (bars of one instrument arrive in time order)."""

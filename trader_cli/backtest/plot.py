@@ -28,8 +28,9 @@ def _series(report: dict[str, Any]) -> tuple[list[datetime], list[float], list[f
 
 def _title(report: dict[str, Any]) -> str:
     symbols = ", ".join(report["symbols"])
+    net = f"{Decimal(report['netPnl']):,.2f}"
     return (f"{report['strategy']} on {symbols} — {report['from'][:10]} to {report['to'][:10]}: "
-            f"net {report['netPnl']} {report['currency']}, {report['trades']} trades, "
+            f"net {net} {report['currency']}, {report['trades']:,} trades, "
             f"max drawdown {report['maxDrawdownPct']}%")
 
 
@@ -68,7 +69,9 @@ def _png(path: Path, report: dict[str, Any]) -> None:
         top.set_ylabel(f"equity ({report['currency']})")
         top.grid(True, alpha=0.3)
         top.legend(loc="upper left", fontsize=8)
-        top.ticklabel_format(axis="y", style="plain", useOffset=False)
+        from matplotlib.ticker import FuncFormatter
+
+        top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         top.set_title(_title(report), fontsize=10)
         bottom.fill_between(times, drawdown, 0, color="#c0392b", alpha=0.4, linewidth=0)
         bottom.set_ylabel("drawdown (%)")

@@ -45,6 +45,7 @@ def build_report(run: BacktestRun, base: str) -> dict[str, Any]:
         "to": _iso(run.last),
         "symbols": [str(s) for s in run.symbols],
         "bars": run.bars,
+        "historyBars": run.history,
         "steps": run.steps,
         "seconds": round(run.seconds, 3),
         "barsPerSecond": round(run.bars / run.seconds, 1) if run.seconds > 0 else None,

@@ -748,9 +748,13 @@ def _candle(bar: CsvBar, inst: SimInstrument) -> Candle:
     )
 
 
-# how far, in ticks, the continuous price may be from an order's price at a second where the
-# book's touch (the price less or plus half a spread, on the tick) can already reach it
-REACH_TICKS = 2
+# How far, in ticks, the continuous price may be from an order's price at a second where the
+# book can already reach it. The touch is the price less (bid) or plus (ask) half a spread of
+# one or two ticks, rounded to the tick: the ask can be at a buy limit only once the price is
+# within a tick above it (a sell limit likewise), and the bid can be at a sell stop only once
+# the price is within two ticks above it (a buy stop likewise).
+LIMIT_REACH_TICKS = 1
+STOP_REACH_TICKS = 2
 
 
 def _region(order: SimOrder, inst: SimInstrument) -> tuple[float | None, float | None]:
@@ -760,12 +764,12 @@ def _region(order: SimOrder, inst: SimInstrument) -> tuple[float | None, float |
     if order.is_stop and not order.triggered:
         trigger = order.aux_price
         assert trigger is not None
-        reach = REACH_TICKS * float(inst.tick_at(trigger))
+        reach = STOP_REACH_TICKS * float(inst.tick_at(trigger))
         # a sell stop elects when the market comes down to it, a buy stop when it comes up
         return (None, float(trigger) - reach) if buy else (float(trigger) + reach, None)
     if order.lmt_price is None:
         return None, None
-    reach = REACH_TICKS * float(inst.tick_at(order.lmt_price))
+    reach = LIMIT_REACH_TICKS * float(inst.tick_at(order.lmt_price))
     # a buy limit fills when the offer comes down to it, a sell limit when the bid comes up
     return (float(order.lmt_price) + reach, None) if buy else (None, float(order.lmt_price) - reach)
 

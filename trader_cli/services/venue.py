@@ -52,6 +52,34 @@ def refuse_orders_on_replay(settings: Settings, what: str) -> None:
         )
 
 
+def checked_sim_bars(settings: Settings) -> Path | None:
+    """``SIM_BARS``, every line checked before the sim starts (``ConfigError`` naming the first
+    bad one: exit 2, nothing started)."""
+    path = settings.sim.bars
+    if path is None:
+        return None
+    from trader_cli.sim.engine.market import BarsCsvError, load_bars_csv
+
+    try:
+        found = load_bars_csv(path)
+    except BarsCsvError as e:
+        raise ConfigError(f"SIM_BARS {str(path)!r}, line {e.line}: {e.problem}",
+                          hint="fix the file, or unset SIM_BARS for the seeded model") from None
+    from trader_cli.sim.engine.catalogue import Catalogue
+    from trader_cli.sim.engine.market import bar_names
+
+    known = {name for inst in Catalogue.load().instruments for name in bar_names(inst)}
+    unknown = sorted(set(found) - known)
+    if unknown:
+        raise ConfigError(
+            f"SIM_BARS {str(path)!r} has bars for {', '.join(unknown)}, which the sim does not "
+            "list: its prices would not drive anything",
+            hint="name the file or its symbol column BHP, BHP_AUD or AUD.USD (the sim's "
+            "instruments: trader resolve-symbol SYMBOL --sim)",
+        )
+    return path
+
+
 @contextlib.asynccontextmanager
 async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator[BaseTrader]:
     """Connected adapter for ``settings.venue`` on ``settings.backend``; closed on exit.
@@ -79,7 +107,8 @@ async def open_venue(settings: Settings, *, live: bool = False) -> AsyncIterator
 
         clock = sim_clock(settings.sim.clock, settings.sim.speed)
         async with sim_trader(
-            settings, seed=settings.sim.seed, clock=clock, state_path=settings.sim_state_path
+            settings, seed=settings.sim.seed, clock=clock, state_path=settings.sim_state_path,
+            bars_csv=checked_sim_bars(settings),
         ) as trader:
             yield trader
         return

@@ -83,7 +83,8 @@ def backtest(
                      "installed trader.strategies entry point (docs/strategies.md)."),
     ] = "rules",
     start: Annotated[
-        str | None, typer.Option("--from", help="First bar time: 2024-07-03 or ISO-8601.")
+        str | None, typer.Option("--from", help="Trade from this time (2024-07-03 or ISO-8601); "
+                     "the bars before it are the strategy's history only.")
     ] = None,
     end: Annotated[
         str | None, typer.Option("--to", help="Last day (included) or time (excluded).")

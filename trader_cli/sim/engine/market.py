@@ -128,11 +128,14 @@ _EPOCH = re.compile(r"\d{1,12}", re.ASCII)
 
 
 def _csv_number(path: Path, line: int, column: str, text: str) -> float:
-    raw = text.strip()
-    if not _NUMBER.fullmatch(raw):
-        raise BarsCsvError(path, line, f"{column} {text!r} is not a number")
-    value = float(raw)
-    if not math.isfinite(value):
+    try:  # float() takes what _NUMBER takes, and more: the more is refused below
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not text.isascii() or "_" in text:
+        raw = text.strip()
+        if not _NUMBER.fullmatch(raw):
+            raise BarsCsvError(path, line, f"{column} {text!r} is not a number")
         raise BarsCsvError(path, line, f"{column} {text!r} is not a finite number")
     return value
 
@@ -262,6 +265,12 @@ def _bars_row(path: Path, line: int, row: list[str], col: dict[str, int]) -> tup
     return symbol, CsvBar(ts, o, h, lo, c, volume)
 
 
+def bar_names(inst: Instrument) -> tuple[str, ...]:
+    """The names a bars file may give ``inst`` (in its ``symbol`` column or its file name)."""
+    return (inst.local_symbol, inst.symbol, f"{inst.symbol}_{inst.currency}",
+            f"{inst.symbol}/{inst.currency}")
+
+
 def bar_span(bars: list[CsvBar], i: int) -> float:
     """Seconds bar ``i`` of ``bars`` lasts: the gap to its neighbours (the shorter, so the last
     bar of a session is not stretched over the night); 60 for a lone bar."""
@@ -315,8 +324,17 @@ class MarketModel:
         move = self._moves.get(inst.local_symbol)
         return move[1] if move is not None and when >= move[0] else None
 
+    def _csv_key(self, inst: Instrument) -> str | None:
+        """The name ``inst``'s bars go by: its local symbol (``BHP``, ``AUD.USD``), its symbol,
+        or ours (``BHP_AUD``, ``BHP/AUD``); None when none of its names has bars."""
+        for key in bar_names(inst):
+            if key in self._bars:
+                return key
+        return None
+
     def _csv_for(self, inst: Instrument) -> list[CsvBar] | None:
-        return self._bars.get(inst.local_symbol) or self._bars.get(inst.symbol)
+        key = self._csv_key(inst)
+        return None if key is None else self._bars[key]
 
     def raw_price(self, inst: Instrument, when: datetime) -> float:
         """Continuous (unrounded) price of ``inst`` at ``when``."""
@@ -337,7 +355,9 @@ class MarketModel:
         return float(inst.base_price) * level
 
     def _csv_price(self, inst: Instrument, bars: list[CsvBar], when: datetime) -> float:
-        times = self._bar_times.get(inst.local_symbol) or self._bar_times[inst.symbol]
+        key = self._csv_key(inst)
+        assert key is not None
+        times = self._bar_times[key]
         i = bisect_right(times, when) - 1
         if i < 0:
             return bars[0].open
