@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import importlib.util
+import itertools
 import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -112,7 +113,7 @@ def test_the_walk_crosses_its_moving_averages_and_its_volatility_clusters(
         sum(closes[i - 9 : i + 1]) / 10 - sum(closes[i - 29 : i + 1]) / 30
         for i in range(29, len(closes))
     ]
-    crossings = sum((a > 0) != (b > 0) for a, b in zip(diffs, diffs[1:], strict=False))
+    crossings = sum((a > 0) != (b > 0) for a, b in itertools.pairwise(diffs))
     assert crossings >= 20
     ranges = [float(r[2]) - float(r[3]) for r in bars]
     hourly = [sum(ranges[i : i + 60]) / 60 for i in range(0, len(ranges) - 59, 60)]
