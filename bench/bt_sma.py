@@ -7,7 +7,9 @@ Run by ``bench/backtest.py`` inside a scratch venv that has backtrader (and noth
         --price-steps 0:0.001,0.10:0.005,2.00:0.01
 
 Prints one JSON object on stdout: ``bars``, ``trades`` (round trips closed), ``orders``,
-``seconds`` (cerebro's run, the CSV read included), ``pnl``, ``fees``.
+``seconds`` (cerebro's run, the CSV read included), ``pnl`` and ``fees`` (AUD), ``exits`` (by
+stop, target and pre-close), ``refused`` (entries trader's checks would refuse) and, with
+``--trade-list``, ``tradeList`` (each closed trade: opened, closed, side, quantity, entry, exit).
 
 What it mirrors: an entry on the bar the 10-bar SMA crosses the 30-bar SMA (``(now > 0) !=
 (before > 0)`` of their difference), when the symbol has no position and no open order; the
@@ -16,9 +18,12 @@ strategy asks for, each put on the ASX price step towards the entry; the size is
 risk budget over the distance from the ask to the stop, capped by ``MAX_ORDER_VALUE x 0.95``
 over the worse of the entry limit and the stop, whole shares; the entry is a marketable limit
 (the ask moved ``--slippage-bps`` up, a sell's bid down, on the tick) with the stop (``Stop``)
-and the target (``Limit``) as its bracket children; every position is closed, and every open
-order cancelled, once the session's close is 10 minutes away or less, and no entry goes in
-then. The bar's time is its start; a decision is made at its end (start + 1 minute).
+and the target (``Limit``) as its bracket children; an entry trader's bracket checks refuse is
+not sent (the stop and the target must lie beyond the entry's limit, and a long's stop below the
+bid, a short's above the ask: a bar's quote is its close, one step either side); every position
+is closed, and every open order cancelled, once the session's close is 10 minutes away or less,
+and no entry goes in then. The bar's time is its start; a decision is made at its end (start +
+1 minute), on the bars up to and including it, and fills from the next bar on.
 """
 
 from __future__ import annotations
@@ -105,6 +110,7 @@ class SmaBracket(bt.Strategy):
         ("ticks", None),
         ("max_order_value", Decimal(5000)),
         ("slippage_bps", Decimal(20)),
+        ("trade_list", False),
     )
 
     def __init__(self) -> None:
@@ -116,6 +122,9 @@ class SmaBracket(bt.Strategy):
         self.exiting = False
         self.trades = 0
         self.orders = 0
+        self.refused = 0
+        self.opened: tuple[datetime, float, float] | None = None
+        self.trade_list: list[dict[str, object]] = []
         self.pnl = 0.0
         self.fees = 0.0
         self.exits = {"stop": 0, "target": 0, "close": 0}
@@ -133,9 +142,20 @@ class SmaBracket(bt.Strategy):
                 self.exits["close"] += 1
 
     def notify_trade(self, trade: bt.Trade) -> None:
+        if trade.justopened:
+            self.opened = (bt.num2date(trade.dtopen), trade.size, trade.price)
         if trade.isclosed:
             self.trades += 1
             self.pnl += trade.pnlcomm
+            if self.p.trade_list and self.opened is not None:
+                at, size, price = self.opened
+                self.trade_list.append({
+                    "opened": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "closed": bt.num2date(trade.dtclose).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "side": "long" if size > 0 else "short", "quantity": abs(size),
+                    "entry": round(price, 4), "exit": round(price + trade.pnl / size, 4),
+                    "net": round(trade.pnlcomm, 2),
+                })
             if not self.position:
                 self.exiting = False
 
@@ -155,6 +175,16 @@ class SmaBracket(bt.Strategy):
         if (now_diff > 0) == (before > 0):
             return
         self._enter(buy=now_diff > 0)
+
+    @staticmethod
+    def _refused(buy: bool, limit: Decimal, stop: Decimal, target: Decimal,
+                 far: Decimal) -> bool:
+        """trader's bracket checks on the same prices: the stop and target beyond the entry's
+        limit on their sides, and the stop not already passed by the far side of the touch
+        (the bid for a long, the ask for a short)."""
+        if buy:
+            return not stop < limit < target or stop >= far
+        return not target < limit < stop or stop <= far
 
     def _leave(self) -> None:
         """The plan monitor's pre-close exit: cancel what rests, close what is held."""
@@ -184,6 +214,9 @@ class SmaBracket(bt.Strategy):
         touch = close + ticks.step(close) * sign
         bump = self.p.slippage_bps / Decimal(10_000)
         limit = ticks.round(touch * (1 + bump * sign), up=buy)
+        if self._refused(buy, limit, stop, target, close - ticks.step(close) * sign):
+            self.refused += 1
+            return
         per_unit = abs(touch - stop)
         if per_unit <= 0:
             return
@@ -215,6 +248,7 @@ def main() -> None:
     parser.add_argument("--commission-rate", type=float, default=0.0008)
     parser.add_argument("--commission-min", type=float, default=6.0)
     parser.add_argument("--price-steps", default="0:0.001,0.10:0.005,2.00:0.01")
+    parser.add_argument("--trade-list", action="store_true", help="list every closed trade")
     args = parser.parse_args()
 
     with open(args.sessions, encoding="utf-8") as f:
@@ -241,10 +275,11 @@ def main() -> None:
         ticks=Ticks(parse_steps(args.price_steps)),
         max_order_value=args.max_order_value,
         slippage_bps=args.slippage_bps,
+        trade_list=args.trade_list,
     )
     strategy = cerebro.run()[0]
     seconds = time.perf_counter() - started
-    print(json.dumps({
+    report = {
         "bars": len(data),
         "trades": strategy.trades,
         "orders": strategy.orders,
@@ -253,7 +288,11 @@ def main() -> None:
         "fees": round(strategy.fees, 2),
         "final_value": round(cerebro.broker.getvalue(), 2),
         "exits": strategy.exits,
-    }))
+        "refused": strategy.refused,
+    }
+    if args.trade_list:
+        report["tradeList"] = strategy.trade_list
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":
