@@ -4,6 +4,7 @@
     python bench/backtest.py                 # 200,000 one-minute BHP/AUD bars, 3 runs each
     python bench/backtest.py --bars 5000 --runs 1       # a smoke run
     python bench/backtest.py --memory        # ours at 10k, 100k and 1M bars: peak RSS of each
+    python bench/backtest.py --bars 5000 --trade-diff   # pair the engines' entries
 
 Writes the bars with ``bench/synthetic_bars.py`` (XASX session minutes, ASX price steps, seeded),
 then runs, interleaved ``--runs`` times, each engine as its own process on the same CSV:
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ DEFAULT_BT_VENV = Path.home() / ".cache" / "trader-bench" / "backtrader-venv"
 STRATEGY = "sma_1m:SmaCrossover1m"
 GOAL, AIM = 1.0, 10.0
 MEMORY_SIZES = (10_000, 100_000, 1_000_000)
+PAIR_WINDOW = timedelta(minutes=5)
 # keys under which a backtest's JSON may carry its own run time, in seconds
 OWN_TIME_KEYS = ("seconds", "elapsed_s", "elapsed_seconds", "elapsed", "wall_s", "duration_s")
 
@@ -47,8 +50,9 @@ included); medians over {runs} interleaved run(s). Peak RSS: ru_maxrss of that p
 Same strategy, costs and exits on both sides: entry on the bar the SMA(10) crosses the SMA(30),
 stop 2 ATR(14, Wilder) and target 3 ATR away on the ASX step, size = AUD 100 / stop distance
 capped by MAX_ORDER_VALUE {max_order_value} x 0.95, marketable-limit entry ({slippage} bps) with
-stop + target as an OCA bracket, flat 10 min before each session's close and no entry then,
-commission {rate_pct}% of value with a minimum of AUD {minimum} per order.
+stop + target as an OCA bracket (not sent when the target or stop is not beyond the entry's
+limit, or the stop is already through the touch), flat 10 min before each session's close and
+no entry then, commission {rate_pct}% of value with a minimum of AUD {minimum} per order.
 Where the fill rules differ (so the trade counts may):
  - backtrader fills the entry at the next bar's open (or at its limit if the bar reaches it), the
    stop at its trigger or the open when a bar gaps through it, the target at its limit or better;
@@ -60,6 +64,7 @@ Where the fill rules differ (so the trade counts may):
    book it builds from each bar, partial fills against simulated depth, the same pre-trade risk
    checks as `trader run` (MAX_ORDER_VALUE, exposure, daily loss, spread and price band), which
    may refuse an entry backtrader takes; see docs/backtest.md for its bar-to-quote rules.
+`--trade-diff` pairs the two engines' entries minute by minute on a short run.
 """
 
 
@@ -284,8 +289,11 @@ def print_table(both: list[Engine], bars: int, terms: Terms, runs: int) -> None:
         print(f"backtrader exits: {bt.runs[0].report['exits']}")
     if any(r.bars != bars for e in both for r in e.runs):
         print(f"WARNING: an engine processed a number of bars other than {bars:,}")
-    if any(len({r.report.get("trades") for r in e.runs}) > 1 for e in both):
-        print("* the trade count differed between runs: the engine is not deterministic")
+    for e in both:
+        counts = [r.report.get("trades") for r in e.runs]
+        if len(set(counts)) > 1:
+            print(f"* {e.name}: the trade count differed between runs ({counts}): the same "
+                  "bars and settings should give the same trades")
     rate_pct = f"{float(terms.rate) * 100:g}"
     print("\n" + FOOTER.format(runs=runs, max_order_value=terms.max_order_value,
                                slippage=terms.slippage_bps, rate_pct=rate_pct,
@@ -310,6 +318,62 @@ def memory(args: argparse.Namespace, work: Path) -> int:
     return 0
 
 
+def trade_diff(args: argparse.Namespace, work: Path) -> int:
+    """Both engines once on ``--bars`` bars with their trade lists: how their entries line up.
+
+    Each of our trades is paired with backtrader's nearest trade on the same side within
+    ``PAIR_WINDOW``; the table counts the pairs by how many minutes ours opened after
+    backtrader's (0: the same fill minute; -1: a bar earlier). Both decide at a bar's end and
+    fill from the next bar, so with equal rules nearly every pair is 0.
+    """
+    terms = trader_terms(args.cash, ours_env(work, args.repo), work)
+    csv = write_bars(work, args.bars, args.seed)
+    bt, ours = engines(csv, terms, args, work)
+    bt.argv.append("--trade-list")
+    ours.argv += ["--trades", "10000"]
+    lists = []
+    for engine in (bt, ours):
+        try:
+            report = measure(engine.argv, engine.env, engine.cwd).report
+        except EngineFailed as e:
+            print(f"{engine.name} failed:\n{e}", file=sys.stderr)
+            return 1
+        trades = report.get("tradeList")
+        if not isinstance(trades, list):
+            print(f"{engine.name} lists no trades ('tradeList' in its JSON)", file=sys.stderr)
+            return 1
+        lists.append(trades)
+    theirs, mine = ([(stamp(t["opened"]), t) for t in trades] for trades in lists)
+    offsets: dict[str, int] = {}
+    unpaired: list[dict[str, Any]] = []
+    for at, trade in mine:
+        near = [
+            (at - other_at) for other_at, other in theirs
+            if other["side"] == trade["side"] and abs(at - other_at) <= PAIR_WINDOW
+        ]
+        if not near:
+            unpaired.append(trade)
+            continue
+        minutes = int(min(near, key=abs).total_seconds() // 60)
+        key = f"{minutes:+d} min" if minutes else "same minute"
+        offsets[key] = offsets.get(key, 0) + 1
+    print(f"\ntrades on {args.bars:,} bars: backtrader {len(theirs)}, ours {len(mine)}")
+    print("ours paired with backtrader's nearest same-side entry (ours minus backtrader's):")
+    for key, count in sorted(offsets.items(), key=lambda kv: -kv[1]):
+        print(f"  {key:>12}: {count}")
+    print(f"  {'unpaired':>12}: {len(unpaired)} (no backtrader entry within "
+          f"{int(PAIR_WINDOW.total_seconds() // 60)} min)")
+    print("\nBoth decide on a bar's close and fill from the next bar: pairs a bar apart mean "
+          "one engine decides\n(or fills) a bar off: ours a bar earlier at that bar's open is "
+          "look-ahead.")
+    return 0
+
+
+def stamp(text: str) -> datetime:
+    """An ISO time with ``Z`` as aware UTC."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def main() -> int:
     """Parse the options and run the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -319,6 +383,8 @@ def main() -> int:
     parser.add_argument("--cash", default="100000", help="starting cash, base currency")
     parser.add_argument("--memory", action="store_true",
                         help="ours only, at 10k, 100k and 1M bars: peak RSS of each")
+    parser.add_argument("--trade-diff", action="store_true",
+                        help="run each engine once with its trade list and pair the entries")
     parser.add_argument("--repo", type=Path, help="a trader checkout to run (first on the path)")
     parser.add_argument("--command", help="replaces 'python -m trader_cli backtest'")
     parser.add_argument("--bt-venv", type=Path, default=DEFAULT_BT_VENV,
@@ -332,6 +398,8 @@ def main() -> int:
         sys.path.insert(0, str(args.repo))
     with tempfile.TemporaryDirectory(prefix="trader-bench-") as tmp:
         work = Path(tmp)
+        if args.trade_diff:
+            return trade_diff(args, work)
         return memory(args, work) if args.memory else compare(args, work)
 
 
