@@ -114,8 +114,13 @@ class EngineFailed(RuntimeError):
 
 
 def measure(argv: list[str], env: dict[str, str], cwd: Path) -> Run:
-    """Run ``argv`` to its end: its wall time, its own peak RSS and the JSON it printed."""
+    """Run ``argv`` to its end: its wall time, its own peak RSS and the JSON it printed.
+
+    Each run gets an empty app dir (``TRADER_HOME``): no run sees what an earlier one left.
+    """
     with tempfile.TemporaryDirectory() as tmp:
+        env = {**env, "TRADER_HOME": str(Path(tmp, "home"))}
+        Path(tmp, "home").mkdir()
         usage, out, err = Path(tmp, "usage.json"), Path(tmp, "out"), Path(tmp, "err")
         launcher = [sys.executable, "-S", str(BENCH / "peak_rss.py"), str(usage), *argv]
         with out.open("wb") as stdout, err.open("wb") as stderr:
