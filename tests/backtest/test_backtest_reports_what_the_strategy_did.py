@@ -85,3 +85,15 @@ def test_a_plot_is_written_as_png_and_as_html(trader, tmp_path, sma_1m):
                   "--plot", str(page)))
     text = page.read_text()
     assert "<polyline" in text and "drawdown" in text and "BHP/AUD" in text
+
+
+def test_what_trader_bars_csv_writes_is_what_backtest_reads(trader, tmp_path, monkeypatch):
+    monkeypatch.setenv("SIM_CLOCK", "2024-07-03T05:00:00Z")
+    r = trader("bars", "BHP/AUD", "-t", "1m", "-n", "300", "--csv", "--venue", "sim")
+    assert r.code == 0, r.err
+    bars = tmp_path / "from-bars.csv"
+    bars.write_text(r.out)
+    monkeypatch.delenv("SIM_CLOCK")
+    data = report(trader("backtest", "--bars", str(bars), "--symbol", "BHP/AUD",
+                         "--strategy", SMA, "--json"))
+    assert data["bars"] == 300 and data["symbols"] == ["BHP/AUD"]

@@ -91,6 +91,7 @@ class Book:
         self.open: list[Plan] = []
         self.closed = 0
         self.refused = 0
+        self.orders = 0  # orders sent: entries, their stops and targets, the monitor's exits
         self.refusals: dict[str, int] = {}  # reason (its first words) -> how many
         self._ids = itertools.count(1)
         self._cids = itertools.count(1)
@@ -170,6 +171,7 @@ class Book:
         venue = self.venue
         if not bracket:
             plan.entry_cid = stem
+            self.orders += 1
             return await venue.place_order(
                 OrderRequest(stem, plan.symbol, plan.side, plan.size, spec))
         inst = await venue.resolve(plan.symbol)
@@ -183,6 +185,7 @@ class Book:
         ]
         plan.entry_cid = requests[0].client_order_id
         plan.children = [r.client_order_id for r in requests[1:]]
+        self.orders += len(requests)
         orders = await venue.place_bracket(
             BracketRequest(oca_group(stem), tuple(requests[1:]), requests[0]))
         return orders[0]
@@ -279,6 +282,7 @@ class Book:
         )
         cid = f"{plan.entry_cid}-X{len(plan.exits) + 1}"
         plan.exits.append(cid)
+        self.orders += 1
         await venue.place_order(OrderRequest(cid, plan.symbol, side, remaining,
                                              priced.require_spec()))
 

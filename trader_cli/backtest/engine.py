@@ -102,6 +102,7 @@ class BacktestRun:
     error_count: int
     decisions: int  # trade plans the strategy returned
     entries: int  # of which sent
+    orders: int  # orders sent, stops, targets and exits included
     refusals: dict[str, int]  # why the others were not, by reason
 
 
@@ -304,6 +305,7 @@ class Backtest:
             error_count=self.error_count,
             decisions=decisions,
             entries=entries,
+            orders=book.orders,
             refusals=dict(book.refusals),
         )
 

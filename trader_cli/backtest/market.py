@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
+from typing import cast, overload
 
 from trader_cli.sim.engine import hours
 from trader_cli.sim.engine.catalogue import Instrument
@@ -57,15 +60,13 @@ class StreamMarket(MarketModel):
         top = self.touch(inst, eff)
         key = _name_key(inst.local_symbol) ^ self.seed
         bucket = int(eff.timestamp()) // BOOK_REFRESH_SECONDS
-        tick, size = top.tick, self._level_size
-        bids = tuple(Level(top.bid - tick * n, size(inst, key, bucket, 10 + n))
-                     for n in range(DEPTH_LEVELS))
-        asks = tuple(Level(top.ask + tick * n, size(inst, key, bucket, 20 + n))
-                     for n in range(DEPTH_LEVELS))
+        bids = _Depth(self, inst, key, bucket, top.bid, -top.tick, 10)
+        asks = _Depth(self, inst, key, bucket, top.ask, top.tick, 20)
         return Quote(
             bid=top.bid, ask=top.ask, bid_size=bids[0].size, ask_size=asks[0].size,
             last=top.last, last_size=top.last_size,
-            volume=self._session_volume(inst, key, eff), close=top.last, bids=bids, asks=asks,
+            volume=self._session_volume(inst, key, eff), close=top.last,
+            bids=cast(tuple[Level, ...], bids), asks=cast(tuple[Level, ...], asks),
             open_market=hours.is_open(inst.market, when),
         )
 
@@ -106,6 +107,38 @@ class StreamMarket(MarketModel):
         out.append(((end - start).total_seconds(), self.raw_price(inst, end)))
         out.sort(key=lambda v: v[0])
         return out
+
+
+class _Depth(Sequence[Level]):
+    """One side of the sim's book, each level made when it is first read: matching an order
+    usually reads one level of the five (the same sizes as the sim's, one at a time)."""
+
+    def __init__(self, market: MarketModel, inst: Instrument, key: int, bucket: int,
+                 best: Decimal, step: Decimal, salt: int) -> None:
+        self._args = (market, inst, key, bucket, best, step, salt)
+        self._levels: list[Level] = []
+
+    def __len__(self) -> int:
+        return DEPTH_LEVELS
+
+    @overload
+    def __getitem__(self, index: int) -> Level: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Level]: ...
+
+    def __getitem__(self, index: int | slice) -> Level | Sequence[Level]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(DEPTH_LEVELS))]
+        if index < 0:
+            index += DEPTH_LEVELS
+        if not 0 <= index < DEPTH_LEVELS:
+            raise IndexError(index)
+        market, inst, key, bucket, best, step, salt = self._args
+        while len(self._levels) <= index:
+            n = len(self._levels)
+            self._levels.append(
+                Level(best + step * n, market._level_size(inst, key, bucket, salt + n)))
+        return self._levels[index]
 
 
 def seconds_where(

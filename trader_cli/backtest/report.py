@@ -65,6 +65,7 @@ def build_report(run: BacktestRun, base: str) -> dict[str, Any]:
         "closedFees": totals["fees"],
         "decisions": run.decisions,
         "entries": run.entries,
+        "orders": run.orders,
         "refusals": run.refusals,
         "openTrades": [t.to_dict() for t in rt.open.values()],
         "perSymbol": {sym: _stats(t) for sym, t in sorted(rt.per_symbol.items())},

@@ -123,6 +123,8 @@ class BarsCsvError(ValueError):
 
 BARS_CSV_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
 _OPTIONAL_COLUMNS = frozenset({"volume", "symbol"})
+# what other writers call the time column (``trader bars --csv`` writes ``timestamp``)
+_HEADER_ALIASES = {"timestamp": "ts", "time": "ts", "date": "ts"}
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _EPOCH = re.compile(r"\d{1,12}", re.ASCII)
 
@@ -224,6 +226,7 @@ def iter_bars_csv(path: Path) -> Iterator[tuple[str, CsvBar]]:
 
 def _bars_header(path: Path, first: list[str]) -> dict[str, int]:
     header = [h.strip().lower().lstrip("\ufeff") for h in first]
+    header = [_HEADER_ALIASES.get(h, h) for h in header]
     missing = [c for c in BARS_CSV_COLUMNS if c not in header and c not in _OPTIONAL_COLUMNS]
     unknown = [h for h in header if h not in BARS_CSV_COLUMNS and h not in _OPTIONAL_COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
