@@ -157,10 +157,17 @@ class Backtest:
         await venue.connect()
         hours = _Hours()
 
+        classes: dict[Symbol, InstrumentClass] = {}  # asked once: classify() parses the symbol
+
         def symbol_hours(sym: Symbol, now: datetime) -> tuple[bool, datetime | None]:
-            return hours.at(sym.instrument_class, now)
+            cls = classes.get(sym)
+            if cls is None:
+                cls = classes[sym] = sym.instrument_class
+            return hours.at(cls, now)
 
         book = Book(s, venue, symbol_hours)
+        venue_name = venue.name
+        named: dict[Symbol, str] = {}  # the universe, each symbol with its text
         trades = RoundTrips(keep=self.trades_kept)
         universe: list[Symbol] = []
         data = DataFetchCoordinator(venue)
@@ -203,7 +210,7 @@ class Backtest:
             ended.clear()
             book_fills()
             data.new_cycle()
-            market_open = {str(sym): hours.at(sym.instrument_class, now)[0] for sym in universe}
+            market_open = {text: symbol_hours(sym, now)[0] for sym, text in named.items()}
             # the plan monitor, when something can have changed for a plan
             if book.open and (
                 local or venue.events.changes != seen_changes or book.clock_due(now)
@@ -213,7 +220,7 @@ class Backtest:
                 seen_changes = venue.events.changes
             sctx = _Context(
                 now=now,
-                venue=venue.name,
+                venue=venue_name,
                 simulated=True,
                 base_currency=s.base_currency,
                 universe=list(universe),
@@ -255,6 +262,7 @@ class Backtest:
             ts, symbol, bar = row
             if symbol not in last_close:
                 universe.append(symbol)
+                named[symbol] = str(symbol)
             venue.feed(symbol, bar)
             venue.complete(symbol, bar)
             last_close[symbol] = Decimal(repr(bar.close))
@@ -276,6 +284,7 @@ class Backtest:
                 step_time = ts
             if symbol not in last_close:
                 universe.append(symbol)
+                named[symbol] = str(symbol)
             if symbol in pending:
                 raise InputError(f"bars for {symbol} at {ts.isoformat()} come twice")
             venue.feed(symbol, bar)

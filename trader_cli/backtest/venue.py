@@ -731,18 +731,19 @@ def _fill(ex: SimExecution, symbol: Symbol) -> Fill:
 
 def _candle(bar: CsvBar, inst: SimInstrument) -> Candle:
     """A bar as the sim's history serves it: prices on the tick, whole volume."""
-
-    def on_tick(value: float) -> Decimal:
-        d = Decimal(repr(value))
-        tick = inst.tick_at(d)
-        return d if not d % tick else round_to_tick(d, tick)
-
-    o, h, lo, c = on_tick(bar.open), on_tick(bar.high), on_tick(bar.low), on_tick(bar.close)
+    values = [Decimal(repr(v)) for v in (bar.open, bar.high, bar.low, bar.close)]
+    tick = inst.tick_at(values[2])
+    if tick != inst.tick_at(values[1]):  # the bar spans two price bands: a step for each
+        values = [d if not d % inst.tick_at(d) else round_to_tick(d, inst.tick_at(d))
+                  for d in values]
+    else:
+        values = [d if not d % tick else round_to_tick(d, tick) for d in values]
+    o, c = values[0], values[3]
     return Candle(
         ts=bar.ts,
         open=o,
-        high=max(o, h, lo, c),
-        low=min(o, h, lo, c),
+        high=max(values),
+        low=min(values),
         close=c,
         volume=Decimal(repr(bar.volume)) if inst.market == "CRYPTO" else Decimal(int(bar.volume)),
     )

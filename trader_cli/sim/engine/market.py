@@ -195,6 +195,7 @@ def iter_bars_csv(path: Path) -> Iterator[tuple[str, CsvBar]]:
             expected = ",".join(BARS_CSV_COLUMNS)
             raise BarsCsvError(path, 1, f"the file is empty; expected the header {expected}")
         col = _bars_header(path, first)
+        stem = path.stem
         last: dict[str, datetime] = {}
         line = 1
         while True:
@@ -209,7 +210,7 @@ def iter_bars_csv(path: Path) -> Iterator[tuple[str, CsvBar]]:
             line = reader.line_num
             if not row or all(not cell.strip() for cell in row):
                 continue  # a blank line
-            symbol, bar = _bars_row(path, line, row, col)
+            symbol, bar = _bars_row(path, line, row, col, stem)
             before = last.get(symbol)
             if before is not None and bar.ts <= before:
                 raise BarsCsvError(
@@ -240,7 +241,9 @@ def _bars_header(path: Path, first: list[str]) -> dict[str, int]:
     return {name: i for i, name in enumerate(header)}
 
 
-def _bars_row(path: Path, line: int, row: list[str], col: dict[str, int]) -> tuple[str, CsvBar]:
+def _bars_row(
+    path: Path, line: int, row: list[str], col: dict[str, int], stem: str
+) -> tuple[str, CsvBar]:
     if len(row) != len(col):
         raise BarsCsvError(path, line, f"{len(row)} fields where the header has {len(col)}")
     ts = _csv_time(path, line, row[col["ts"]])
@@ -262,7 +265,7 @@ def _bars_row(path: Path, line: int, row: list[str], col: dict[str, int]) -> tup
             f"prices are inconsistent: need low <= open, close <= high, got "
             f"open {o:g} high {h:g} low {lo:g} close {c:g}",
         )
-    symbol = (row[col["symbol"]] if "symbol" in col else path.stem).strip().upper()
+    symbol = (row[col["symbol"]] if "symbol" in col else stem).strip().upper()
     if not symbol:
         raise BarsCsvError(path, line, "symbol is empty")
     return symbol, CsvBar(ts, o, h, lo, c, volume)
