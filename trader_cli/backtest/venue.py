@@ -749,13 +749,13 @@ def _candle(bar: CsvBar, inst: SimInstrument) -> Candle:
     )
 
 
-# How far, in ticks, the continuous price may be from an order's price at a second where the
-# book can already reach it. The touch is the price less (bid) or plus (ask) half a spread of
-# one or two ticks, rounded to the tick: the ask can be at a buy limit only once the price is
-# within a tick above it (a sell limit likewise), and the bid can be at a sell stop only once
-# the price is within two ticks above it (a buy stop likewise).
-LIMIT_REACH_TICKS = 1
-STOP_REACH_TICKS = 2
+# Where the book's touch can reach an order. The sim's bid is the price less half a spread of
+# one or two ticks, rounded down to the tick, and its ask the bid plus the spread; the last is
+# one of them. So a buy limit L can fill (ask <= L) only while the price is below L + tick/2,
+# a sell limit (bid >= L) only from L + tick/2 up, a sell stop S elect (bid <= S) only below
+# S + 2 ticks, a buy stop (ask >= S) only from S - 1 tick up. A hundredth of a tick of slack
+# covers the float the path is computed in.
+_SLACK = 0.01
 
 
 def _region(order: SimOrder, inst: SimInstrument) -> tuple[float | None, float | None]:
@@ -763,16 +763,24 @@ def _region(order: SimOrder, inst: SimInstrument) -> tuple[float | None, float |
     above); (None, None) for an order working at the market (any second)."""
     buy = order.action == "BUY"
     if order.is_stop and not order.triggered:
-        trigger = order.aux_price
-        assert trigger is not None
-        reach = STOP_REACH_TICKS * float(inst.tick_at(trigger))
-        # a sell stop elects when the market comes down to it, a buy stop when it comes up
-        return (None, float(trigger) - reach) if buy else (float(trigger) + reach, None)
-    if order.lmt_price is None:
+        price = order.aux_price
+        assert price is not None
+        tick = _widest_tick(inst, price)
+        if buy:
+            return None, float(price) - (1 + _SLACK) * tick
+        return float(price) + (2 + _SLACK) * tick, None
+    price = order.lmt_price
+    if price is None:
         return None, None
-    reach = LIMIT_REACH_TICKS * float(inst.tick_at(order.lmt_price))
-    # a buy limit fills when the offer comes down to it, a sell limit when the bid comes up
-    return (float(order.lmt_price) + reach, None) if buy else (None, float(order.lmt_price) - reach)
+    tick = _widest_tick(inst, price)
+    if buy:
+        return float(price) + (0.5 + _SLACK) * tick, None
+    return None, float(price) + (0.5 - _SLACK) * tick
+
+
+def _widest_tick(inst: SimInstrument, price: Decimal) -> float:
+    """The larger price step around ``price`` (it changes at the ASX's price bands)."""
+    return float(max(inst.tick_at(price), inst.tick_at(price * Decimal("1.01"))))
 
 
 class _Resampled:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from trader_cli.cli.app import EnvFileOpt, JsonOpt, LogFileOpt, VerboseOpt, state
+from trader_cli.cli.app import EnvFileOpt, JsonOpt, LogFileOpt, VenueOpt, VerboseOpt, state
 
 if TYPE_CHECKING:
     from trader_cli.backtest.feed import BarFile
@@ -101,6 +101,7 @@ def backtest(
         int, typer.Option("--trades", help="How many of the last trades to list.", min=0,
                           max=10_000)
     ] = 10,
+    venue: VenueOpt = None,
     json_mode: JsonOpt = False,
     env_file: EnvFileOpt = None,
     verbose: VerboseOpt = 0,
@@ -117,7 +118,7 @@ def backtest(
     from trader_cli.errors import InputError
     from trader_cli.strategies.plugins import check_spec
 
-    st = state(ctx, None, json_mode, env_file, verbose, log_file=log_file)
+    st = state(ctx, venue, json_mode, env_file, verbose, log_file=log_file)
     root_replay = (ctx.find_root().obj.replay if ctx.find_root().obj else None)
     replay = replay or root_replay
     check_spec(strategy)
@@ -141,7 +142,7 @@ def backtest(
     settings = st.settings()
     if settings.venue.value != "ib":
         raise InputError("the backtest trades IB's instruments (ASX, IDEALPRO FX) for now",
-                         hint="drop --venue gemini / ACTIVE_EXCHANGE=gemini for the backtest")
+                         hint="use --venue ib (ACTIVE_EXCHANGE=gemini picks Gemini)")
     import tempfile
 
     from trader_cli.strategies.factory import make_strategy

@@ -144,7 +144,7 @@ def _csv_number(path: Path, line: int, column: str, text: str) -> float:
 
 def _csv_time(path: Path, line: int, text: str) -> datetime:
     raw = text.strip()
-    if _EPOCH.fullmatch(raw):
+    if raw.isdigit() and _EPOCH.fullmatch(raw):
         return datetime.fromtimestamp(int(raw), UTC)
     try:
         ts = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -247,28 +247,36 @@ def _bars_row(
     if len(row) != len(col):
         raise BarsCsvError(path, line, f"{len(row)} fields where the header has {len(col)}")
     ts = _csv_time(path, line, row[col["ts"]])
-    o, h, lo, c = (
-        _csv_number(path, line, name, row[col[name]]) for name in ("open", "high", "low", "close")
-    )
-    volume = 0.0
-    if "volume" in col and row[col["volume"]].strip():
-        volume = _csv_number(path, line, "volume", row[col["volume"]])
+    o = _csv_number(path, line, "open", row[col["open"]])
+    h = _csv_number(path, line, "high", row[col["high"]])
+    lo = _csv_number(path, line, "low", row[col["low"]])
+    c = _csv_number(path, line, "close", row[col["close"]])
+    v = col.get("volume")
+    volume = _csv_number(path, line, "volume", row[v]) if v is not None and row[v].strip() else 0.0
+    if not (o > 0 and h > 0 and lo > 0 and c > 0 and volume >= 0 and lo <= o <= h
+            and lo <= c <= h):
+        _bad_prices(path, line, o, h, lo, c, volume)
+    s = col.get("symbol")
+    symbol = (row[s] if s is not None else stem).strip().upper()
+    if not symbol:
+        raise BarsCsvError(path, line, "symbol is empty")
+    return symbol, CsvBar(ts, o, h, lo, c, volume)
+
+
+def _bad_prices(
+    path: Path, line: int, o: float, h: float, lo: float, c: float, volume: float
+) -> None:
     for name, value in (("open", o), ("high", h), ("low", lo), ("close", c)):
         if value <= 0:
             raise BarsCsvError(path, line, f"{name} {value:g} is not above zero")
     if volume < 0:
         raise BarsCsvError(path, line, f"volume {volume:g} is negative")
-    if not lo <= min(o, c) or not max(o, c) <= h:
-        raise BarsCsvError(
-            path,
-            line,
-            f"prices are inconsistent: need low <= open, close <= high, got "
-            f"open {o:g} high {h:g} low {lo:g} close {c:g}",
-        )
-    symbol = (row[col["symbol"]] if "symbol" in col else stem).strip().upper()
-    if not symbol:
-        raise BarsCsvError(path, line, "symbol is empty")
-    return symbol, CsvBar(ts, o, h, lo, c, volume)
+    raise BarsCsvError(
+        path,
+        line,
+        f"prices are inconsistent: need low <= open, close <= high, got "
+        f"open {o:g} high {h:g} low {lo:g} close {c:g}",
+    )
 
 
 def bar_names(inst: Instrument) -> tuple[str, ...]:
