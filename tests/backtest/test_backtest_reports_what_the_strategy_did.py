@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 from tests.backtest.conftest import SMA, write_bars
 
@@ -97,3 +98,15 @@ def test_what_trader_bars_csv_writes_is_what_backtest_reads(trader, tmp_path, mo
     data = report(trader("backtest", "--bars", str(bars), "--symbol", "BHP/AUD",
                          "--strategy", SMA, "--json"))
     assert data["bars"] == 300 and data["symbols"] == ["BHP/AUD"]
+
+
+def test_a_recording_is_backtested_from_its_bars(trader):
+    recording = Path(__file__).resolve().parents[2] / "fixtures" / "ib" / "sim-basic"
+    data = report(trader("backtest", "--replay", str(recording), "--strategy", "rules",
+                         "--json"))
+    # the recording holds 40 bars a symbol at its shortest size (5m) for BHP/AUD and AUD/USD
+    assert sorted(data["symbols"]) == ["AUD/USD", "BHP/AUD"]
+    assert data["bars"] == 80
+    assert data["errorCount"] == 0, data["errors"]
+    r = trader("backtest", "--replay", str(recording), "-t", "1h", "--strategy", SMA)
+    assert r.code == 2 and "5m bars cannot be made" in r.err.replace("\n", " ")

@@ -87,9 +87,10 @@ def merged_bars(
     symbol from two files, or twice at one time, are refused too.
     """
     streams = [_file_bars(f, catalogue, end) for f in files]
+    rows = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda row: row[0])
     last: dict[Symbol, datetime] = {}
     try:
-        for ts, _, symbol, bar in heapq.merge(*streams, key=lambda row: row[0]):
+        for ts, _, symbol, bar in rows:
             before = last.get(symbol)
             if before is not None and ts <= before:
                 raise InputError(
