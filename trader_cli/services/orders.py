@@ -573,12 +573,19 @@ class OrderService:
     async def wait(
         self, cid: str, within: float, *, poll: float = 0.5, on_update: Any = None
     ) -> Order:
-        """Poll the venue until the order is final or ``within`` seconds (venue clock) pass."""
+        """Follow the order until it is final or ``within`` seconds (venue clock) pass.
+
+        Each round waits for the venue's next word on the order
+        (:meth:`~trader_cli.venues.base.BaseTrader.wait_for_order_update`: IB's order events, at
+        most ``poll`` seconds; a polling venue waits ``poll``), then asks for it and records it.
+        Returns as soon as the order is final: nothing waits after the fill.
+        """
         clock = self.venue.clock
         deadline = clock.now() + timedelta(seconds=within)
         order = store.order_from_row(self._row(cid))
         while not order.status.is_final and clock.now() < deadline:
-            await clock.sleep(poll)
+            left = (deadline - clock.now()).total_seconds()
+            await self.venue.wait_for_order_update(cid, order, min(poll, max(left, 0.0)))
             found = await self.venue.get_order(cid)
             if found is not None:
                 order = await self.record(found)
