@@ -509,7 +509,15 @@ class OrderService:
         return new
 
     async def insert_fill(self, fill: Fill) -> bool:
-        """Store one fill with the FX rate to the base currency at that moment; True if new."""
+        """Store one fill with the FX rate to the base currency at that moment; True if new.
+
+        A fill already recorded only has its commission brought up to date: the venue is not
+        asked for an FX rate it would not use (resync sees every fill of the day again).
+        """
+        if store.find_fill(fill.id) is not None:
+            if fill.fee is not None:
+                store.update_fill_commission(fill.id, fill.fee, source=fill.fee.source)
+            return False
         rate = await self.fx_to_base(parse_symbol(fill.symbol).quote)
         _, was_new = store.insert_fill_if_new(
             fill, fx_rate_to_base=rate, base_currency=self.base_currency
