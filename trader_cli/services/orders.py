@@ -52,6 +52,7 @@ from trader_cli.errors import (
 )
 from trader_cli.notify import alerts
 from trader_cli.notify.notifier import Notifier
+from trader_cli.services import kept_fx
 from trader_cli.services.locks import Lock, order_lock
 from trader_cli.telemetry import Telemetry
 from trader_cli.venues.base import BaseTrader, BracketRequest, Instrument, OrderRequest
@@ -518,7 +519,7 @@ class OrderService:
             if fill.fee is not None:
                 store.update_fill_commission(fill.id, fill.fee, source=fill.fee.source)
             return False
-        rate = await self.fx_to_base(parse_symbol(fill.symbol).quote)
+        rate = await self.fill_fx_to_base(parse_symbol(fill.symbol).quote)
         _, was_new = store.insert_fill_if_new(
             fill, fx_rate_to_base=rate, base_currency=self.base_currency
         )
@@ -565,6 +566,20 @@ class OrderService:
         if not (info.get("conId") and info.get("exchange")):
             inst = await self._instrument(order.symbol)
         self.telemetry.order(order, inst, reason=reason)
+
+    async def fill_fx_to_base(self, currency: str) -> Decimal | None:
+        """The rate a new fill is recorded with: a rate kept in the database at most 15 minutes
+        old (:mod:`trader_cli.services.kept_fx`), else :meth:`fx_to_base` (then kept). For
+        accounting only: nothing that sizes or values an order reads a kept rate."""
+        if currency == self.base_currency:
+            return Decimal(1)
+        now = self.venue.clock.now()
+        rate = kept_fx.kept_rate(currency, self.base_currency, now)
+        if rate is None:
+            rate = await self.fx_to_base(currency)
+            if rate is not None:
+                kept_fx.keep_rate(currency, self.base_currency, rate, now)
+        return rate
 
     async def fx_to_base(self, currency: str) -> Decimal | None:
         """Units of base currency per unit of ``currency`` (None if the venue cannot say)."""
