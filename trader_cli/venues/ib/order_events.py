@@ -34,7 +34,7 @@ def fills_complete(trade: IBTrade) -> bool:
 
 
 async def next_packet(ib: Any) -> None:
-    """Until ib_async has handled the next message batch from TWS (or the link is closed)."""
+    """Until ib_async has handled the next message batch from TWS (or was disconnected)."""
     woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def wake(*_: object) -> None:
@@ -59,15 +59,14 @@ async def until_news(
     at_most: float,
 ) -> None:
     """Return once ``trade`` (as ``current`` maps it) differs from ``seen`` with its fills
-    complete, once the link is gone, or after ``at_most`` seconds of ``clock``.
+    complete, or after ``at_most`` seconds of ``clock``.
 
     The clock's sleep runs beside the wait, so a pinned sim clock still advances (and its market
-    moves) while nothing has arrived; it is cancelled as soon as the news does.
+    moves) while nothing has arrived; it is cancelled as soon as the news does. A dropped link
+    is the caller's to notice (the adapter's boundary ends the call with ``TemporaryError``).
     """
 
     def ready() -> bool:
-        if trade.statusEvent.done() or not ib.isConnected():  # the link dropped
-            return True
         return differs(current(trade), seen) and fills_complete(trade)
 
     async def watch() -> None:

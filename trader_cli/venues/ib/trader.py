@@ -526,13 +526,15 @@ class IBTrader(BaseTrader):
         trade = await self._find_trade(lambda t: t.order.orderRef == client_order_id)
         return self._order(trade) if trade is not None else None
 
-    @venue_call(watch_link=False)
+    @venue_call()
     async def wait_for_order_update(
         self, client_order_id: str, seen: Order, at_most: float
     ) -> None:
         """Return as soon as TWS says something new about the order (status, a fill with its
-        commission report), at once if it already has, or after ``at_most`` venue seconds."""
-        trades = self._trades_by_ref(client_order_id) if self.conn.is_connected else []
+        commission report), at once if it already has, or after ``at_most`` venue seconds; a
+        link that drops meanwhile ends the wait with ``TemporaryError``."""
+        self.conn.require_connected()
+        trades = self._trades_by_ref(client_order_id)
         if not trades:  # not an order of this connection: nothing streams, so poll
             await self.clock.sleep(at_most)
             return
