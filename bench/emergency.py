@@ -71,11 +71,11 @@ ib.disconnect()
 """
 
 
-async def timed(cmd: list[str], env: dict[str, str]) -> float:
+async def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     """Wall time of one subprocess, start to exit, in seconds; raises if it fails."""
     start = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        *cmd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *cmd, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await proc.communicate()
     elapsed = time.perf_counter() - start
@@ -134,7 +134,8 @@ async def main(runs: int, fill_latency: float, trader_path: Path) -> None:
                     if n % 2:
                         pair.reverse()  # interleaved: neither side always goes first
                     for side, cmd in pair:
-                        elapsed = await timed(cmd, env)
+                        # run from the checkout: `python -m` puts the working directory first
+                        elapsed = await timed(cmd, env, trader_path)
                         if n:
                             samples[name][side].append(elapsed)
     print(
