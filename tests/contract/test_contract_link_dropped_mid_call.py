@@ -135,6 +135,39 @@ async def _to_base(v: Harness, arm: Arm) -> object:
     return await v.trader.to_base(Money(Decimal(100), v.priced_currency))
 
 
+class _HeldClock:
+    """The venue's clock with every sleep held: only the order's news (or a drop) ends a wait."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    def now(self) -> object:
+        return self.inner.now()  # type: ignore[attr-defined]
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.Event().wait()
+
+
+async def _order_update(v: Harness, arm: Arm) -> object:
+    adapter = getattr(v.trader, "_trader", v.trader)  # a replay harness wraps the adapter
+    if type(adapter).wait_for_order_update is BaseTrader.wait_for_order_update:
+        pytest.skip(f"{v.trader.capabilities.name} streams no order events: its wait is a sleep "
+                    "on its clock, with no link to drop (the next request meets the drop)")
+    req = request(v, "drop-wait", Side.BUY, 10, await resting_buy_price(v.trader, v.symbol))
+    order = await v.trader.place_order(req)
+    clock = v.trader.clock
+    v.trader.clock = _HeldClock(clock)  # type: ignore[assignment]
+    try:
+        waiting = asyncio.ensure_future(
+            v.trader.wait_for_order_update(req.client_order_id, order, 60)
+        )
+        await asyncio.sleep(0)
+        await v.drop_link_now()  # no request to drop it on: the link dies while it waits
+        return await waiting
+    finally:
+        v.trader.clock = clock
+
+
 DROP_CASES: dict[str, DropCase] = {
     "resolve": DropCase(_resolve),
     "get_market_data": DropCase(_quote),
@@ -146,6 +179,7 @@ DROP_CASES: dict[str, DropCase] = {
     "cancel_order": DropCase(_cancel),
     "get_open_orders": DropCase(_open_orders),
     "get_order": DropCase(_order),
+    "wait_for_order_update": DropCase(_order_update),
     "get_order_by_venue_id": DropCase(_order_by_venue_id),
     "get_positions": DropCase(_positions),
     "get_my_trades": DropCase(_my_trades),

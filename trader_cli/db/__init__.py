@@ -6,6 +6,8 @@ the models in :mod:`trader_cli.db.models` and the atomic operations in :mod:`tra
 
 from __future__ import annotations
 
+# first: peewee is imported without its PostgreSQL driver (see trader_cli.db.driver)
+from trader_cli.db import driver  # noqa: F401  # isort: skip
 from trader_cli.db.connection import (
     close_db,
     database_proxy,

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
 
+from trader_cli.db.driver import load_postgresql_driver
 from trader_cli.db.fields import FIELD_TYPES
 from trader_cli.errors import ConfigError, TraderError
 from trader_cli.redaction import redact_stored, redact_url
@@ -169,6 +170,7 @@ def _open_postgresql(url: str) -> peewee.Database:
     if port is not None:
         params["port"] = port
     secrets = (str(params.get("password", "")), parts.password or "")
+    load_postgresql_driver()
     db = RedactingPostgresqlDatabase(dbname, field_types=FIELD_TYPES["postgresql"], **params)
     try:
         db.connect(reuse_if_open=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from trader_cli.config import Settings
-from trader_cli.db import close_db, init_db, store
+from trader_cli.db import close_db, database_proxy, init_db, store
 from trader_cli.db.models import SessionMode, TradingSession
 from trader_cli.db.scope import use_scope
 from trader_cli.domain.baseline import Baseline
@@ -106,44 +107,69 @@ async def trading_context(
     """
     check_backend_available(settings)
     scope = command_scope(settings)
-    open_scoped_database(settings, scope)
-    try:
-        async with open_venue(settings, live=live) as venue:
-            account = venue.account or None
-            check_account_matches_scope(scope, account)
-            scope = scope.with_account(account)
-            with use_scope(scope):
-                baseline = await ensure_baseline(venue, scope, settings.base_currency)
-                session = None
-                if with_session:
-                    session = store.open_session(
-                        venue=venue.name,
-                        mode=session_mode(settings),
-                        base_currency=settings.base_currency,
-                        account_id=account,
-                        strategy=strategy,
-                        started_at=venue.clock.now(),
-                    )
-                orders = OrderService(venue, settings, session)
-                orders.telemetry = Telemetry.from_settings(
-                    settings,
-                    session=str(session.id) if session is not None else "",
-                    clock=venue.clock,
+    async with contextlib.AsyncExitStack() as stack:
+        database: asyncio.Future[None]
+        if ":memory:" in settings.database_url_for(scope.file_key):
+            open_scoped_database(settings, scope)  # one connection, so in this thread
+            database = asyncio.ensure_future(asyncio.sleep(0))
+        else:  # the database opens (and migrates) in a thread while the venue connects
+            database = asyncio.ensure_future(asyncio.to_thread(_open_in_thread, settings, scope))
+        stack.push_async_callback(_close_database, database)
+        try:
+            venue = await stack.enter_async_context(open_venue(settings, live=live))
+        except BaseException:
+            await database  # a database that cannot be opened is reported first, as before
+            raise
+        await database
+        account = venue.account or None
+        check_account_matches_scope(scope, account)
+        scope = scope.with_account(account)
+        with use_scope(scope):
+            baseline = await ensure_baseline(venue, scope, settings.base_currency)
+            session = None
+            if with_session:
+                session = store.open_session(
                     venue=venue.name,
-                    accounts=[account or ""],
+                    mode=session_mode(settings),
+                    base_currency=settings.base_currency,
+                    account_id=account,
+                    strategy=strategy,
+                    started_at=venue.clock.now(),
                 )
-                orders.notifier = _notifier(settings, scope, venue, orders.telemetry)
-                try:
-                    yield TradingContext(
-                        settings, venue, session, orders, scope, orders.telemetry, baseline,
-                        orders.notifier,
-                    )
-                finally:
-                    if session is not None:
-                        store.close_session(session, ended_at=venue.clock.now())
-                    orders.notifier.close()  # bounded: queued alerts get out, or are logged
-    finally:
-        close_db()
+            orders = OrderService(venue, settings, session)
+            orders.telemetry = Telemetry.from_settings(
+                settings,
+                session=str(session.id) if session is not None else "",
+                clock=venue.clock,
+                venue=venue.name,
+                accounts=[account or ""],
+            )
+            orders.notifier = _notifier(settings, scope, venue, orders.telemetry)
+            try:
+                yield TradingContext(
+                    settings, venue, session, orders, scope, orders.telemetry, baseline,
+                    orders.notifier,
+                )
+            finally:
+                if session is not None:
+                    store.close_session(session, ended_at=venue.clock.now())
+                orders.notifier.close()  # bounded: queued alerts get out, or are logged
+
+
+def _open_in_thread(settings: Settings, scope: Scope) -> None:
+    """:func:`open_scoped_database` from a worker thread: its connection is closed there, and
+    the command's own thread connects on its first query (peewee connections are per thread)."""
+    open_scoped_database(settings, scope)
+    db = database_proxy.obj
+    if db is not None:
+        db.close()
+
+
+async def _close_database(opening: asyncio.Future[None]) -> None:
+    """Close the database once its opening thread is done (whatever became of it)."""
+    with contextlib.suppress(BaseException):
+        await opening
+    close_db()
 
 
 def _notifier(

@@ -39,9 +39,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import peewee
-
 from trader_cli.db.connection import database_proxy
+from trader_cli.db.driver import peewee
 from trader_cli.domain.scope import Scope
 from trader_cli.errors import ExitCode, TraderError
 

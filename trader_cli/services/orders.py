@@ -52,6 +52,7 @@ from trader_cli.errors import (
 )
 from trader_cli.notify import alerts
 from trader_cli.notify.notifier import Notifier
+from trader_cli.services import kept_fx
 from trader_cli.services.locks import Lock, order_lock
 from trader_cli.telemetry import Telemetry
 from trader_cli.venues.base import BaseTrader, BracketRequest, Instrument, OrderRequest
@@ -509,8 +510,16 @@ class OrderService:
         return new
 
     async def insert_fill(self, fill: Fill) -> bool:
-        """Store one fill with the FX rate to the base currency at that moment; True if new."""
-        rate = await self.fx_to_base(parse_symbol(fill.symbol).quote)
+        """Store one fill with the FX rate to the base currency at that moment; True if new.
+
+        A fill already recorded only has its commission brought up to date: the venue is not
+        asked for an FX rate it would not use (resync sees every fill of the day again).
+        """
+        if store.find_fill(fill.id) is not None:
+            if fill.fee is not None:
+                store.update_fill_commission(fill.id, fill.fee, source=fill.fee.source)
+            return False
+        rate = await self.fill_fx_to_base(parse_symbol(fill.symbol).quote)
         _, was_new = store.insert_fill_if_new(
             fill, fx_rate_to_base=rate, base_currency=self.base_currency
         )
@@ -558,6 +567,20 @@ class OrderService:
             inst = await self._instrument(order.symbol)
         self.telemetry.order(order, inst, reason=reason)
 
+    async def fill_fx_to_base(self, currency: str) -> Decimal | None:
+        """The rate a new fill is recorded with: a rate kept in the database at most 15 minutes
+        old (:mod:`trader_cli.services.kept_fx`), else :meth:`fx_to_base` (then kept). For
+        accounting only: nothing that sizes or values an order reads a kept rate."""
+        if currency == self.base_currency:
+            return Decimal(1)
+        now = self.venue.clock.now()
+        rate = kept_fx.kept_rate(currency, self.base_currency, now)
+        if rate is None:
+            rate = await self.fx_to_base(currency)
+            if rate is not None:
+                kept_fx.keep_rate(currency, self.base_currency, rate, now)
+        return rate
+
     async def fx_to_base(self, currency: str) -> Decimal | None:
         """Units of base currency per unit of ``currency`` (None if the venue cannot say)."""
         if currency == self.base_currency:
@@ -573,12 +596,19 @@ class OrderService:
     async def wait(
         self, cid: str, within: float, *, poll: float = 0.5, on_update: Any = None
     ) -> Order:
-        """Poll the venue until the order is final or ``within`` seconds (venue clock) pass."""
+        """Follow the order until it is final or ``within`` seconds (venue clock) pass.
+
+        Each round waits for the venue's next word on the order
+        (:meth:`~trader_cli.venues.base.BaseTrader.wait_for_order_update`: IB's order events, at
+        most ``poll`` seconds; a polling venue waits ``poll``), then asks for it and records it.
+        Returns as soon as the order is final: nothing waits after the fill.
+        """
         clock = self.venue.clock
         deadline = clock.now() + timedelta(seconds=within)
         order = store.order_from_row(self._row(cid))
         while not order.status.is_final and clock.now() < deadline:
-            await clock.sleep(poll)
+            left = (deadline - clock.now()).total_seconds()
+            await self.venue.wait_for_order_update(cid, order, min(poll, max(left, 0.0)))
             found = await self.venue.get_order(cid)
             if found is not None:
                 order = await self.record(found)

@@ -331,6 +331,18 @@ class BaseTrader(ABC):
     async def get_order(self, client_order_id: str) -> Order | None:
         """Look an order up by client order id: open, completed, or known from executions."""
 
+    async def wait_for_order_update(
+        self, client_order_id: str, seen: Order, at_most: float
+    ) -> None:
+        """Return once order ``client_order_id`` may differ from ``seen`` (its status or filled
+        amount), or after ``at_most`` seconds of the venue's clock, whichever comes first.
+
+        The caller then asks :meth:`get_order`. This default polls: it waits ``at_most`` on the
+        venue's clock (a pinned sim clock advances instead). A venue that streams order events
+        returns as soon as one arrives, and at once if it already knows more than ``seen``.
+        """
+        await self.clock.sleep(at_most)
+
     @abstractmethod
     async def get_order_by_venue_id(self, venue_order_id: str) -> Order | None:
         """Look an order up by the venue's own id (for orders placed outside the bot)."""

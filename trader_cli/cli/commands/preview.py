@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -244,18 +245,25 @@ async def _place(st: Any, symbol: str, side: Side, quantity: str, spec: OrderSpe
 
     out = st.output
     refuse_orders_on_replay(st.settings(), "trader place")
-    status = None if st.json_mode else out.err.status("sending…")
+    status: Any = None
+    # a spinner on a terminal while the order works; rich is imported only once the order has
+    # been sent (nothing is drawn before it: the order goes out first), never for one already
+    # final or for output that is not a terminal
+    spinner = not st.json_mode and sys.stderr.isatty()
 
     def progress(order: Any) -> None:
-        if status is not None:
-            sym = symbol_of(order.symbol)
-            status.update(f"{order.client_order_id}: {order.status.value}, filled "
-                          f"{quantity_text(order.filled, sym)} of "
-                          f"{quantity_text(order.amount, sym)}")
+        nonlocal status
+        if not spinner or (status is None and order.status.is_final):
+            return
+        if status is None:
+            status = out.err.status("")
+            status.start()
+        sym = symbol_of(order.symbol)
+        status.update(f"{order.client_order_id}: {order.status.value}, filled "
+                      f"{quantity_text(order.filled, sym)} of "
+                      f"{quantity_text(order.amount, sym)}")
 
     settings = st.settings()
-    if status is not None:
-        status.start()
     try:
         async with trading_context(settings, live=live, strategy="place") as ctx:
             return await place_order(ctx, symbol, side, quantity, spec,

@@ -15,6 +15,7 @@ class Faults:
     """
 
     reply_delay: float = 0.0
+    fill_latency: float = 0.0  # wall seconds between an order's acknowledgement and its fills
     reject_next_order: str | None = None
     refuse_until: datetime | None = None
     no_live_subscription: bool = False

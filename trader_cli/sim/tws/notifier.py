@@ -47,6 +47,7 @@ class TwsNotifier:
     def executions(self, order: SimOrder, inst: Instrument, fills: Sequence[SimExecution]) -> None:
         """execDetails per fill, orderStatus (openOrder once done), then commissionReports."""
         gw = self.gw
+        later = gw.faults.fill_latency
         for session in gw.sessions_for(order.client_id):
             for ex in fills:
                 stamp = history.format_ib_time(ex.time, gw.tws_tz)
@@ -54,7 +55,8 @@ class TwsNotifier:
                     messages.exec_details(
                         -1, ex, inst, stamp, session.server_version,
                         omit_liquidity=gw.faults.omit_liquidity,
-                    )
+                    ),
+                    later=later,
                 )  # fmt: skip
             session.send(messages.order_status(order))
             if not order.is_active:

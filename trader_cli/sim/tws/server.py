@@ -318,6 +318,13 @@ class SimGateway:
         """
         self.faults.split_book = seconds
 
+    def delay_fills(self, seconds: float) -> None:
+        """Report executions ``seconds`` of wall time after the order's acknowledgement (0: at
+        once), as a real Gateway does: ``PreSubmitted``/``Submitted`` arrive in one read and the
+        fills, their ``Filled`` status and commissions in a later one. For benches; tests move
+        the pinned clock instead of waiting."""
+        self.faults.fill_latency = seconds
+
     def delay_replies(self, seconds: float) -> None:
         """Delay every outgoing message by ``seconds`` of wall time (0 turns it off)."""
         self.faults.reply_delay = seconds

@@ -154,10 +154,11 @@ class ClientSession:
                 await self.writer.drain()
         self.writer.close()
 
-    def send(self, fields: list[Field]) -> None:
-        """Queue one message for this client (held back by the reply delay in force now)."""
+    def send(self, fields: list[Field], *, later: float = 0.0) -> None:
+        """Queue one message for this client (held back by the reply delay in force now, plus
+        ``later`` seconds; messages still go out in the order they were queued)."""
         if not self._closed:
-            due = asyncio.get_running_loop().time() + self.gw.faults.reply_delay
+            due = asyncio.get_running_loop().time() + self.gw.faults.reply_delay + later
             self._outbox.put_nowait((due, encode_fields(fields)))
 
     def error(self, req_id: int, code: int, text: str) -> None:

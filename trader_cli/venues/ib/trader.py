@@ -47,7 +47,7 @@ from trader_cli.venues.base import (
     OrderRequest,
     VenueCapabilities,
 )
-from trader_cli.venues.ib import codes, history, mapping, marketdepth
+from trader_cli.venues.ib import codes, history, mapping, marketdepth, order_events
 from trader_cli.venues.ib.boundary import LinkDropped, venue_call
 from trader_cli.venues.ib.capabilities import ib_capabilities
 from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
@@ -496,6 +496,22 @@ class IBTrader(BaseTrader):
         """Find an order by client order id: this session, open orders, completed orders."""
         trade = await self._find_trade(lambda t: t.order.orderRef == client_order_id)
         return self._order(trade) if trade is not None else None
+
+    @venue_call()
+    async def wait_for_order_update(
+        self, client_order_id: str, seen: Order, at_most: float
+    ) -> None:
+        """Return as soon as TWS says something new about the order (status, a fill with its
+        commission report), at once if it already has, or after ``at_most`` venue seconds; a
+        link that drops meanwhile ends the wait with ``TemporaryError``."""
+        self.conn.require_connected()
+        trades = self._trades_by_ref(client_order_id)
+        if not trades:  # not an order of this connection: nothing streams, so poll
+            await self.clock.sleep(at_most)
+            return
+        await order_events.until_news(
+            self.ib, trades[-1], seen, self._order, self.clock, at_most
+        )
 
     @venue_call()
     async def get_order_by_venue_id(self, venue_order_id: str) -> Order | None:
