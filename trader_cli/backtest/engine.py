@@ -13,6 +13,7 @@ docs/backtest.md lists the differences.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -39,6 +40,9 @@ log = logging.getLogger("trader.backtest")
 # ``progress(bars_done, step_time)``: called every PROGRESS_EVERY bars
 Progress = Callable[[int, datetime], None]
 PROGRESS_EVERY = 512
+# the loop never waits for anything, so signal handlers (Ctrl-C) run only when it yields: it
+# does every YIELD_EVERY bars (a handler runs within a few yields of its signal)
+YIELD_EVERY = 64
 _LAZY = object()
 
 
@@ -283,6 +287,8 @@ class Backtest:
             bars += 1
             if progress is not None and bars % PROGRESS_EVERY == 0:
                 progress(bars, ts)
+            if bars % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             row = next(stream, None)
         if not self.stop_requested:
             await step(step_time)

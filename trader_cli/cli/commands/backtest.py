@@ -114,7 +114,7 @@ def backtest(
     """
     import asyncio
 
-    from trader_cli.errors import InputError
+    from trader_cli.errors import InputError, TraderError
     from trader_cli.strategies.plugins import check_spec
 
     st = state(ctx, None, json_mode, env_file, verbose, log_file=log_file)
@@ -149,9 +149,14 @@ def backtest(
     chosen = make_strategy(strategy, settings)
     with tempfile.TemporaryDirectory(prefix="trader-backtest-") as tmp:
         files = _files(bars or [], symbols, replay, timeframe, Path(tmp))
-        report = asyncio.run(
-            _run(st, settings, chosen, files, amount, first, last, plot, trades)
-        )
+        try:
+            report = asyncio.run(
+                _run(st, settings, chosen, files, amount, first, last, plot, trades)
+            )
+        except asyncio.CancelledError:
+            raise TraderError("backtest stopped at once (a second Ctrl-C): no report",
+                              hint="press Ctrl-C once to stop after the current bar with "
+                              "a report of what was done") from None
     if st.json_mode:
         st.output.json(report)
     else:
