@@ -279,9 +279,10 @@ class BacktestVenue(BaseTrader):
             assert inst is not None
             sym = self._symbols[inst.con_id]
             rate = self._rate(sym.quote)
+            # IDEALPRO charges in USD whatever the pair (EUR/AUD too): each at its own rate
             fee = ex.commission
             if ex.commission_currency != base:
-                fee = fee * rate if ex.commission_currency == sym.quote else fee
+                fee = fee * self._rate(ex.commission_currency)
             out.append(FillRecord(str(sym), SIDE_OF_EXEC[ex.side], ex.shares, ex.price,
                                   ex.time, rate, fee))
         executions.clear()
