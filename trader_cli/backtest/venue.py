@@ -155,7 +155,6 @@ class BacktestVenue(BaseTrader):
         self._history: dict[Symbol, list[Candle]] = {}
         self._symbols: dict[int, Symbol] = {}  # conId -> our symbol
         self._bar_seconds: dict[Symbol, int] = {}
-        self._cancelled: set[str] = set()
         self._connected = False
         self._order_ids = itertools.count(1)
         self._refused_ids: dict[str, int] = {}  # client order id -> the refused ticket's id
@@ -605,7 +604,6 @@ class BacktestVenue(BaseTrader):
         if order is None:
             raise InvalidOrderError(f"no order {client_order_id} at the venue")
         if order.is_active or order.status == "Untransmitted":
-            self._cancelled.add(client_order_id)
             self.engine.cancel(order.client_id, order.order_id)
         return self._order(order)
 
