@@ -221,7 +221,7 @@ class Backtest:
                 base_currency=s.base_currency,
                 universe=list(universe),
                 data=data,
-                positions=venue.positions_now(last_close),
+                positions=venue.positions_now(),
                 open_plans=book.open_plans_view(),
                 account=_LAZY,
                 market_open=market_open,

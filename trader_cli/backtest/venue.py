@@ -296,9 +296,9 @@ class BacktestVenue(BaseTrader):
         """Whether any position is open."""
         return any(p.quantity for p in self.world.positions.values())
 
-    def positions_now(self, marks: dict[Symbol, Decimal]) -> list[Position]:
-        """Open positions marked at ``marks`` (the last bar's close): what a strategy sees each
-        step without a quote per position (:meth:`get_positions` marks at the mid)."""
+    def positions_now(self) -> list[Position]:
+        """Open positions marked at the simulated mid of this moment, as :meth:`get_positions`
+        and ``trader run`` mark them (not at the close of a bar that has not ended yet)."""
         now = self.sim_clock.now()
         out = []
         for con_id, pos in self.world.positions.items():
@@ -309,7 +309,7 @@ class BacktestVenue(BaseTrader):
             sym = self._symbols[con_id]
             out.append(Position(
                 symbol=str(sym), quantity=pos.quantity, avg_price=pos.avg_cost,
-                current_price=marks.get(sym), timestamp=now, currency=inst.currency,
+                current_price=self.engine.mark(inst), timestamp=now, currency=inst.currency,
             ))
         return out
 
