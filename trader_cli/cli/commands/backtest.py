@@ -131,8 +131,10 @@ def backtest(
     if symbols and len(symbols) != len(bars or []):
         raise InputError(f"{len(symbols)} --symbol for {len(bars or [])} --bars",
                          hint="give one --symbol per --bars file, in the same order, or none")
-    if plot is not None and plot.suffix.lower() not in (".png", ".html", ".htm"):
-        raise InputError(f"--plot {str(plot)!r}: write a .png or an .html file")
+    if plot is not None:
+        from trader_cli.backtest.plot import check_plot_target
+
+        check_plot_target(plot)
     first = parse_time(start, "--from") if start else None
     last = parse_time(end, "--to", end=True) if end else None
     if first is not None and last is not None and last <= first:
