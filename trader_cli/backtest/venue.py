@@ -217,6 +217,11 @@ class BacktestVenue(BaseTrader):
         self._last_fed[symbol] = bar.ts
         self.market.feed(inst.local_symbol, bar)
 
+    def bar_seconds(self, symbol: Symbol) -> int | None:
+        """How long ``symbol``'s bars are (the shortest gap between them so far; None until
+        its second bar)."""
+        return self._bar_seconds.get(symbol)
+
     def complete(self, symbol: Symbol, bar: CsvBar) -> None:
         """``bar`` has ended: it joins the history strategies read."""
         inst = self.sim_instrument(symbol)
