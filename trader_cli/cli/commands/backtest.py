@@ -180,6 +180,9 @@ def _files(
         raise InputError("--timeframe picks a recording's bar size: use it with --replay")
     out = []
     for i, path in enumerate(bars):
+        if path.is_dir():
+            raise InputError(f"--bars {str(path)!r} is a folder: give the CSV files in it",
+                             hint="e.g. --bars DIR/BHP_AUD.csv --bars DIR/CBA_AUD.csv")
         if not path.is_file():
             raise InputError(f"--bars {str(path)!r}: no such file")
         sym = parse_symbol(symbols[i]) if symbols else None
