@@ -282,11 +282,11 @@ class BacktestVenue(BaseTrader):
             inst = self.catalogue.by_con_id(ex.con_id)
             assert inst is not None
             sym = self._symbols[inst.con_id]
-            rate = self._rate(sym.quote)
+            rate = self._rate(sym.quote, fresh=True)
             # IDEALPRO charges in USD whatever the pair (EUR/AUD too): each at its own rate
             fee = ex.commission
             if ex.commission_currency != base:
-                fee = fee * self._rate(ex.commission_currency)
+                fee = fee * self._rate(ex.commission_currency, fresh=True)
             out.append(FillRecord(str(sym), SIDE_OF_EXEC[ex.side], ex.shares, ex.price,
                                   ex.time, rate, fee))
         executions.clear()
@@ -337,12 +337,14 @@ class BacktestVenue(BaseTrader):
                 total += pos.quantity * mark * self._rate(inst.currency)
         return total
 
-    def _rate(self, currency: str) -> Decimal:
+    def _rate(self, currency: str, *, fresh: bool = False) -> Decimal:
+        """Base currency per unit of ``currency``: kept for an hour for the equity curve,
+        ``fresh`` (the rate of this moment) for a fill."""
         if currency == self.settings.base_currency:
             return Decimal(1)
         now = self.sim_clock.now()
         cached = self._rates.get(currency)
-        if cached is None or now - cached[0] >= timedelta(hours=1):
+        if fresh or cached is None or now - cached[0] >= timedelta(hours=1):
             cached = self._rates[currency] = (now, self.engine.rate(currency))
         return cached[1]
 
