@@ -450,9 +450,16 @@ class BacktestVenue(BaseTrader):
         return self._instruments[symbol][0]
 
     async def get_market_data(self, symbol: Symbol) -> Quote:
-        """The simulated book's top at the backtest time."""
+        """The simulated book's top at the backtest time, from ``symbol``'s bars: a symbol
+        with none (yet) has no quote (the simulator would invent one from its seeded model)."""
         inst = self.sim_instrument(symbol)
         now = self.sim_clock.now()
+        if symbol not in self._last_fed:
+            raise DataUnavailableError(
+                f"the backtest has no bars for {symbol} (none in the files, or none yet)",
+                hint=f"add its bars with --bars FILE --symbol {symbol} (an FX pair's too, "
+                "to value it in the base currency)",
+            )
         q = self.market.quote(inst, now)
         return Quote(
             symbol=str(symbol),
