@@ -83,11 +83,12 @@ def backtest(
                      "installed trader.strategies entry point (docs/strategies.md)."),
     ] = "rules",
     start: Annotated[
-        str | None, typer.Option("--from", help="Trade from this time (2024-07-03 or ISO-8601); "
-                     "the bars before it are the strategy's history only.")
+        str | None, typer.Option("--from", help="Trade from this time (2024-07-03: the UTC day's "
+                     "start, or ISO-8601 with a zone); the bars before it are the strategy's "
+                     "history only.")
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Last day (included) or time (excluded).")
+        str | None, typer.Option("--to", help="Last UTC day (included) or time (excluded).")
     ] = None,
     cash: Annotated[
         str, typer.Option("--cash", help="Starting cash in the base currency.")
