@@ -160,7 +160,6 @@ class BacktestVenue(BaseTrader):
         self._refused_ids: dict[str, int] = {}  # client order id -> the refused ticket's id
         self._last_fed: dict[Symbol, datetime] = {}
         self._by_text: dict[str, Symbol] = {}
-        self._rates: dict[str, tuple[datetime, Decimal]] = {}
         self._resampled: dict[tuple[Symbol, int], _Resampled] = {}
 
     # -- the loop's side ------------------------------------------------------------------
@@ -282,11 +281,11 @@ class BacktestVenue(BaseTrader):
             inst = self.catalogue.by_con_id(ex.con_id)
             assert inst is not None
             sym = self._symbols[inst.con_id]
-            rate = self._rate(sym.quote, fresh=True)
+            rate = self._rate(sym.quote)
             # IDEALPRO charges in USD whatever the pair (EUR/AUD too): each at its own rate
             fee = ex.commission
             if ex.commission_currency != base:
-                fee = fee * self._rate(ex.commission_currency, fresh=True)
+                fee = fee * self._rate(ex.commission_currency)
             out.append(FillRecord(str(sym), SIDE_OF_EXEC[ex.side], ex.shares, ex.price,
                                   ex.time, rate, fee))
         executions.clear()
@@ -320,7 +319,7 @@ class BacktestVenue(BaseTrader):
 
     def equity_now(self, marks: dict[Symbol, Decimal]) -> Decimal:
         """Net liquidation in the base currency with positions at ``marks`` (the last close)
-        and other currencies at the simulated FX mids (asked once per currency per hour)."""
+        and other currencies at the simulated FX mids."""
         total = Decimal(0)
         for ccy, amount in self.world.cash.items():
             if amount:
@@ -337,16 +336,12 @@ class BacktestVenue(BaseTrader):
                 total += pos.quantity * mark * self._rate(inst.currency)
         return total
 
-    def _rate(self, currency: str, *, fresh: bool = False) -> Decimal:
-        """Base currency per unit of ``currency``: kept for an hour for the equity curve,
-        ``fresh`` (the rate of this moment) for a fill."""
+    def _rate(self, currency: str) -> Decimal:
+        """Base currency per unit of ``currency`` at the simulated FX mid of this moment (an
+        FX position's equity moves with its price: a rate kept for a while would hide it)."""
         if currency == self.settings.base_currency:
             return Decimal(1)
-        now = self.sim_clock.now()
-        cached = self._rates.get(currency)
-        if fresh or cached is None or now - cached[0] >= timedelta(hours=1):
-            cached = self._rates[currency] = (now, self.engine.rate(currency))
-        return cached[1]
+        return self.engine.rate(currency)
 
     def account_now(self) -> AccountSummary:
         """:meth:`get_account_summary` without the coroutine (for a strategy's context)."""
