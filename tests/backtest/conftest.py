@@ -29,9 +29,10 @@ def write_bars(
     rng = random.Random(seed)
     rows: list[str] = []
     day = start
+    after = start  # the next free minute: a session that spans two windows is written once
     while len(rows) < count:
         for opens, closes in sessions(Market.ASX, day, day + timedelta(days=7)):
-            t = max(opens, start)
+            t = max(opens, after)
             while t < closes and len(rows) < count:
                 o = price
                 walk = [o]
@@ -44,6 +45,7 @@ def write_bars(
                 stamp = t.isoformat().replace("+00:00", "Z")
                 rows.append(f"{stamp},{o:.2f},{h:.2f},{lo:.2f},{c:.2f},{rng.randint(500, 5000)}")
                 t += timedelta(minutes=1)
+            after = max(after, t)
             if len(rows) >= count:
                 break
         day += timedelta(days=7)

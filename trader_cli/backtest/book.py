@@ -27,7 +27,12 @@ from trader_cli.domain.models import Order, OrderStatus, Side
 from trader_cli.domain.money import Money
 from trader_cli.domain.orders import OrderSpec, Protection
 from trader_cli.domain.symbols import Symbol
-from trader_cli.errors import InvalidOrderError, TemporaryError, TraderError
+from trader_cli.errors import (
+    DataUnavailableError,
+    InvalidOrderError,
+    TemporaryError,
+    TraderError,
+)
 from trader_cli.services.brackets import (
     ENTRY,
     STOP,
@@ -146,8 +151,8 @@ class Book:
                 target=plan.target if bracket else None,
             )
             spec = preview.require_spec()
-        except (InvalidOrderError, TemporaryError) as e:
-            return self._refuse(plan, e.message)
+        except (InvalidOrderError, TemporaryError, DataUnavailableError) as e:
+            return self._refuse(plan, e.message)  # no bars for it, or for its FX rate
         if not preview.allowed:
             failed = next(c for c in preview.checks if not c.passed)
             return self._refuse(plan, failed.message)

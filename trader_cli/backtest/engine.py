@@ -13,6 +13,7 @@ docs/backtest.md lists the differences.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -39,6 +40,9 @@ log = logging.getLogger("trader.backtest")
 # ``progress(bars_done, step_time)``: called every PROGRESS_EVERY bars
 Progress = Callable[[int, datetime], None]
 PROGRESS_EVERY = 512
+# the loop never waits for anything, so signal handlers (Ctrl-C) run only when it yields: it
+# does every YIELD_EVERY bars (a handler runs within a few yields of its signal)
+YIELD_EVERY = 64
 _LAZY = object()
 
 
@@ -181,10 +185,11 @@ class Backtest:
         costs = dict(venue.capabilities.commission_terms)
         local = not book.broker
         seen_changes = -1
-        # the bars of the current step (they start now: their path is the market's until the
-        # next step, and the strategy sees them only then), and those of the step before
+        # the bars of the current step (they start now: their path is the market's from now
+        # on), and every symbol's bar still running: it joins the history when it has ended
+        # (at its own end: another symbol's next step is not its end)
         pending: dict[Symbol, CsvBar] = {}
-        ended: dict[Symbol, CsvBar] = {}
+        running: dict[Symbol, CsvBar] = {}
         last_close: dict[Symbol, Decimal] = {}
         bars = steps = decisions = entries = history = 0
         step_time = first[0]
@@ -205,9 +210,11 @@ class Backtest:
             nonlocal seen_changes, steps, decisions, entries
             steps += 1
             venue.advance_to(now)
-            for symbol, bar in ended.items():  # the bars before ``now``: history from now on
-                venue.complete(symbol, bar)
-            ended.clear()
+            for symbol, bar in list(running.items()):  # the bars that have ended by ``now``
+                length = venue.bar_seconds(symbol)
+                if length is not None and bar.ts + timedelta(seconds=length) <= now:
+                    venue.complete(symbol, bar)
+                    del running[symbol]
             book_fills()
             data.new_cycle()
             market_open = {text: symbol_hours(sym, now)[0] for sym, text in named.items()}
@@ -225,7 +232,7 @@ class Backtest:
                 base_currency=s.base_currency,
                 universe=list(universe),
                 data=data,
-                positions=venue.positions_now(last_close),
+                positions=venue.positions_now(),
                 open_plans=book.open_plans_view(),
                 account=_LAZY,
                 market_open=market_open,
@@ -279,7 +286,6 @@ class Backtest:
             ts, symbol, bar = row
             if ts > step_time:
                 await step(step_time)
-                ended.update(pending)  # the bars that started at the step end before the next
                 pending.clear()
                 step_time = ts
             if symbol not in last_close:
@@ -287,12 +293,17 @@ class Backtest:
                 named[symbol] = str(symbol)
             if symbol in pending:
                 raise InputError(f"bars for {symbol} at {ts.isoformat()} come twice")
+            before = running.get(symbol)
+            if before is not None:  # its next bar starts: it has ended
+                venue.complete(symbol, before)
             venue.feed(symbol, bar)
-            pending[symbol] = bar
+            pending[symbol] = running[symbol] = bar
             last_close[symbol] = Decimal(repr(bar.close))
             bars += 1
             if progress is not None and bars % PROGRESS_EVERY == 0:
                 progress(bars, ts)
+            if bars % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             row = next(stream, None)
         if not self.stop_requested:
             await step(step_time)

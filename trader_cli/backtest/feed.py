@@ -66,7 +66,19 @@ def _file_bars(
     f: BarFile, catalogue: Catalogue, end: datetime | None
 ) -> Iterator[tuple[datetime, int, Symbol, CsvBar]]:
     names: dict[str, Symbol] = {}
+    latest: tuple[datetime, str] | None = None
     for name, bar in iter_bars_csv(f.path):
+        # merged in time order a line at a time: a file of several symbols (its ``symbol``
+        # column) must be in time order across them, not one symbol's block after another's
+        if latest is not None and bar.ts < latest[0]:
+            raise InputError(
+                f"--bars {str(f.path)!r}: the {name} bar at {bar.ts.isoformat()} comes after "
+                f"the {latest[1]} bar at {latest[0].isoformat()}: a file of several symbols "
+                "must be in time order across them",
+                hint="sort the file by ts (e.g. `sort -t, -k1,1`, keeping the header first), "
+                "or give each symbol its own --bars file",
+            )
+        latest = (bar.ts, name)
         if end is not None and bar.ts >= end:
             return
         symbol = f.symbol or names.get(name)

@@ -7,7 +7,11 @@ million bars cost no more memory than ten thousand.
 
 :class:`RoundTrips` turns fills into trades as they come: a trade opens when a symbol's
 position leaves zero and closes when it is back at zero (a fill that flips a position closes
-one trade and opens the next); it keeps totals and the last few trades, not every trade.
+one trade and opens the next); it keeps totals and the last few trades, not every trade. PnL is
+booked as ``trader run`` books it (:class:`~trader_cli.services.pnl.SymbolBook`): each closing
+fill realises against the position's average price in the quote currency, converted into the
+base currency at that fill's rate (converting each leg at its own rate would book the quote
+currency's move against the base as trading PnL: on AUD/USD, nearly all of it).
 """
 
 from __future__ import annotations
@@ -110,13 +114,14 @@ class Trade:
     quantity: Decimal = Decimal(0)
     entry: Decimal = Decimal(0)  # average price in the symbol's currency
     exit: Decimal | None = None
-    gross: Decimal = Decimal(0)  # base currency, before fees
+    gross: Decimal = Decimal(0)  # realised, base currency, before fees
     fees: Decimal = Decimal(0)  # base currency
     fills: int = 0
     _in: Decimal = Decimal(0)  # quantity and value on the opening side
     _in_value: Decimal = Decimal(0)
     _out: Decimal = Decimal(0)  # and on the closing side
     _out_value: Decimal = Decimal(0)
+    _avg: Decimal = Decimal(0)  # the position's average price (quote currency)
 
     @property
     def net(self) -> Decimal:
@@ -205,13 +210,16 @@ class RoundTrips:
             value = part * f.price
             trade.fills += 1
             trade.fees += fee_per_unit * part
-            trade.gross += (-value if buy else value) * rate
             if opening:
+                held = abs(qty)
+                trade._avg = (held * trade._avg + value) / (held + part)
                 trade.quantity += part
                 trade._in += part
                 trade._in_value += value
                 trade.entry = trade._in_value / trade._in
             else:
+                # a long sells (a short buys back) above its average: realised at this rate
+                trade.gross += (f.price - trade._avg) * part * (-1 if buy else 1) * rate
                 trade._out += part
                 trade._out_value += value
                 trade.exit = trade._out_value / trade._out

@@ -34,17 +34,52 @@ def _title(report: dict[str, Any]) -> str:
             f"max drawdown {report['maxDrawdownPct']}%")
 
 
+def check_plot_target(path: Path) -> None:
+    """Refuse, before a backtest runs, a ``--plot`` it could not write at its end (a wrong
+    suffix, a folder that is missing or not writable, a PNG without matplotlib): the run's
+    report would be lost to the error."""
+    import importlib.util
+    import os
+
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".html", ".htm"):
+        raise InputError(f"--plot {str(path)!r}: write a .png or an .html file")
+    folder = path.parent
+    if path.is_dir():
+        raise InputError(f"--plot {str(path)!r} is a folder", hint="name a file in it")
+    if not folder.is_dir():
+        raise InputError(f"--plot {str(path)!r}: no folder {str(folder)!r}",
+                         hint="create it first, or write the plot elsewhere")
+    if not os.access(folder, os.W_OK | os.X_OK) or (
+        path.exists() and not os.access(path, os.W_OK)
+    ):
+        raise InputError(f"--plot {str(path)!r}: not writable here",
+                         hint="write the plot to a folder you can write to")
+    if suffix == ".png" and importlib.util.find_spec("matplotlib") is None:
+        raise ConfigError(
+            "--plot FILE.png needs matplotlib",
+            hint="pip install 'trader-cli[plot]', or write --plot FILE.html (no extra needed)",
+        )
+
+
 def write_plot(path: Path, report: dict[str, Any]) -> None:
-    """Write the chart of ``report`` to ``path`` (``.png`` or ``.html``)."""
+    """Write the chart of ``report`` to ``path`` (``.png`` or ``.html``): to a temporary file
+    beside it first, so a failure never leaves a half-written chart."""
+    import os
+
     if not report["equityCurve"]:
         raise InputError("nothing to plot: the backtest made no step")
+    part = path.with_name(f".{path.name}.part")
     try:
         if path.suffix.lower() == ".png":
-            _png(path, report)
+            _png(part, report)
         else:
-            path.write_text(_html(report), encoding="utf-8")
+            part.write_text(_html(report), encoding="utf-8")
+        os.replace(part, path)
     except OSError as e:
         raise InputError(f"--plot {str(path)!r}: cannot write it ({e.strerror or e})") from None
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _png(path: Path, report: dict[str, Any]) -> None:
@@ -79,7 +114,7 @@ def _png(path: Path, report: dict[str, Any]) -> None:
         bottom.grid(True, alpha=0.3)
         fig.autofmt_xdate()
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, format="png")
     finally:
         plt.close(fig)
 

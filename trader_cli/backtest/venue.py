@@ -155,13 +155,11 @@ class BacktestVenue(BaseTrader):
         self._history: dict[Symbol, list[Candle]] = {}
         self._symbols: dict[int, Symbol] = {}  # conId -> our symbol
         self._bar_seconds: dict[Symbol, int] = {}
-        self._cancelled: set[str] = set()
         self._connected = False
         self._order_ids = itertools.count(1)
         self._refused_ids: dict[str, int] = {}  # client order id -> the refused ticket's id
         self._last_fed: dict[Symbol, datetime] = {}
         self._by_text: dict[str, Symbol] = {}
-        self._rates: dict[str, tuple[datetime, Decimal]] = {}
         self._resampled: dict[tuple[Symbol, int], _Resampled] = {}
 
     # -- the loop's side ------------------------------------------------------------------
@@ -217,6 +215,11 @@ class BacktestVenue(BaseTrader):
             self._bar_seconds[symbol] = min(self._bar_seconds.get(symbol, gap), gap)
         self._last_fed[symbol] = bar.ts
         self.market.feed(inst.local_symbol, bar)
+
+    def bar_seconds(self, symbol: Symbol) -> int | None:
+        """How long ``symbol``'s bars are (the shortest gap between them so far; None until
+        its second bar)."""
+        return self._bar_seconds.get(symbol)
 
     def complete(self, symbol: Symbol, bar: CsvBar) -> None:
         """``bar`` has ended: it joins the history strategies read."""
@@ -279,9 +282,10 @@ class BacktestVenue(BaseTrader):
             assert inst is not None
             sym = self._symbols[inst.con_id]
             rate = self._rate(sym.quote)
+            # IDEALPRO charges in USD whatever the pair (EUR/AUD too): each at its own rate
             fee = ex.commission
             if ex.commission_currency != base:
-                fee = fee * rate if ex.commission_currency == sym.quote else fee
+                fee = fee * self._rate(ex.commission_currency)
             out.append(FillRecord(str(sym), SIDE_OF_EXEC[ex.side], ex.shares, ex.price,
                                   ex.time, rate, fee))
         executions.clear()
@@ -296,9 +300,9 @@ class BacktestVenue(BaseTrader):
         """Whether any position is open."""
         return any(p.quantity for p in self.world.positions.values())
 
-    def positions_now(self, marks: dict[Symbol, Decimal]) -> list[Position]:
-        """Open positions marked at ``marks`` (the last bar's close): what a strategy sees each
-        step without a quote per position (:meth:`get_positions` marks at the mid)."""
+    def positions_now(self) -> list[Position]:
+        """Open positions marked at the simulated mid of this moment, as :meth:`get_positions`
+        and ``trader run`` mark them (not at the close of a bar that has not ended yet)."""
         now = self.sim_clock.now()
         out = []
         for con_id, pos in self.world.positions.items():
@@ -309,13 +313,13 @@ class BacktestVenue(BaseTrader):
             sym = self._symbols[con_id]
             out.append(Position(
                 symbol=str(sym), quantity=pos.quantity, avg_price=pos.avg_cost,
-                current_price=marks.get(sym), timestamp=now, currency=inst.currency,
+                current_price=self.engine.mark(inst), timestamp=now, currency=inst.currency,
             ))
         return out
 
     def equity_now(self, marks: dict[Symbol, Decimal]) -> Decimal:
         """Net liquidation in the base currency with positions at ``marks`` (the last close)
-        and other currencies at the simulated FX mids (asked once per currency per hour)."""
+        and other currencies at the simulated FX mids."""
         total = Decimal(0)
         for ccy, amount in self.world.cash.items():
             if amount:
@@ -333,13 +337,11 @@ class BacktestVenue(BaseTrader):
         return total
 
     def _rate(self, currency: str) -> Decimal:
+        """Base currency per unit of ``currency`` at the simulated FX mid of this moment (an
+        FX position's equity moves with its price: a rate kept for a while would hide it)."""
         if currency == self.settings.base_currency:
             return Decimal(1)
-        now = self.sim_clock.now()
-        cached = self._rates.get(currency)
-        if cached is None or now - cached[0] >= timedelta(hours=1):
-            cached = self._rates[currency] = (now, self.engine.rate(currency))
-        return cached[1]
+        return self.engine.rate(currency)
 
     def account_now(self) -> AccountSummary:
         """:meth:`get_account_summary` without the coroutine (for a strategy's context)."""
@@ -443,9 +445,16 @@ class BacktestVenue(BaseTrader):
         return self._instruments[symbol][0]
 
     async def get_market_data(self, symbol: Symbol) -> Quote:
-        """The simulated book's top at the backtest time."""
+        """The simulated book's top at the backtest time, from ``symbol``'s bars: a symbol
+        with none (yet) has no quote (the simulator would invent one from its seeded model)."""
         inst = self.sim_instrument(symbol)
         now = self.sim_clock.now()
+        if symbol not in self._last_fed:
+            raise DataUnavailableError(
+                f"the backtest has no bars for {symbol} (none in the files, or none yet)",
+                hint=f"add its bars with --bars FILE --symbol {symbol} (an FX pair's too, "
+                "to value it in the base currency)",
+            )
         q = self.market.quote(inst, now)
         return Quote(
             symbol=str(symbol),
@@ -604,7 +613,6 @@ class BacktestVenue(BaseTrader):
         if order is None:
             raise InvalidOrderError(f"no order {client_order_id} at the venue")
         if order.is_active or order.status == "Untransmitted":
-            self._cancelled.add(client_order_id)
             self.engine.cancel(order.client_id, order.order_id)
         return self._order(order)
 

@@ -83,11 +83,12 @@ def backtest(
                      "installed trader.strategies entry point (docs/strategies.md)."),
     ] = "rules",
     start: Annotated[
-        str | None, typer.Option("--from", help="Trade from this time (2024-07-03 or ISO-8601); "
-                     "the bars before it are the strategy's history only.")
+        str | None, typer.Option("--from", help="Trade from this time (2024-07-03: the UTC day's "
+                     "start, or ISO-8601 with a zone); the bars before it are the strategy's "
+                     "history only.")
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Last day (included) or time (excluded).")
+        str | None, typer.Option("--to", help="Last UTC day (included) or time (excluded).")
     ] = None,
     cash: Annotated[
         str, typer.Option("--cash", help="Starting cash in the base currency.")
@@ -115,7 +116,7 @@ def backtest(
     """
     import asyncio
 
-    from trader_cli.errors import InputError
+    from trader_cli.errors import InputError, TraderError
     from trader_cli.strategies.plugins import check_spec
 
     st = state(ctx, venue, json_mode, env_file, verbose, log_file=log_file)
@@ -132,8 +133,10 @@ def backtest(
     if symbols and len(symbols) != len(bars or []):
         raise InputError(f"{len(symbols)} --symbol for {len(bars or [])} --bars",
                          hint="give one --symbol per --bars file, in the same order, or none")
-    if plot is not None and plot.suffix.lower() not in (".png", ".html", ".htm"):
-        raise InputError(f"--plot {str(plot)!r}: write a .png or an .html file")
+    if plot is not None:
+        from trader_cli.backtest.plot import check_plot_target
+
+        check_plot_target(plot)
     first = parse_time(start, "--from") if start else None
     last = parse_time(end, "--to", end=True) if end else None
     if first is not None and last is not None and last <= first:
@@ -150,9 +153,14 @@ def backtest(
     chosen = make_strategy(strategy, settings)
     with tempfile.TemporaryDirectory(prefix="trader-backtest-") as tmp:
         files = _files(bars or [], symbols, replay, timeframe, Path(tmp))
-        report = asyncio.run(
-            _run(st, settings, chosen, files, amount, first, last, plot, trades)
-        )
+        try:
+            report = asyncio.run(
+                _run(st, settings, chosen, files, amount, first, last, plot, trades)
+            )
+        except asyncio.CancelledError:
+            raise TraderError("backtest stopped at once (a second Ctrl-C): no report",
+                              hint="press Ctrl-C once to stop after the current bar with "
+                              "a report of what was done") from None
     if st.json_mode:
         st.output.json(report)
     else:
@@ -174,6 +182,9 @@ def _files(
         raise InputError("--timeframe picks a recording's bar size: use it with --replay")
     out = []
     for i, path in enumerate(bars):
+        if path.is_dir():
+            raise InputError(f"--bars {str(path)!r} is a folder: give the CSV files in it",
+                             hint="e.g. --bars DIR/BHP_AUD.csv --bars DIR/CBA_AUD.csv")
         if not path.is_file():
             raise InputError(f"--bars {str(path)!r}: no such file")
         sym = parse_symbol(symbols[i]) if symbols else None
