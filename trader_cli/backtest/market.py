@@ -84,6 +84,28 @@ class StreamMarket(MarketModel):
             del bars[:-KEEP]
             del times[:-KEEP]
 
+    def mid(self, inst: Instrument, when: datetime) -> Decimal:
+        """The mid of the sim's touch at ``when`` (what its quote's bid and ask give), without
+        the depth and volume a quote also makes."""
+        last = self._last
+        if last is not None and last[0] == inst.con_id and last[1] == when:
+            q = last[2]
+            return (q.bid + q.ask) / 2
+        top = self.touch(inst, self.effective_time(inst, when))
+        return (top.bid + top.ask) / 2
+
+    def reach(self, inst: Instrument, start: datetime, end: datetime) -> tuple[float, float] | None:
+        """The lowest and highest price of the path over ``[start, end]`` when it is one bar
+        that starts at ``start`` followed by the bar that opens at ``end`` (a step's usual
+        interval); None otherwise (then :meth:`path_window` tells)."""
+        bars = self._bars.get(inst.local_symbol)
+        if bars is None or len(bars) < 2:
+            return None
+        this, after = bars[-2], bars[-1]
+        if this.ts != start or after.ts != end:
+            return None
+        return min(this.low, after.open), max(this.high, after.open)
+
     def path_window(
         self, inst: Instrument, start: datetime, end: datetime
     ) -> list[tuple[float, float]]:

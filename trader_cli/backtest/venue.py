@@ -313,7 +313,7 @@ class BacktestVenue(BaseTrader):
             sym = self._symbols[con_id]
             out.append(Position(
                 symbol=str(sym), quantity=pos.quantity, avg_price=pos.avg_cost,
-                current_price=self.engine.mark(inst), timestamp=now, currency=inst.currency,
+                current_price=self.market.mid(inst, now), timestamp=now, currency=inst.currency,
             ))
         return out
 
@@ -373,6 +373,10 @@ class BacktestVenue(BaseTrader):
         if when <= start:
             return
         working = [o for o in self.world.orders.values() if o.is_active]
+        if working and not any(self._reachable(o, start, when) for o in working):
+            self.sim_clock.set(when)  # the market does not come near any of them
+            self.engine.expire_day_orders()
+            return
         if working:
             total = (when - start).total_seconds()
             paths: dict[int, list[tuple[float, float]]] = {}
@@ -404,6 +408,19 @@ class BacktestVenue(BaseTrader):
         self.sim_clock.set(when)
         if working:
             self.engine.expire_day_orders()
+
+    def _reachable(self, order: SimOrder, start: datetime, end: datetime) -> bool:
+        """Whether the market may elect or fill ``order`` between ``start`` and ``end`` (True
+        when it cannot tell cheaply)."""
+        inst = self._inst(order)
+        below, above = _region(order, inst)
+        if below is None and above is None:
+            return True
+        bounds = self.market.reach(inst, start, end)
+        if bounds is None:
+            return True
+        lo, hi = bounds
+        return (below is not None and lo <= below) or (above is not None and hi >= above)
 
     def _inst(self, order: SimOrder) -> SimInstrument:
         inst = self.catalogue.by_con_id(order.con_id)
