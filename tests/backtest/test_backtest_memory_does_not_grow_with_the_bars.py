@@ -32,7 +32,7 @@ def peak(tmp_path, count: int) -> tuple[int, int]:
 def test_four_times_the_bars_keep_the_same_peak(tmp_path, clean_env, sma_1m, monkeypatch):
     # the bounded parts (a strategy's history, the plotted curve) are made small here, so
     # that both runs fill them: what still grows with the bars is what must not
-    monkeypatch.setattr("trader_cli.backtest.venue.HISTORY_KEEP", 100)
+    monkeypatch.setattr("trader_cli.backtest.history.HISTORY_KEEP", 100)
     monkeypatch.setattr("trader_cli.backtest.metrics.MAX_POINTS", 100)
     small, small_trades = peak(tmp_path, 1_200)
     large, large_trades = peak(tmp_path, 4_800)

@@ -11,9 +11,10 @@ from decimal import Decimal
 from tests.backtest.conftest import write_bars
 from trader_cli.backtest.engine import Backtest
 from trader_cli.backtest.feed import BarFile
+from trader_cli.backtest.history import HISTORY_KEEP
 from trader_cli.backtest.market import KEEP
 from trader_cli.backtest.metrics import MAX_POINTS
-from trader_cli.backtest.venue import HISTORY_KEEP, BacktestVenue
+from trader_cli.backtest.venue import BacktestVenue
 from trader_cli.config import load_settings
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.strategies.factory import make_strategy
@@ -43,9 +44,8 @@ def test_what_the_engine_keeps_is_capped_after_many_bars_and_trades(clean_env, t
     assert len(venue.world.orders) <= len(working) + 3, "finished orders are dropped"
     assert len(venue._by_ref) <= len(working) + 3
     assert venue.world.executions == [], "fills are drained as they come"
-    assert all(len(h) <= 2 * HISTORY_KEEP for h in venue._history.values())
+    assert all(n <= 2 * HISTORY_KEEP for n in venue.history.sizes())
     assert all(len(b) <= 2 * KEEP for b in venue.market._bars.values())
-    assert all(len(r.bars) <= 2 * HISTORY_KEEP for r in venue._resampled.values())
     assert len(run.equity.curve) <= MAX_POINTS + 1
     assert len(run.trades.last) <= bt.trades_kept
     assert len(venue.events.refusals) <= 10

@@ -29,6 +29,7 @@ from trader_cli.sim.engine.market import (
     bar_path,
     bar_span,
 )
+from trader_cli.sim.engine.world import SimOrder
 
 # bars kept per instrument: the path needs the current bar and its neighbours; the rest is room
 # so the window is trimmed (a list copy) only once every KEEP bars
@@ -207,3 +208,37 @@ def raw_at(path: list[tuple[float, float]], second: float) -> float:
         return a
     t1, b = path[i + 1]
     return a if t1 <= t0 else a + (b - a) * (second - t0) / (t1 - t0)
+
+
+# Where the book's touch can reach an order. The sim's bid is the price less half a spread of
+# one or two ticks, rounded down to the tick, and its ask the bid plus the spread; the last is
+# one of them. So a buy limit L can fill (ask <= L) only while the price is below L + tick/2,
+# a sell limit (bid >= L) only from L + tick/2 up, a sell stop S elect (bid <= S) only below
+# S + 2 ticks, a buy stop (ask >= S) only from S - 1 tick up. A hundredth of a tick of slack
+# covers the float the path is computed in.
+_SLACK = 0.01
+
+
+def region(order: SimOrder, inst: Instrument) -> tuple[float | None, float | None]:
+    """Where the continuous price must be for ``order`` to elect or fill: (at or below, at or
+    above); (None, None) for an order working at the market (any second)."""
+    buy = order.action == "BUY"
+    if order.is_stop and not order.triggered:
+        price = order.aux_price
+        assert price is not None
+        tick = widest_tick(inst, price)
+        if buy:
+            return None, float(price) - (1 + _SLACK) * tick
+        return float(price) + (2 + _SLACK) * tick, None
+    price = order.lmt_price
+    if price is None:
+        return None, None
+    tick = widest_tick(inst, price)
+    if buy:
+        return float(price) + (0.5 + _SLACK) * tick, None
+    return None, float(price) + (0.5 - _SLACK) * tick
+
+
+def widest_tick(inst: Instrument, price: Decimal) -> float:
+    """The larger price step around ``price`` (it changes at the ASX's price bands)."""
+    return float(max(inst.tick_at(price), inst.tick_at(price * Decimal("1.01"))))

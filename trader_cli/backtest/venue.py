@@ -13,19 +13,22 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from zoneinfo import ZoneInfo
 
-from trader_cli.backtest.market import StreamMarket, raw_at, seconds_where
+from trader_cli.backtest.history import History
+from trader_cli.backtest.mapping import (
+    fill_from_sim,
+    instrument_from_sim,
+    order_from_sim,
+    refused_order,
+)
+from trader_cli.backtest.market import StreamMarket, raw_at, region, seconds_where
 from trader_cli.config import Settings
 from trader_cli.domain.models import (
     AccountSummary,
     Candle,
-    Fee,
-    FeeSource,
     Fill,
     Order,
-    OrderStatus,
-    OrderType,
     Position,
     Quote,
     Side,
@@ -33,10 +36,9 @@ from trader_cli.domain.models import (
 from trader_cli.domain.money import Money
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import Symbol, parse_symbol
-from trader_cli.domain.ticks import round_to_tick
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.domain.venues import Venue
-from trader_cli.errors import DataUnavailableError, InvalidOrderError, SymbolError, TimeframeError
+from trader_cli.errors import DataUnavailableError, InvalidOrderError, SymbolError
 from trader_cli.services.pnl import FillRecord
 from trader_cli.sim.engine.catalogue import Catalogue, ContractQuery
 from trader_cli.sim.engine.catalogue import Instrument as SimInstrument
@@ -58,18 +60,13 @@ from trader_cli.venues.ib.contracts import contract_spec, fx_convention
 from trader_cli.venues.ib.order_rules import (
     DEFAULT_TIME_IN_FORCE,
     IB_ORDER_TYPE,
-    LIQUIDITY,
     OCA_REDUCE_WITH_BLOCK,
-    ORDER_STATUS,
-    ORDER_TYPE,
-    SIDE_OF_ACTION,
     SIDE_OF_EXEC,
     TIME_IN_FORCE,
     validate_request,
 )
 
 CLIENT_ID = 1
-HISTORY_KEEP = 1024  # completed bars kept per symbol for the strategy's candles
 
 
 class _Events:
@@ -152,15 +149,12 @@ class BacktestVenue(BaseTrader):
         self._caps = ib_capabilities(settings)
         self._instruments: dict[Symbol, tuple[Instrument, SimInstrument]] = {}
         self._by_ref: dict[str, SimOrder] = {}
-        self._history: dict[Symbol, list[Candle]] = {}
+        self.history = History()
         self._symbols: dict[int, Symbol] = {}  # conId -> our symbol
-        self._bar_seconds: dict[Symbol, int] = {}
         self._connected = False
         self._order_ids = itertools.count(1)
         self._refused_ids: dict[str, int] = {}  # client order id -> the refused ticket's id
-        self._last_fed: dict[Symbol, datetime] = {}
         self._by_text: dict[str, Symbol] = {}
-        self._resampled: dict[tuple[Symbol, int], _Resampled] = {}
 
     # -- the loop's side ------------------------------------------------------------------
     def sim_instrument(self, symbol: Symbol) -> SimInstrument:
@@ -185,23 +179,7 @@ class BacktestVenue(BaseTrader):
                 f"the simulator knows no {symbol}: the backtest trades what the sim lists",
                 hint="see trader_cli/sim/data/instruments.json (trader resolve-symbol --sim)",
             )
-        inst = Instrument(
-            symbol=symbol,
-            venue_id=str(found.con_id),
-            exchange="IDEALPRO" if found.is_fx else spec.exchange,
-            currency=found.currency,
-            min_tick=found.min_tick,
-            size_increment=Decimal(1),
-            order_types=frozenset(t for t in found.order_types.split(",") if t),
-            time_zone=found.time_zone_id,
-            details={
-                "conId": found.con_id,
-                "secType": found.sec_type,
-                "primaryExchange": found.primary_exchange or None,
-                "longName": found.long_name or None,
-                "instrumentClass": symbol.instrument_class.value,
-            },
-        )
+        inst = instrument_from_sim(symbol, found, spec.exchange)
         self._instruments[symbol] = (inst, found)
         self._symbols[found.con_id] = symbol
         return found
@@ -209,29 +187,17 @@ class BacktestVenue(BaseTrader):
     def feed(self, symbol: Symbol, bar: CsvBar) -> None:
         """The next bar of ``symbol`` enters the market (its path runs from its start on)."""
         inst = self.sim_instrument(symbol)
-        before = self._last_fed.get(symbol)
-        if before is not None:  # bars are as long as the shortest gap between them
-            gap = int((bar.ts - before).total_seconds())
-            self._bar_seconds[symbol] = min(self._bar_seconds.get(symbol, gap), gap)
-        self._last_fed[symbol] = bar.ts
+        self.history.fed(symbol, bar.ts)
         self.market.feed(inst.local_symbol, bar)
 
     def bar_seconds(self, symbol: Symbol) -> int | None:
         """How long ``symbol``'s bars are (the shortest gap between them so far; None until
         its second bar)."""
-        return self._bar_seconds.get(symbol)
+        return self.history.bar_seconds(symbol)
 
     def complete(self, symbol: Symbol, bar: CsvBar) -> None:
         """``bar`` has ended: it joins the history strategies read."""
-        inst = self.sim_instrument(symbol)
-        history = self._history.setdefault(symbol, [])
-        candle = _candle(bar, inst)
-        history.append(candle)
-        if len(history) > 2 * HISTORY_KEEP:
-            del history[:-HISTORY_KEEP]
-        for (sym, _), resampled in self._resampled.items():
-            if sym == symbol:
-                resampled.add(candle)
+        self.history.complete(symbol, bar, self.sim_instrument(symbol))
 
     def symbol_of_text(self, text: str) -> Symbol:
         """Our symbol for its text (as the database stores it)."""
@@ -386,7 +352,7 @@ class BacktestVenue(BaseTrader):
                 path = paths.get(inst.con_id)
                 if path is None:
                     path = paths[inst.con_id] = self.market.path_window(inst, start, when)
-                below, above = _region(order, inst)
+                below, above = region(order, inst)
                 seconds.update(
                     [1] if below is None and above is None
                     else seconds_where(path, below, above, total)
@@ -398,7 +364,7 @@ class BacktestVenue(BaseTrader):
                 self.sim_clock.set(start + timedelta(seconds=second))
                 for order in live:
                     inst = self._inst(order)
-                    below, above = _region(order, inst)
+                    below, above = region(order, inst)
                     if below is not None or above is not None:
                         raw = raw_at(paths[inst.con_id], second)
                         if not ((below is not None and raw <= below)
@@ -413,7 +379,7 @@ class BacktestVenue(BaseTrader):
         """Whether the market may elect or fill ``order`` between ``start`` and ``end`` (True
         when it cannot tell cheaply)."""
         inst = self._inst(order)
-        below, above = _region(order, inst)
+        below, above = region(order, inst)
         if below is None and above is None:
             return True
         bounds = self.market.reach(inst, start, end)
@@ -466,7 +432,7 @@ class BacktestVenue(BaseTrader):
         with none (yet) has no quote (the simulator would invent one from its seeded model)."""
         inst = self.sim_instrument(symbol)
         now = self.sim_clock.now()
-        if symbol not in self._last_fed:
+        if not self.history.has(symbol):
             raise DataUnavailableError(
                 f"the backtest has no bars for {symbol} (none in the files, or none yet)",
                 hint=f"add its bars with --bars FILE --symbol {symbol} (an FX pair's too, "
@@ -495,34 +461,14 @@ class BacktestVenue(BaseTrader):
         """The last ``limit`` completed bars of the file (in ``timeframe``: the file's own, or
         whole multiples of it aggregated as the sim aggregates them)."""
         del progress
-        history = self._history.get(symbol)
-        if history is None:
-            if symbol in self._instruments:
-                return []  # no bar has ended yet
+        if not self.history.has(symbol) and symbol not in self._instruments:
             raise DataUnavailableError(
                 f"the backtest has no bars for {symbol}",
                 hint="add its bars with --bars FILE --symbol SYMBOL",
             )
-        own = self._bar_seconds.get(symbol, timeframe.seconds)
-        if timeframe.seconds == own:
-            return history[-limit:]
-        if timeframe.seconds < own or timeframe.seconds % own:
-            raise TimeframeError(
-                f"the backtest's {symbol} bars are {own}s long: {timeframe.value} bars "
-                "cannot be made from them",
-                hint="give bars as short as the strategy's timeframe, or shorter",
-            )
-        key = (symbol, timeframe.seconds)
-        resampled = self._resampled.get(key)
-        if resampled is None:
-            resampled = self._resampled[key] = _Resampled(timeframe.seconds, self._tz(symbol))
-            for candle in history:
-                resampled.add(candle)
-        return resampled.bars[-limit:]
+        return self.history.candles(symbol, timeframe, limit, self._tz)
 
-    def _tz(self, symbol: Symbol) -> Any:
-        from zoneinfo import ZoneInfo
-
+    def _tz(self, symbol: Symbol) -> ZoneInfo:
         return ZoneInfo(self.sim_instrument(symbol).time_zone_id)
 
     async def place_order(self, request: OrderRequest) -> Order:
@@ -612,17 +558,7 @@ class BacktestVenue(BaseTrader):
         oid = self._refused_ids.get(request.client_order_id, 0)
         error = self.events.refusals.get(oid)
         why = (error.detail or error.kind.value) if error is not None else "refused"
-        return Order(
-            client_order_id=request.client_order_id,
-            symbol=str(request.symbol),
-            side=request.side,
-            type=request.spec.type.recorded,
-            amount=request.amount,
-            price=request.spec.limit_price,
-            status=OrderStatus.REJECTED,
-            timestamp=self.sim_clock.now(),
-            info={"lastError": why},
-        )
+        return refused_order(request, why, self.sim_clock.now())
 
     async def cancel_order(self, client_order_id: str) -> Order:
         """Cancel one of our working orders (and its bracket children, as IB does)."""
@@ -650,24 +586,7 @@ class BacktestVenue(BaseTrader):
 
     async def get_positions(self) -> list[Position]:
         """Open positions, marked at the mid; shorts negative."""
-        now = self.sim_clock.now()
-        out = []
-        for con_id, pos in self.world.positions.items():
-            if pos.quantity == 0:
-                continue
-            inst = self.catalogue.by_con_id(con_id)
-            assert inst is not None
-            out.append(
-                Position(
-                    symbol=str(self._symbol_of(inst)),
-                    quantity=pos.quantity,
-                    avg_price=pos.avg_cost,
-                    current_price=self.engine.mark(inst),
-                    timestamp=now,
-                    currency=inst.currency,
-                )
-            )
-        return out
+        return self.positions_now()
 
     def _symbol_of(self, inst: SimInstrument) -> Symbol:
         return self._symbols[inst.con_id]
@@ -685,7 +604,7 @@ class BacktestVenue(BaseTrader):
                 continue
             if since is not None and ex.time < since:
                 continue
-            out.append(_fill(ex, sym))
+            out.append(fill_from_sim(ex, sym))
         return out
 
     async def get_account_summary(self) -> AccountSummary:
@@ -710,130 +629,7 @@ class BacktestVenue(BaseTrader):
             return amount
         return Money(amount.amount * await self.fx_rate(amount.currency, base), base)
 
-    # -- mapping --------------------------------------------------------------------------
     def _order(self, o: SimOrder) -> Order:
         inst = self.catalogue.by_con_id(o.con_id)
         assert inst is not None
-        status = ORDER_STATUS.get(o.status, OrderStatus.OPEN)
-        if o.status == "Untransmitted":
-            status = OrderStatus.PENDING
-        fee = None
-        if o.commission:
-            fee = Fee(o.commission, "USD" if inst.is_fx else inst.currency, FeeSource.VENUE)
-        return Order(
-            client_order_id=o.order_ref,
-            symbol=str(self._symbol_of(inst)),
-            side=SIDE_OF_ACTION[o.action],
-            type=ORDER_TYPE.get(o.order_type, OrderType.LIMIT),
-            amount=o.total_qty,
-            price=o.lmt_price,
-            id=str(o.perm_id),
-            status=status,
-            filled=o.filled,
-            average=o.avg_fill_price if o.filled else None,
-            fee=fee,
-            timestamp=o.created_at,
-            info={"orderId": o.order_id, "permId": o.perm_id, "clientId": o.client_id,
-                  "ibStatus": o.status, "conId": o.con_id, "lastError": None},
-        )
-
-
-def _fill(ex: SimExecution, symbol: Symbol) -> Fill:
-    return Fill(
-        id=ex.exec_id,
-        order_id=str(ex.perm_id),
-        client_order_id=ex.order_ref or None,
-        symbol=str(symbol),
-        side=SIDE_OF_EXEC[ex.side],
-        price=ex.price,
-        amount=ex.shares,
-        timestamp=ex.time,
-        fee=Fee(ex.commission, ex.commission_currency, FeeSource.VENUE),
-        liquidity=LIQUIDITY.get(ex.liquidity, LIQUIDITY[2]),
-        info={"conId": ex.con_id, "exchange": ex.exchange},
-    )
-
-
-def _candle(bar: CsvBar, inst: SimInstrument) -> Candle:
-    """A bar as the sim's history serves it: prices on the tick, whole volume."""
-    values = [Decimal(repr(v)) for v in (bar.open, bar.high, bar.low, bar.close)]
-    tick = inst.tick_at(values[2])
-    if tick != inst.tick_at(values[1]):  # the bar spans two price bands: a step for each
-        values = [d if not d % inst.tick_at(d) else round_to_tick(d, inst.tick_at(d))
-                  for d in values]
-    else:
-        values = [d if not d % tick else round_to_tick(d, tick) for d in values]
-    o, c = values[0], values[3]
-    return Candle(
-        ts=bar.ts,
-        open=o,
-        high=max(values),
-        low=min(values),
-        close=c,
-        volume=Decimal(repr(bar.volume)) if inst.market == "CRYPTO" else Decimal(int(bar.volume)),
-    )
-
-
-# Where the book's touch can reach an order. The sim's bid is the price less half a spread of
-# one or two ticks, rounded down to the tick, and its ask the bid plus the spread; the last is
-# one of them. So a buy limit L can fill (ask <= L) only while the price is below L + tick/2,
-# a sell limit (bid >= L) only from L + tick/2 up, a sell stop S elect (bid <= S) only below
-# S + 2 ticks, a buy stop (ask >= S) only from S - 1 tick up. A hundredth of a tick of slack
-# covers the float the path is computed in.
-_SLACK = 0.01
-
-
-def _region(order: SimOrder, inst: SimInstrument) -> tuple[float | None, float | None]:
-    """Where the continuous price must be for ``order`` to elect or fill: (at or below, at or
-    above); (None, None) for an order working at the market (any second)."""
-    buy = order.action == "BUY"
-    if order.is_stop and not order.triggered:
-        price = order.aux_price
-        assert price is not None
-        tick = _widest_tick(inst, price)
-        if buy:
-            return None, float(price) - (1 + _SLACK) * tick
-        return float(price) + (2 + _SLACK) * tick, None
-    price = order.lmt_price
-    if price is None:
-        return None, None
-    tick = _widest_tick(inst, price)
-    if buy:
-        return float(price) + (0.5 + _SLACK) * tick, None
-    return None, float(price) + (0.5 - _SLACK) * tick
-
-
-def _widest_tick(inst: SimInstrument, price: Decimal) -> float:
-    """The larger price step around ``price`` (it changes at the ASX's price bands)."""
-    return float(max(inst.tick_at(price), inst.tick_at(price * Decimal("1.01"))))
-
-
-class _Resampled:
-    """One symbol's bars in a longer timeframe, kept up to date as bars complete: each label is
-    the bar's start, aligned to the exchange's local midnight as the sim aligns its bars; the
-    last may be in progress, as it is from a live venue."""
-
-    def __init__(self, seconds: int, tz: Any) -> None:
-        self.seconds = seconds
-        self.tz = tz
-        self.bars: list[Candle] = []
-        self._day: Any = None
-        self._midnight: datetime | None = None
-
-    def add(self, c: Candle) -> None:
-        """One more completed bar of the shorter timeframe."""
-        local = c.ts.astimezone(self.tz)
-        if self._day != local.date() or self._midnight is None:
-            self._day = local.date()
-            self._midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        offset = int((local - self._midnight).total_seconds()) // self.seconds * self.seconds
-        label = (self._midnight + timedelta(seconds=offset)).astimezone(c.ts.tzinfo)
-        bars = self.bars
-        if bars and bars[-1].ts == label:
-            last = bars[-1]
-            bars[-1] = Candle(label, last.open, max(last.high, c.high), min(last.low, c.low),
-                              c.close, last.volume + c.volume)
-        else:
-            bars.append(Candle(label, c.open, c.high, c.low, c.close, c.volume))
-            if len(bars) > 2 * HISTORY_KEEP:
-                del bars[:-HISTORY_KEEP]
+        return order_from_sim(o, inst, self._symbol_of(inst))
