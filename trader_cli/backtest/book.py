@@ -102,6 +102,7 @@ class Book:
         self._cids = itertools.count(1)
         self._today: list[FillRecord] = []
         self._day: datetime | None = None
+        self._pnl: Money | None = None
         self.broker = effective_protection(settings, venue.capabilities) is Protection.BROKER
         self._cap = Money(settings.risk.max_order_value, settings.base_currency)
 
@@ -109,6 +110,7 @@ class Book:
     def fill(self, record: FillRecord) -> None:
         """A new fill, for the day's realised PnL (``MAX_DAILY_LOSS``)."""
         self._today.append(record)
+        self._pnl = None
 
     def daily_pnl(self, now: datetime) -> Money:
         """Realised PnL less fees of the Sydney day's fills, as ``trader run`` counts it."""
@@ -117,9 +119,11 @@ class Book:
         if self._day != start:
             self._day = start
             self._today = [f for f in self._today if f.timestamp >= start]
-        base = self.settings.base_currency
-        report = session_pnl(self._today, base)
-        return report.realised - report.fees
+            self._pnl = None
+        if self._pnl is None:  # booked again only when a fill or a new day changed it
+            report = session_pnl(self._today, self.settings.base_currency)
+            self._pnl = report.realised - report.fees
+        return self._pnl
 
     # -- entries (StrategyRunner.act) -------------------------------------------------------
     async def enter(self, plan: TradePlan, now: datetime) -> Outcome:

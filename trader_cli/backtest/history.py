@@ -89,22 +89,17 @@ class History:
 
 def _candle(bar: CsvBar, inst: SimInstrument) -> Candle:
     """A bar as the sim's history serves it: prices on the tick, whole volume."""
-    values = [Decimal(repr(v)) for v in (bar.open, bar.high, bar.low, bar.close)]
-    tick = inst.tick_at(values[2])
-    if tick != inst.tick_at(values[1]):  # the bar spans two price bands: a step for each
-        values = [d if not d % inst.tick_at(d) else round_to_tick(d, inst.tick_at(d))
-                  for d in values]
-    else:
-        values = [d if not d % tick else round_to_tick(d, tick) for d in values]
-    o, c = values[0], values[3]
-    return Candle(
-        ts=bar.ts,
-        open=o,
-        high=max(values),
-        low=min(values),
-        close=c,
-        volume=Decimal(repr(bar.volume)) if inst.market == "CRYPTO" else Decimal(int(bar.volume)),
-    )
+    o, h, lo, c = (Decimal(repr(bar.open)), Decimal(repr(bar.high)), Decimal(repr(bar.low)),
+                   Decimal(repr(bar.close)))
+    tick = inst.tick_at(lo)
+    if tick == inst.tick_at(h):
+        if o % tick or h % tick or lo % tick or c % tick:
+            o, h, lo, c = (round_to_tick(o, tick), round_to_tick(h, tick),
+                           round_to_tick(lo, tick), round_to_tick(c, tick))
+    else:  # the bar spans two price bands: each price on its own band's step
+        o, h, lo, c = (round_to_tick(d, inst.tick_at(d)) for d in (o, h, lo, c))
+    volume = Decimal(repr(bar.volume)) if inst.market == "CRYPTO" else Decimal(int(bar.volume))
+    return Candle(bar.ts, o, max(o, h, lo, c), min(o, h, lo, c), c, volume)
 
 
 class _Resampled:
