@@ -150,6 +150,7 @@ class Backtest:
     async def run(self, progress: Progress | None = None) -> BacktestRun:
         """Replay every bar (see the module docstring)."""
         from trader_cli.services.data import DataFetchCoordinator
+        from trader_cli.services.runner import strategy_limits
 
         stream = merged_bars(self.files, _catalogue(), end=self.end)
         first = next(stream, None)
@@ -176,12 +177,7 @@ class Backtest:
         universe: list[Symbol] = []
         data = DataFetchCoordinator(venue)
         equity = EquityTracker(s.base_currency, self.cash)
-        limits = {
-            "MAX_ORDER_VALUE": str(s.risk.max_order_value),
-            "MAX_TOTAL_EXPOSURE": str(s.risk.max_total_exposure),
-            "MIN_TRADE_SIZE": str(s.risk.min_trade_size),
-            "MAX_DAILY_LOSS": str(s.risk.max_daily_loss),
-        }
+        limits = strategy_limits(s)
         costs = dict(venue.capabilities.commission_terms)
         local = not book.broker
         seen_changes = -1

@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from trader_cli.config import Settings
 from trader_cli.db import store
 from trader_cli.db.baselines import current_baseline
 from trader_cli.db.models import PlanStatus
@@ -112,6 +113,17 @@ def venue_universe(allowed: list[Symbol], venue: BaseTrader) -> list[Symbol]:
     if skipped:
         log.info("not on %s, so not in this run: %s", caps.name, ", ".join(skipped))
     return mine
+
+
+def strategy_limits(settings: Settings) -> dict[str, str]:
+    """The risk limits a strategy's context lists, by setting name."""
+    risk = settings.risk
+    return {
+        "MAX_ORDER_VALUE": str(risk.max_order_value),
+        "MAX_TOTAL_EXPOSURE": str(risk.max_total_exposure),
+        "MIN_TRADE_SIZE": str(risk.min_trade_size),
+        "MAX_DAILY_LOSS": str(risk.max_daily_loss),
+    }
 
 
 async def size_plan(
@@ -509,12 +521,7 @@ class StrategyRunner:
             ],
             account=summary,
             market_open=market_open,
-            limits={
-                "MAX_ORDER_VALUE": str(s.risk.max_order_value),
-                "MAX_TOTAL_EXPOSURE": str(s.risk.max_total_exposure),
-                "MIN_TRADE_SIZE": str(s.risk.min_trade_size),
-                "MAX_DAILY_LOSS": str(s.risk.max_daily_loss),
-            },
+            limits=strategy_limits(s),
             costs=dict(self.ctx.venue.capabilities.commission_terms),
             capabilities=self.ctx.venue.capabilities,
         )
