@@ -52,6 +52,11 @@ class SimTrader(IBTrader):
     def __init__(self, settings: Settings, gateway: SimGateway) -> None:
         super().__init__(settings, host=gateway.host, port=gateway.port, clock=SimTime(gateway))
         self.gateway = gateway
+        if not gateway.clock.running:
+            # ib_async holds requests to 45 per wall-clock second (a real Gateway's message
+            # rate); on a pinned clock no sim time passes while it holds them, so it would
+            # only slow the loop down, never space the requests out in the sim's time
+            self.ib.client.MaxRequests = 0
 
     @property
     def clock_speed(self) -> float | None:
