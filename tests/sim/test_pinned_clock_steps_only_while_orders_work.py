@@ -65,7 +65,7 @@ async def test_working_orders_fill_and_expire_as_with_one_second_steps() -> None
         stepped.clock.advance(1)
         await stepped.tick()
 
-    await advanced.advance(SECONDS, step=1)
+    await advanced.advance(SECONDS, step=1, jump_when_quiet=True)
 
     assert _outcome(advanced) == _outcome(stepped)
     _, orders, fills = _outcome(advanced)
@@ -89,10 +89,13 @@ async def test_with_nothing_working_the_clock_jumps_in_one_tick(
 
     monkeypatch.setattr(gw, "tick", counting_tick)
 
-    await gw.advance(SECONDS, step=1)
-
+    await gw.advance(SECONDS, step=1, jump_when_quiet=True)
     assert ticks == [START + timedelta(seconds=SECONDS)]
     assert gw.clock.now() == START + timedelta(seconds=SECONDS)
+
+    ticks.clear()  # a caller that did not ask for the jump gets every step
+    await gw.advance(5, step=1)
+    assert ticks == [START + timedelta(seconds=SECONDS + s) for s in range(1, 6)]
 
 
 async def test_an_order_working_or_a_bar_subscriber_keeps_the_steps(
@@ -121,5 +124,5 @@ async def test_an_order_working_or_a_bar_subscriber_keeps_the_steps(
     follower = BarFollower()
     monkeypatch.setitem(gw._client_ids, 1, follower)  # type: ignore[arg-type]
     assert not gw.quiet()
-    await gw.advance(5, step=1)
+    await gw.advance(5, step=1, jump_when_quiet=True)
     assert follower.updates == [START + timedelta(seconds=s) for s in range(1, 6)]

@@ -24,7 +24,7 @@ _MASK = (1 << 64) - 1
 _WAVES = ((0.04, 29 * 86400.0), (0.015, 3.3 * 86400.0), (0.004, 4.1 * 3600.0), (0.001, 1100.0))
 # finished bars kept per instrument: past bars never change, and a runner asks for the same
 # history windows every cycle (a session of 1-minute bars is 360; two of 5-minute bars 144)
-BAR_CACHE_PER_INSTRUMENT = 1024
+BAR_CACHE_PER_INSTRUMENT = 512
 
 
 def _mix(value: int) -> int:
@@ -533,9 +533,9 @@ class MarketModel:
     def _make_bar_for(self, inst: Instrument, start: datetime, end: datetime) -> Bar:
         csv_bars = self._csv_for(inst)
         if csv_bars:
-            key = self._csv_key(inst)
-            assert key is not None
-            times = self._bar_times[key]
+            name = self._csv_key(inst)
+            assert name is not None
+            times = self._bar_times[name]
             inside = csv_bars[bisect_left(times, start) : bisect_left(times, end)]
             if inside:
                 return self._aggregate(inst, start, inside)

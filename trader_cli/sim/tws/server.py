@@ -203,16 +203,21 @@ class SimGateway:
         return list(self._client_ids.values())
 
     # ----- the clock ----------------------------------------------------------------------------
-    async def advance(self, seconds: float, step: float = 1.0) -> None:
+    async def advance(
+        self, seconds: float, step: float = 1.0, *, jump_when_quiet: bool = False
+    ) -> None:
         """Move the sim clock forward in ``step``-second steps, ticking after each.
 
-        On a pinned clock with nothing in between to step for (:meth:`quiet`), the rest is one
-        step: the market is a function of time, so the clock lands where the steps would have
-        and one tick pushes what subscribers would see at the end.
+        ``jump_when_quiet``: whenever nothing is left to step for (:meth:`quiet`), the rest is
+        one step: the market is a function of time, so the clock lands where the steps would
+        have and one tick pushes what subscribers would see at the end. Only for a caller whose
+        own orders are already in (the in-process adapter waiting on its clock): an order still
+        on its way from a client would otherwise arrive after the jump.
         """
         remaining = seconds
         while remaining > 1e-9:
-            delta = remaining if self.quiet() else min(step, remaining)
+            jump = jump_when_quiet and self.quiet()
+            delta = remaining if jump else min(step, remaining)
             self.clock.advance(delta)
             remaining -= delta
             await self.tick()

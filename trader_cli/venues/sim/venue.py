@@ -40,8 +40,11 @@ class SimTime:
         elif clock.running:
             await asyncio.sleep(seconds / (clock.speed or 1.0))
         else:
-            # at most ~60 market steps per wait: long waits (a 5-minute cycle) stay cheap
-            await self.gateway.advance(seconds, step=max(1.0, seconds / 60))
+            # at most ~60 market steps per wait: long waits (a 5-minute cycle) stay cheap; one
+            # when nothing works (this adapter's orders are acknowledged before it waits)
+            await self.gateway.advance(
+                seconds, step=max(1.0, seconds / 60), jump_when_quiet=True
+            )
 
 
 class SimTrader(IBTrader):
