@@ -78,13 +78,13 @@ def tree_of(ref: str, into: Path) -> Path:
     return out
 
 
-def timed_run(tree: Path, cycles: int) -> tuple[float, int]:
+def timed_run(tree: Path, cycles: int, strategy: str) -> tuple[float, int]:
     """Wall seconds of one ``trader run`` of ``cycles`` cycles on ``tree``, and its symbols."""
     home = tempfile.mkdtemp(prefix="bench-runner-")
     env = dict(os.environ, TRADER_HOME=home, SIM_CLOCK=CLOCK, PYTHONPATH=str(tree))
     env.pop("ALLOWED_SYMBOLS", None)
     cmd = [sys.executable, "-m", "trader_cli", "run", "--venue", "sim", "--interval", "1m",
-           "--cycles", str(cycles), "--json"]  # fmt: skip
+           "--cycles", str(cycles), "--strategy", strategy, "--json"]  # fmt: skip
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=home)
     took = time.perf_counter() - t0
@@ -94,15 +94,15 @@ def timed_run(tree: Path, cycles: int) -> tuple[float, int]:
     return took, len(json.loads(first)["marketOpen"])
 
 
-def rate(trees: dict[str, Path], cycles: int, repeat: int) -> dict[str, float]:
+def rate(trees: dict[str, Path], cycles: int, repeat: int, strategy: str) -> dict[str, float]:
     """Symbol-bars per second of each tree (interleaved runs, medians)."""
     short: dict[str, list[float]] = {name: [] for name in trees}
     long: dict[str, list[float]] = {name: [] for name in trees}
     symbols = 0
     for _ in range(repeat):
         for name, tree in trees.items():
-            short[name].append(timed_run(tree, WARM_CYCLES)[0])
-            took, symbols = timed_run(tree, WARM_CYCLES + cycles)
+            short[name].append(timed_run(tree, WARM_CYCLES, strategy)[0])
+            took, symbols = timed_run(tree, WARM_CYCLES + cycles, strategy)
             long[name].append(took)
     out = {}
     for name in trees:
@@ -178,7 +178,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory-cycles", type=int, default=2000)
     parser.add_argument("--report-every", type=int, default=200)
-    parser.add_argument("--strategy", default="rules")
+    parser.add_argument("--strategy", default="rules",
+                        help="rules (trader run's default) or bench.runner:AlwaysHold (the loop)")
     parser.add_argument("--top", type=int, default=8, help="allocation sites listed")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
@@ -187,12 +188,13 @@ def main() -> None:
     args = parser.parse_args()
     verdicts = []
     if not args.skip_speed:
-        print("speed: trader run --venue sim, pinned clock, --interval 1m")
+        print(f"speed: trader run --venue sim --strategy {args.strategy}, pinned clock, "
+              "--interval 1m")
         trees = {"after": ROOT}
         with tempfile.TemporaryDirectory() as tmp:
             if args.before:
                 trees = {"before": tree_of(args.before, Path(tmp)), **trees}
-            got = rate(trees, args.cycles, args.repeat)
+            got = rate(trees, args.cycles, args.repeat, args.strategy)
         after = got["after"]
         line = f"{after:.0f} symbol-bars/s, {after / FLOOR:.2f}x the floor {FLOOR:.0f}"
         if "before" in got:
