@@ -1,43 +1,54 @@
-"""Per-cycle overhead of the strategy loop (strategy excluded) and memory over a long sim run.
+"""`trader run --venue sim` on a pinned clock: symbol-bars per second, and memory over a long run.
 
-Run: python bench/runner.py [--cycles 600] [--report-every 100]
+Run: python bench/runner.py [--before REF] [--cycles 100] [--repeat 3] [--memory-cycles 2000]
 
-Drives StrategyRunner.cycle() against the SIMULATED gateway on a pinned clock (each cycle then
-advances the market one minute) with a strategy that always holds, so what is timed is the loop's
-own work: account, positions, quotes for every allowed symbol, plan monitor, decisions, DB writes
-(equity snapshot, market data) and the periodic resync. Memory: RSS and Python heap (tracemalloc)
-every --report-every cycles; flat numbers mean nothing grows with the number of cycles.
+Speed: ``trader run --venue sim --interval 1m --json`` (the rules strategy, the default
+ALLOWED_SYMBOLS) in a fresh app dir with ``SIM_CLOCK`` pinned, once with a few cycles and once
+with ``--cycles`` more, interleaved ``--repeat`` times; the difference of the medians leaves
+start-up out. A symbol-bar is one cycle over one symbol. With ``--before REF`` the same runs
+are made on that commit's tree (``git archive``) and the ratio printed: the before/after.
+
+Memory: the same loop in-process (``BotService``, what ``trader run`` runs) for
+``--memory-cycles`` cycles, RSS and the Python heap (tracemalloc) every ``--report-every``
+cycles, measured from the first report (the start: caches warm) to the last; flat means
+within ``RSS_FLAT_MB``. The allocation sites that grew most in between are listed.
+
+A report, never a timed assertion: it prints each goal and whether it holds here.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from trader_cli.config import load_settings
-from trader_cli.db import store, use_database
-from trader_cli.db.models import SessionMode
-from trader_cli.services.context import TradingContext
-from trader_cli.services.orders import OrderService
-from trader_cli.services.runner import StrategyRunner
-from trader_cli.sim import SimClock
-from trader_cli.strategies.base import Hold, StrategyContext
-from trader_cli.venues.sim.venue import sim_trader
+ROOT = Path(__file__).resolve().parents[1]
+CLOCK = "2024-07-03T00:05:00Z"  # inside the ASX session (00:00-06:00 UTC)
+FLOOR = 200.0  # symbol-bars per second: the issue's goal
+RSS_FLAT_MB = 2.0
+WARM_CYCLES = 5
 
 
 class AlwaysHold:
-    """A strategy that costs nothing: the benchmark times the loop, not a strategy."""
+    """A strategy that never trades (``--strategy bench.runner:AlwaysHold``): the loop alone."""
 
     name = "hold"
 
-    async def decide(self, ctx: StrategyContext) -> list[Hold]:
+    async def decide(self, ctx: Any) -> list[Any]:
+        from trader_cli.strategies.base import Hold
+
         return [Hold(s, "benchmark", self.name) for s in ctx.universe]
 
 
@@ -51,36 +62,156 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
-async def main(cycles: int, every: int) -> None:
-    home = tempfile.mkdtemp()
-    os.environ["TRADER_HOME"] = home
-    settings = load_settings()
-    clock = SimClock.pinned(datetime(2024, 7, 3, 0, 5, tzinfo=UTC))  # ASX open 00:00-06:00 UTC
-    tracemalloc.start()
-    with use_database(f"sqlite:///{home}/bench.sqlite"):
-        async with sim_trader(settings, seed=1, clock=clock) as venue:
-            session = store.open_session(venue="sim", mode=SessionMode.SIM, base_currency="AUD",
-                                         started_at=clock.now())
-            ctx = TradingContext(settings, venue, session, OrderService(venue, settings, session))
-            runner = StrategyRunner(ctx, AlwaysHold())
-            times: list[float] = []
-            print(f"{'cycles':>7} {'median ms':>10} {'p95 ms':>8} {'RSS MB':>8} {'heap MB':>8}")
-            for n in range(1, cycles + 1):
-                t0 = time.perf_counter()
-                await runner.cycle()
-                times.append(time.perf_counter() - t0)
-                await venue.gateway.advance(30, step=30)  # the market moves on between cycles
-                if n % every == 0:
-                    window = sorted(times[-every:])
-                    p95 = window[int(0.95 * (len(window) - 1))]
-                    heap = tracemalloc.get_traced_memory()[0] / 1e6
-                    print(f"{n:>7} {statistics.median(window) * 1000:>10.2f} {p95 * 1000:>8.2f} "
-                          f"{rss_mb():>8.1f} {heap:>8.1f}", flush=True)
+# ----- speed -----------------------------------------------------------------------------------
+def tree_of(ref: str, into: Path) -> Path:
+    """The files of commit ``ref`` of this repository, extracted under ``into``."""
+    out = into / ref.replace("/", "_")
+    out.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    tar_path = into / "tree.tar"
+    tar_path.write_bytes(archive)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(out, filter="data")
+    return out
+
+
+def timed_run(tree: Path, cycles: int, strategy: str) -> tuple[float, int]:
+    """Wall seconds of one ``trader run`` of ``cycles`` cycles on ``tree``, and its symbols."""
+    home = tempfile.mkdtemp(prefix="bench-runner-")
+    env = dict(os.environ, TRADER_HOME=home, SIM_CLOCK=CLOCK, PYTHONPATH=str(tree))
+    env.pop("ALLOWED_SYMBOLS", None)
+    cmd = [sys.executable, "-m", "trader_cli", "run", "--venue", "sim", "--interval", "1m",
+           "--cycles", str(cycles), "--strategy", strategy, "--json"]  # fmt: skip
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=home)
+    took = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"trader run failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    first = next(line for line in done.stdout.splitlines() if '"event":"cycle"' in line)
+    return took, len(json.loads(first)["marketOpen"])
+
+
+def rate(trees: dict[str, Path], cycles: int, repeat: int, strategy: str) -> dict[str, float]:
+    """Symbol-bars per second of each tree (interleaved runs, medians)."""
+    short: dict[str, list[float]] = {name: [] for name in trees}
+    long: dict[str, list[float]] = {name: [] for name in trees}
+    symbols = 0
+    for _ in range(repeat):
+        for name, tree in trees.items():
+            short[name].append(timed_run(tree, WARM_CYCLES, strategy)[0])
+            took, symbols = timed_run(tree, WARM_CYCLES + cycles, strategy)
+            long[name].append(took)
+    out = {}
+    for name in trees:
+        extra = statistics.median(long[name]) - statistics.median(short[name])
+        out[name] = cycles * symbols / max(extra, 1e-9)
+        print(f"  {name:<8} {WARM_CYCLES} cycles {statistics.median(short[name]):6.2f} s, "
+              f"{WARM_CYCLES + cycles} cycles {statistics.median(long[name]):6.2f} s: "
+              f"{out[name]:8.1f} symbol-bars/s ({symbols} symbols, {cycles} cycles)")
+    return out
+
+
+# ----- memory ----------------------------------------------------------------------------------
+async def memory(
+    cycles: int, every: int, strategy: str, top: int, trace: bool
+) -> tuple[float, float]:
+    """Run the bot in-process; print RSS and the Python heap every ``every`` cycles; their
+    growth from the first report to the last. The heap is pymalloc's allocated blocks, or with
+    ``trace`` tracemalloc's traced bytes and the sites that grew (tracing slows the loop ~25x)."""
+    home = tempfile.mkdtemp(prefix="bench-runner-mem-")
+    os.environ.update(TRADER_HOME=home, SIM_CLOCK=CLOCK)
+    os.environ.pop("ALLOWED_SYMBOLS", None)
+    from trader_cli.config import load_settings
+    from trader_cli.services.bot import BotOptions, BotService
+    from trader_cli.services.runner import CycleReport
+
+    if trace:
+        tracemalloc.start(1)
+    unit = "heap MB" if trace else "heap kblk"
+    marks: list[tuple[int, float, float]] = []
+    first: list[tracemalloc.Snapshot] = []
+    t0 = time.perf_counter()
+    print(f"{'cycles':>7} {'ms/cycle':>9} {'RSS MB':>8} {unit:>10}")
+
+    def heap() -> float:
+        if trace:
+            return tracemalloc.get_traced_memory()[0] / 1e6
+        return sys.getallocatedblocks() / 1e3
+
+    def on_cycle(report: CycleReport) -> None:
+        nonlocal t0
+        if report.cycle % every:
+            return
+        took = (time.perf_counter() - t0) / every * 1000
+        gc.collect()
+        marks.append((report.cycle, rss_mb(), heap()))
+        print(f"{report.cycle:>7} {took:>9.1f} {marks[-1][1]:>8.1f} {marks[-1][2]:>10.1f}",
+              flush=True)
+        if trace and not first:
+            first.append(tracemalloc.take_snapshot())
+        t0 = time.perf_counter()
+
+    bot = BotService(
+        load_settings(), BotOptions(strategy=strategy, cycles=cycles, interval=60.0),
+        on_cycle=on_cycle,
+    )  # fmt: skip
+    await bot.run()
+    if first:
+        grew = tracemalloc.take_snapshot().compare_to(first[0], "lineno")
+        print(f"largest growth between cycle {marks[0][0]} and {marks[-1][0]}:")
+        for stat in grew[:top]:
+            print(f"  {stat.size_diff / 1e3:+9.1f} KB {stat.count_diff:+7d} blocks  "
+                  f"{stat.traceback[0]}")
+        tracemalloc.stop()
+    if len(marks) < 2:
+        return 0.0, 0.0
+    return marks[-1][1] - marks[0][1], marks[-1][2] - marks[0][2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", metavar="REF", help="also measure this commit (before)")
+    parser.add_argument("--cycles", type=int, default=100, help="cycles timed (speed)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory-cycles", type=int, default=2000)
+    parser.add_argument("--report-every", type=int, default=200)
+    parser.add_argument("--strategy", default="rules",
+                        help="rules (trader run's default) or bench.runner:AlwaysHold (the loop)")
+    parser.add_argument("--top", type=int, default=8, help="allocation sites listed")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--trace", action="store_true",
+                        help="heap by tracemalloc, with the sites that grew (slow)")
+    args = parser.parse_args()
+    verdicts = []
+    if not args.skip_speed:
+        print(f"speed: trader run --venue sim --strategy {args.strategy}, pinned clock, "
+              "--interval 1m")
+        trees = {"after": ROOT}
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.before:
+                trees = {"before": tree_of(args.before, Path(tmp)), **trees}
+            got = rate(trees, args.cycles, args.repeat, args.strategy)
+        after = got["after"]
+        line = f"{after:.0f} symbol-bars/s, {after / FLOOR:.2f}x the floor {FLOOR:.0f}"
+        if "before" in got:
+            line += f"; {after / got['before']:.1f}x before ({got['before']:.0f}/s)"
+        verdicts.append(("speed", line, after >= FLOOR))
+    if not args.skip_memory:
+        print(f"memory: {args.memory_cycles} cycles in-process ({args.strategy})")
+        rss, heap = asyncio.run(
+            memory(args.memory_cycles, args.report_every, args.strategy, args.top, args.trace)
+        )
+        unit = "MB" if args.trace else "thousand blocks"
+        line = f"RSS {rss:+.1f} MB, heap {heap:+.1f} {unit} from the first report to the last"
+        verdicts.append(("memory", line, abs(rss) <= RSS_FLAT_MB))
+    print()
+    for name, line, ok in verdicts:
+        print(f"{name:<7} {'meets' if ok else 'MISSES'} its goal: {line}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cycles", type=int, default=600)
-    parser.add_argument("--report-every", type=int, default=100)
-    args = parser.parse_args()
-    asyncio.run(main(args.cycles, args.report_every))
+    main()

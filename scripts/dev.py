@@ -47,6 +47,34 @@ def ensure_venv() -> None:
     STAMP.write_text(digest)
 
 
+def test_passes(args: list[str]) -> list[list[str]]:
+    """The pytest runs ``dev.py test ARGS`` makes: in parallel by default (pytest-xdist,
+    ``-n auto``), then the tests marked ``serial`` alone; as asked when ARGS choose the
+    workers (``-n``, ``-p no:xdist``) or a marker expression (``-m``)."""
+    chosen = any(
+        a in {"-n", "--numprocesses", "-m", "--dist"} or a.startswith(("-n", "--numprocesses=",
+        "--dist=")) or a == "no:xdist" for a in args
+    )
+    if chosen:
+        return [args]
+    return [["-n", "auto", "-m", "not serial", *args], ["-p", "no:xdist", "-m", "serial", *args]]
+
+
+def run_tests(args: list[str]) -> int:
+    """Run the passes of :func:`test_passes`; the first failure's code (5, no tests at all in
+    every pass, is a failure too)."""
+    codes = []
+    for extra in test_passes(args):
+        code = subprocess.call([str(BIN / "python"), "-m", "pytest", *extra], cwd=ROOT)
+        if code not in (0, PYTEST_NO_TESTS):
+            return code
+        codes.append(code)
+    if all(code == PYTEST_NO_TESTS for code in codes):
+        _say("pytest collected no tests: that is a failure, not a pass")
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Dispatch ``run``, ``test``, ``trader`` or ``tool``."""
     if not argv or argv[0] not in {"run", "test", "trader", "tool"}:
@@ -55,13 +83,7 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     cmd, rest = argv[0], argv[1:]
     if cmd == "test":
-        code = subprocess.call(
-            [str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT
-        )
-        if code == PYTEST_NO_TESTS:
-            _say("pytest collected no tests: that is a failure, not a pass")
-            return 1
-        return code
+        return run_tests(rest)
     if cmd == "tool":
         if not rest:
             print("[dev] name a tool, e.g. ruff check . or mypy", file=sys.stderr)

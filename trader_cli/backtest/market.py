@@ -73,6 +73,8 @@ class StreamMarket(MarketModel):
 
     def feed(self, local_symbol: str, bar: CsvBar) -> None:
         """Add the next bar of ``local_symbol`` (bars of one instrument arrive in time order)."""
+        if self._bar_cache:  # a window kept before this bar came may now hold it
+            self.forget_bars(local_symbol)
         bars = self._bars.get(local_symbol)
         if bars is None:
             self._bars[local_symbol] = [bar]

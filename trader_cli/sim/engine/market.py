@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,9 @@ BOOK_REFRESH_SECONDS = 1  # depth is replenished every sim second
 _MASK = (1 << 64) - 1
 # (amplitude as a fraction of the base price, period in seconds): a few slow swings plus noise
 _WAVES = ((0.04, 29 * 86400.0), (0.015, 3.3 * 86400.0), (0.004, 4.1 * 3600.0), (0.001, 1100.0))
+# finished bars kept per instrument: past bars never change, and a runner asks for the same
+# history windows every cycle (a session of 1-minute bars is 360; two of 5-minute bars 144)
+BAR_CACHE_PER_INSTRUMENT = 512
 
 
 def _mix(value: int) -> int:
@@ -320,6 +324,12 @@ class MarketModel:
         self._bar_times = {k: [b.ts for b in v] for k, v in self._bars.items()}
         # local symbol -> (from when, price): prices a test has put in place of the model's
         self._moves: dict[str, tuple[datetime, Decimal]] = {}
+        # (local symbol, seed) -> (key, wave phases): what raw_price derives from a name
+        self._waves: dict[tuple[str, int], tuple[int, tuple[float, ...]]] = {}
+        # local symbol -> {(start, end): bar}, least recently used first (see bar())
+        self._bar_cache: dict[str, OrderedDict[tuple[datetime, datetime], Bar]] = {}
+        # the last quote made (con id, time, quote): a tick asks once per subscriber and order
+        self._last_quote: tuple[int, datetime, Quote] | None = None
 
     def move(self, inst: Instrument, price: Decimal | None, since: datetime) -> None:
         """Make ``inst`` trade at ``price`` from ``since`` on (a test hook; None undoes it).
@@ -333,6 +343,16 @@ class MarketModel:
             self._moves.pop(inst.local_symbol, None)
         else:
             self._moves[inst.local_symbol] = (since, price)
+        self.forget_bars(inst.local_symbol)
+
+    def forget_bars(self, local_symbol: str | None = None) -> None:
+        """Drop the bars and quote kept for ``local_symbol`` (every instrument when None):
+        for whoever changes what the model answers (a moved price, bars fed later)."""
+        if local_symbol is None:
+            self._bar_cache.clear()
+        else:
+            self._bar_cache.pop(local_symbol, None)
+        self._last_quote = None
 
     def _moved(self, inst: Instrument, when: datetime) -> Decimal | None:
         move = self._moves.get(inst.local_symbol)
@@ -347,8 +367,19 @@ class MarketModel:
         return None
 
     def _csv_for(self, inst: Instrument) -> list[CsvBar] | None:
+        if not self._bars:
+            return None
         key = self._csv_key(inst)
         return None if key is None else self._bars[key]
+
+    def _wave_constants(self, inst: Instrument) -> tuple[int, tuple[float, ...]]:
+        """The instrument's hash key and the phases of its waves (computed once per name)."""
+        found = self._waves.get((inst.local_symbol, self.seed))
+        if found is None:
+            key = _name_key(inst.local_symbol) ^ self.seed
+            phases = tuple(2 * math.pi * _unit(key, n) for n in range(len(_WAVES)))
+            found = self._waves[(inst.local_symbol, self.seed)] = (key, phases)
+        return found
 
     def raw_price(self, inst: Instrument, when: datetime) -> float:
         """Continuous (unrounded) price of ``inst`` at ``when``."""
@@ -358,11 +389,10 @@ class MarketModel:
         csv_bars = self._csv_for(inst)
         if csv_bars:
             return self._csv_price(inst, csv_bars, when)
-        key = _name_key(inst.local_symbol) ^ self.seed
+        key, phases = self._wave_constants(inst)
         t = when.timestamp()
         level = 1.0
-        for n, (amplitude, period) in enumerate(_WAVES):
-            phase = 2 * math.pi * _unit(key, n)
+        for (amplitude, period), phase in zip(_WAVES, phases, strict=True):
             level += amplitude * math.sin(2 * math.pi * t / period + phase)
         # per-10-second noise, small enough to stay near the swings
         level += 0.0006 * (_unit(key, 99, int(t // 10)) - 0.5)
@@ -415,6 +445,14 @@ class MarketModel:
 
     def quote(self, inst: Instrument, when: datetime) -> Quote:
         """Top of book plus ``DEPTH_LEVELS`` levels each side at ``when``."""
+        last = self._last_quote
+        if last is not None and last[0] == inst.con_id and last[1] == when:
+            return last[2]
+        q = self._make_quote(inst, when)
+        self._last_quote = (inst.con_id, when, q)
+        return q
+
+    def _make_quote(self, inst: Instrument, when: datetime) -> Quote:
         open_market = hours.is_open(inst.market, when)
         eff = self.effective_time(inst, when)
         top = self.touch(inst, eff)
@@ -470,11 +508,35 @@ class MarketModel:
             int(inst.daily_volume * frac * (0.9 + 0.2 * _unit(key, 40, start.toordinal())))
         )
 
-    def bar(self, inst: Instrument, start: datetime, end: datetime) -> Bar:
-        """OHLCV over ``[start, end)`` (from CSV bars when loaded, else sampled from the model)."""
+    def bar(self, inst: Instrument, start: datetime, end: datetime, *, keep: bool = True) -> Bar:
+        """OHLCV over ``[start, end)`` (from CSV bars when loaded, else sampled from the model).
+
+        A bar is a pure function of its window, so it is kept (the most recently used
+        ``BAR_CACHE_PER_INSTRUMENT`` per instrument) and a window asked again is not sampled
+        again; ``keep=False`` for a window that will not be asked again (one ending now).
+        """
+        cache = self._bar_cache.get(inst.local_symbol)
+        if cache is not None:
+            found = cache.get((start, end))
+            if found is not None:
+                cache.move_to_end((start, end))
+                return found
+        made = self._make_bar_for(inst, start, end)
+        if keep:
+            if cache is None:
+                cache = self._bar_cache[inst.local_symbol] = OrderedDict()
+            cache[(start, end)] = made
+            if len(cache) > BAR_CACHE_PER_INSTRUMENT:
+                cache.popitem(last=False)
+        return made
+
+    def _make_bar_for(self, inst: Instrument, start: datetime, end: datetime) -> Bar:
         csv_bars = self._csv_for(inst)
         if csv_bars:
-            inside = [b for b in csv_bars if start <= b.ts < end]
+            name = self._csv_key(inst)
+            assert name is not None
+            times = self._bar_times[name]
+            inside = csv_bars[bisect_left(times, start) : bisect_left(times, end)]
             if inside:
                 return self._aggregate(inst, start, inside)
         seconds = max((end - start).total_seconds(), 1.0)
@@ -483,7 +545,7 @@ class MarketModel:
             self.raw_price(inst, start + timedelta(seconds=seconds * k / (samples - 1) * 0.999))
             for k in range(samples)
         ]
-        key = _name_key(inst.local_symbol) ^ self.seed
+        key = self._wave_constants(inst)[0]
         if inst.is_fx:
             volume = Decimal(0)
             count = 0

@@ -295,8 +295,12 @@ class MatchingEngine:
     def expire_day_orders(self) -> None:
         """Cancel the DAY orders whose session has closed (and their bracket children)."""
         now = self.clock.now()
-        for order in sorted(self.world.orders.values(), key=lambda o: o.order_id):
-            if order.is_active and order.expires_at is not None and now >= order.expires_at:
+        due = [
+            o for o in self.world.orders.values()
+            if o.is_active and o.expires_at is not None and now >= o.expires_at
+        ]  # fmt: skip
+        for order in sorted(due, key=lambda o: o.order_id):
+            if order.is_active:  # not cancelled meanwhile as a child of an earlier one
                 self._cancel_with_children(order)
 
     def _cancel_with_children(self, order: SimOrder) -> None:
@@ -352,11 +356,15 @@ class MatchingEngine:
             self._after_fill(order, order.filled - before)
             self.notifier.world_changed()
 
+    def has_working_orders(self) -> bool:
+        """True while any order of any client is working (PreSubmitted or Submitted)."""
+        return any(order.is_active for order in self.world.orders.values())
+
     def match_all(self) -> None:
         """Expire DAY orders past their close, then try every working order against the
         current book, electing stops the market has reached (call after the clock moves)."""
         self.expire_day_orders()
-        for order in list(self.world.orders.values()):
+        for order in [o for o in self.world.orders.values() if o.is_active]:
             inst = self.catalogue.by_con_id(order.con_id)
             if inst is not None and order.is_active:
                 self.match_order(order, inst, resting=True)

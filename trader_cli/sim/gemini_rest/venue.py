@@ -189,7 +189,7 @@ class GeminiVenue:
         now = self.now()
         q = self.market.quote(inst, now)
         hourly = [self.market.price(inst, now - timedelta(hours=h)) for h in range(24)]
-        day = self.market.bar(inst, now - timedelta(days=1), now)
+        day = self.market.bar(inst, now - timedelta(days=1), now, keep=False)
         return {
             "symbol": inst.local_symbol,
             "open": text(day.open),
@@ -236,7 +236,7 @@ class GeminiVenue:
             )
             if end <= begin:
                 end = begin + timedelta(seconds=1)
-            bar = self.market.bar(inst, begin, end)
+            bar = self.market.bar(inst, begin, end, keep=end < now)
             out.append(
                 [
                     ms(begin), float(bar.open), float(bar.high), float(bar.low),

@@ -141,7 +141,9 @@ class Replies:
             len(windows),
         ]
         for label, data_start, data_end in windows:
-            fields += self._bar_fields(inst, label, data_start, data_end, bar_seconds, req, what)
+            fields += self._bar_fields(
+                inst, label, data_start, data_end, bar_seconds, req, what, keep=data_end < now
+            )
         sub = None
         if req.keep_up_to_date:
             sub = BarsSub(inst, bar_seconds, req.use_rth, req.format_date, what)
@@ -156,8 +158,10 @@ class Replies:
         bar_seconds: int,
         req: HistoricalRequest,
         what: str,
+        *,
+        keep: bool,
     ) -> list[Field]:
-        bar = self.market.bar(inst, data_start, data_end)
+        bar = self.market.bar(inst, data_start, data_end, keep=keep)
         stamp = history.format_bar_time(
             inst.market, label, bar_seconds, req.format_date, self.tws_tz
         )
@@ -177,7 +181,7 @@ class Replies:
         if not windows:
             return None
         label, data_start, data_end = windows[-1]
-        bar = self.market.bar(sub.inst, data_start, data_end)
+        bar = self.market.bar(sub.inst, data_start, data_end, keep=data_end < now)
         stamp = history.format_bar_time(
             sub.inst.market, label, sub.bar_seconds, sub.format_date, self.tws_tz
         )

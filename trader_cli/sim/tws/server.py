@@ -203,14 +203,32 @@ class SimGateway:
         return list(self._client_ids.values())
 
     # ----- the clock ----------------------------------------------------------------------------
-    async def advance(self, seconds: float, step: float = 1.0) -> None:
-        """Move the sim clock forward in ``step``-second steps, ticking after each."""
+    async def advance(
+        self, seconds: float, step: float = 1.0, *, jump_when_quiet: bool = False
+    ) -> None:
+        """Move the sim clock forward in ``step``-second steps, ticking after each.
+
+        ``jump_when_quiet``: whenever nothing is left to step for (:meth:`quiet`), the rest is
+        one step: the market is a function of time, so the clock lands where the steps would
+        have and one tick pushes what subscribers would see at the end. Only for a caller whose
+        own orders are already in (the in-process adapter waiting on its clock): an order still
+        on its way from a client would otherwise arrive after the jump.
+        """
         remaining = seconds
         while remaining > 1e-9:
-            delta = min(step, remaining)
+            jump = jump_when_quiet and self.quiet()
+            delta = remaining if jump else min(step, remaining)
             self.clock.advance(delta)
             remaining -= delta
             await self.tick()
+
+    def quiet(self) -> bool:
+        """True when stepping the clock could change nothing but the end state: the clock is
+        pinned, no order of any client is working (none to fill, elect or expire) and no client
+        follows bars as they form (a bar's last update before the next starts would be lost)."""
+        if self.clock.running or self.engine.has_working_orders():
+            return False
+        return not any(session.bars for session in self.all_sessions())
 
     async def tick(self) -> None:
         """Push market data, bar updates and fills for the current sim time."""

@@ -151,10 +151,23 @@ async def _bars(
                 trader, contract, end_text, duration, size, what, use_rth, request_key
             )
     candles = [mapping.candle_from_bar(b) for b in bars]
-    cache[request_key] = (trader.clock.now(), candles)
-    if len(cache) > BAR_CACHE_SIZE:
-        cache.pop(next(iter(cache)))
+    if end is None:  # only a request up to now is ever answered from the cache (above)
+        remember(cache, request_key, trader.clock.now(), candles, trader.pacer.rules.identical_gap)
     return candles
+
+
+def remember(
+    cache: BarCache, key: tuple[Any, ...], now: datetime, candles: list[Candle], keep: float
+) -> None:
+    """Keep ``candles`` under ``key``, dropping answers older than ``keep`` seconds (they can no
+    longer be served) and the oldest beyond ``BAR_CACHE_SIZE``: a long run's cache stays small."""
+    cache.pop(key, None)  # re-inserted last: the dict stays in answer order
+    cache[key] = (now, candles)
+    while cache:
+        oldest = next(iter(cache))
+        if len(cache) <= BAR_CACHE_SIZE and (now - cache[oldest][0]).total_seconds() < keep:
+            break
+        del cache[oldest]
 
 
 async def _historical(

@@ -72,7 +72,19 @@ class HistoricalPacer:
                 await self.clock.sleep(delay)
             self._all.append(now)
             self._by_contract[contract_key].append(now)
+            self._last_identical.pop(request_key, None)  # re-inserted last: oldest first
             self._last_identical[request_key] = now
+            self._forget_before(now - self.rules.identical_gap)
+
+    def _forget_before(self, cutoff: float) -> None:
+        """Drop the identical requests made before ``cutoff``: no rule looks at them any more,
+        and a long run (a new end time each cycle) would otherwise keep every one."""
+        identical = self._last_identical
+        while identical:
+            key = next(iter(identical))
+            if identical[key] >= cutoff:
+                break
+            del identical[key]
 
     def estimate(self, requests: int, *, response_seconds: float = 0.0) -> float:
         """Seconds ``requests`` distinct requests for one contract take from a fresh start.

@@ -40,8 +40,11 @@ class SimTime:
         elif clock.running:
             await asyncio.sleep(seconds / (clock.speed or 1.0))
         else:
-            # at most ~60 market steps per wait: long waits (a 5-minute cycle) stay cheap
-            await self.gateway.advance(seconds, step=max(1.0, seconds / 60))
+            # at most ~60 market steps per wait: long waits (a 5-minute cycle) stay cheap; one
+            # when nothing works (this adapter's orders are acknowledged before it waits)
+            await self.gateway.advance(
+                seconds, step=max(1.0, seconds / 60), jump_when_quiet=True
+            )
 
 
 class SimTrader(IBTrader):
@@ -52,6 +55,11 @@ class SimTrader(IBTrader):
     def __init__(self, settings: Settings, gateway: SimGateway) -> None:
         super().__init__(settings, host=gateway.host, port=gateway.port, clock=SimTime(gateway))
         self.gateway = gateway
+        if not gateway.clock.running:
+            # ib_async holds requests to 45 per wall-clock second (a real Gateway's message
+            # rate); on a pinned clock no sim time passes while it holds them, so it would
+            # only slow the loop down, never space the requests out in the sim's time
+            self.ib.client.MaxRequests = 0
 
     @property
     def clock_speed(self) -> float | None:
