@@ -110,3 +110,18 @@ def test_a_recording_is_backtested_from_its_bars(trader):
     assert data["errorCount"] == 0, data["errors"]
     r = trader("backtest", "--replay", str(recording), "-t", "1h", "--strategy", SMA)
     assert r.code == 2 and "5m bars cannot be made" in r.err.replace("\n", " ")
+
+
+def test_the_accounts_kill_switch_does_not_stop_a_backtest(trader, tmp_path, sma_1m, clean_env,
+                                                           monkeypatch):
+    from trader_cli.risk.killswitch import KILL_SWITCH_FILE
+
+    clean_env.mkdir(parents=True, exist_ok=True)
+    switch = clean_env / KILL_SWITCH_FILE
+    switch.write_text("incident on the live account\n")
+    monkeypatch.setenv("KILL_SWITCH", "true")
+    bars = tmp_path / "BHP_AUD.csv"
+    write_bars(bars, 600)
+    data = report(trader("backtest", "--bars", str(bars), "--strategy", sma_1m, "--json"))
+    assert data["trades"] > 0 and not any("kill" in k.lower() for k in data["refusals"])
+    assert switch.read_text() == "incident on the live account\n"  # left as it was

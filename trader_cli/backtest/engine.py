@@ -14,12 +14,15 @@ docs/backtest.md lists the differences.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from trader_cli.backtest.book import Book
@@ -149,6 +152,10 @@ class Backtest:
 
     async def run(self, progress: Progress | None = None) -> BacktestRun:
         """Replay every bar (see the module docstring)."""
+        with tempfile.TemporaryDirectory(prefix="trader-backtest-") as home:
+            return await self._run(Path(home), progress)
+
+    async def _run(self, home: Path, progress: Progress | None) -> BacktestRun:
         from trader_cli.services.data import DataFetchCoordinator
         from trader_cli.services.runner import strategy_limits
 
@@ -157,7 +164,7 @@ class Backtest:
         if first is None:
             raise InputError("no bars to replay in the files (or before --to)",
                              hint="check --to against the files' times")
-        s = self.settings
+        s = _unlike_the_account(self.settings, home)
         venue = BacktestVenue(s, start=first[0], cash=self.cash, seed=self.seed)
         await venue.connect()
         hours = _Hours()
@@ -324,6 +331,16 @@ class Backtest:
             orders=book.orders,
             refusals=dict(book.refusals),
         )
+
+
+def _unlike_the_account(settings: Settings, home: Path) -> Settings:
+    """``settings`` for a backtest: the kill switch (the app dir's file, ``KILL_SWITCH``) guards
+    the account, not a simulation of it, so a backtest neither reads nor follows it; every
+    other limit stays as set."""
+    out = copy.copy(settings)
+    out.core = settings.core.model_copy(update={"trader_home": home})
+    out.risk = settings.risk.model_copy(update={"kill_switch": False})
+    return out
 
 
 def _catalogue() -> Any:
