@@ -94,8 +94,8 @@ class StreamMarket(MarketModel):
         if last is not None and last[0] == inst.con_id and last[1] == when:
             q = last[2]
             return (q.bid + q.ask) / 2
-        top = self.touch(inst, self.effective_time(inst, when))
-        return (top.bid + top.ask) / 2
+        bid, ask, *_ = self.bid_ask(inst, self.effective_time(inst, when))
+        return (bid + ask) / 2
 
     def reach(self, inst: Instrument, start: datetime, end: datetime) -> tuple[float, float] | None:
         """The lowest and highest price of the path over ``[start, end]`` when it is one bar

@@ -418,16 +418,24 @@ class MarketModel:
         raw = Decimal(repr(self.raw_price(inst, self.effective_time(inst, when))))
         return round_to_tick(raw, inst.tick_at(raw))
 
-    def touch(self, inst: Instrument, when: datetime) -> Touch:
-        """Best bid and ask with sizes, and the last print, at ``when`` (taken as trading time:
-        callers freeze it with :meth:`effective_time` when the market may be closed)."""
+    def bid_ask(
+        self, inst: Instrument, when: datetime
+    ) -> tuple[Decimal, Decimal, Decimal, int, int]:
+        """The best bid and ask at ``when`` (trading time, as :meth:`touch`), with the tick, the
+        instrument's key and the book's bucket they were made with: the touch without its sizes
+        and last print. A spread of one or two ticks around the price, the bid on the tick below."""
         raw = Decimal(repr(self.raw_price(inst, when)))
         tick = inst.tick_at(raw)
         key = _name_key(inst.local_symbol) ^ self.seed
         bucket = int(when.timestamp()) // BOOK_REFRESH_SECONDS
         spread_ticks = 1 + int(_unit(key, 7, bucket) < 0.35)
         bid = round_to_tick(raw - tick * spread_ticks / 2, tick, Direction.DOWN)
-        ask = bid + tick * spread_ticks
+        return bid, bid + tick * spread_ticks, tick, key, bucket
+
+    def touch(self, inst: Instrument, when: datetime) -> Touch:
+        """Best bid and ask with sizes, and the last print, at ``when`` (taken as trading time:
+        callers freeze it with :meth:`effective_time` when the market may be closed)."""
+        bid, ask, tick, key, bucket = self.bid_ask(inst, when)
         buyer = _unit(key, 8, bucket) >= 0.5  # the print lifted the offer
         last_size = self._level_size(inst, key, bucket, 30) / 4
         step = inst.amount_increment or Decimal(1)
