@@ -45,7 +45,13 @@ from trader_cli.services.brackets import (
 )
 from trader_cli.services.pipeline import price_order
 from trader_cli.services.plans import entry_refusal, exit_reason, exit_rule
-from trader_cli.services.pnl import TRADING_DAY_TZ, FillRecord, session_pnl
+from trader_cli.services.pnl import (
+    TRADING_DAY_TZ,
+    FillRecord,
+    PnLReport,
+    SymbolBook,
+    session_pnl,
+)
 from trader_cli.services.preview import preview_order
 from trader_cli.services.runner import size_plan
 from trader_cli.strategies.base import TradePlan
@@ -102,7 +108,7 @@ class Book:
         self._cids = itertools.count(1)
         self._today: list[FillRecord] = []
         self._day: datetime | None = None
-        self._pnl: Money | None = None
+        self._report: PnLReport | None = None  # the day's fills, booked
         self.broker = effective_protection(settings, venue.capabilities) is Protection.BROKER
         self._cap = Money(settings.risk.max_order_value, settings.base_currency)
 
@@ -110,20 +116,20 @@ class Book:
     def fill(self, record: FillRecord) -> None:
         """A new fill, for the day's realised PnL (``MAX_DAILY_LOSS``)."""
         self._today.append(record)
-        self._pnl = None
+        day = self._report
+        if day is not None and self._day is not None and record.timestamp >= self._day:
+            day.books.setdefault(record.symbol, SymbolBook()).apply(record)
 
     def daily_pnl(self, now: datetime) -> Money:
-        """Realised PnL less fees of the Sydney day's fills, as ``trader run`` counts it."""
+        """Realised PnL less fees of the Sydney day's fills, as ``trader run`` counts it (the
+        day's fills booked in order, each as it comes)."""
         local = now.astimezone(TRADING_DAY_TZ)
         start = datetime.combine(local.date(), time(0), tzinfo=TRADING_DAY_TZ)
-        if self._day != start:
+        if self._day != start or self._report is None:
             self._day = start
             self._today = [f for f in self._today if f.timestamp >= start]
-            self._pnl = None
-        if self._pnl is None:  # booked again only when a fill or a new day changed it
-            report = session_pnl(self._today, self.settings.base_currency)
-            self._pnl = report.realised - report.fees
-        return self._pnl
+            self._report = session_pnl(self._today, self.settings.base_currency)
+        return self._report.realised - self._report.fees
 
     # -- entries (StrategyRunner.act) -------------------------------------------------------
     async def enter(self, plan: TradePlan, now: datetime) -> Outcome:

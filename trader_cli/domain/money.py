@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 _CURRENCY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+_CODES: set[str] = set()  # codes already checked (and already upper case, no spaces)
 
 
 def to_decimal(value: object, *, field: str = "value") -> Decimal:
@@ -47,8 +48,14 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "amount", to_decimal(self.amount, field="amount"))
-        object.__setattr__(self, "currency", normalize_currency(self.currency))
+        amount = self.amount
+        if type(amount) is not Decimal or not amount.is_finite():
+            object.__setattr__(self, "amount", to_decimal(amount, field="amount"))
+        if self.currency not in _CODES:  # a code seen before needs no second look
+            code = normalize_currency(self.currency)
+            object.__setattr__(self, "currency", code)
+            if code == self.currency and len(_CODES) < 1024:
+                _CODES.add(code)
 
     @classmethod
     def zero(cls, currency: str) -> Money:

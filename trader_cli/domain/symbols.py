@@ -213,6 +213,23 @@ def parse_symbol(text: str) -> Symbol:
     :class:`SymbolError` with a suggestion: ``BHP.AX`` → ``BHP/AUD``, ``AUDUSD`` → ``AUD/USD``,
     ``bhp`` → needs a currency.
     """
+    if isinstance(text, str):
+        known = _PARSED.get(text)
+        if known is not None:
+            return known
+    symbol = _parse_symbol(text)
+    if len(_PARSED) < _PARSED_MAX:
+        _PARSED[text] = symbol
+    return symbol
+
+
+# texts already parsed: a Symbol is immutable and the parse is a pure function of the text
+# (what fails to parse is not kept, and raises again)
+_PARSED: dict[str, Symbol] = {}
+_PARSED_MAX = 4096
+
+
+def _parse_symbol(text: str) -> Symbol:
     if not isinstance(text, str) or not text.strip():
         raise SymbolError(
             "empty symbol", hint="write symbols as SYMBOL/CCY, e.g. BHP/AUD, AUD/USD, BTC/USD"
