@@ -83,3 +83,12 @@ def test_a_recording_without_bars_is_refused(trader, tmp_path):
     empty.mkdir()
     r = trader("backtest", "--replay", str(empty), "--strategy", SMA)
     assert r.code == 2 and "golden" in r.err
+
+
+def test_the_llm_strategy_needs_a_yes_before_it_asks_the_model_at_every_bar(trader, bars,
+                                                                            monkeypatch):
+    # a paid request a bar: never by accident (and nothing is asked: no server is listening)
+    monkeypatch.setenv("LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    r = trader("backtest", "--bars", str(bars), "--strategy", "llm")
+    err = r.err.replace("\n", " ")
+    assert r.code == 2 and "200 bars" in err and "--allow-llm" in err

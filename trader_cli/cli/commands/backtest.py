@@ -98,6 +98,11 @@ def backtest(
         typer.Option("--plot", help="Write the equity curve and drawdown: FILE.png or "
                      "FILE.html.", metavar="FILE"),
     ] = None,
+    allow_llm: Annotated[
+        bool,
+        typer.Option("--allow-llm", help="Let --strategy llm run: one paid model request a "
+                     "bar at most."),
+    ] = False,
     trades: Annotated[
         int, typer.Option("--trades", help="How many of the last trades to list.", min=0,
                           max=10_000)
@@ -150,9 +155,18 @@ def backtest(
 
     from trader_cli.strategies.factory import make_strategy
 
-    chosen = make_strategy(strategy, settings)
     with tempfile.TemporaryDirectory(prefix="trader-backtest-") as tmp:
         files = _files(bars or [], symbols, replay, timeframe, Path(tmp))
+        if strategy == "llm" and not allow_llm:
+            from trader_cli.backtest.feed import count_bars
+
+            raise InputError(
+                f"--strategy llm asks the model at every bar: these {count_bars(files):,} bars "
+                "would be up to as many requests to LLM_BASE_URL, each one paid for",
+                hint="add --allow-llm to run it anyway (try it on a short --from/--to first), "
+                "or backtest a rule-based strategy",
+            )
+        chosen = make_strategy(strategy, settings)
         try:
             report = asyncio.run(
                 _run(st, settings, chosen, files, amount, first, last, plot, trades)
