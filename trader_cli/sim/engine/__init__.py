@@ -6,8 +6,9 @@ without the matching engine.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from trader_cli.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from trader_cli.sim.engine.faults import Faults
@@ -37,11 +38,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import ``name`` from its module the first time it is asked for."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(globals(), _HOME)
