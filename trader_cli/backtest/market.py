@@ -42,19 +42,8 @@ class StreamMarket(MarketModel):
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed, bars={})
-        self._last: tuple[int, datetime, Quote] | None = None
 
-    def quote(self, inst: Instrument, when: datetime) -> Quote:
-        """The sim's quote, kept for the same instrument and instant (the engine asks once per
-        order it matches; a strategy and the checks ask again)."""
-        last = self._last
-        if last is not None and last[0] == inst.con_id and last[1] == when:
-            return last[2]
-        q = self._quote(inst, when)
-        self._last = (inst.con_id, when, q)
-        return q
-
-    def _quote(self, inst: Instrument, when: datetime) -> Quote:
+    def _make_quote(self, inst: Instrument, when: datetime) -> Quote:
         """:meth:`MarketModel.quote` less the previous session's close (``close``: the window
         of bars no longer holds it, and nothing a backtest reads uses it; it is the last)."""
         eff = self.effective_time(inst, when)
@@ -73,8 +62,8 @@ class StreamMarket(MarketModel):
 
     def feed(self, local_symbol: str, bar: CsvBar) -> None:
         """Add the next bar of ``local_symbol`` (bars of one instrument arrive in time order)."""
-        if self._bar_cache:  # a window kept before this bar came may now hold it
-            self.forget_bars(local_symbol)
+        # a window, or a quote, kept before this bar came may now hold it
+        self.forget_bars(local_symbol)
         bars = self._bars.get(local_symbol)
         if bars is None:
             self._bars[local_symbol] = [bar]
@@ -90,7 +79,7 @@ class StreamMarket(MarketModel):
     def mid(self, inst: Instrument, when: datetime) -> Decimal:
         """The mid of the sim's touch at ``when`` (what its quote's bid and ask give), without
         the depth and volume a quote also makes."""
-        last = self._last
+        last = self._last_quote
         if last is not None and last[0] == inst.con_id and last[1] == when:
             q = last[2]
             return (q.bid + q.ask) / 2

@@ -35,7 +35,7 @@ from trader_cli.domain.models import (
 )
 from trader_cli.domain.money import Money
 from trader_cli.domain.scope import Backend
-from trader_cli.domain.symbols import Symbol, parse_symbol
+from trader_cli.domain.symbols import Symbol
 from trader_cli.domain.timeframes import Timeframe
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import DataUnavailableError, InvalidOrderError, SymbolError
@@ -75,7 +75,6 @@ class _Events:
     def __init__(self) -> None:
         self.refusals: dict[int, RequestError] = {}
         self.changes = 0  # order status changes and fills: the loop's cue to look at plans
-        self.fills = 0
 
     def order_status(self, order: SimOrder, inst: SimInstrument) -> None:
         del order, inst
@@ -84,9 +83,8 @@ class _Events:
     def executions(
         self, order: SimOrder, inst: SimInstrument, fills: Sequence[SimExecution]
     ) -> None:
-        del order, inst
+        del order, inst, fills
         self.changes += 1
-        self.fills += len(fills)
 
     def account_changed(self, inst: SimInstrument) -> None:
         del inst
@@ -155,7 +153,6 @@ class BacktestVenue(BaseTrader):
         self._connected = False
         self._order_ids = itertools.count(1)
         self._refused_ids: dict[str, int] = {}  # client order id -> the refused ticket's id
-        self._by_text: dict[str, Symbol] = {}
 
     # -- the loop's side ------------------------------------------------------------------
     def sim_instrument(self, symbol: Symbol) -> SimInstrument:
@@ -199,13 +196,6 @@ class BacktestVenue(BaseTrader):
     def complete(self, symbol: Symbol, bar: CsvBar) -> None:
         """``bar`` has ended: it joins the history strategies read."""
         self.history.complete(symbol, bar, self.sim_instrument(symbol))
-
-    def symbol_of_text(self, text: str) -> Symbol:
-        """Our symbol for its text (as the database stores it)."""
-        found = self._by_text.get(text)
-        if found is None:
-            found = self._by_text[text] = parse_symbol(text)
-        return found
 
     def order_state(self, client_order_id: str) -> SimOrder | None:
         """The engine's own record of our order (filled, working): no mapping, no copy."""
