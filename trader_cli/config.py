@@ -632,6 +632,8 @@ class Settings:
     def home(self) -> Path:
         """Per-user app dir (``TRADER_HOME`` or the platform default); created on first use."""
         path = self.app_dir
+        if path.is_dir():  # one stat: most calls find it made (mkdir would raise and catch)
+            return path
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:

@@ -266,6 +266,11 @@ class MarketHours(Model):
         return self.at.astimezone(ZoneInfo(self.time_zone))
 
 
+# per market, the session last found open (open, close, the next open, its note): everything
+# market_hours answers inside it but ``at`` (a loop asks at every step of a session)
+_OPEN_NOW: dict[Market, tuple[datetime, datetime, datetime | None, str]] = {}
+
+
 def market_hours(target: InstrumentClass | Market, at: datetime) -> MarketHours:
     """Open or closed at ``at`` (aware), with the current session and the next open and close."""
     market = target if isinstance(target, Market) else market_for(target)
@@ -275,20 +280,16 @@ def market_hours(target: InstrumentClass | Market, at: datetime) -> MarketHours:
     tz = MARKET_TIME_ZONES[market]
     if market is Market.CRYPTO:
         return MarketHours(market, at, True, tz, None, None, None, None, "open 24/7")
+    kept = _OPEN_NOW.get(market)
+    if kept is not None and kept[0] <= at < kept[1]:  # inside the session found last time
+        return MarketHours(market, at, True, tz, kept[0], kept[1], kept[2], kept[1], kept[3])
     current, upcoming = _current(market, at)
     next_open = upcoming[0] if upcoming else None
     if current is not None:
-        return MarketHours(
-            market,
-            at,
-            True,
-            tz,
-            current[0],
-            current[1],
-            next_open,
-            current[1],
-            _open_note(market, current),
-        )
+        note = _open_note(market, current)
+        _OPEN_NOW[market] = (current[0], current[1], next_open, note)
+        return MarketHours(market, at, True, tz, current[0], current[1], next_open, current[1],
+                           note)
     return MarketHours(
         market,
         at,

@@ -185,15 +185,17 @@ class Backtest:
         data = DataFetchCoordinator(venue)
         equity = EquityTracker(s.base_currency, self.cash)
         limits = strategy_limits(s)
-        costs = dict(venue.capabilities.commission_terms)
+        capabilities = venue.capabilities
+        costs = dict(capabilities.commission_terms)
+        base = s.base_currency
         local = not book.broker
         seen_changes = -1
         # the bars of the current step (they start now: their path is the market's from now
         # on), and every symbol's bar still running: it joins the history when it has ended
         # (at its own end: another symbol's next step is not its end)
         pending: dict[Symbol, CsvBar] = {}
-        running: dict[Symbol, CsvBar] = {}
-        last_close: dict[Symbol, Decimal] = {}
+        running: dict[Symbol, tuple[CsvBar, datetime | None]] = {}  # with when it ends
+        last_bar: dict[Symbol, CsvBar] = {}  # each symbol's latest: its close marks positions
         bars = steps = decisions = entries = history = 0
         step_time = first[0]
         began = time.perf_counter()
@@ -209,18 +211,32 @@ class Backtest:
                 trades.add(record)
                 book.fill(record)
 
+        # the market's open flags as the strategy sees them, made again only when a session
+        # opens or closes (or the universe grows): (until when they hold, the flags)
+        flags: list[Any] = [first[0], {}]
+
+        def market_open_at(now: datetime) -> dict[str, bool]:
+            if now >= flags[0] or len(flags[1]) != len(named):
+                edge = None
+                out = {}
+                for sym, text in named.items():
+                    out[text] = symbol_hours(sym, now)[0]
+                    until = hours.until[classes[sym]][0]
+                    edge = until if edge is None or until < edge else edge
+                flags[0], flags[1] = edge or now, out
+            return dict(flags[1])  # the strategy's own: it may change it
+
         async def step(now: datetime) -> None:
             nonlocal seen_changes, steps, decisions, entries
             steps += 1
             venue.advance_to(now)
-            for symbol, bar in list(running.items()):  # the bars that have ended by ``now``
-                length = venue.bar_seconds(symbol)
-                if length is not None and bar.ts + timedelta(seconds=length) <= now:
+            for symbol, (bar, end) in list(running.items()):  # the bars ended by ``now``
+                if end is not None and end <= now:
                     venue.complete(symbol, bar)
                     del running[symbol]
             book_fills()
             data.new_cycle()
-            market_open = {text: symbol_hours(sym, now)[0] for sym, text in named.items()}
+            market_open = market_open_at(now)
             # the plan monitor, when something can have changed for a plan
             if book.open and (
                 local or venue.events.changes != seen_changes or book.clock_due(now)
@@ -232,7 +248,7 @@ class Backtest:
                 now=now,
                 venue=venue_name,
                 simulated=True,
-                base_currency=s.base_currency,
+                base_currency=base,
                 universe=list(universe),
                 data=data,
                 positions=venue.positions_now(),
@@ -241,7 +257,7 @@ class Backtest:
                 market_open=market_open,
                 limits=limits,
                 costs=costs,
-                capabilities=venue.capabilities,
+                capabilities=capabilities,
                 account_of=account_now,
             )
             try:
@@ -263,19 +279,19 @@ class Backtest:
             if acted:
                 book_fills()
                 seen_changes = -1  # look at the new plans at the next step
-            equity.record(now, venue.equity_now(last_close), venue.exposed())
+            equity.record(now, venue.equity_now(last_bar), venue.exposed())
 
         row: tuple[datetime, Symbol, CsvBar] | None = first
         # bars before --from are history only: the strategy sees them, nothing trades on them
         warm = self.start
         while row is not None and warm is not None and row[0] < warm:
             ts, symbol, bar = row
-            if symbol not in last_close:
+            if symbol not in last_bar:
                 universe.append(symbol)
                 named[symbol] = str(symbol)
             venue.feed(symbol, bar)
             venue.complete(symbol, bar)
-            last_close[symbol] = Decimal(repr(bar.close))
+            last_bar[symbol] = bar
             bars += 1
             history += 1
             row = next(stream, None)
@@ -291,17 +307,23 @@ class Backtest:
                 await step(step_time)
                 pending.clear()
                 step_time = ts
-            if symbol not in last_close:
+            if symbol not in last_bar:
                 universe.append(symbol)
                 named[symbol] = str(symbol)
             if symbol in pending:
                 raise InputError(f"bars for {symbol} at {ts.isoformat()} come twice")
             before = running.get(symbol)
             if before is not None:  # its next bar starts: it has ended
-                venue.complete(symbol, before)
+                venue.complete(symbol, before[0])
             venue.feed(symbol, bar)
-            pending[symbol] = running[symbol] = bar
-            last_close[symbol] = Decimal(repr(bar.close))
+            # it ends when its symbol's next bar starts, or a bar's length after it started
+            # (the shortest gap between the symbol's bars so far: one that comes later can
+            # only shorten it, and then this bar has ended anyway)
+            length = venue.bar_seconds(symbol)
+            pending[symbol] = bar
+            running[symbol] = (bar, None if length is None
+                               else bar.ts + timedelta(seconds=length))
+            last_bar[symbol] = bar
             bars += 1
             if progress is not None and bars % PROGRESS_EVERY == 0:
                 progress(bars, ts)

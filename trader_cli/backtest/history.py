@@ -88,18 +88,31 @@ class History:
 
 
 def _candle(bar: CsvBar, inst: SimInstrument) -> Candle:
-    """A bar as the sim's history serves it: prices on the tick, whole volume."""
-    o, h, lo, c = (Decimal(repr(bar.open)), Decimal(repr(bar.high)), Decimal(repr(bar.low)),
-                   Decimal(repr(bar.close)))
-    tick = inst.tick_at(lo)
-    if tick == inst.tick_at(h):
-        if o % tick or h % tick or lo % tick or c % tick:
-            o, h, lo, c = (round_to_tick(o, tick), round_to_tick(h, tick),
-                           round_to_tick(lo, tick), round_to_tick(c, tick))
-    else:  # the bar spans two price bands: each price on its own band's step
-        o, h, lo, c = (round_to_tick(d, inst.tick_at(d)) for d in (o, h, lo, c))
+    """A bar as the sim's history serves it: each price on its price band's step (rounded to
+    the nearest), whole volume."""
+    steps = _STEPS.get(inst.con_id)
+    if steps is None or len(steps) >= _STEPS_MAX:
+        steps = _STEPS[inst.con_id] = {}
+    o = steps.get(bar.open) or _on_step(steps, bar.open, inst)
+    h = steps.get(bar.high) or _on_step(steps, bar.high, inst)
+    lo = steps.get(bar.low) or _on_step(steps, bar.low, inst)
+    c = steps.get(bar.close) or _on_step(steps, bar.close, inst)
     volume = Decimal(repr(bar.volume)) if inst.market == "CRYPTO" else Decimal(int(bar.volume))
     return Candle(bar.ts, o, max(o, h, lo, c), min(o, h, lo, c), c, volume)
+
+
+# per instrument (con id), the file's price -> that price on the instrument's step: prices repeat
+# bar after bar (a few thousand steps cover a year of an ASX stock), and converting them is most
+# of a candle's cost; an instrument's map starts again when it reaches _STEPS_MAX
+_STEPS: dict[int, dict[float, Decimal]] = {}
+_STEPS_MAX = 1 << 16
+
+
+def _on_step(steps: dict[float, Decimal], price: float, inst: SimInstrument) -> Decimal:
+    exact = Decimal(repr(price))
+    tick = inst.tick_at(exact)
+    found = steps[price] = exact if not exact % tick else round_to_tick(exact, tick)
+    return found
 
 
 class _Resampled:

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.backtest.history import History
@@ -130,6 +131,7 @@ class BacktestVenue(BaseTrader):
         catalogue: Catalogue | None = None,
     ) -> None:
         self.settings = settings
+        self._base = settings.base_currency  # asked at every step: read once
         self.catalogue = catalogue or Catalogue.load()
         self.market = StreamMarket(seed)
         self.sim_clock = SimClock.pinned(start)
@@ -153,6 +155,9 @@ class BacktestVenue(BaseTrader):
         self._connected = False
         self._order_ids = itertools.count(1)
         self._refused_ids: dict[str, int] = {}  # client order id -> the refused ticket's id
+        # perm id -> (the order's prices and state, its region): asked at every step while the
+        # order works, and the same until it is modified or triggered
+        self._regions: dict[int, tuple[tuple[Any, ...], tuple[float | None, float | None]]] = {}
 
     # -- the loop's side ------------------------------------------------------------------
     def sim_instrument(self, symbol: Symbol) -> SimInstrument:
@@ -225,6 +230,7 @@ class BacktestVenue(BaseTrader):
             if o is not None and not o.is_active and o.status != "Untransmitted":
                 del self._by_ref[cid]
                 self.world.orders.pop(o.perm_id, None)
+                self._regions.pop(o.perm_id, None)
 
     def drain_fills(self) -> list[FillRecord]:
         """The fills since the last call, as accounting records in the base currency (each
@@ -233,7 +239,7 @@ class BacktestVenue(BaseTrader):
         if not executions:
             return []
         out = []
-        base = self.settings.base_currency
+        base = self._base
         for ex in executions:
             inst = self.catalogue.by_con_id(ex.con_id)
             assert inst is not None
@@ -274,13 +280,14 @@ class BacktestVenue(BaseTrader):
             ))
         return out
 
-    def equity_now(self, marks: dict[Symbol, Decimal]) -> Decimal:
-        """Net liquidation in the base currency with positions at ``marks`` (the last close)
-        and other currencies at the simulated FX mids."""
+    def equity_now(self, bars: dict[Symbol, CsvBar]) -> Decimal:
+        """Net liquidation in the base currency with positions at the close of each symbol's
+        latest bar in ``bars`` and other currencies at the simulated FX mids."""
+        base = self._base
         total = Decimal(0)
         for ccy, amount in self.world.cash.items():
             if amount:
-                total += amount * self._rate(ccy)
+                total += amount if ccy == base else amount * self._rate(ccy)
         for con_id, pos in self.world.positions.items():
             if pos.quantity == 0:
                 continue
@@ -288,22 +295,22 @@ class BacktestVenue(BaseTrader):
             assert inst is not None
             if inst.is_fx:
                 continue  # held as cash balances
-            mark = marks.get(self._symbols[con_id])
-            if mark is not None:
-                total += pos.quantity * mark * self._rate(inst.currency)
+            bar = bars.get(self._symbols[con_id])
+            if bar is not None:
+                total += pos.quantity * Decimal(repr(bar.close)) * self._rate(inst.currency)
         return total
 
     def _rate(self, currency: str) -> Decimal:
         """Base currency per unit of ``currency`` at the simulated FX mid of this moment (an
         FX position's equity moves with its price: a rate kept for a while would hide it)."""
-        if currency == self.settings.base_currency:
+        if currency == self._base:
             return Decimal(1)
         return self.engine.rate(currency)
 
     def account_now(self) -> AccountSummary:
         """:meth:`get_account_summary` without the coroutine (for a strategy's context)."""
         v = self.engine.account_values()
-        base = self.settings.base_currency
+        base = self._base
 
         def money(tag: str) -> Money:
             return Money(v[tag], base)
@@ -330,50 +337,63 @@ class BacktestVenue(BaseTrader):
         if when <= start:
             return
         working = [o for o in self.world.orders.values() if o.is_active]
-        if working and not any(self._reachable(o, start, when) for o in working):
+        if not working:
+            self.sim_clock.set(when)
+            return
+        regions = [self._region(o) for o in working]
+        pairs = list(zip(working, regions, strict=True))
+        if not any(self._reachable(o, r, start, when) for o, r in pairs):
             self.sim_clock.set(when)  # the market does not come near any of them
             self.engine.expire_day_orders()
             return
-        if working:
-            total = (when - start).total_seconds()
-            paths: dict[int, list[tuple[float, float]]] = {}
-            seconds: set[int] = set()
-            for order in working:
+        total = (when - start).total_seconds()
+        paths: dict[int, list[tuple[float, float]]] = {}
+        seconds: set[int] = set()
+        for order, (below, above) in pairs:
+            inst = self._inst(order)
+            path = paths.get(inst.con_id)
+            if path is None:
+                path = paths[inst.con_id] = self.market.path_window(inst, start, when)
+            seconds.update(
+                [1] if below is None and above is None
+                else seconds_where(path, below, above, total)
+            )
+        for second in sorted(seconds):
+            live = [o for o in working if o.is_active]
+            if not live:
+                break
+            self.sim_clock.set(start + timedelta(seconds=second))
+            for order in live:
                 inst = self._inst(order)
-                path = paths.get(inst.con_id)
-                if path is None:
-                    path = paths[inst.con_id] = self.market.path_window(inst, start, when)
-                below, above = region(order, inst)
-                seconds.update(
-                    [1] if below is None and above is None
-                    else seconds_where(path, below, above, total)
-                )
-            for second in sorted(seconds):
-                live = [o for o in working if o.is_active]
-                if not live:
-                    break
-                self.sim_clock.set(start + timedelta(seconds=second))
-                for order in live:
-                    inst = self._inst(order)
-                    below, above = region(order, inst)
-                    if below is not None or above is not None:
-                        raw = raw_at(paths[inst.con_id], second)
-                        if not ((below is not None and raw <= below)
-                                or (above is not None and raw >= above)):
-                            continue
-                    self.engine.match_order(order, inst, resting=True)
+                below, above = self._region(order)  # a fill may have triggered it
+                if below is not None or above is not None:
+                    raw = raw_at(paths[inst.con_id], second)
+                    if not ((below is not None and raw <= below)
+                            or (above is not None and raw >= above)):
+                        continue
+                self.engine.match_order(order, inst, resting=True)
         self.sim_clock.set(when)
-        if working:
-            self.engine.expire_day_orders()
+        self.engine.expire_day_orders()
 
-    def _reachable(self, order: SimOrder, start: datetime, end: datetime) -> bool:
-        """Whether the market may elect or fill ``order`` between ``start`` and ``end`` (True
-        when it cannot tell cheaply)."""
-        inst = self._inst(order)
-        below, above = region(order, inst)
+    def _region(self, order: SimOrder) -> tuple[float | None, float | None]:
+        """:func:`region` of ``order``, kept while its prices and state stay as they are."""
+        state = (order.aux_price, order.lmt_price, order.triggered, order.action,
+                 order.order_type)
+        kept = self._regions.get(order.perm_id)
+        if kept is not None and kept[0] == state:
+            return kept[1]
+        found = region(order, self._inst(order))
+        self._regions[order.perm_id] = (state, found)
+        return found
+
+    def _reachable(self, order: SimOrder, where: tuple[float | None, float | None],
+                   start: datetime, end: datetime) -> bool:
+        """Whether the market may elect or fill ``order`` (at ``where``, its :func:`region`)
+        between ``start`` and ``end`` (True when it cannot tell cheaply)."""
+        below, above = where
         if below is None and above is None:
             return True
-        bounds = self.market.reach(inst, start, end)
+        bounds = self.market.reach(self._inst(order), start, end)
         if bounds is None:
             return True
         lo, hi = bounds
@@ -620,7 +640,7 @@ class BacktestVenue(BaseTrader):
 
     async def to_base(self, amount: Money) -> Money:
         """``amount`` in AUD at the simulated FX mids."""
-        base = self.settings.base_currency
+        base = self._base
         if amount.currency == base:
             return amount
         return Money(amount.amount * await self.fx_rate(amount.currency, base), base)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from trader_cli.errors import SymbolError
@@ -162,6 +162,18 @@ class Symbol:
 
     base: str
     quote: str
+    # the hash of (base, quote), made once: symbols key the dicts of every hot loop
+    _hash: int = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.base, self.quote)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[Symbol], tuple[str, str]]:
+        # made again where it is loaded: a str's hash differs from one process to the next
+        return Symbol, (self.base, self.quote)
 
     def __str__(self) -> str:
         return f"{self.base}/{self.quote}"

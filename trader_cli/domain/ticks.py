@@ -56,18 +56,18 @@ def is_on_tick(price: Decimal, tick: Decimal) -> bool:
     return price % tick == 0
 
 
+_ONE = Decimal(1)
+
+
 def round_to_tick(
     price: Decimal, tick: Decimal, direction: Direction = Direction.NEAREST
 ) -> Decimal:
     """Round ``price`` to a multiple of ``tick`` (down, up, or nearest with ties to even)."""
     if tick <= 0:
         raise ValueError(f"tick must be positive: {tick}")
-    rounding = {
-        Direction.DOWN: ROUND_FLOOR,
-        Direction.UP: ROUND_CEILING,
-        Direction.NEAREST: ROUND_HALF_EVEN,
-    }[direction]
-    steps = (price / tick).quantize(Decimal(1), rounding=rounding)
+    rounding = (ROUND_HALF_EVEN if direction is Direction.NEAREST
+                else ROUND_FLOOR if direction is Direction.DOWN else ROUND_CEILING)
+    steps = (price / tick).quantize(_ONE, rounding=rounding)
     return (steps * tick).quantize(tick)
 
 

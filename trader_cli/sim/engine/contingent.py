@@ -47,6 +47,9 @@ def day_close(inst: Instrument, placed: datetime, *, outside_rth: bool) -> datet
     if inst.is_crypto:
         return None
     use_rth = not outside_rth or inst.market == "FX"
+    close = hours.next_close(inst.market, placed, use_rth=use_rth)  # from the cached week
+    if close is not None:
+        return close
     for _open, close in hours.sessions(inst.market, placed, placed + _LOOKAHEAD, use_rth=use_rth):
         if close > placed:
             return close

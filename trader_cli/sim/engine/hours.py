@@ -27,6 +27,7 @@ __all__ = [
     "last_close",
     "last_session",
     "most_recent_session_instant",
+    "next_close",
     "sessions",
     "trading_hours_string",
 ]
@@ -90,6 +91,17 @@ def is_open(kind: str, when: datetime, *, use_rth: bool = True) -> bool:
     found = _around(kind, when, use_rth)
     i = bisect.bisect_right(found, (when, _FAR)) - 1
     return i >= 0 and found[i][0] <= when < found[i][1]
+
+
+def next_close(kind: str, when: datetime, *, use_rth: bool = True) -> datetime | None:
+    """The close of the session ``when`` is in, else of the next one to open, when the cached
+    window around ``when`` holds it (None: look further with :func:`sessions`)."""
+    found = _around(kind, when, use_rth)
+    i = bisect.bisect_right(found, (when, _FAR))
+    for _open, close in found[max(i - 1, 0):]:
+        if close > when:
+            return close
+    return None
 
 
 def last_close(kind: str, when: datetime) -> datetime:

@@ -35,19 +35,41 @@ def _mix(value: int) -> int:
     return value ^ (value >> 31)
 
 
+_SCALE = float(1 << 64)
+# (first part, second part) -> the hash of the two: the parts of a book are (an instrument's key,
+# which level or print) and then the time bucket, so the first two repeat at every quote
+_PREFIXES: dict[tuple[int, int], int] = {}
+
+
 def _unit(*parts: int) -> float:
     """A deterministic number in [0, 1) from integer parts."""
+    if len(parts) == 3:
+        first, second, third = parts
+        pre = _PREFIXES.get((first, second))
+        if pre is None:
+            if len(_PREFIXES) > 65536:
+                _PREFIXES.clear()
+            pre = _PREFIXES[(first, second)] = _mix(_mix(first & _MASK) ^ (second & _MASK))
+        return _mix(pre ^ (third & _MASK)) / _SCALE
     acc = 0
     for part in parts:
         acc = _mix(acc ^ (part & _MASK))
-    return acc / float(1 << 64)
+    return acc / _SCALE
+
+
+_NAME_KEYS: dict[str, int] = {}  # a name's key, made once (asked at every quote)
 
 
 def _name_key(text: str) -> int:
-    acc = 1469598103934665603
-    for byte in text.encode():
-        acc = ((acc ^ byte) * 1099511628211) & _MASK
-    return acc
+    found = _NAME_KEYS.get(text)
+    if found is None:
+        acc = 1469598103934665603
+        for byte in text.encode():
+            acc = ((acc ^ byte) * 1099511628211) & _MASK
+        if len(_NAME_KEYS) > 4096:
+            _NAME_KEYS.clear()
+        found = _NAME_KEYS[text] = acc
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +352,8 @@ class MarketModel:
         self._bar_cache: dict[str, OrderedDict[tuple[datetime, datetime], Bar]] = {}
         # the last quote made (con id, time, quote): a tick asks once per subscriber and order
         self._last_quote: tuple[int, datetime, Quote] | None = None
+        # local symbol -> the name its bars go by (once found, bars under it stay)
+        self._csv_keys: dict[str, str] = {}
 
     def move(self, inst: Instrument, price: Decimal | None, since: datetime) -> None:
         """Make ``inst`` trade at ``price`` from ``since`` on (a test hook; None undoes it).
@@ -361,8 +385,12 @@ class MarketModel:
     def _csv_key(self, inst: Instrument) -> str | None:
         """The name ``inst``'s bars go by: its local symbol (``BHP``, ``AUD.USD``), its symbol,
         or ours (``BHP_AUD``, ``BHP/AUD``); None when none of its names has bars."""
+        found = self._csv_keys.get(inst.local_symbol)
+        if found is not None:
+            return found
         for key in bar_names(inst):
             if key in self._bars:
+                self._csv_keys[inst.local_symbol] = key
                 return key
         return None
 
