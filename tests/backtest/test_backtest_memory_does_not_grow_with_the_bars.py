@@ -30,10 +30,13 @@ def peak(tmp_path, count: int) -> tuple[int, int]:
 
 
 def test_four_times_the_bars_keep_the_same_peak(tmp_path, clean_env, sma_1m, monkeypatch):
-    # the bounded parts (a strategy's history, the plotted curve) are made small here, so
-    # that both runs fill them: what still grows with the bars is what must not
+    # the bounded parts (a strategy's history, the plotted curve, kept conversions) are made
+    # small here, so that both runs fill them: what still grows with the bars is what must not
     monkeypatch.setattr("trader_cli.backtest.history.HISTORY_KEEP", 100)
     monkeypatch.setattr("trader_cli.backtest.metrics.MAX_POINTS", 100)
+    # and the kept conversions: prices on the step, bid/ask pairs by raw price
+    monkeypatch.setattr("trader_cli.backtest.history._STEPS_MAX", 64)
+    monkeypatch.setattr("trader_cli.sim.engine.market.TOUCHES_KEPT", 64)
     small, small_trades = peak(tmp_path, 1_200)
     large, large_trades = peak(tmp_path, 4_800)
     assert large_trades > 3 * small_trades > 0  # it did four times the work

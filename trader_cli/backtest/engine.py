@@ -279,7 +279,7 @@ class Backtest:
             if acted:
                 book_fills()
                 seen_changes = -1  # look at the new plans at the next step
-            equity.record(now, venue.equity_now(last_bar), venue.exposed())
+            equity.record(now, *venue.equity_now(last_bar))
 
         row: tuple[datetime, Symbol, CsvBar] | None = first
         # bars before --from are history only: the strategy sees them, nothing trades on them

@@ -58,10 +58,12 @@ class EquityTracker:
         if equity > self.peak:
             self.peak = equity
         fall = self.peak - equity
-        if fall > self.max_drawdown:
-            self.max_drawdown = fall
-        if self.peak > 0 and fall / self.peak > self.max_drawdown_pct:
-            self.max_drawdown_pct = fall / self.peak
+        if fall:
+            if fall > self.max_drawdown:
+                self.max_drawdown = fall
+            # fall / peak > the deepest so far, without a division at every step
+            if self.peak > 0 and fall > self.max_drawdown_pct * self.peak:
+                self.max_drawdown_pct = max(self.max_drawdown_pct, fall / self.peak)
         day = when.date()
         if day != self._day:
             if self._day is not None:

@@ -259,10 +259,6 @@ class BacktestVenue(BaseTrader):
         order = self._by_ref.get(client_order_id)
         return order is not None and order.is_active
 
-    def exposed(self) -> bool:
-        """Whether any position is open."""
-        return any(p.quantity for p in self.world.positions.values())
-
     def positions_now(self) -> list[Position]:
         """Open positions marked at the simulated mid of this moment, as :meth:`get_positions`
         and ``trader run`` mark them (not at the close of a bar that has not ended yet)."""
@@ -280,17 +276,20 @@ class BacktestVenue(BaseTrader):
             ))
         return out
 
-    def equity_now(self, bars: dict[Symbol, CsvBar]) -> Decimal:
+    def equity_now(self, bars: dict[Symbol, CsvBar]) -> tuple[Decimal, bool]:
         """Net liquidation in the base currency with positions at the close of each symbol's
-        latest bar in ``bars`` and other currencies at the simulated FX mids."""
+        latest bar in ``bars`` and other currencies at the simulated FX mids; and whether any
+        position is open."""
         base = self._base
         total = Decimal(0)
         for ccy, amount in self.world.cash.items():
             if amount:
                 total += amount if ccy == base else amount * self._rate(ccy)
+        exposed = False
         for con_id, pos in self.world.positions.items():
             if pos.quantity == 0:
                 continue
+            exposed = True
             inst = self.catalogue.by_con_id(con_id)
             assert inst is not None
             if inst.is_fx:
@@ -298,7 +297,7 @@ class BacktestVenue(BaseTrader):
             bar = bars.get(self._symbols[con_id])
             if bar is not None:
                 total += pos.quantity * Decimal(repr(bar.close)) * self._rate(inst.currency)
-        return total
+        return total, exposed
 
     def _rate(self, currency: str) -> Decimal:
         """Base currency per unit of ``currency`` at the simulated FX mid of this moment (an

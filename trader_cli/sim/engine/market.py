@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from trader_cli.domain.ticks import Direction, round_to_tick
 from trader_cli.sim.engine import hours
@@ -25,6 +26,7 @@ _WAVES = ((0.04, 29 * 86400.0), (0.015, 3.3 * 86400.0), (0.004, 4.1 * 3600.0), (
 # finished bars kept per instrument: past bars never change, and a runner asks for the same
 # history windows every cycle (a session of 1-minute bars is 360; two of 5-minute bars 144)
 BAR_CACHE_PER_INSTRUMENT = 512
+TOUCHES_KEPT = 512  # bid/ask pairs kept by raw price (see MarketModel.bid_ask)
 
 
 def _mix(value: int) -> int:
@@ -125,9 +127,8 @@ class Bar:
     count: int
 
 
-@dataclass(frozen=True, slots=True)
-class CsvBar:
-    """One bar read from a CSV file."""
+class CsvBar(NamedTuple):
+    """One bar read from a CSV file (a named tuple: a file's bars are many, made at C speed)."""
 
     ts: datetime
     open: float
@@ -272,21 +273,46 @@ def _bars_row(
 ) -> tuple[str, CsvBar]:
     if len(row) != len(col):
         raise BarsCsvError(path, line, f"{len(row)} fields where the header has {len(col)}")
-    ts = _csv_time(path, line, row[col["ts"]])
-    o = _csv_number(path, line, "open", row[col["open"]])
-    h = _csv_number(path, line, "high", row[col["high"]])
-    lo = _csv_number(path, line, "low", row[col["low"]])
-    c = _csv_number(path, line, "close", row[col["close"]])
-    v = col.get("volume")
-    volume = _csv_number(path, line, "volume", row[v]) if v is not None and row[v].strip() else 0.0
-    if not (o > 0 and h > 0 and lo > 0 and c > 0 and volume >= 0 and lo <= o <= h
-            and lo <= c <= h):
-        _bad_prices(path, line, o, h, lo, c, volume)
+    values = _plain_row(row, col)
+    if values is None:  # not the plain case: each field checked and, if bad, named
+        ts = _csv_time(path, line, row[col["ts"]])
+        o = _csv_number(path, line, "open", row[col["open"]])
+        h = _csv_number(path, line, "high", row[col["high"]])
+        lo = _csv_number(path, line, "low", row[col["low"]])
+        c = _csv_number(path, line, "close", row[col["close"]])
+        v = col.get("volume")
+        volume = (_csv_number(path, line, "volume", row[v]) if v is not None and row[v].strip()
+                  else 0.0)
+        if not (o > 0 and h > 0 and lo > 0 and c > 0 and volume >= 0 and lo <= o <= h
+                and lo <= c <= h):
+            _bad_prices(path, line, o, h, lo, c, volume)
+        values = CsvBar(ts, o, h, lo, c, volume)
     s = col.get("symbol")
     symbol = (row[s] if s is not None else stem).strip().upper()
     if not symbol:
         raise BarsCsvError(path, line, "symbol is empty")
-    return symbol, CsvBar(ts, o, h, lo, c, volume)
+    return symbol, values
+
+
+def _plain_row(row: list[str], col: dict[str, int]) -> CsvBar | None:
+    """The bar of a row in the usual form (ASCII, a UTC time ending ``Z`` or ``+00:00``,
+    finite prices with ``0 < low <= open, close <= high``, a volume not negative), read in one
+    go; None for anything else, which the careful path reads (and refuses, naming the field)."""
+    joined = "".join(row)
+    if not joined.isascii() or "_" in joined:
+        return None
+    try:
+        ts = datetime.fromisoformat(row[col["ts"]])
+        o, h = float(row[col["open"]]), float(row[col["high"]])
+        lo, c = float(row[col["low"]]), float(row[col["close"]])
+        v = col.get("volume")
+        volume = float(row[v]) if v is not None and row[v].strip() else 0.0
+    except ValueError:
+        return None
+    if (ts.tzinfo is UTC and 0 < lo <= o <= h < math.inf and lo <= c <= h
+            and 0 <= volume < math.inf):
+        return CsvBar(ts, o, h, lo, c, volume)
+    return None
 
 
 def _bad_prices(
@@ -314,12 +340,15 @@ def bar_names(inst: Instrument) -> tuple[str, ...]:
 def bar_span(bars: list[CsvBar], i: int) -> float:
     """Seconds bar ``i`` of ``bars`` lasts: the gap to its neighbours (the shorter, so the last
     bar of a session is not stretched over the night); 60 for a lone bar."""
-    gaps = []
+    ts = bars[i].ts
     if i + 1 < len(bars):
-        gaps.append((bars[i + 1].ts - bars[i].ts).total_seconds())
+        gap = (bars[i + 1].ts - ts).total_seconds()
+        if i > 0:
+            gap = min(gap, (ts - bars[i - 1].ts).total_seconds())
+        return max(gap, 1.0)
     if i > 0:
-        gaps.append((bars[i].ts - bars[i - 1].ts).total_seconds())
-    return max(min(gaps), 1.0) if gaps else 60.0
+        return max((ts - bars[i - 1].ts).total_seconds(), 1.0)
+    return 60.0
 
 
 def bar_path(bar: CsvBar, frac: float) -> float:
@@ -354,6 +383,9 @@ class MarketModel:
         self._last_quote: tuple[int, datetime, Quote] | None = None
         # local symbol -> the name its bars go by (once found, bars under it stay)
         self._csv_keys: dict[str, str] = {}
+        # (con id, raw price, spread in ticks) -> (bid, ask, tick): a pure function of the
+        # three, and a price on the tick (a bar's open, a moved price) comes again and again
+        self._touches: dict[tuple[int, float, int], tuple[Decimal, Decimal, Decimal]] = {}
 
     def move(self, inst: Instrument, price: Decimal | None, since: datetime) -> None:
         """Make ``inst`` trade at ``price`` from ``since`` on (a test hook; None undoes it).
@@ -434,6 +466,8 @@ class MarketModel:
         if i < 0:
             return bars[0].open
         bar = bars[i]
+        if when == bar.ts:  # the bar's first second: its open (what bar_path gives at 0)
+            return bar.open
         return bar_path(bar, (when - bar.ts).total_seconds() / bar_span(bars, i))
 
     def effective_time(self, inst: Instrument, when: datetime) -> datetime:
@@ -452,13 +486,20 @@ class MarketModel:
         """The best bid and ask at ``when`` (trading time, as :meth:`touch`), with the tick, the
         instrument's key and the book's bucket they were made with: the touch without its sizes
         and last print. A spread of one or two ticks around the price, the bid on the tick below."""
-        raw = Decimal(repr(self.raw_price(inst, when)))
-        tick = inst.tick_at(raw)
+        price = self.raw_price(inst, when)
         key = _name_key(inst.local_symbol) ^ self.seed
         bucket = int(when.timestamp()) // BOOK_REFRESH_SECONDS
         spread_ticks = 1 + int(_unit(key, 7, bucket) < 0.35)
-        bid = round_to_tick(raw - tick * spread_ticks / 2, tick, Direction.DOWN)
-        return bid, bid + tick * spread_ticks, tick, key, bucket
+        made = self._touches.get((inst.con_id, price, spread_ticks))
+        if made is None:
+            raw = Decimal(repr(price))
+            tick = inst.tick_at(raw)
+            bid = round_to_tick(raw - tick * spread_ticks / 2, tick, Direction.DOWN)
+            made = (bid, bid + tick * spread_ticks, tick)
+            if len(self._touches) >= TOUCHES_KEPT:
+                self._touches.clear()
+            self._touches[(inst.con_id, price, spread_ticks)] = made
+        return made[0], made[1], made[2], key, bucket
 
     def touch(self, inst: Instrument, when: datetime) -> Touch:
         """Best bid and ask with sizes, and the last print, at ``when`` (taken as trading time:
