@@ -30,11 +30,14 @@ class History:
 
     def fed(self, symbol: Symbol, ts: datetime) -> None:
         """A bar of ``symbol`` starting at ``ts`` entered the market."""
-        before = self._last_fed.get(symbol)
+        last = self._last_fed
+        before = last.get(symbol)
         if before is not None:  # bars are as long as the shortest gap between them
             gap = int((ts - before).total_seconds())
-            self._bar_seconds[symbol] = min(self._bar_seconds.get(symbol, gap), gap)
-        self._last_fed[symbol] = ts
+            seconds = self._bar_seconds.get(symbol)
+            if seconds is None or gap < seconds:
+                self._bar_seconds[symbol] = gap
+        last[symbol] = ts
 
     def has(self, symbol: Symbol) -> bool:
         """Whether any bar of ``symbol`` has entered the market yet."""
@@ -51,9 +54,10 @@ class History:
         candles.append(candle)
         if len(candles) > 2 * HISTORY_KEEP:
             del candles[:-HISTORY_KEEP]
-        for (sym, _), resampled in self._resampled.items():
-            if sym == symbol:
-                resampled.add(candle)
+        if self._resampled:
+            for (sym, _), resampled in self._resampled.items():
+                if sym == symbol:
+                    resampled.add(candle)
 
     def candles(
         self, symbol: Symbol, timeframe: Timeframe, limit: int, tz_of: Callable[[Symbol], Any]

@@ -158,6 +158,7 @@ class BacktestVenue(BaseTrader):
         # perm id -> (the order's prices and state, its region): asked at every step while the
         # order works, and the same until it is modified or triggered
         self._regions: dict[int, tuple[tuple[Any, ...], tuple[float | None, float | None]]] = {}
+        self._flat_equity: tuple[int, Decimal] | None = None  # see equity_now
 
     # -- the loop's side ------------------------------------------------------------------
     def sim_instrument(self, symbol: Symbol) -> SimInstrument:
@@ -280,11 +281,19 @@ class BacktestVenue(BaseTrader):
         """Net liquidation in the base currency with positions at the close of each symbol's
         latest bar in ``bars`` and other currencies at the simulated FX mids; and whether any
         position is open."""
+        kept = self._flat_equity
+        if kept is not None and kept[0] == self.events.changes:
+            return kept[1], False  # flat in base cash, and no fill since
         base = self._base
         total = Decimal(0)
+        foreign = False
         for ccy, amount in self.world.cash.items():
             if amount:
-                total += amount if ccy == base else amount * self._rate(ccy)
+                if ccy == base:
+                    total += amount
+                else:
+                    total += amount * self._rate(ccy)
+                    foreign = True
         exposed = False
         for con_id, pos in self.world.positions.items():
             if pos.quantity == 0:
@@ -297,6 +306,9 @@ class BacktestVenue(BaseTrader):
             bar = bars.get(self._symbols[con_id])
             if bar is not None:
                 total += pos.quantity * Decimal(repr(bar.close)) * self._rate(inst.currency)
+        # flat with only base cash, the equity holds until a fill changes it (the count of
+        # executions and status changes moves with every fill)
+        self._flat_equity = None if exposed or foreign else (self.events.changes, total)
         return total, exposed
 
     def _rate(self, currency: str) -> Decimal:
@@ -370,9 +382,26 @@ class BacktestVenue(BaseTrader):
                     if not ((below is not None and raw <= below)
                             or (above is not None and raw >= above)):
                         continue
-                self.engine.match_order(order, inst, resting=True)
+                if self._touch_may_act(order, inst):
+                    self.engine.match_order(order, inst, resting=True)
         self.sim_clock.set(when)
         self.engine.expire_day_orders()
+
+    def _touch_may_act(self, order: SimOrder, inst: SimInstrument) -> bool:
+        """False only when matching ``order`` now would do nothing: the touch neither elects
+        it (a sell stop at the bid or below, a buy stop at the ask or above: the last print is
+        one of the two) nor reaches its limit (the book's best level is the touch). Reading the
+        touch costs a fraction of the whole book the engine would build to find that out."""
+        market = self.market
+        if market.has_moves():
+            return True  # a moved last print may stand apart from the touch: let it look
+        bid, ask, *_ = market.bid_ask(inst, market.effective_time(inst, self.sim_clock.now()))
+        buy = order.action == "BUY"
+        if order.is_stop and not order.triggered:
+            trigger = order.aux_price
+            return trigger is None or (ask >= trigger if buy else bid <= trigger)
+        limit = order.lmt_price
+        return limit is None or (ask <= limit if buy else bid >= limit)
 
     def _region(self, order: SimOrder) -> tuple[float | None, float | None]:
         """:func:`region` of ``order``, kept while its prices and state stay as they are."""

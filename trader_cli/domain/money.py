@@ -40,6 +40,9 @@ def normalize_currency(code: str) -> str:
     return text
 
 
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(13))  # 1, 0.1, ... 1E-12
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount in one currency. Arithmetic across currencies raises instead of guessing."""
@@ -107,9 +110,8 @@ class Money:
 
     def rounded(self, places: int = 2) -> Money:
         """Rounded half-even to ``places`` decimals (banker's rounding, as ledgers do)."""
-        return Money(
-            self.amount.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN), self.currency
-        )
+        quantum = _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
+        return Money(self.amount.quantize(quantum, ROUND_HALF_EVEN), self.currency)
 
     def __str__(self) -> str:
         return (

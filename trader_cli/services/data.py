@@ -47,11 +47,16 @@ class DataFetchCoordinator:
 
     def new_cycle(self) -> None:
         """Forget this cycle's answers."""
-        self._candles.clear()
-        self._quotes.clear()
-        self._books.clear()
-        self._tapes.clear()
-        self.notes.clear()
+        if self._candles:
+            self._candles.clear()
+        if self._quotes:
+            self._quotes.clear()
+        if self._books:
+            self._books.clear()
+        if self._tapes:
+            self._tapes.clear()
+        if self.notes:
+            self.notes.clear()
 
     def clamp(self, timeframe: Timeframe) -> Timeframe:
         """The timeframe the venue will actually serve for ``timeframe``.

@@ -235,7 +235,7 @@ def iter_bars_csv(path: Path) -> Iterator[tuple[str, CsvBar]]:
             if row is None:
                 break
             line = reader.line_num
-            if not row or all(not cell.strip() for cell in row):
+            if not row or not "".join(row).strip():
                 continue  # a blank line
             symbol, bar = _bars_row(path, line, row, col, stem)
             before = last.get(symbol)
@@ -409,6 +409,10 @@ class MarketModel:
         else:
             self._bar_cache.pop(local_symbol, None)
         self._last_quote = None
+
+    def has_moves(self) -> bool:
+        """Whether any instrument's price was moved (:meth:`move`)."""
+        return bool(self._moves)
 
     def _moved(self, inst: Instrument, when: datetime) -> Decimal | None:
         move = self._moves.get(inst.local_symbol)
