@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import logging
 import tempfile
 import time
@@ -42,7 +43,7 @@ log = logging.getLogger("trader.backtest")
 
 # ``progress(bars_done, step_time)``: called every PROGRESS_EVERY bars
 Progress = Callable[[int, datetime], None]
-PROGRESS_EVERY = 512
+PROGRESS_EVERY = 512  # a multiple of YIELD_EVERY (the loop looks at both together)
 # the loop never waits for anything, so signal handlers (Ctrl-C) run only when it yields: it
 # does every YIELD_EVERY bars (a handler runs within a few yields of its signal)
 YIELD_EVERY = 64
@@ -152,8 +153,14 @@ class Backtest:
 
     async def run(self, progress: Progress | None = None) -> BacktestRun:
         """Replay every bar (see the module docstring)."""
-        with tempfile.TemporaryDirectory(prefix="trader-backtest-") as home:
-            return await self._run(Path(home), progress)
+        # what start-up made lives as long as the run: the collector's full passes need not
+        # walk it again and again while the loop makes and drops its short-lived objects
+        gc.freeze()
+        try:
+            with tempfile.TemporaryDirectory(prefix="trader-backtest-") as home:
+                return await self._run(Path(home), progress)
+        finally:
+            gc.unfreeze()
 
     async def _run(self, home: Path, progress: Progress | None) -> BacktestRun:
         from trader_cli.services.data import DataFetchCoordinator
@@ -206,6 +213,8 @@ class Backtest:
             except TraderError:
                 return None
 
+        executions = venue.world.executions  # the engine's fills not yet booked
+
         def book_fills() -> None:
             for record in venue.drain_fills():
                 trades.add(record)
@@ -226,6 +235,9 @@ class Backtest:
                 flags[0], flags[1] = edge or now, out
             return dict(flags[1])  # the strategy's own: it may change it
 
+        events = venue.events
+        decide = self.strategy.decide
+
         async def step(now: datetime) -> None:
             nonlocal seen_changes, steps, decisions, entries
             steps += 1
@@ -234,34 +246,35 @@ class Backtest:
                 if end is not None and end <= now:
                     venue.complete(symbol, bar)
                     del running[symbol]
-            book_fills()
+            if executions:
+                book_fills()
             data.new_cycle()
             market_open = market_open_at(now)
             # the plan monitor, when something can have changed for a plan
-            if book.open and (
-                local or venue.events.changes != seen_changes or book.clock_due(now)
-            ):
+            if book.open and (local or events.changes != seen_changes or book.clock_due(now)):
                 await book.check_all(now)
-                book_fills()
-                seen_changes = venue.events.changes
+                if executions:
+                    book_fills()
+                seen_changes = events.changes
             sctx = _Context(
-                now=now,
-                venue=venue_name,
-                simulated=True,
-                base_currency=base,
-                universe=list(universe),
-                data=data,
-                positions=venue.positions_now(),
-                open_plans=book.open_plans_view(),
-                account=_LAZY,
-                market_open=market_open,
-                limits=limits,
-                costs=costs,
-                capabilities=capabilities,
+                now,
+                venue_name,
+                True,
+                base,
+                list(universe),
+                data,
+                venue.positions_now(),
+                book.open_plans_view() if book.open else [],
+                _LAZY,
+                market_open,
+                limits,
+                costs,
+                [],
+                capabilities,
                 account_of=account_now,
             )
             try:
-                chosen = await self.strategy.decide(sctx)
+                chosen = await decide(sctx)
             except StrategyFailed as e:
                 self._error(now, e.message)
                 chosen = []
@@ -277,7 +290,8 @@ class Backtest:
                 entries += outcome.sent
                 acted = True
             if acted:
-                book_fills()
+                if executions:
+                    book_fills()
                 seen_changes = -1  # look at the new plans at the next step
             equity.record(now, *venue.equity_now(last_bar))
 
@@ -301,6 +315,8 @@ class Backtest:
         step_time = row[0]
         first_step = row[0]
         venue.sim_clock.set(first_step)
+        feed, complete = venue.feed, venue.complete
+        lengths: dict[int, timedelta] = {}  # a bar's length in seconds, as a timedelta
         while row is not None and not self.stop_requested:
             ts, symbol, bar = row
             if ts > step_time:
@@ -314,20 +330,23 @@ class Backtest:
                 raise InputError(f"bars for {symbol} at {ts.isoformat()} come twice")
             before = running.get(symbol)
             if before is not None:  # its next bar starts: it has ended
-                venue.complete(symbol, before[0])
-            venue.feed(symbol, bar)
+                complete(symbol, before[0])
             # it ends when its symbol's next bar starts, or a bar's length after it started
             # (the shortest gap between the symbol's bars so far: one that comes later can
             # only shorten it, and then this bar has ended anyway)
-            length = venue.bar_seconds(symbol)
-            pending[symbol] = bar
-            running[symbol] = (bar, None if length is None
-                               else bar.ts + timedelta(seconds=length))
-            last_bar[symbol] = bar
+            length = feed(symbol, bar)
+            if length is None:
+                running[symbol] = (bar, None)
+            else:
+                span = lengths.get(length)
+                if span is None:
+                    span = lengths[length] = timedelta(seconds=length)
+                running[symbol] = (bar, ts + span)
+            pending[symbol] = last_bar[symbol] = bar
             bars += 1
-            if progress is not None and bars % PROGRESS_EVERY == 0:
-                progress(bars, ts)
             if bars % YIELD_EVERY == 0:
+                if progress is not None and bars % PROGRESS_EVERY == 0:
+                    progress(bars, ts)
                 await asyncio.sleep(0)
             row = next(stream, None)
         if not self.stop_requested:

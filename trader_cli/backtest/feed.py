@@ -64,27 +64,29 @@ def count_bars(files: list[BarFile]) -> int:
 
 def _file_bars(
     f: BarFile, catalogue: Catalogue, end: datetime | None
-) -> Iterator[tuple[datetime, int, Symbol, CsvBar]]:
+) -> Iterator[tuple[datetime, Symbol, CsvBar]]:
     names: dict[str, Symbol] = {}
-    latest: tuple[datetime, str] | None = None
+    latest: datetime | None = None
+    latest_name = ""
     for name, bar in iter_bars_csv(f.path):
+        ts = bar.ts
         # merged in time order a line at a time: a file of several symbols (its ``symbol``
         # column) must be in time order across them, not one symbol's block after another's
-        if latest is not None and bar.ts < latest[0]:
+        if latest is not None and ts < latest:
             raise InputError(
-                f"--bars {str(f.path)!r}: the {name} bar at {bar.ts.isoformat()} comes after "
-                f"the {latest[1]} bar at {latest[0].isoformat()}: a file of several symbols "
+                f"--bars {str(f.path)!r}: the {name} bar at {ts.isoformat()} comes after "
+                f"the {latest_name} bar at {latest.isoformat()}: a file of several symbols "
                 "must be in time order across them",
                 hint="sort the file by ts (e.g. `sort -t, -k1,1`, keeping the header first), "
                 "or give each symbol its own --bars file",
             )
-        latest = (bar.ts, name)
-        if end is not None and bar.ts >= end:
+        latest, latest_name = ts, name
+        if end is not None and ts >= end:
             return
         symbol = f.symbol or names.get(name)
         if symbol is None:
             symbol = names[name] = symbol_named(name, catalogue)
-        yield bar.ts, 0, symbol, bar
+        yield ts, symbol, bar
 
 
 def merged_bars(
@@ -98,11 +100,14 @@ def merged_bars(
     A bad line raises :class:`InputError` naming the file and the line (exit 2); bars of one
     symbol from two files, or twice at one time, are refused too.
     """
-    streams = [_file_bars(f, catalogue, end) for f in files]
-    rows = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda row: row[0])
-    last: dict[Symbol, datetime] = {}
     try:
-        for ts, _, symbol, bar in rows:
+        if len(files) == 1:  # one file: its reader already holds each symbol's bars in order
+            yield from _file_bars(files[0], catalogue, end)
+            return
+        streams = [_file_bars(f, catalogue, end) for f in files]
+        last: dict[Symbol, datetime] = {}
+        for row in heapq.merge(*streams, key=lambda row: row[0]):
+            ts, symbol, _ = row
             before = last.get(symbol)
             if before is not None and ts <= before:
                 raise InputError(
@@ -111,7 +116,7 @@ def merged_bars(
                     hint="give each symbol's bars once, in one file",
                 )
             last[symbol] = ts
-            yield ts, symbol, bar
+            yield row
     except BarsCsvError as e:
         raise InputError(f"--bars {str(e.path)!r}, line {e.line}: {e.problem}",
                          hint="fix the file, or write it with `trader bars SYMBOL --csv`") from None

@@ -28,16 +28,20 @@ class History:
         self._last_fed: dict[Symbol, datetime] = {}
         self._resampled: dict[tuple[Symbol, int], _Resampled] = {}
 
-    def fed(self, symbol: Symbol, ts: datetime) -> None:
-        """A bar of ``symbol`` starting at ``ts`` entered the market."""
+    def fed(self, symbol: Symbol, ts: datetime) -> int | None:
+        """A bar of ``symbol`` starting at ``ts`` entered the market; returns how long its bars
+        are (:meth:`bar_seconds`)."""
         last = self._last_fed
         before = last.get(symbol)
-        if before is not None:  # bars are as long as the shortest gap between them
-            gap = int((ts - before).total_seconds())
-            seconds = self._bar_seconds.get(symbol)
-            if seconds is None or gap < seconds:
-                self._bar_seconds[symbol] = gap
         last[symbol] = ts
+        if before is None:
+            return self._bar_seconds.get(symbol)
+        # bars are as long as the shortest gap between them
+        gap = int((ts - before).total_seconds())
+        seconds = self._bar_seconds.get(symbol)
+        if seconds is None or gap < seconds:
+            self._bar_seconds[symbol] = seconds = gap
+        return seconds
 
     def has(self, symbol: Symbol) -> bool:
         """Whether any bar of ``symbol`` has entered the market yet."""

@@ -188,11 +188,12 @@ class BacktestVenue(BaseTrader):
         self._symbols[found.con_id] = symbol
         return found
 
-    def feed(self, symbol: Symbol, bar: CsvBar) -> None:
-        """The next bar of ``symbol`` enters the market (its path runs from its start on)."""
+    def feed(self, symbol: Symbol, bar: CsvBar) -> int | None:
+        """The next bar of ``symbol`` enters the market (its path runs from its start on).
+        Returns how long ``symbol``'s bars are (see :meth:`bar_seconds`)."""
         inst = self.sim_instrument(symbol)
-        self.history.fed(symbol, bar.ts)
         self.market.feed(inst.local_symbol, bar)
+        return self.history.fed(symbol, bar.ts)
 
     def bar_seconds(self, symbol: Symbol) -> int | None:
         """How long ``symbol``'s bars are (the shortest gap between them so far; None until

@@ -192,8 +192,12 @@ def check_decisions(decisions: Any, ctx: StrategyContext, name: str) -> list[Dec
         raise StrategyFailed(
             f"strategy {name} returned {type(decisions).__name__}, not a list of decisions"
         )
-    universe = {str(s) for s in ctx.universe}
+    universe: set[str] | None = None
     for d in decisions:
+        if type(d) is Hold and d.symbol in ctx.universe:
+            continue  # the usual answer, with the context's own symbol: nothing to check
+        if universe is None:
+            universe = {str(s) for s in ctx.universe}
         problem = _problem(d, universe)
         if problem:
             raise StrategyFailed(f"strategy {name} returned {problem}")
