@@ -38,7 +38,7 @@ from typing import Any
 from trader_cli.config import Settings
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, TradingSession
-from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
+from trader_cli.domain.models import FeeSource, Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import Symbol, parse_symbol
@@ -495,7 +495,8 @@ class OrderService:
             await self._order_event(order, before.reason)
             if before.status != order.status and order.status in ALERTED_STATUSES:
                 self.alert_final(order.client_order_id)
-        await self.record_fills(order.client_order_id)
+        if not _fills_on_record(order):
+            await self.record_fills(order.client_order_id)
         return store.order_from_row(self._row(order.client_order_id))
 
     async def record_fills(self, cid: str) -> int:
@@ -619,6 +620,18 @@ class OrderService:
     async def cancel(self, cid: str) -> Order:
         """Cancel one of our orders and record the outcome."""
         return await self.record(await self.venue.cancel_order(cid))
+
+
+def _fills_on_record(order: Order) -> bool:
+    """True when the database holds every fill ``order`` reports, each with the venue's own
+    commission: their amounts add up to its filled quantity (none yet for an order that has
+    filled nothing). Asking the venue for executions again (a round trip on IB) would tell
+    nothing new; :meth:`OrderService.record_fills` does when this is False.
+    """
+    fills = store.fills_for_order(order.client_order_id)
+    if sum((f.amount for f in fills), Decimal(0)) != order.filled:
+        return False
+    return all(f.commission_source == FeeSource.VENUE for f in fills)
 
 
 def _cids(bracket: BracketIntent) -> list[str]:
