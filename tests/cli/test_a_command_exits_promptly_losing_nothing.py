@@ -113,3 +113,15 @@ def test_refusals_keep_their_exit_codes(
     done = _trader(sim_env, tmp_path, *args, "--venue", "sim")
     assert done.returncode == status, done.stderr
     assert "error" in done.stderr
+
+
+def test_under_a_profiler_the_normal_exit_lets_it_write_its_results(tmp_path: Path) -> None:
+    stats = tmp_path / "trader.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "trader_cli", "--version"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("trader ")
+    assert stats.stat().st_size > 0

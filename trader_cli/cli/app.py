@@ -320,7 +320,8 @@ def exit_promptly(code: object) -> NoReturn:
     Nothing is cut short: a command has closed its database (every order and fill committed
     before it returned) and its venue link by now; the exit handlers still run (logging
     flushes and closes its files) and the standard streams are flushed. While a non-daemon
-    thread is still running, the normal exit waits for it instead.
+    thread is still running, or a profiler or tracer is attached (``python -m cProfile``,
+    a debugger), the normal exit happens instead.
     """
     import atexit
     import os
@@ -329,6 +330,8 @@ def exit_promptly(code: object) -> NoReturn:
     main_thread = threading.main_thread()
     if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
         raise SystemExit(code)
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(code)  # a profiler or tracer writes its results after the program
     status = 0
     if isinstance(code, int):
         status = code

@@ -37,7 +37,7 @@ from typing import Any
 
 from trader_cli.config import Settings
 from trader_cli.db import store
-from trader_cli.db.models import OrderRow, TradingSession
+from trader_cli.db.models import FillRow, OrderRow, TradingSession
 from trader_cli.domain.models import FeeSource, Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.scope import Backend
@@ -516,9 +516,9 @@ class OrderService:
         A fill already recorded only has its commission brought up to date: the venue is not
         asked for an FX rate it would not use (resync sees every fill of the day again).
         """
-        if store.find_fill(fill.id) is not None:
-            if fill.fee is not None:
-                store.update_fill_commission(fill.id, fill.fee, source=fill.fee.source)
+        recorded = store.find_fill(fill.id)
+        if recorded is not None:
+            refresh_commission(recorded, fill)
             return False
         rate = await self.fill_fx_to_base(parse_symbol(fill.symbol).quote)
         _, was_new = store.insert_fill_if_new(
@@ -620,6 +620,16 @@ class OrderService:
     async def cancel(self, cid: str) -> Order:
         """Cancel one of our orders and record the outcome."""
         return await self.record(await self.venue.cancel_order(cid))
+
+
+def refresh_commission(recorded: FillRow, fill: Fill) -> None:
+    """Bring a recorded fill's commission to what the venue says of ``fill`` now (a write only
+    when that differs: resync sees every fill of the day again)."""
+    fee = fill.fee
+    if fee is not None and (
+        recorded.commission, recorded.commission_currency, recorded.commission_source
+    ) != (fee.cost, fee.currency, fee.source):
+        store.update_fill_commission(fill.id, fee, source=fee.source)
 
 
 def _fills_on_record(order: Order) -> bool:
