@@ -188,6 +188,9 @@ class OrderService:
         self._token: str | None = None
         # called with every fill recorded for the first time
         self.on_fill: Callable[[Fill], None] | None = None
+        # called with the client order id once the venue has an order (before its answer is
+        # recorded)
+        self.on_sent: Callable[[str], None] | None = None
         # every order sent, every status change seen and every new fill go to telemetry
         self.telemetry: Telemetry | None = None
         # a rejected or expired order alerts a person (NOTIFY_URLS)
@@ -303,6 +306,8 @@ class OrderService:
             pending = store.order_from_row(self._row(cid))
             await self._order_event(pending, self._row(cid).reason)
             return pending
+        if self.on_sent is not None:
+            self.on_sent(cid)
         crash_point("after-submit")
         return await self.record(order)
 
