@@ -207,9 +207,8 @@ class OrderService:
         stem = f"{self.settings.core.client_order_prefix}-{self._token}-"
         seq = store.count_orders_with_prefix(stem) + 1
         # a bracket's legs are <id>-E, <id>-S, <id>-T: their id is taken too
-        while any(
-            store.find_order_by_client_id(f"{stem}{seq}{leg}") is not None
-            for leg in ("", "-E", "-S", "-T")
+        while store.recorded_client_order_ids(
+            f"{stem}{seq}{leg}" for leg in ("", "-E", "-S", "-T")
         ):
             seq += 1
         return f"{stem}{seq}"
