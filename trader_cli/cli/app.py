@@ -247,6 +247,22 @@ _register()
 _ROOT_VALUE_OPTIONS = frozenset({"--venue", "--replay", "--env-file", "--log-file"})
 
 
+def command_named(args: list[str]) -> str | None:
+    """The command ``args`` run: the first word that is not a root option or its value (None
+    with none, or with ``--help``/``--version`` before it). Not checked against the commands."""
+    expects_value = False
+    for arg in args:
+        if expects_value:
+            expects_value = False
+        elif arg in ("-h", "--help", "--version"):
+            return None
+        elif arg.startswith("-"):
+            expects_value = arg in _ROOT_VALUE_OPTIONS
+        else:
+            return arg
+    return None
+
+
 def app_for(args: list[str]) -> typer.Typer:
     """``app`` with only the command ``args`` name, when they name one exactly.
 
@@ -255,18 +271,7 @@ def app_for(args: list[str]) -> typer.Typer:
     name that is not one, ``--help`` or ``--version`` before it) gets the whole app, so root
     help, "No such command" and its suggestions are unchanged.
     """
-    name: str | None = None
-    expects_value = False
-    for arg in args:
-        if expects_value:
-            expects_value = False
-        elif arg in ("-h", "--help", "--version"):
-            return app
-        elif arg.startswith("-"):
-            expects_value = arg in _ROOT_VALUE_OPTIONS
-        else:
-            name = arg
-            break
+    name = command_named(args)
     found = [c for c in app.registered_commands if name is not None and c.name == name]
     if len(found) != 1 or app.registered_groups:
         return app
