@@ -97,6 +97,11 @@ def test_a_filled_order_is_on_disk_and_reported_in_full_when_the_process_is_gone
         ).fetchall()
     assert fills == [("25000",)]
     assert "connected to IB" in log.read_text()  # the log file's handler flushed and closed
+    # the sim's world was saved on the way out: the next process finds the position
+    flat = _trader(sim_env, tmp_path, "flatten", "AUD/USD", "--venue", "sim", "--json")
+    assert flat.returncode == 0, flat.stderr
+    (line,) = json.loads(flat.stdout)["positions"]
+    assert (line["before"], line["filled"], line["left"]) == ("25000", "25000", "0")
 
 
 @pytest.mark.parametrize(
