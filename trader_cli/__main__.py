@@ -1,5 +1,5 @@
 """``python -m trader_cli``."""
 
-from trader_cli.cli.app import main
+from trader_cli.cli.entry import main
 
 main()

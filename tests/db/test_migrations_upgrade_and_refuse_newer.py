@@ -200,3 +200,22 @@ def test_v3_orders_get_their_plan_id_from_the_reason_tags(empty_db: peewee.Datab
         f"exit plan {p1}: stop 40 hit (bid 39.9)"
     )
     assert OrderRow.get(OrderRow.client_order_id == "x1").plan.id == p1
+
+
+def test_an_up_to_date_database_is_checked_by_reading_alone(
+    empty_db: peewee.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command opens its database through ``migrate``: when nothing is missing it reads
+    the version and stops, without a transaction per step (a write lock on SQLite)."""
+    migrate(empty_db)
+    statements: list[str] = []
+    real = empty_db.execute_sql
+
+    def spy(sql: str, *args: object, **kwargs: object) -> object:
+        statements.append(sql.strip().split()[0].upper())
+        return real(sql, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(empty_db, "execute_sql", spy)
+    assert migrate(empty_db) == []
+    assert statements  # it did look
+    assert set(statements) <= {"SELECT"}, statements

@@ -513,7 +513,10 @@ def migrate(db: peewee.Database, target: int | None = None) -> list[int]:
     goal = LATEST_VERSION if target is None else target
     if not 0 <= goal <= LATEST_VERSION:
         raise ValueError(f"target version must be between 0 and {LATEST_VERSION}, not {goal}")
-    _check_not_newer(db, current_version(db))
+    current = current_version(db)
+    _check_not_newer(db, current)
+    if current >= goal:
+        return []  # up to date (every command's case): checked without a transaction
     applied: list[int] = []
     version_model = _version_model(db)
     for step in MIGRATIONS:

@@ -55,6 +55,9 @@ from trader_cli.errors import TraderError
 
 __all__ = ["ACCOUNT_SUFFIX_CHARS", "account_fingerprint"]  # re-exported for callers of old
 
+# ids per ``IN (...)`` query: well under SQLite's oldest limit of 999 bound parameters
+_IN_CHUNK = 500
+
 
 # --- sessions -------------------------------------------------------------------------------
 
@@ -111,6 +114,19 @@ def find_order_by_client_id(client_order_id: str) -> OrderRow | None:
     return OrderRow.get_or_none(
         (OrderRow.scope == current_scope_id()) & (OrderRow.client_order_id == client_order_id)
     )
+
+
+def recorded_client_order_ids(client_order_ids: Iterable[str]) -> set[str]:
+    """Which of ``client_order_ids`` have an order in the bound scope (one query per 500)."""
+    ids = list(dict.fromkeys(client_order_ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        query = OrderRow.select(OrderRow.client_order_id).where(
+            (OrderRow.scope == current_scope_id()) & OrderRow.client_order_id.in_(chunk)
+        )
+        found.update(row.client_order_id for row in query)
+    return found
 
 
 def find_order_by_venue_id(venue_order_id: str) -> OrderRow | None:
@@ -359,6 +375,20 @@ def find_fill(venue_fill_id: str) -> FillRow | None:
     return FillRow.get_or_none(
         (FillRow.scope == current_scope_id()) & (FillRow.venue_fill_id == venue_fill_id)
     )
+
+
+def fills_by_venue_id(venue_fill_ids: Iterable[str]) -> dict[str, FillRow]:
+    """The recorded fills among ``venue_fill_ids`` in the bound scope, by venue fill id (one
+    query per 500 ids rather than one per fill)."""
+    ids = list(dict.fromkeys(venue_fill_ids))
+    found: dict[str, FillRow] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        query = FillRow.select().where(
+            (FillRow.scope == current_scope_id()) & FillRow.venue_fill_id.in_(chunk)
+        )
+        found.update((row.venue_fill_id, row) for row in query)
+    return found
 
 
 def fills_for_order(client_order_id: str) -> list[FillRow]:

@@ -37,8 +37,8 @@ from typing import Any
 
 from trader_cli.config import Settings
 from trader_cli.db import store
-from trader_cli.db.models import OrderRow, TradingSession
-from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
+from trader_cli.db.models import FillRow, OrderRow, TradingSession
+from trader_cli.domain.models import FeeSource, Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import Symbol, parse_symbol
@@ -188,6 +188,9 @@ class OrderService:
         self._token: str | None = None
         # called with every fill recorded for the first time
         self.on_fill: Callable[[Fill], None] | None = None
+        # called with the client order id once the venue has an order (before its answer is
+        # recorded)
+        self.on_sent: Callable[[str], None] | None = None
         # every order sent, every status change seen and every new fill go to telemetry
         self.telemetry: Telemetry | None = None
         # a rejected or expired order alerts a person (NOTIFY_URLS)
@@ -204,9 +207,8 @@ class OrderService:
         stem = f"{self.settings.core.client_order_prefix}-{self._token}-"
         seq = store.count_orders_with_prefix(stem) + 1
         # a bracket's legs are <id>-E, <id>-S, <id>-T: their id is taken too
-        while any(
-            store.find_order_by_client_id(f"{stem}{seq}{leg}") is not None
-            for leg in ("", "-E", "-S", "-T")
+        while store.recorded_client_order_ids(
+            f"{stem}{seq}{leg}" for leg in ("", "-E", "-S", "-T")
         ):
             seq += 1
         return f"{stem}{seq}"
@@ -303,6 +305,8 @@ class OrderService:
             pending = store.order_from_row(self._row(cid))
             await self._order_event(pending, self._row(cid).reason)
             return pending
+        if self.on_sent is not None:
+            self.on_sent(cid)
         crash_point("after-submit")
         return await self.record(order)
 
@@ -495,7 +499,8 @@ class OrderService:
             await self._order_event(order, before.reason)
             if before.status != order.status and order.status in ALERTED_STATUSES:
                 self.alert_final(order.client_order_id)
-        await self.record_fills(order.client_order_id)
+        if not _fills_on_record(order):
+            await self.record_fills(order.client_order_id)
         return store.order_from_row(self._row(order.client_order_id))
 
     async def record_fills(self, cid: str) -> int:
@@ -515,9 +520,9 @@ class OrderService:
         A fill already recorded only has its commission brought up to date: the venue is not
         asked for an FX rate it would not use (resync sees every fill of the day again).
         """
-        if store.find_fill(fill.id) is not None:
-            if fill.fee is not None:
-                store.update_fill_commission(fill.id, fill.fee, source=fill.fee.source)
+        recorded = store.find_fill(fill.id)
+        if recorded is not None:
+            refresh_commission(recorded, fill)
             return False
         rate = await self.fill_fx_to_base(parse_symbol(fill.symbol).quote)
         _, was_new = store.insert_fill_if_new(
@@ -619,6 +624,28 @@ class OrderService:
     async def cancel(self, cid: str) -> Order:
         """Cancel one of our orders and record the outcome."""
         return await self.record(await self.venue.cancel_order(cid))
+
+
+def refresh_commission(recorded: FillRow, fill: Fill) -> None:
+    """Bring a recorded fill's commission to what the venue says of ``fill`` now (a write only
+    when that differs: resync sees every fill of the day again)."""
+    fee = fill.fee
+    if fee is not None and (
+        recorded.commission, recorded.commission_currency, recorded.commission_source
+    ) != (fee.cost, fee.currency, fee.source):
+        store.update_fill_commission(fill.id, fee, source=fee.source)
+
+
+def _fills_on_record(order: Order) -> bool:
+    """True when the database holds every fill ``order`` reports, each with the venue's own
+    commission: their amounts add up to its filled quantity (none yet for an order that has
+    filled nothing). Asking the venue for executions again (a round trip on IB) would tell
+    nothing new; :meth:`OrderService.record_fills` does when this is False.
+    """
+    fills = store.fills_for_order(order.client_order_id)
+    if sum((f.amount for f in fills), Decimal(0)) != order.filled:
+        return False
+    return all(f.commission_source == FeeSource.VENUE for f in fills)
 
 
 def _cids(bracket: BracketIntent) -> list[str]:

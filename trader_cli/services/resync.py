@@ -37,7 +37,7 @@ from trader_cli.domain.models import Order, OrderStatus
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.notify import alerts
 from trader_cli.services.locks import order_lock
-from trader_cli.services.orders import INTENT_TTL, OrderService
+from trader_cli.services.orders import INTENT_TTL, OrderService, refresh_commission
 
 log = logging.getLogger("trader.resync")
 
@@ -188,16 +188,27 @@ class ResyncService:
 
     # -- fills ---------------------------------------------------------------------------
     async def _fills(self, since: datetime | None, report: ResyncReport) -> None:
-        for fill in (
+        fills = (
             await self.venue.get_trades_from_timestamp(since)
             if since
             else await self.venue.get_my_trades()
-        ):
-            if fill.client_order_id and store.find_order_by_client_id(fill.client_order_id) is None:
-                found = await self.venue.get_order(fill.client_order_id)
+        )
+        # the day's fills come back on every pass: what is recorded is read in two queries,
+        # not two per fill
+        recorded = store.fills_by_venue_id(f.id for f in fills)
+        known = store.recorded_client_order_ids(
+            f.client_order_id for f in fills if f.client_order_id
+        )
+        for fill in fills:
+            cid = fill.client_order_id
+            if cid and cid not in known and store.find_order_by_client_id(cid) is None:
+                found = await self.venue.get_order(cid)
                 if found is not None:
                     self._adopt_one(found, report)
-            if await self.orders.insert_fill(fill):
+            row = recorded.get(fill.id)
+            if row is not None:
+                refresh_commission(row, fill)
+            elif await self.orders.insert_fill(fill):
                 report.new_fills.append(fill.id)
 
     # -- orders --------------------------------------------------------------------------

@@ -170,7 +170,8 @@ def flatten(
     targets = parse_symbols(symbols) if symbols else None
     st.note_default_venue()
     report = asyncio.run(
-        _flatten(st.settings(), targets, market, reprice, wait, live, include_baseline)
+        _flatten(st.settings(), targets, market, reprice, wait, live, include_baseline,
+                 st.json_mode)
     )
     out = st.output
     if st.json_mode:
@@ -210,7 +211,9 @@ async def _flatten(
     wait: float,
     live: bool,
     include_baseline: bool,
+    json_mode: bool = False,
 ) -> Any:
+    from trader_cli.cli.console import warm_up_rich
     from trader_cli.services.context import trading_context
     from trader_cli.services.flatten import flatten as run_flatten
     from trader_cli.services.locks import hold_send_lock, scope_of
@@ -218,6 +221,8 @@ async def _flatten(
 
     refuse_orders_on_replay(settings, "trader flatten")
     async with trading_context(settings, live=live, strategy="flatten") as ctx:
+        if not json_mode:  # once an order is out, rich loads while the venue works on it
+            ctx.orders.on_sent = lambda _cid: warm_up_rich()
         # beside a running bot: wait for its current step, then close its plans on these
         # symbols and the positions while it waits (see docs/orders.md)
         lock = await hold_send_lock(scope_of(ctx), what="trader flatten", wait=FLATTEN_LOCK_WAIT)

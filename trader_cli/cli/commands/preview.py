@@ -17,7 +17,7 @@ from trader_cli.cli.app import (
     VerboseOpt,
     state,
 )
-from trader_cli.cli.console import venue_label
+from trader_cli.cli.console import venue_label, warm_up_rich
 from trader_cli.cli.params import MAX_WAIT_SECONDS, seconds
 from trader_cli.domain.display import (
     market_status_text,
@@ -246,13 +246,15 @@ async def _place(st: Any, symbol: str, side: Side, quantity: str, spec: OrderSpe
     out = st.output
     refuse_orders_on_replay(st.settings(), "trader place")
     status: Any = None
-    # a spinner on a terminal while the order works; rich is imported only once the order has
-    # been sent (nothing is drawn before it: the order goes out first), never for one already
-    # final or for output that is not a terminal
+    # nothing of rich is imported before the order is sent (the order goes out first); then it
+    # loads in the background while the venue works, for the tables drawn at the end, and a
+    # terminal gets a spinner (not for an order already final)
     spinner = not st.json_mode and sys.stderr.isatty()
 
     def progress(order: Any) -> None:
         nonlocal status
+        if not st.json_mode:
+            warm_up_rich()  # the order is out: rich loads while the venue works on it
         if not spinner or (status is None and order.status.is_final):
             return
         if status is None:

@@ -12,12 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from ib_async import IB
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from trader_cli.clock import REAL_CLOCK, Clock
 from trader_cli.errors import NotConnectedError, SafetyRefused, TemporaryError
@@ -226,6 +220,13 @@ class IBConnection:
                 return
             self.ib.disconnect()
             cfg = self.config
+            from tenacity import (  # only a reconnect retries: not loaded to connect once
+                AsyncRetrying,
+                retry_if_exception_type,
+                stop_after_attempt,
+                wait_exponential_jitter,
+            )
+
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(cfg.reconnect_attempts),
                 wait=wait_exponential_jitter(

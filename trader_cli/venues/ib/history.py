@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ib_async import RequestError
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from trader_cli.clock import Clock
 from trader_cli.domain.models import Candle
@@ -139,6 +138,8 @@ async def _bars(
         and ((now - cached[0]).total_seconds() < trader.pacer.rules.identical_gap)
     ):
         return cached[1]
+    from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
     retrying = AsyncRetrying(
         stop=stop_after_attempt(6),
         retry=retry_if_exception_type(RateLimitError),
