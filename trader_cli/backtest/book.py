@@ -33,6 +33,7 @@ from trader_cli.errors import (
     TemporaryError,
     TraderError,
 )
+from trader_cli.risk.killswitch import KillSwitch
 from trader_cli.services.brackets import (
     ENTRY,
     STOP,
@@ -111,6 +112,9 @@ class Book:
         self._report: PnLReport | None = None  # the day's fills, booked
         self.broker = effective_protection(settings, venue.capabilities) is Protection.BROKER
         self._cap = Money(settings.risk.max_order_value, settings.base_currency)
+        # the account's kill switch is not the simulation's (see engine._unlike_the_account):
+        # the checks see a switch that is off and has no file to look for
+        self._kill_switch = KillSwitch(path=None, forced=False)
 
     # -- fills ------------------------------------------------------------------------------
     def fill(self, record: FillRecord) -> None:
@@ -159,6 +163,7 @@ class Book:
                 market_orders=False,
                 stop=plan.stop if bracket else None,
                 target=plan.target if bracket else None,
+                kill_switch=self._kill_switch,
             )
             spec = preview.require_spec()
         except (InvalidOrderError, TemporaryError, DataUnavailableError) as e:

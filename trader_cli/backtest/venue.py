@@ -47,7 +47,7 @@ from trader_cli.sim.engine.clock import SimClock
 from trader_cli.sim.engine.market import CsvBar
 from trader_cli.sim.engine.matching import MatchingEngine, OrderTicket
 from trader_cli.sim.engine.notifier import RequestError
-from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, SimExecution, SimOrder, World
+from trader_cli.sim.engine.world import ACTIVE, DEFAULT_ACCOUNT, SimExecution, SimOrder, World
 from trader_cli.venues.base import (
     BaseTrader,
     BracketRequest,
@@ -348,7 +348,7 @@ class BacktestVenue(BaseTrader):
         start = self.sim_clock.now()
         if when <= start:
             return
-        working = [o for o in self.world.orders.values() if o.is_active]
+        working = [o for o in self.world.orders.values() if o.status in ACTIVE]
         if not working:
             self.sim_clock.set(when)
             return
@@ -356,7 +356,10 @@ class BacktestVenue(BaseTrader):
         pairs = list(zip(working, regions, strict=True))
         if not any(self._reachable(o, r, start, when) for o, r in pairs):
             self.sim_clock.set(when)  # the market does not come near any of them
-            self.engine.expire_day_orders()
+            # nothing matched, so the working orders are as they were: look for expiries
+            # among them before asking the engine to
+            if any(o.expires_at is not None and when >= o.expires_at for o in working):
+                self.engine.expire_day_orders()
             return
         total = (when - start).total_seconds()
         paths: dict[int, list[tuple[float, float]]] = {}

@@ -14,6 +14,8 @@ from trader_cli.domain.money import Money, to_decimal
 
 def utc(ts: datetime) -> datetime:
     """Return ``ts`` in UTC; a naive datetime is a bug and raises ``ValueError``."""
+    if ts.tzinfo is UTC:
+        return ts
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise ValueError(f"naive datetime {ts!r}: attach a timezone where it is parsed")
     return ts.astimezone(UTC)

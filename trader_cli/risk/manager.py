@@ -154,12 +154,15 @@ class RiskManager:
         self.fx_buffer_bps = fx_buffer_bps
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RiskManager:
-        """Limits, base currency, kill switch (setting and app-dir file) and FX buffer."""
+    def from_settings(
+        cls, settings: Settings, *, kill_switch: KillSwitch | None = None
+    ) -> RiskManager:
+        """Limits, base currency, kill switch (setting and app-dir file, unless
+        ``kill_switch`` is given) and FX buffer."""
         return cls(
             settings.risk,
             settings.base_currency,
-            kill_switch=KillSwitch.from_settings(settings),
+            kill_switch=kill_switch or KillSwitch.from_settings(settings),
             fx_buffer_bps=settings.ib.fx_spread_buffer_bps,
         )
 

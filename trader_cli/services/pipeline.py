@@ -38,6 +38,7 @@ from trader_cli.liquidity import (
 )
 from trader_cli.risk import Category, Check, ProposedOrder, RiskManager, RiskVerdict
 from trader_cli.risk.convert import Converter
+from trader_cli.risk.killswitch import KillSwitch
 from trader_cli.risk.valuation import (
     Valuation,
     max_price_deviation_pct,
@@ -203,14 +204,17 @@ async def risk_check(
     *,
     daily_pnl: Money | None = None,
     working: Sequence[Order] = (),
+    kill_switch: KillSwitch | None = None,
 ) -> RiskVerdict:
-    """Every risk limit on ``order``; with no valuation (``order`` None) a failed ``valuation``."""
+    """Every risk limit on ``order``; with no valuation (``order`` None) a failed ``valuation``.
+
+    ``kill_switch`` replaces the app dir's (a backtest's simulated account has its own)."""
     if order is None:
         why = f"no price to value {symbol} at: the book is empty"
         return RiskVerdict([Check("valuation", False, why)], reducing=False)
-    return await RiskManager.from_settings(settings).check(
-        order, positions, converter, daily_pnl=daily_pnl, working=working
-    )
+    manager = (RiskManager.from_settings(settings) if kill_switch is None
+               else RiskManager.from_settings(settings, kill_switch=kill_switch))
+    return await manager.check(order, positions, converter, daily_pnl=daily_pnl, working=working)
 
 
 async def market_checks(

@@ -30,6 +30,7 @@ from trader_cli.hours import MarketHours, market_hours
 from trader_cli.liquidity import TickRule, round_price, tick_rule_for
 from trader_cli.risk import Category, Check, ProposedOrder, RiskVerdict
 from trader_cli.risk.convert import Converter
+from trader_cli.risk.killswitch import KillSwitch
 from trader_cli.risk.valuation import Valuation
 from trader_cli.services.baseline import own_positions
 from trader_cli.services.brackets import (
@@ -243,6 +244,7 @@ async def preview_order(
     baseline: Baseline | None = None,
     stop: Decimal | None = None,
     target: Decimal | None = None,
+    kill_switch: KillSwitch | None = None,
 ) -> OrderPreview:
     """Preview one order on ``venue`` (connected) and send nothing.
 
@@ -269,6 +271,8 @@ async def preview_order(
     entry (else ``InvalidOrderError``), the preview lists the legs, and the stop, valued at its
     trigger, is checked against ``MAX_ORDER_VALUE``
     (:func:`~trader_cli.services.brackets.bracket_checks`).
+
+    ``kill_switch`` stands in for the app dir's switch (a backtest's simulated account).
     """
     sym = parse_symbol(symbol) if isinstance(symbol, str) else symbol
     bracket = stop is not None or target is not None
@@ -302,7 +306,8 @@ async def preview_order(
     taker = marketable(side, priced, quote)
     proposed = None if valuation is None else ProposedOrder.valued(sym, side, qty, valuation)
     verdict = await risk_check(
-        settings, sym, proposed, positions, conv, daily_pnl=daily_pnl, working=working
+        settings, sym, proposed, positions, conv, daily_pnl=daily_pnl, working=working,
+        kill_switch=kill_switch,
     )
     costs = await estimate_costs(
         proposed, settings, conv, taker=taker, usd_per_unit=lambda: _usd_per_unit(venue, sym)
