@@ -55,15 +55,16 @@ class EquityTracker:
         """One step's equity, and whether a position was open through it."""
         self.steps += 1
         self.exposed_steps += exposed
-        if equity > self.peak:
-            self.peak = equity
-        fall = self.peak - equity
-        if fall:
-            if fall > self.max_drawdown:
-                self.max_drawdown = fall
-            # fall / peak > the deepest so far, without a division at every step
-            if self.peak > 0 and fall > self.max_drawdown_pct * self.peak:
-                self.max_drawdown_pct = max(self.max_drawdown_pct, fall / self.peak)
+        if equity is not self.last:  # the same as the last step's: no new peak or fall
+            if equity > self.peak:
+                self.peak = equity
+            fall = self.peak - equity
+            if fall:
+                if fall > self.max_drawdown:
+                    self.max_drawdown = fall
+                # fall / peak > the deepest so far, without a division at every step
+                if self.peak > 0 and fall > self.max_drawdown_pct * self.peak:
+                    self.max_drawdown_pct = max(self.max_drawdown_pct, fall / self.peak)
         day = when.date()
         if day != self._day:
             if self._day is not None:

@@ -76,6 +76,7 @@ class _Events:
     def __init__(self) -> None:
         self.refusals: dict[int, RequestError] = {}
         self.changes = 0  # order status changes and fills: the loop's cue to look at plans
+        self.version = 0  # any change the engine made to orders, fills or the account
 
     def order_status(self, order: SimOrder, inst: SimInstrument) -> None:
         del order, inst
@@ -95,7 +96,7 @@ class _Events:
         self.refusals[req_id] = error
 
     def world_changed(self) -> None:
-        return None
+        self.version += 1
 
 
 class BacktestTime:
@@ -159,6 +160,10 @@ class BacktestVenue(BaseTrader):
         # order works, and the same until it is modified or triggered
         self._regions: dict[int, tuple[tuple[Any, ...], tuple[float | None, float | None]]] = {}
         self._flat_equity: tuple[int, Decimal] | None = None  # see equity_now
+        # the working orders and where each instrument's may act, as of the engine's change
+        # counts: ((changes, version), orders, per instrument (inst, below, above))
+        self._working: tuple[tuple[int, int], list[SimOrder],
+                             list[tuple[SimInstrument, float | None, float | None]]] | None = None
 
     # -- the loop's side ------------------------------------------------------------------
     def sim_instrument(self, symbol: Symbol) -> SimInstrument:
@@ -348,13 +353,18 @@ class BacktestVenue(BaseTrader):
         start = self.sim_clock.now()
         if when <= start:
             return
-        working = [o for o in self.world.orders.values() if o.status in ACTIVE]
+        events = self.events
+        kept = self._working
+        if kept is None or kept[0] != (events.changes, events.version):
+            working = [o for o in self.world.orders.values() if o.status in ACTIVE]
+            kept = self._working = ((events.changes, events.version), working,
+                                    self._reach_by_instrument(working))
+        _, working, reach = kept
         if not working:
             self.sim_clock.set(when)
             return
-        regions = [self._region(o) for o in working]
-        pairs = list(zip(working, regions, strict=True))
-        if not any(self._reachable(o, r, start, when) for o, r in pairs):
+        if not any(self._reachable(inst, below, above, start, when)
+                   for inst, below, above in reach):
             self.sim_clock.set(when)  # the market does not come near any of them
             # nothing matched, so the working orders are as they were: look for expiries
             # among them before asking the engine to
@@ -364,7 +374,8 @@ class BacktestVenue(BaseTrader):
         total = (when - start).total_seconds()
         paths: dict[int, list[tuple[float, float]]] = {}
         seconds: set[int] = set()
-        for order, (below, above) in pairs:
+        for order in working:
+            below, above = self._region(order)
             inst = self._inst(order)
             path = paths.get(inst.con_id)
             if path is None:
@@ -418,14 +429,36 @@ class BacktestVenue(BaseTrader):
         self._regions[order.perm_id] = (state, found)
         return found
 
-    def _reachable(self, order: SimOrder, where: tuple[float | None, float | None],
+    def _reach_by_instrument(
+        self, working: list[SimOrder]
+    ) -> list[tuple[SimInstrument, float | None, float | None]]:
+        """Per instrument of ``working``: the highest price at or below which one of its orders
+        may act, and the lowest at or above which one may (both None when one works at the
+        market: it may act at any second)."""
+        out: dict[int, tuple[SimInstrument, float | None, float | None]] = {}
+        anytime: set[int] = set()
+        for order in working:
+            inst = self._inst(order)
+            below, above = self._region(order)
+            if below is None and above is None:
+                anytime.add(inst.con_id)
+            _, low, high = out.get(inst.con_id, (inst, None, None))
+            if below is not None:
+                low = below if low is None else max(low, below)
+            if above is not None:
+                high = above if high is None else min(high, above)
+            out[inst.con_id] = (inst, low, high)
+        return [(inst, None, None) if con_id in anytime else (inst, low, high)
+                for con_id, (inst, low, high) in out.items()]
+
+    def _reachable(self, inst: SimInstrument, below: float | None, above: float | None,
                    start: datetime, end: datetime) -> bool:
-        """Whether the market may elect or fill ``order`` (at ``where``, its :func:`region`)
-        between ``start`` and ``end`` (True when it cannot tell cheaply)."""
-        below, above = where
+        """Whether the market of ``inst`` may come to ``below`` or under, or ``above`` or
+        over, between ``start`` and ``end`` (True when it cannot tell cheaply, and for an
+        order at the market: ``below`` and ``above`` None)."""
         if below is None and above is None:
             return True
-        bounds = self.market.reach(self._inst(order), start, end)
+        bounds = self.market.reach(inst, start, end)
         if bounds is None:
             return True
         lo, hi = bounds

@@ -47,12 +47,22 @@ def _dec(value: object) -> Decimal:
 
 def places_of(step: Decimal) -> int:
     """Decimal places of a step (``0.005`` → 3, ``0.01`` → 2, ``1`` → 0)."""
-    exponent = step.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    found = _PLACES.get(step)
+    if found is None:
+        exponent = step.normalize().as_tuple().exponent
+        found = max(0, -exponent) if isinstance(exponent, int) else 0
+        if len(_PLACES) < 256:  # a venue's steps are few
+            _PLACES[step] = found
+    return found
+
+
+_PLACES: dict[Decimal, int] = {}
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(13))  # 1, 0.1, ... 1E-12
 
 
 def _quantize(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    quantum = _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
+    return value.quantize(quantum, rounding=ROUND_HALF_EVEN)
 
 
 def _group(value: Decimal, places: int, grouping: bool) -> str:

@@ -40,6 +40,7 @@ def normalize_currency(code: str) -> str:
     return text
 
 
+_CENT = Decimal("0.01")
 _QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(13))  # 1, 0.1, ... 1E-12
 
 
@@ -116,7 +117,7 @@ class Money:
     def __str__(self) -> str:
         return (
             f"{self.amount:,.2f} {self.currency}"
-            if self.amount == self.amount.quantize(Decimal("0.01"))
+            if self.amount == self.amount.quantize(_CENT)
             else f"{self.amount:,} {self.currency}"
         )
 
