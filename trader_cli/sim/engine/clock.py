@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 def utc(value: datetime) -> datetime:
     """Return ``value`` as an aware UTC datetime; naive values are rejected."""
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
         raise ValueError(f"naive datetime: {value!r}; give a timezone")
     return value.astimezone(UTC)
@@ -87,7 +89,8 @@ class SimClock:
 
     def _rebase(self, when: datetime) -> None:
         self._base = when
-        self._anchor = self._monotonic()
+        if self._speed is not None:  # a pinned clock's time is its base alone
+            self._anchor = self._monotonic()
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready snapshot."""
