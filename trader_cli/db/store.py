@@ -218,6 +218,48 @@ def spec_of_row(row: OrderRow) -> OrderSpec:
 
 
 _UNSET: Any = object()
+IN_CHUNK = 400  # values bound in one ``IN (...)``
+
+
+def order_changes(
+    row: OrderRow,
+    *,
+    status: OrderStatus | str | None = None,
+    venue_order_id: str | None = None,
+    perm_id: str | None = None,
+    filled: Decimal | None = None,
+    average: Decimal | None = None,
+    fee: Fee | None = None,
+    submitted_at: datetime | None = None,
+    last_error: str | None = _UNSET,
+) -> dict[str, Any]:
+    """What :func:`update_order` would change on ``row`` (field name -> new value; empty when
+    the venue said nothing new). Updates only move forward: see :func:`update_order`."""
+    out: dict[str, Any] = {}
+    if status is not None and not row.status.is_final and OrderStatus(status) != row.status:
+        out["status"] = OrderStatus(status)
+    if venue_order_id and not row.venue_order_id:
+        out["venue_order_id"] = venue_order_id
+    if perm_id and not row.perm_id:
+        out["perm_id"] = perm_id
+    if filled is not None and exact_decimal(filled) >= row.filled:
+        if exact_decimal(filled) != row.filled:
+            out["filled"] = filled
+        if average is not None and (row.average is None or exact_decimal(average) != row.average):
+            out["average"] = average
+    elif average is not None and row.average is None:
+        out["average"] = average
+    if fee is not None and (
+        row.fee_cost is None
+        or exact_decimal(fee.cost) != row.fee_cost
+        or fee.currency != row.fee_currency
+    ):
+        out["fee_cost"], out["fee_currency"] = fee.cost, fee.currency
+    if submitted_at is not None and row.submitted_at is None:
+        out["submitted_at"] = to_utc(submitted_at)
+    if last_error is not _UNSET and last_error != row.last_error:
+        out["last_error"] = last_error
+    return out
 
 
 def update_order(
@@ -237,7 +279,8 @@ def update_order(
 
     Venue events can arrive late or twice, so updates only move forward: a final status (closed,
     canceled, rejected, expired) is never replaced, ``filled`` never decreases, and ids already
-    known are kept. Raises :class:`TraderError` if no order has ``client_order_id``.
+    known are kept. Nothing new (:func:`order_changes` empty) writes nothing: ``updated_at`` is
+    when the row last changed. Raises :class:`TraderError` if no order has ``client_order_id``.
     """
     with database_proxy.atomic():
         query = OrderRow.select().where(
@@ -251,26 +294,15 @@ def update_order(
                 f"no order with client order id {client_order_id!r} in the database",
                 hint="record the intent (record_order_intent) before updating it",
             )
-        if status is not None and not row.status.is_final:
-            row.status = OrderStatus(status)
-        if venue_order_id and not row.venue_order_id:
-            row.venue_order_id = venue_order_id
-        if perm_id and not row.perm_id:
-            row.perm_id = perm_id
-        if filled is not None and exact_decimal(filled) >= row.filled:
-            row.filled = filled
-            if average is not None:
-                row.average = average
-        elif average is not None and row.average is None:
-            row.average = average
-        if fee is not None:
-            row.fee_cost, row.fee_currency = fee.cost, fee.currency
-        if submitted_at is not None and row.submitted_at is None:
-            row.submitted_at = to_utc(submitted_at)
-        if last_error is not _UNSET:
-            row.last_error = last_error
-        row.updated_at = to_utc(now) if now else utc_now()
-        row.save()
+        changes = order_changes(
+            row, status=status, venue_order_id=venue_order_id, perm_id=perm_id, filled=filled,
+            average=average, fee=fee, submitted_at=submitted_at, last_error=last_error,
+        )  # fmt: skip
+        if changes:
+            for name, value in changes.items():
+                setattr(row, name, value)
+            row.updated_at = to_utc(now) if now else utc_now()
+            row.save()
         return row
 
 
@@ -368,6 +400,44 @@ def fills_for_order(client_order_id: str) -> list[FillRow]:
         .where((FillRow.scope == current_scope_id()) & (FillRow.client_order_id == client_order_id))
         .order_by(FillRow.timestamp, FillRow.id)
     )
+
+
+def settled_orders(
+    client_order_ids: Iterable[str], *, before: datetime
+) -> dict[str, frozenset[str]]:
+    """Of ``client_order_ids``, the orders settled for good, with their fills' venue ids: final
+    in the database and unchanged since ``before``, their fills recorded up to what they filled,
+    each with the venue's commission. Anything a venue adapter keeps of these may go."""
+    wanted = list(client_order_ids)
+    if len(wanted) > IN_CHUNK:  # SQLite binds at most 999 values in older builds
+        out: dict[str, frozenset[str]] = {}
+        for i in range(0, len(wanted), IN_CHUNK):
+            out |= settled_orders(wanted[i : i + IN_CHUNK], before=before)
+        return out
+    if not wanted:
+        return {}
+    final = [s for s in OrderStatus if s.is_final]
+    rows = {
+        r.client_order_id: r
+        for r in OrderRow.select().where(
+            (OrderRow.scope == current_scope_id())
+            & OrderRow.client_order_id.in_(wanted)
+            & OrderRow.status.in_(final)
+            & (OrderRow.updated_at <= to_utc(before))
+        )
+    }
+    fills: dict[str, list[FillRow]] = {cid: [] for cid in rows}
+    if rows:
+        for f in FillRow.select().where(
+            (FillRow.scope == current_scope_id()) & FillRow.client_order_id.in_(list(rows))
+        ):
+            fills[str(f.client_order_id)].append(f)
+    return {
+        cid: frozenset(f.venue_fill_id for f in fills[cid])
+        for cid, row in rows.items()
+        if sum((f.amount for f in fills[cid]), Decimal(0)) >= row.filled
+        and all(f.commission_source is FeeSource.VENUE for f in fills[cid])
+    }
 
 
 def update_fill_commission(

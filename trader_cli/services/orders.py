@@ -38,7 +38,7 @@ from typing import Any
 from trader_cli.config import Settings
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, TradingSession
-from trader_cli.domain.models import Fill, Order, OrderStatus, OrderType, Side
+from trader_cli.domain.models import FeeSource, Fill, Order, OrderStatus, OrderType, Side
 from trader_cli.domain.orders import OrderSpec, TimeInForce
 from trader_cli.domain.scope import Backend
 from trader_cli.domain.symbols import Symbol, parse_symbol
@@ -474,29 +474,52 @@ class OrderService:
 
     async def record(self, order: Order) -> Order:
         """Store what the venue says about one of our orders, and its fills."""
-        now = self.venue.clock.now()
-        before = store.find_order_by_client_id(order.client_order_id)
+        return store.order_from_row(await self.record_row(order))
+
+    async def record_row(self, order: Order) -> OrderRow:
+        """:meth:`record`, returning the order's row as it now stands.
+
+        Nothing is written when the venue says nothing new, and the venue is asked for the
+        order's fills only while the database lacks some of them (see :meth:`_fills_recorded`):
+        a fill is always recorded before this returns the quantity it filled.
+        """
+        cid = order.client_order_id
+        before = store.find_order_by_client_id(cid)
         perm = order.info.get("permId") if order.info else None
-        store.update_order(
-            order.client_order_id,
-            status=order.status,
-            venue_order_id=order.id,
-            perm_id=str(perm) if perm else None,
-            filled=order.filled,
-            average=order.average,
-            fee=order.fee,
-            last_error=(order.info or {}).get("lastError"),
-            now=now,
-        )
+        said: dict[str, Any] = {
+            "status": order.status,
+            "venue_order_id": order.id,
+            "perm_id": str(perm) if perm else None,
+            "filled": order.filled,
+            "average": order.average,
+            "fee": order.fee,
+            "last_error": (order.info or {}).get("lastError"),
+        }
+        row = before
+        if before is None or store.order_changes(before, **said):
+            row = store.update_order(cid, **said, now=self.venue.clock.now())
         if before is not None and (
             before.venue_order_id is None or (before.status, before.filled) != (
                 order.status, order.filled)
         ):  # sent (first answer) or a status change we observe
             await self._order_event(order, before.reason)
             if before.status != order.status and order.status in ALERTED_STATUSES:
-                self.alert_final(order.client_order_id)
-        await self.record_fills(order.client_order_id)
-        return store.order_from_row(self._row(order.client_order_id))
+                self.alert_final(cid)
+        assert row is not None  # update_order raises for an unknown order
+        if not self._fills_recorded(row):
+            await self.record_fills(cid)
+        return row
+
+    def _fills_recorded(self, row: OrderRow) -> bool:
+        """Whether the database already has every fill of ``row``'s order the venue reports:
+        fills adding up to what it filled, each with the venue's own commission (a fill
+        recorded before its commission report is asked for again)."""
+        if row.filled == 0:
+            return True  # nothing filled: nothing that depends on a fill can be read yet
+        fills = store.fills_for_order(row.client_order_id)
+        if sum((f.amount for f in fills), Decimal(0)) < row.filled:
+            return False
+        return all(f.commission_source is FeeSource.VENUE for f in fills)
 
     async def record_fills(self, cid: str) -> int:
         """Insert the venue's fills of order ``cid`` that the database lacks; returns how many."""

@@ -173,8 +173,7 @@ class PlanMonitor:
         if row is not None and not row.status.is_final:
             found = await self.ctx.venue.get_order(cid)
             if found is not None:
-                await self.ctx.orders.record(found)
-            row = store.find_order_by_client_id(cid)
+                row = await self.ctx.orders.record_row(found)
         return row
 
     async def _held(self, plan: Plan) -> Decimal:
