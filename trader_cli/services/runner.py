@@ -301,6 +301,7 @@ class StrategyRunner:
             self._record_failure("venue_connection", e)
         if self.cycles_done % self.resync_every == 0:
             await self._safe_resync()
+            self.resync.forget_settled()  # a long run keeps no more than it needs
         if report.sent_orders and venue.is_connected:
             await self._positions_after(report)
         report.ticks = await self._ticks(report)
