@@ -27,6 +27,7 @@ __all__ = [
     "last_close",
     "last_session",
     "most_recent_session_instant",
+    "open_between",
     "sessions",
     "trading_hours_string",
 ]
@@ -90,6 +91,16 @@ def is_open(kind: str, when: datetime, *, use_rth: bool = True) -> bool:
     found = _around(kind, when, use_rth)
     i = bisect.bisect_right(found, (when, _FAR)) - 1
     return i >= 0 and found[i][0] <= when < found[i][1]
+
+
+def open_between(kind: str, start: datetime, end: datetime, *, use_rth: bool = True) -> bool:
+    """True when the market ``kind`` is open at any instant of ``[start, end]``."""
+    if kind == "CRYPTO" or end - start > timedelta(days=WINDOW_DAYS // 2):
+        return True  # (a span that long is never asked: taken as open, never skipped)
+    found = _around(kind, end, use_rth)
+    # the last session opening at or before ``end``: the only one that can reach back to start
+    i = bisect.bisect_right(found, (end, _FAR)) - 1
+    return i >= 0 and found[i][1] > start
 
 
 def last_close(kind: str, when: datetime) -> datetime:

@@ -7,7 +7,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,9 +22,14 @@ BOOK_REFRESH_SECONDS = 1  # depth is replenished every sim second
 _MASK = (1 << 64) - 1
 # (amplitude as a fraction of the base price, period in seconds): a few slow swings plus noise
 _WAVES = ((0.04, 29 * 86400.0), (0.015, 3.3 * 86400.0), (0.004, 4.1 * 3600.0), (0.001, 1100.0))
-# finished bars kept per instrument: past bars never change, and a runner asks for the same
-# history windows every cycle (a session of 1-minute bars is 360; two of 5-minute bars 144)
-BAR_CACHE_PER_INSTRUMENT = 512
+# finished bars kept per instrument, at least: past bars never change, and a runner asks for
+# the same history windows every cycle. Each history request makes room for its own windows
+# (``make_room``: a 4-day request of 5-minute FX bars is 1,152), so what a client asks for every
+# cycle is kept whole - scanned through a smaller LRU cache each bar would be evicted before its
+# reuse - and the cache stays the size of what is asked, never more.
+BAR_CACHE_PER_INSTRUMENT = 64
+BAR_ROOM_SLACK = 8  # bars kept beyond what the requests asked (the next ones as time moves)
+BAR_SHAPES_KEPT = 8  # request shapes remembered per instrument (the most recent)
 
 
 def _mix(value: int) -> int:
@@ -328,8 +333,15 @@ class MarketModel:
         self._waves: dict[tuple[str, int], tuple[int, tuple[float, ...]]] = {}
         # local symbol -> {(start, end): bar}, least recently used first (see bar())
         self._bar_cache: dict[str, OrderedDict[tuple[datetime, datetime], Bar]] = {}
-        # the last quote made (con id, time, quote): a tick asks once per subscriber and order
+        # local symbol -> {request shape: its number of windows} (see make_room())
+        self._bar_room: dict[str, OrderedDict[Hashable, int]] = {}
+        # con id -> (time, quote): the last quote made of each instrument; a tick asks for it
+        # once per subscriber and per working order, all at one instant
+        self._quotes: dict[int, tuple[datetime, Quote]] = {}
+        # the last quote made of any instrument (con id, time, quote)
         self._last_quote: tuple[int, datetime, Quote] | None = None
+        # (con id, close) -> the reference price at that close: a quote's close price
+        self._closes: dict[tuple[int, datetime], Decimal] = {}
 
     def move(self, inst: Instrument, price: Decimal | None, since: datetime) -> None:
         """Make ``inst`` trade at ``price`` from ``since`` on (a test hook; None undoes it).
@@ -352,6 +364,8 @@ class MarketModel:
             self._bar_cache.clear()
         else:
             self._bar_cache.pop(local_symbol, None)
+        self._quotes.clear()
+        self._closes.clear()
         self._last_quote = None
 
     def _moved(self, inst: Instrument, when: datetime) -> Decimal | None:
@@ -453,10 +467,11 @@ class MarketModel:
 
     def quote(self, inst: Instrument, when: datetime) -> Quote:
         """Top of book plus ``DEPTH_LEVELS`` levels each side at ``when``."""
-        last = self._last_quote
-        if last is not None and last[0] == inst.con_id and last[1] == when:
-            return last[2]
+        last = self._quotes.get(inst.con_id)
+        if last is not None and last[0] == when:
+            return last[1]
         q = self._make_quote(inst, when)
+        self._quotes[inst.con_id] = (when, q)
         self._last_quote = (inst.con_id, when, q)
         return q
 
@@ -475,7 +490,7 @@ class MarketModel:
             Level(top.ask + tick * n, self._level_size(inst, key, bucket, 20 + n))
             for n in range(DEPTH_LEVELS)
         )
-        close = self.price(inst, hours.last_close(inst.market, when - timedelta(hours=20)))
+        close = self._close_price(inst, hours.last_close(inst.market, when - timedelta(hours=20)))
         return Quote(
             bid=top.bid,
             ask=top.ask,
@@ -489,6 +504,15 @@ class MarketModel:
             asks=asks,
             open_market=open_market,
         )
+
+    def _close_price(self, inst: Instrument, close: datetime) -> Decimal:
+        """:meth:`price` at a session's ``close`` (kept: every quote of a day shows it)."""
+        found = self._closes.get((inst.con_id, close))
+        if found is None:
+            if len(self._closes) > 64:  # a long run passes many closes: keep the recent ones
+                self._closes.clear()
+            found = self._closes[(inst.con_id, close)] = self.price(inst, close)
+        return found
 
     def _level_size(self, inst: Instrument, key: int, bucket: int, n: int) -> Decimal:
         u = _unit(key, n, bucket)
@@ -516,12 +540,27 @@ class MarketModel:
             int(inst.daily_volume * frac * (0.9 + 0.2 * _unit(key, 40, start.toordinal())))
         )
 
+    def make_room(self, inst: Instrument, shape: Hashable, windows: int) -> None:
+        """Keep at least ``windows`` bars of ``inst`` for the history requests of ``shape``
+        (bar size, duration, hours): asked again as time moves, only the new bars are made."""
+        shapes = self._bar_room.setdefault(inst.local_symbol, OrderedDict())
+        shapes[shape] = windows
+        shapes.move_to_end(shape)
+        while len(shapes) > BAR_SHAPES_KEPT:
+            shapes.popitem(last=False)
+
+    def _bar_capacity(self, local_symbol: str) -> int:
+        room = self._bar_room.get(local_symbol)
+        asked = sum(room.values()) + BAR_ROOM_SLACK if room else 0
+        return max(BAR_CACHE_PER_INSTRUMENT, asked)
+
     def bar(self, inst: Instrument, start: datetime, end: datetime, *, keep: bool = True) -> Bar:
         """OHLCV over ``[start, end)`` (from CSV bars when loaded, else sampled from the model).
 
-        A bar is a pure function of its window, so it is kept (the most recently used
-        ``BAR_CACHE_PER_INSTRUMENT`` per instrument) and a window asked again is not sampled
-        again; ``keep=False`` for a window that will not be asked again (one ending now).
+        A bar is a pure function of its window, so it is kept (the most recently used, as many
+        per instrument as its history requests make room for: :meth:`make_room`) and a window
+        asked again is not sampled again; ``keep=False`` for a window that will not be asked
+        again (one ending now).
         """
         cache = self._bar_cache.get(inst.local_symbol)
         if cache is not None:
@@ -534,7 +573,8 @@ class MarketModel:
             if cache is None:
                 cache = self._bar_cache[inst.local_symbol] = OrderedDict()
             cache[(start, end)] = made
-            if len(cache) > BAR_CACHE_PER_INSTRUMENT:
+            capacity = self._bar_capacity(inst.local_symbol)
+            while len(cache) > capacity:
                 cache.popitem(last=False)
         return made
 

@@ -360,6 +360,24 @@ class MatchingEngine:
         """True while any order of any client is working (PreSubmitted or Submitted)."""
         return any(order.is_active for order in self.world.orders.values())
 
+    def asleep_until(self, until: datetime) -> bool:
+        """True when no working order can fill, be elected or expire from now to ``until``:
+        each one's market (with its own trading hours: outside RTH or not) stays closed all
+        that time and none expires before ``until`` is passed (none working: True too)."""
+        now = self.clock.now()
+        for order in self.world.orders.values():
+            if not order.is_active:
+                continue
+            inst = self.catalogue.by_con_id(order.con_id)
+            if inst is None:
+                continue  # never matched (match_all skips it too)
+            use_rth = not order.outside_rth or inst.market == "FX"
+            if hours.open_between(inst.market, now, until, use_rth=use_rth):
+                return False
+            if order.expires_at is not None and order.expires_at <= until:
+                return False
+        return True
+
     def match_all(self) -> None:
         """Expire DAY orders past their close, then try every working order against the
         current book, electing stops the market has reached (call after the clock moves)."""

@@ -133,6 +133,8 @@ class Replies:
         windows = history.bar_windows(
             inst.market, end, duration, bar_seconds, use_rth=req.use_rth, tz=self.tws_tz
         )
+        shape = (bar_seconds, req.duration, req.use_rth)
+        self.market.make_room(inst, shape, len(windows))
         fields: list[Field] = [Out.HISTORICAL_DATA, req.req_id]
         start = end - (windows[-1][2] - windows[0][1] if windows else end - end)
         fields += [

@@ -216,19 +216,24 @@ class SimGateway:
         """
         remaining = seconds
         while remaining > 1e-9:
-            jump = jump_when_quiet and self.quiet()
+            until = self.clock.now() + timedelta(seconds=remaining)
+            jump = jump_when_quiet and self.quiet(until)
             delta = remaining if jump else min(step, remaining)
             self.clock.advance(delta)
             remaining -= delta
             await self.tick()
 
-    def quiet(self) -> bool:
+    def quiet(self, until: datetime | None = None) -> bool:
         """True when stepping the clock could change nothing but the end state: the clock is
-        pinned, no order of any client is working (none to fill, elect or expire) and no client
-        follows bars as they form (a bar's last update before the next starts would be lost)."""
-        if self.clock.running or self.engine.has_working_orders():
+        pinned, no client follows bars as they form (a bar's last update before the next starts
+        would be lost) and no order of any client is working - or, up to ``until``, every one
+        that works is asleep: its market stays closed all that time (nothing fills or is
+        elected) and it does not expire on the way (see :meth:`MatchingEngine.asleep_until`)."""
+        if self.clock.running or any(session.bars for session in self.all_sessions()):
             return False
-        return not any(session.bars for session in self.all_sessions())
+        if until is None:
+            return not self.engine.has_working_orders()
+        return self.engine.asleep_until(until)
 
     async def tick(self) -> None:
         """Push market data, bar updates and fills for the current sim time."""
