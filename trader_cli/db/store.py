@@ -11,7 +11,7 @@ Every function is scoped: rows are written with the scope bound by
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -106,11 +106,28 @@ def transaction() -> Any:
     return database_proxy.atomic()
 
 
+# the SQL text of the hottest lookups, made once per database kind (peewee builds a query's text
+# anew each time: four times the cost of running it); see _sql()
+_SQL: dict[tuple[str, type, str], str] = {}
+
+
+def _sql(name: str, query: Callable[[], peewee.Query]) -> str:
+    """The SQL text of ``query`` for the bound database, made on its first use."""
+    db = database_proxy.obj
+    key = (name, type(db), db.param)
+    found = _SQL.get(key)
+    if found is None:
+        found = _SQL[key] = query().sql()[0]
+    return found
+
+
 def find_order_by_client_id(client_order_id: str) -> OrderRow | None:
     """The order with our ``client_order_id`` in the bound scope, or None."""
-    return OrderRow.get_or_none(
-        (OrderRow.scope == current_scope_id()) & (OrderRow.client_order_id == client_order_id)
-    )
+    scope = current_scope_id()
+    sql = _sql("order-by-client-id", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & (OrderRow.client_order_id == client_order_id)))
+    # the parameters in the order the query binds them: scope, then the id
+    return next(iter(OrderRow.raw(sql, scope, client_order_id)), None)
 
 
 def find_order_by_venue_id(venue_order_id: str) -> OrderRow | None:

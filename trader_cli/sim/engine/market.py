@@ -446,6 +446,20 @@ class MarketModel:
         bid = round_to_tick(raw - tick * spread_ticks / 2, tick, Direction.DOWN)
         return bid, bid + tick * spread_ticks, tick, key, bucket
 
+    def prices_at(self, inst: Instrument, when: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """The best bid, the best ask and the last print of :meth:`touch` at ``when``, without
+        the sizes (what decides whether an order can fill or a stop is elected)."""
+        bid, ask, _tick, key, bucket = self.bid_ask(inst, when)
+        moved = self._moved(inst, when)
+        if moved is not None:
+            return bid, ask, moved
+        return bid, ask, ask if _unit(key, 8, bucket) >= 0.5 else bid
+
+    def quote_prices(self, inst: Instrument, when: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """The bid, ask and last that :meth:`quote` shows at ``when``, without making the quote
+        (frozen while the market is closed, as the quote is)."""
+        return self.prices_at(inst, self.effective_time(inst, when))
+
     def touch(self, inst: Instrument, when: datetime) -> Touch:
         """Best bid and ask with sizes, and the last print, at ``when`` (taken as trading time:
         callers freeze it with :meth:`effective_time` when the market may be closed)."""

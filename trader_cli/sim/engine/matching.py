@@ -9,7 +9,7 @@ expiry follow the rules in :mod:`trader_cli.sim.engine.contingent`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -49,6 +49,10 @@ class Quotes(Protocol):
 
     def quote(self, inst: Instrument, when: datetime) -> Quote:
         """Top of book and depth for ``inst`` at ``when``."""
+        ...
+
+    def quote_prices(self, inst: Instrument, when: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """The bid, ask and last of :meth:`quote` at ``when``, without its sizes and depth."""
         ...
 
 
@@ -360,11 +364,21 @@ class MatchingEngine:
         """True while any order of any client is working (PreSubmitted or Submitted)."""
         return any(order.is_active for order in self.world.orders.values())
 
-    def asleep_until(self, until: datetime) -> bool:
-        """True when no working order can fill, be elected or expire from now to ``until``:
-        each one's market (with its own trading hours: outside RTH or not) stays closed all
-        that time and none expires before ``until`` is passed (none working: True too)."""
+    def quiet_for(self, step: float, seconds: float) -> float:
+        """How far the clock may move from now in one go, in ``step``-second steps up to
+        ``seconds``, with nothing happening on the way: the time of the last step before the
+        first one at which a working order could fill, be elected or expire (``seconds``: none
+        can; 0: the next step may). A step where one could is never skipped, so the clock lands
+        where one-second steps would, the same orders filled at the same times.
+
+        An order can act only while its market (with its own hours) is open, and only when the
+        touch reaches it: a buy limit when the ask is at or under its limit, a sell limit when
+        the bid is at or over it, a stop when :func:`contingent.stop_elected` says; an order
+        without a limit (market, or a stop already elected) whenever its market is open.
+        """
         now = self.clock.now()
+        until = now + timedelta(seconds=seconds)
+        watched: list[tuple[SimOrder, Instrument, bool]] = []
         for order in self.world.orders.values():
             if not order.is_active:
                 continue
@@ -372,11 +386,47 @@ class MatchingEngine:
             if inst is None:
                 continue  # never matched (match_all skips it too)
             use_rth = not order.outside_rth or inst.market == "FX"
-            if hours.open_between(inst.market, now, until, use_rth=use_rth):
-                return False
-            if order.expires_at is not None and order.expires_at <= until:
-                return False
-        return True
+            expires = order.expires_at is not None and order.expires_at <= until
+            if expires or hours.open_between(inst.market, now, until, use_rth=use_rth):
+                watched.append((order, inst, use_rth))
+        if not watched:
+            return seconds
+        touches: dict[tuple[int, datetime], tuple[Decimal, Decimal, Decimal]] = {}
+        offset, remaining = 0.0, seconds
+        while remaining > 1e-9:  # the times advance() would step to
+            delta = min(step, remaining)
+            at = now + timedelta(seconds=offset + delta)
+            if any(self._may_act(o, inst, rth, at, touches) for o, inst, rth in watched):
+                return offset
+            offset += delta
+            remaining -= delta
+        return seconds
+
+    def _may_act(
+        self,
+        order: SimOrder,
+        inst: Instrument,
+        use_rth: bool,
+        at: datetime,
+        touches: dict[tuple[int, datetime], tuple[Decimal, Decimal, Decimal]],
+    ) -> bool:
+        """Whether ``order`` could fill, be elected or expire at ``at`` (see :meth:`quiet_for`)."""
+        if order.expires_at is not None and at >= order.expires_at:
+            return True
+        if order.awaiting_parent or not hours.is_open(inst.market, at, use_rth=use_rth):
+            return False
+        touch = touches.get((inst.con_id, at))
+        if touch is None:  # what match_order's quote would show at ``at``
+            touch = self.market.quote_prices(inst, at)
+            touches[(inst.con_id, at)] = touch
+        bid, ask, last = touch
+        if order.is_stop and not order.triggered:
+            return contingent.stop_reached(order, bid, ask, last)
+        if order.lmt_price is None:
+            return True
+        if order.action == "BUY":
+            return ask <= order.lmt_price
+        return bid >= order.lmt_price
 
     def match_all(self) -> None:
         """Expire DAY orders past their close, then try every working order against the

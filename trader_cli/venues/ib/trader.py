@@ -134,6 +134,7 @@ class IBTrader(BaseTrader):
         self._instruments: dict[Symbol, tuple[Instrument, Any]] = {}
         self._tickers: dict[int, Ticker] = {}
         self.bar_cache: history.BarCache = {}  # answers within IB's identical-request window
+        self.candle_memo: history.CandleMemo = {}  # candles of the last answer to each request
         self._fx_cache: dict[tuple[str, str], tuple[datetime, Decimal]] = {}
         self._cancel_requested: set[str] = set()
         self._waited_out: set[int] = set()  # lines whose book stayed one-sided past the wait

@@ -1,7 +1,7 @@
-"""A pinned clock also jumps when every working order's market stays closed for the whole wait
-(a bot's stops and targets overnight): nothing can fill, be elected or expire in between, so
-the jump ends exactly where one-second steps would. A market that opens inside the wait, or
-one order whose market is open, keeps the steps."""
+"""With orders working, a pinned clock's wait still skips the steps at which no order can act:
+none can fill, be elected or expire while its market is closed (a bot's stops and targets
+overnight) or while the touch is away from its price. The clock lands where one-second steps
+would, with the same fills at the same times; a step at which an order could act is made."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ async def test_orders_resting_in_a_closed_market_let_the_clock_jump(
     _asx_orders(jumped, AFTER_CLOSE)
     ticks = _count_ticks(jumped, monkeypatch)
     assert not jumped.quiet()  # orders work...
-    assert jumped.quiet(AFTER_CLOSE + timedelta(hours=1))  # ...asleep until the next open
+    assert jumped.quiet_for(1, 3600) == 3600  # ...asleep until the next open
 
     await _stepped(stepped, 600)
     await jumped.advance(600, step=1, jump_when_quiet=True)
@@ -100,7 +100,7 @@ async def test_a_market_opening_inside_the_wait_keeps_the_steps(
     for gw in (stepped, advanced):
         _place(gw, 1, "BHP", "BUY", touch)
     ticks = _count_ticks(advanced, monkeypatch)
-    assert not advanced.quiet(BEFORE_OPEN + timedelta(seconds=1200))
+    assert advanced.quiet_for(1, 1200) < 1200
 
     await _stepped(stepped, 1200)
     await advanced.advance(1200, step=1, jump_when_quiet=True)
@@ -108,19 +108,45 @@ async def test_a_market_opening_inside_the_wait_keeps_the_steps(
     assert _outcome(advanced) == _outcome(stepped)
     _, _, fills = _outcome(advanced)
     assert len(fills) == 1 and opening <= fills[0][1] < opening + timedelta(seconds=300)
-    assert len(ticks) > 1  # stepped (up to the fill at least)
-    assert all(t - BEFORE_OPEN >= timedelta(0) for t in ticks)
+    # one jump to the last second before the order could first fill, steps from there
+    assert ticks[0] < fills[0][1] and len(ticks) >= 2
+    assert ticks[0] >= opening - timedelta(seconds=1)
 
 
-async def test_one_order_in_an_open_market_keeps_every_step(
+async def test_orders_away_from_the_touch_in_an_open_market_let_the_clock_jump(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    gw = _gateway(AFTER_CLOSE)
-    _asx_orders(gw, AFTER_CLOSE)
-    fx = _inst(gw, "AUD.USD")  # IDEALPRO trades through the ASX evening
-    _place(gw, 3, "AUD.USD", "BUY", gw.market.quote(fx, AFTER_CLOSE).bid - Decimal("0.01"))
-    ticks = _count_ticks(gw, monkeypatch)
-    assert not gw.quiet(AFTER_CLOSE + timedelta(seconds=60))
+    start = datetime(2024, 7, 3, 1, 0, tzinfo=UTC)  # the ASX is open
+    stepped, jumped = _gateway(start), _gateway(start)
+    _asx_orders(stepped, start)
+    _asx_orders(jumped, start)
+    ticks = _count_ticks(jumped, monkeypatch)
 
-    await gw.advance(60, step=1, jump_when_quiet=True)
-    assert ticks == [AFTER_CLOSE + timedelta(seconds=s) for s in range(1, 61)]
+    await _stepped(stepped, 60)
+    await jumped.advance(60, step=1, jump_when_quiet=True)
+
+    assert ticks == [start + timedelta(seconds=60)]
+    assert _outcome(jumped) == _outcome(stepped)
+
+
+async def test_a_limit_the_market_reaches_fills_at_the_step_it_would_have(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start = datetime(2024, 7, 3, 1, 0, tzinfo=UTC)
+    stepped, jumped = _gateway(start), _gateway(start)
+    fx = _inst(stepped, "AUD.USD")
+    asks = [stepped.market.quote(fx, start + timedelta(seconds=s)).ask for s in range(1, 301)]
+    limit = min(asks[150:])  # first reached somewhere in the second half of the wait
+    first = next(s for s, ask in enumerate(asks, start=1) if ask <= limit)
+    for gw in (stepped, jumped):
+        _place(gw, 1, "AUD.USD", "BUY", limit)
+    ticks = _count_ticks(jumped, monkeypatch)
+
+    await _stepped(stepped, 300)
+    await jumped.advance(300, step=1, jump_when_quiet=True)
+
+    assert _outcome(jumped) == _outcome(stepped)
+    _, _, fills = _outcome(jumped)
+    assert fills and fills[0][1] == start + timedelta(seconds=first)
+    assert ticks[0] == start + timedelta(seconds=first - 1)  # skipped up to the step before
+    assert len(ticks) < 20
