@@ -459,7 +459,9 @@ class StrategyRunner:
                 continue
             self._record_success("market_data")
             quotes[str(symbol)] = quote
-            store.record_market_data(quote)
+        with store.transaction():  # one write for the cycle's quotes, not one each
+            for quote in quotes.values():
+                store.record_market_data(quote)
         return quotes
 
     async def _decide(self, sctx: StrategyContext, report: CycleReport) -> list[Decision]:
