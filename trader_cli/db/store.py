@@ -618,11 +618,10 @@ def set_sync_state(key: str, value: str, *, at: datetime | None = None) -> None:
 
 def open_plans() -> list[Plan]:
     """Open plans of the bound scope, oldest first."""
-    return list(
-        Plan.select()
-        .where((Plan.scope == current_scope_id()) & (Plan.status == PlanStatus.OPEN))
-        .order_by(Plan.id)
-    )
+    scope = current_scope_id()
+    sql = _sql("open-plans", lambda: Plan.select().where(
+        (Plan.scope == scope) & (Plan.status == PlanStatus.OPEN)).order_by(Plan.id))
+    return list(Plan.raw(sql, scope, Plan.status.db_value(PlanStatus.OPEN)))
 
 
 def set_plan_entry(plan: Plan | int, client_order_id: str) -> None:
@@ -642,15 +641,11 @@ def set_plan_exit(plan: Plan | int, client_order_id: str) -> None:
 def plan_exit_orders(plan: Plan) -> list[OrderRow]:
     """The orders that exit ``plan`` (its orders on the other side, bracket children included),
     oldest first."""
-    return list(
-        OrderRow.select()
-        .where(
-            (OrderRow.scope == current_scope_id())
-            & (OrderRow.plan == plan.id)
-            & (OrderRow.side == plan.side.opposite)
-        )
-        .order_by(OrderRow.id)
-    )
+    scope, side = current_scope_id(), plan.side.opposite
+    sql = _sql("plan-exit-orders", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & (OrderRow.plan == plan.id) & (OrderRow.side == side)
+    ).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, plan.id, OrderRow.side.db_value(side)))
 
 
 def plan_protection_orders(plan: Plan) -> list[OrderRow]:
