@@ -28,6 +28,7 @@ __all__ = [
     "last_session",
     "most_recent_session_instant",
     "open_between",
+    "open_throughout",
     "sessions",
     "trading_hours_string",
 ]
@@ -101,6 +102,15 @@ def open_between(kind: str, start: datetime, end: datetime, *, use_rth: bool = T
     # the last session opening at or before ``end``: the only one that can reach back to start
     i = bisect.bisect_right(found, (end, _FAR)) - 1
     return i >= 0 and found[i][1] > start
+
+
+def open_throughout(kind: str, start: datetime, end: datetime, *, use_rth: bool = True) -> bool:
+    """True when the market ``kind`` is open at every instant of ``[start, end]``."""
+    if kind == "CRYPTO":
+        return True
+    found = _around(kind, start, use_rth)
+    i = bisect.bisect_right(found, (start, _FAR)) - 1
+    return i >= 0 and found[i][0] <= start and end < found[i][1]
 
 
 def last_close(kind: str, when: datetime) -> datetime:

@@ -55,6 +55,10 @@ class Quotes(Protocol):
         """The bid, ask and last of :meth:`quote` at ``when``, without its sizes and depth."""
         ...
 
+    def prices_at(self, inst: Instrument, when: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """:meth:`quote_prices` at a ``when`` the market is open (its trading time)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class OrderTicket:
@@ -378,7 +382,8 @@ class MatchingEngine:
         """
         now = self.clock.now()
         until = now + timedelta(seconds=seconds)
-        watched: list[tuple[SimOrder, Instrument, bool]] = []
+        # (order, instrument, its hours, its market open all the wait in regular hours)
+        watched: list[tuple[SimOrder, Instrument, bool, bool]] = []
         for order in self.world.orders.values():
             if not order.is_active:
                 continue
@@ -388,7 +393,8 @@ class MatchingEngine:
             use_rth = not order.outside_rth or inst.market == "FX"
             expires = order.expires_at is not None and order.expires_at <= until
             if expires or hours.open_between(inst.market, now, until, use_rth=use_rth):
-                watched.append((order, inst, use_rth))
+                always = hours.open_throughout(inst.market, now, until)  # regular hours
+                watched.append((order, inst, use_rth, always))
         if not watched:
             return seconds
         touches: dict[tuple[int, datetime], tuple[Decimal, Decimal, Decimal]] = {}
@@ -396,7 +402,8 @@ class MatchingEngine:
         while remaining > 1e-9:  # the times advance() would step to
             delta = min(step, remaining)
             at = now + timedelta(seconds=offset + delta)
-            if any(self._may_act(o, inst, rth, at, touches) for o, inst, rth in watched):
+            if any(self._may_act(o, inst, rth, at, touches, always=always)
+                   for o, inst, rth, always in watched):
                 return offset
             offset += delta
             remaining -= delta
@@ -409,15 +416,22 @@ class MatchingEngine:
         use_rth: bool,
         at: datetime,
         touches: dict[tuple[int, datetime], tuple[Decimal, Decimal, Decimal]],
+        *,
+        always: bool = False,
     ) -> bool:
-        """Whether ``order`` could fill, be elected or expire at ``at`` (see :meth:`quiet_for`)."""
+        """Whether ``order`` could fill, be elected or expire at ``at`` (see :meth:`quiet_for`;
+        ``always``: its market is open in regular hours all the wait, so at ``at`` too)."""
         if order.expires_at is not None and at >= order.expires_at:
             return True
-        if order.awaiting_parent or not hours.is_open(inst.market, at, use_rth=use_rth):
+        if order.awaiting_parent:
+            return False
+        if not always and not hours.is_open(inst.market, at, use_rth=use_rth):
             return False
         touch = touches.get((inst.con_id, at))
         if touch is None:  # what match_order's quote would show at ``at``
-            touch = self.market.quote_prices(inst, at)
+            # open in regular hours, the quote's time is ``at`` itself (never frozen)
+            touch = (self.market.prices_at(inst, at) if always
+                     else self.market.quote_prices(inst, at))
             touches[(inst.con_id, at)] = touch
         bid, ask, last = touch
         if order.is_stop and not order.triggered:
