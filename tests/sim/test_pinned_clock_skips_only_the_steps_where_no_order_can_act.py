@@ -150,3 +150,64 @@ async def test_a_limit_the_market_reaches_fills_at_the_step_it_would_have(
     assert fills and fills[0][1] == start + timedelta(seconds=first)
     assert ticks[0] == start + timedelta(seconds=first - 1)  # skipped up to the step before
     assert len(ticks) < 20
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_limits_and_stops_around_the_market_fill_as_with_one_second_steps(
+    seed: int,
+) -> None:
+    """Orders on both sides at random distances around the touch (inside, at and just beyond
+    what the market can reach in the wait): every fill and election lands where the steps put
+    it, whatever the waits skip."""
+    import random
+
+    rng = random.Random(seed)
+    start = datetime(2024, 7, 3, 1, 0, tzinfo=UTC) + timedelta(seconds=rng.randrange(0, 14000))
+    stepped, jumped = _gateway(start), _gateway(start)
+    order_id = 0
+    for symbol in ("BHP", "CSL", "AUD.USD"):
+        inst = _inst(stepped, symbol)
+        q = stepped.market.quote(inst, start)
+        tick = inst.tick_at(q.bid)
+        for _ in range(6):
+            order_id += 1
+            action = rng.choice(("BUY", "SELL"))
+            kind = rng.choice(("LMT", "STP"))
+            away = tick * rng.randrange(1, 60)
+            # a buy limit and a sell stop below the market, a sell limit and a buy stop above
+            below = (action == "BUY") == (kind == "LMT")
+            price = q.bid - away if below else q.ask + away
+            for gw in (stepped, jumped):
+                gw.engine.submit(OrderTicket(
+                    client_id=1, order_id=order_id, inst=_inst(gw, symbol), action=action,
+                    total_qty=Decimal(100), order_type=kind, tif="GTC",
+                    lmt_price=price if kind == "LMT" else None,
+                    aux_price=price if kind == "STP" else None,
+                ))  # fmt: skip
+    for _ in range(5):  # five one-minute waits, as a bot's cycles
+        await _stepped(stepped, 60)
+        await jumped.advance(60, step=1, jump_when_quiet=True)
+        assert _outcome(jumped) == _outcome(stepped)
+    assert _outcome(jumped)[2], "some order filled (the test would prove nothing otherwise)"
+
+
+def test_the_price_stays_within_its_reach() -> None:
+    """What the skipped steps rely on: the seeded price never leaves the bounds raw_reach gives
+    for a wait (none for a moved price)."""
+    import random
+
+    gw = _gateway(AFTER_CLOSE)
+    rng = random.Random(4)
+    for symbol in ("BHP", "CSL", "AUD.USD", "NDQ"):
+        inst = _inst(gw, symbol)
+        for _ in range(40):
+            start = AFTER_CLOSE + timedelta(seconds=rng.randrange(0, 30 * 86400))
+            seconds = rng.choice((1, 60, 300, 3600))
+            reach = gw.market.raw_reach(inst, start, seconds)
+            assert reach is not None
+            low, high = reach
+            for s in range(0, seconds + 1, max(1, seconds // 300)):
+                assert low <= gw.market.raw_price(inst, start + timedelta(seconds=s)) <= high
+    bhp = _inst(gw, "BHP")
+    gw.market.move(bhp, Decimal("40.00"), AFTER_CLOSE)
+    assert gw.market.raw_reach(bhp, AFTER_CLOSE, 60) is None

@@ -22,6 +22,9 @@ BOOK_REFRESH_SECONDS = 1  # depth is replenished every sim second
 _MASK = (1 << 64) - 1
 # (amplitude as a fraction of the base price, period in seconds): a few slow swings plus noise
 _WAVES = ((0.04, 29 * 86400.0), (0.015, 3.3 * 86400.0), (0.004, 4.1 * 3600.0), (0.001, 1100.0))
+_NOISE = 0.0006  # the span of raw_price's 10-second noise, as a fraction of the base price
+# how fast raw_price can move: its waves' steepest slope (a fraction of the base price a second)
+_WAVE_SLOPE = sum(2 * math.pi * amplitude / period for amplitude, period in _WAVES)
 # finished bars kept per instrument, at least: past bars never change, and a runner asks for
 # the same history windows every cycle. Each history request makes room for its own windows
 # (``make_room``: a 4-day request of 5-minute FX bars is 1,152), so what a client asks for every
@@ -409,8 +412,20 @@ class MarketModel:
         for (amplitude, period), phase in zip(_WAVES, phases, strict=True):
             level += amplitude * math.sin(2 * math.pi * t / period + phase)
         # per-10-second noise, small enough to stay near the swings
-        level += 0.0006 * (_unit(key, 99, int(t // 10)) - 0.5)
+        level += _NOISE * (_unit(key, 99, int(t // 10)) - 0.5)
         return float(inst.base_price) * level
+
+    def raw_reach(
+        self, inst: Instrument, start: datetime, seconds: float
+    ) -> tuple[float, float] | None:
+        """Bounds of :meth:`raw_price` over ``[start, start + seconds]`` (trading time): the
+        seeded price moves no faster than its waves' steepest slope, plus its noise's span.
+        None where prices come from bars or a moved price (no bound is known)."""
+        if inst.local_symbol in self._moves or self._csv_for(inst):
+            return None
+        here = self.raw_price(inst, start)
+        span = float(inst.base_price) * (_WAVE_SLOPE * seconds + _NOISE) * (1 + 1e-6)
+        return here - span, here + span
 
     def _csv_price(self, inst: Instrument, bars: list[CsvBar], when: datetime) -> float:
         key = self._csv_key(inst)
@@ -440,7 +455,7 @@ class MarketModel:
         and last print. A spread of one or two ticks around the price, the bid on the tick below."""
         raw = Decimal(repr(self.raw_price(inst, when)))
         tick = inst.tick_at(raw)
-        key = _name_key(inst.local_symbol) ^ self.seed
+        key = self._wave_constants(inst)[0]  # _name_key(local symbol) ^ seed, made once
         bucket = int(when.timestamp()) // BOOK_REFRESH_SECONDS
         spread_ticks = 1 + int(_unit(key, 7, bucket) < 0.35)
         bid = round_to_tick(raw - tick * spread_ticks / 2, tick, Direction.DOWN)
@@ -493,7 +508,7 @@ class MarketModel:
         open_market = hours.is_open(inst.market, when)
         eff = self.effective_time(inst, when)
         top = self.touch(inst, eff)
-        key = _name_key(inst.local_symbol) ^ self.seed
+        key = self._wave_constants(inst)[0]
         bucket = int(eff.timestamp()) // BOOK_REFRESH_SECONDS
         tick = top.tick
         bids = tuple(

@@ -59,6 +59,12 @@ class Quotes(Protocol):
         """:meth:`quote_prices` at a ``when`` the market is open (its trading time)."""
         ...
 
+    def raw_reach(
+        self, inst: Instrument, start: datetime, seconds: float
+    ) -> tuple[float, float] | None:
+        """Bounds of the (unrounded) price over ``[start, start + seconds]``, or None."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class OrderTicket:
@@ -394,6 +400,8 @@ class MatchingEngine:
             expires = order.expires_at is not None and order.expires_at <= until
             if expires or hours.open_between(inst.market, now, until, use_rth=use_rth):
                 always = hours.open_throughout(inst.market, now, until)  # regular hours
+                if always and not expires and self._out_of_reach(order, inst, now, seconds):
+                    continue  # the market cannot come to it in the wait
                 watched.append((order, inst, use_rth, always))
         if not watched:
             return seconds
@@ -408,6 +416,25 @@ class MatchingEngine:
             offset += delta
             remaining -= delta
         return seconds
+
+    def _out_of_reach(
+        self, order: SimOrder, inst: Instrument, now: datetime, seconds: float
+    ) -> bool:
+        """Whether the touch cannot reach ``order``'s price in the next ``seconds``, however the
+        price moves within its bounds (:meth:`MarketModel.raw_reach`). The touch keeps close to
+        the price: with ``t`` the largest step in reach, the bid is within (price - 2t, price]
+        and the ask within (price - t, price + t], the last print one of them."""
+        stop = order.is_stop and not order.triggered
+        price = order.aux_price if stop else order.lmt_price
+        reach = None if price is None else self.market.raw_reach(inst, now, seconds)
+        if price is None or reach is None:
+            return False
+        low, high = reach
+        tick = float(inst.tick_at(Decimal(repr(max(abs(low), abs(high))))))
+        at = float(price)
+        if stop:  # a sell stop wants the bid or last at or under it, a buy stop over it
+            return at < low - 2 * tick if order.action == "SELL" else at > high + tick
+        return at < low - tick if order.action == "BUY" else at > high
 
     def _may_act(
         self,
