@@ -1,6 +1,7 @@
 """A pinned clock advances in one step only when nothing can happen in between: with orders
-working it still steps every second, and fills and DAY expiries land where 1-second steps put
-them; with none working (and no bar subscriber) it jumps, ending where the steps would."""
+working it steps wherever one could act, and fills and DAY expiries land where 1-second steps
+put them; with none working (and no bar subscriber) it jumps, ending where the steps would.
+(Which steps are skipped with orders working: test_pinned_clock_skips_only_the_steps_...)"""
 
 from __future__ import annotations
 

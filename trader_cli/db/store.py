@@ -11,7 +11,7 @@ Every function is scoped: rows are written with the scope bound by
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -109,11 +109,28 @@ def transaction() -> Any:
     return database_proxy.atomic()
 
 
+# the SQL text of the hottest lookups, made once per database kind (peewee builds a query's text
+# anew each time: four times the cost of running it); see _sql()
+_SQL: dict[tuple[str, type, str], str] = {}
+
+
+def _sql(name: str, query: Callable[[], peewee.Query]) -> str:
+    """The SQL text of ``query`` for the bound database, made on its first use."""
+    db = database_proxy.obj
+    key = (name, type(db), db.param)
+    found = _SQL.get(key)
+    if found is None:
+        found = _SQL[key] = query().sql()[0]
+    return found
+
+
 def find_order_by_client_id(client_order_id: str) -> OrderRow | None:
     """The order with our ``client_order_id`` in the bound scope, or None."""
-    return OrderRow.get_or_none(
-        (OrderRow.scope == current_scope_id()) & (OrderRow.client_order_id == client_order_id)
-    )
+    scope = current_scope_id()
+    sql = _sql("order-by-client-id", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & (OrderRow.client_order_id == client_order_id)))
+    # the parameters in the order the query binds them: scope, then the id
+    return next(iter(OrderRow.raw(sql, scope, client_order_id)), None)
 
 
 def recorded_client_order_ids(client_order_ids: Iterable[str]) -> set[str]:
@@ -234,6 +251,48 @@ def spec_of_row(row: OrderRow) -> OrderSpec:
 
 
 _UNSET: Any = object()
+IN_CHUNK = 400  # values bound in one ``IN (...)``
+
+
+def order_changes(
+    row: OrderRow,
+    *,
+    status: OrderStatus | str | None = None,
+    venue_order_id: str | None = None,
+    perm_id: str | None = None,
+    filled: Decimal | None = None,
+    average: Decimal | None = None,
+    fee: Fee | None = None,
+    submitted_at: datetime | None = None,
+    last_error: str | None = _UNSET,
+) -> dict[str, Any]:
+    """What :func:`update_order` would change on ``row`` (field name -> new value; empty when
+    the venue said nothing new). Updates only move forward: see :func:`update_order`."""
+    out: dict[str, Any] = {}
+    if status is not None and not row.status.is_final and OrderStatus(status) != row.status:
+        out["status"] = OrderStatus(status)
+    if venue_order_id and not row.venue_order_id:
+        out["venue_order_id"] = venue_order_id
+    if perm_id and not row.perm_id:
+        out["perm_id"] = perm_id
+    if filled is not None and exact_decimal(filled) >= row.filled:
+        if exact_decimal(filled) != row.filled:
+            out["filled"] = filled
+        if average is not None and (row.average is None or exact_decimal(average) != row.average):
+            out["average"] = average
+    elif average is not None and row.average is None:
+        out["average"] = average
+    if fee is not None and (
+        row.fee_cost is None
+        or exact_decimal(fee.cost) != row.fee_cost
+        or fee.currency != row.fee_currency
+    ):
+        out["fee_cost"], out["fee_currency"] = fee.cost, fee.currency
+    if submitted_at is not None and row.submitted_at is None:
+        out["submitted_at"] = to_utc(submitted_at)
+    if last_error is not _UNSET and last_error != row.last_error:
+        out["last_error"] = last_error
+    return out
 
 
 def update_order(
@@ -253,7 +312,8 @@ def update_order(
 
     Venue events can arrive late or twice, so updates only move forward: a final status (closed,
     canceled, rejected, expired) is never replaced, ``filled`` never decreases, and ids already
-    known are kept. Raises :class:`TraderError` if no order has ``client_order_id``.
+    known are kept. Nothing new (:func:`order_changes` empty) writes nothing: ``updated_at`` is
+    when the row last changed. Raises :class:`TraderError` if no order has ``client_order_id``.
     """
     with database_proxy.atomic():
         query = OrderRow.select().where(
@@ -267,26 +327,15 @@ def update_order(
                 f"no order with client order id {client_order_id!r} in the database",
                 hint="record the intent (record_order_intent) before updating it",
             )
-        if status is not None and not row.status.is_final:
-            row.status = OrderStatus(status)
-        if venue_order_id and not row.venue_order_id:
-            row.venue_order_id = venue_order_id
-        if perm_id and not row.perm_id:
-            row.perm_id = perm_id
-        if filled is not None and exact_decimal(filled) >= row.filled:
-            row.filled = filled
-            if average is not None:
-                row.average = average
-        elif average is not None and row.average is None:
-            row.average = average
-        if fee is not None:
-            row.fee_cost, row.fee_currency = fee.cost, fee.currency
-        if submitted_at is not None and row.submitted_at is None:
-            row.submitted_at = to_utc(submitted_at)
-        if last_error is not _UNSET:
-            row.last_error = last_error
-        row.updated_at = to_utc(now) if now else utc_now()
-        row.save()
+        changes = order_changes(
+            row, status=status, venue_order_id=venue_order_id, perm_id=perm_id, filled=filled,
+            average=average, fee=fee, submitted_at=submitted_at, last_error=last_error,
+        )  # fmt: skip
+        if changes:
+            for name, value in changes.items():
+                setattr(row, name, value)
+            row.updated_at = to_utc(now) if now else utc_now()
+            row.save()
         return row
 
 
@@ -398,6 +447,44 @@ def fills_for_order(client_order_id: str) -> list[FillRow]:
         .where((FillRow.scope == current_scope_id()) & (FillRow.client_order_id == client_order_id))
         .order_by(FillRow.timestamp, FillRow.id)
     )
+
+
+def settled_orders(
+    client_order_ids: Iterable[str], *, before: datetime
+) -> dict[str, frozenset[str]]:
+    """Of ``client_order_ids``, the orders settled for good, with their fills' venue ids: final
+    in the database and unchanged since ``before``, their fills recorded up to what they filled,
+    each with the venue's commission. Anything a venue adapter keeps of these may go."""
+    wanted = list(client_order_ids)
+    if len(wanted) > IN_CHUNK:  # SQLite binds at most 999 values in older builds
+        out: dict[str, frozenset[str]] = {}
+        for i in range(0, len(wanted), IN_CHUNK):
+            out |= settled_orders(wanted[i : i + IN_CHUNK], before=before)
+        return out
+    if not wanted:
+        return {}
+    final = [s for s in OrderStatus if s.is_final]
+    rows = {
+        r.client_order_id: r
+        for r in OrderRow.select().where(
+            (OrderRow.scope == current_scope_id())
+            & OrderRow.client_order_id.in_(wanted)
+            & OrderRow.status.in_(final)
+            & (OrderRow.updated_at <= to_utc(before))
+        )
+    }
+    fills: dict[str, list[FillRow]] = {cid: [] for cid in rows}
+    if rows:
+        for f in FillRow.select().where(
+            (FillRow.scope == current_scope_id()) & FillRow.client_order_id.in_(list(rows))
+        ):
+            fills[str(f.client_order_id)].append(f)
+    return {
+        cid: frozenset(f.venue_fill_id for f in fills[cid])
+        for cid, row in rows.items()
+        if sum((f.amount for f in fills[cid]), Decimal(0)) >= row.filled
+        and all(f.commission_source is FeeSource.VENUE for f in fills[cid])
+    }
 
 
 def update_fill_commission(
@@ -561,11 +648,10 @@ def set_sync_state(key: str, value: str, *, at: datetime | None = None) -> None:
 
 def open_plans() -> list[Plan]:
     """Open plans of the bound scope, oldest first."""
-    return list(
-        Plan.select()
-        .where((Plan.scope == current_scope_id()) & (Plan.status == PlanStatus.OPEN))
-        .order_by(Plan.id)
-    )
+    scope = current_scope_id()
+    sql = _sql("open-plans", lambda: Plan.select().where(
+        (Plan.scope == scope) & (Plan.status == PlanStatus.OPEN)).order_by(Plan.id))
+    return list(Plan.raw(sql, scope, Plan.status.db_value(PlanStatus.OPEN)))
 
 
 def set_plan_entry(plan: Plan | int, client_order_id: str) -> None:
@@ -585,15 +671,11 @@ def set_plan_exit(plan: Plan | int, client_order_id: str) -> None:
 def plan_exit_orders(plan: Plan) -> list[OrderRow]:
     """The orders that exit ``plan`` (its orders on the other side, bracket children included),
     oldest first."""
-    return list(
-        OrderRow.select()
-        .where(
-            (OrderRow.scope == current_scope_id())
-            & (OrderRow.plan == plan.id)
-            & (OrderRow.side == plan.side.opposite)
-        )
-        .order_by(OrderRow.id)
-    )
+    scope, side = current_scope_id(), plan.side.opposite
+    sql = _sql("plan-exit-orders", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & (OrderRow.plan == plan.id) & (OrderRow.side == side)
+    ).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, plan.id, OrderRow.side.db_value(side)))
 
 
 def plan_protection_orders(plan: Plan) -> list[OrderRow]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store
+from trader_cli.heap import pin_mmap_threshold
 from trader_cli.notify import alerts
 from trader_cli.notify.notifier import Notifier
 from trader_cli.services.context import TradingContext, trading_context
@@ -149,6 +150,7 @@ class BotService:
         if not self.options.dry_run:
             refuse_orders_on_replay(self.settings, "trader run (without --dry-run)")
         serve_sim_world()  # on the sim, other commands go through this run's gateway
+        pin_mmap_threshold()  # a long run's resident size stays flat (see trader_cli.heap)
         notifier: Notifier | None = None
         try:
             async with trading_context(

@@ -478,30 +478,52 @@ class OrderService:
 
     async def record(self, order: Order) -> Order:
         """Store what the venue says about one of our orders, and its fills."""
-        now = self.venue.clock.now()
-        before = store.find_order_by_client_id(order.client_order_id)
+        return store.order_from_row(await self.record_row(order))
+
+    async def record_row(self, order: Order) -> OrderRow:
+        """:meth:`record`, returning the order's row as it now stands.
+
+        Nothing is written when the venue says nothing new, and the venue is asked for the
+        order's fills only while the database lacks some of them (see :meth:`_fills_recorded`):
+        a fill is always recorded before this returns the quantity it filled.
+        """
+        cid = order.client_order_id
+        before = store.find_order_by_client_id(cid)
         perm = order.info.get("permId") if order.info else None
-        store.update_order(
-            order.client_order_id,
-            status=order.status,
-            venue_order_id=order.id,
-            perm_id=str(perm) if perm else None,
-            filled=order.filled,
-            average=order.average,
-            fee=order.fee,
-            last_error=(order.info or {}).get("lastError"),
-            now=now,
-        )
+        said: dict[str, Any] = {
+            "status": order.status,
+            "venue_order_id": order.id,
+            "perm_id": str(perm) if perm else None,
+            "filled": order.filled,
+            "average": order.average,
+            "fee": order.fee,
+            "last_error": (order.info or {}).get("lastError"),
+        }
+        row = before
+        if before is None or store.order_changes(before, **said):
+            row = store.update_order(cid, **said, now=self.venue.clock.now())
         if before is not None and (
             before.venue_order_id is None or (before.status, before.filled) != (
                 order.status, order.filled)
         ):  # sent (first answer) or a status change we observe
             await self._order_event(order, before.reason)
             if before.status != order.status and order.status in ALERTED_STATUSES:
-                self.alert_final(order.client_order_id)
-        if not _fills_on_record(order):
-            await self.record_fills(order.client_order_id)
-        return store.order_from_row(self._row(order.client_order_id))
+                self.alert_final(cid)
+        assert row is not None  # update_order raises for an unknown order
+        if not self._fills_recorded(row):
+            await self.record_fills(cid)
+        return row
+
+    def _fills_recorded(self, row: OrderRow) -> bool:
+        """Whether the database already has every fill of ``row``'s order the venue reports:
+        fills adding up to what it filled, each with the venue's own commission (a fill
+        recorded before its commission report is asked for again)."""
+        if row.filled == 0:
+            return True  # nothing filled: nothing that depends on a fill can be read yet
+        fills = store.fills_for_order(row.client_order_id)
+        if sum((f.amount for f in fills), Decimal(0)) < row.filled:
+            return False
+        return all(f.commission_source is FeeSource.VENUE for f in fills)
 
     async def record_fills(self, cid: str) -> int:
         """Insert the venue's fills of order ``cid`` that the database lacks; returns how many."""
@@ -634,18 +656,6 @@ def refresh_commission(recorded: FillRow, fill: Fill) -> None:
         recorded.commission, recorded.commission_currency, recorded.commission_source
     ) != (fee.cost, fee.currency, fee.source):
         store.update_fill_commission(fill.id, fee, source=fee.source)
-
-
-def _fills_on_record(order: Order) -> bool:
-    """True when the database holds every fill ``order`` reports, each with the venue's own
-    commission: their amounts add up to its filled quantity (none yet for an order that has
-    filled nothing). Asking the venue for executions again (a round trip on IB) would tell
-    nothing new; :meth:`OrderService.record_fills` does when this is False.
-    """
-    fills = store.fills_for_order(order.client_order_id)
-    if sum((f.amount for f in fills), Decimal(0)) != order.filled:
-        return False
-    return all(f.commission_source == FeeSource.VENUE for f in fills)
 
 
 def _cids(bracket: BracketIntent) -> list[str]:

@@ -169,12 +169,15 @@ class PlanMonitor:
         return events
 
     async def _refresh(self, cid: str) -> OrderRow | None:
-        row = store.find_order_by_client_id(cid)
+        return await self._refreshed(store.find_order_by_client_id(cid))
+
+    async def _refreshed(self, row: OrderRow | None) -> OrderRow | None:
+        """``row`` brought up to date with the venue (a final row stays as it is: final)."""
         if row is not None and not row.status.is_final:
-            found = await self.ctx.venue.get_order(cid)
+            found = await self.ctx.venue.get_order(row.client_order_id)
             if found is not None:
-                await self.ctx.orders.record(found)
-            row = store.find_order_by_client_id(cid)
+                return await self.ctx.orders.record_row(found)
+            row = store.find_order_by_client_id(row.client_order_id)
         return row
 
     async def _held(self, plan: Plan) -> Decimal:
@@ -186,7 +189,7 @@ class PlanMonitor:
 
     async def _exits(self, plan: Plan) -> list[OrderRow]:
         rows = store.plan_exit_orders(plan)
-        return [r for r in [await self._refresh(row.client_order_id) for row in rows] if r]
+        return [r for r in [await self._refreshed(row) for row in rows] if r]
 
     async def _stop_limit_gapped(
         self, plan: Plan, entry: OrderRow, exits: list[OrderRow]

@@ -44,6 +44,10 @@ log = logging.getLogger("trader.resync")
 OVERLAP = timedelta(minutes=10)
 # A sent order the venue has no record of after this long was never received.
 SENT_GRACE = timedelta(minutes=2)
+# How long a finished order stays settled in the database (unchanged, its fills recorded)
+# before the venue adapter may forget it: longer than the overlap, so a pass that reads its
+# executions again never brings back one already let go.
+SETTLED_RETENTION = timedelta(minutes=30)
 
 
 @dataclass
@@ -162,6 +166,19 @@ class ResyncService:
         self.venue = orders.venue
         self.overlap = overlap
         self.prefix = orders.settings.core.client_order_prefix
+
+    def forget_settled(self, retention: timedelta = SETTLED_RETENTION) -> int:
+        """Let the venue adapter forget the finished orders it keeps that the database has
+        settled for ``retention`` (final, unchanged, every fill recorded with the venue's
+        commission); a working order or an unrecorded fill is never let go. Returns how many.
+
+        A long-running bot calls it after each reconciliation: ib_async otherwise keeps
+        every order and execution of the connection."""
+        kept = self.venue.done_orders()
+        if not kept:
+            return 0
+        settled = store.settled_orders(kept, before=self.venue.clock.now() - retention)
+        return self.venue.forget_orders(settled) if settled else 0
 
     def _key(self, name: str) -> str:
         return f"resync:{name}"  # the store scopes it to the venue, backend, mode and account

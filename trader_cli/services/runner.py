@@ -288,7 +288,8 @@ class StrategyRunner:
                 decisions = await self._decide(
                     self._strategy_context(now, summary, positions, report.market_open), report
                 )
-                async with self._sending(report) as may_send:
+                sends = any(not isinstance(d, Hold) for d in decisions)  # holds send nothing
+                async with self._sending(report, needed=sends) as may_send:
                     for decision in decisions if may_send else []:
                         if self.telemetry is not None:
                             self.telemetry.decision(
@@ -301,6 +302,7 @@ class StrategyRunner:
             self._record_failure("venue_connection", e)
         if self.cycles_done % self.resync_every == 0:
             await self._safe_resync()
+            self.resync.forget_settled()  # a long run keeps no more than it needs
         if report.sent_orders and venue.is_connected:
             await self._positions_after(report)
         report.ticks = await self._ticks(report)
@@ -310,13 +312,17 @@ class StrategyRunner:
         return self._finish(report)
 
     @contextlib.asynccontextmanager
-    async def _sending(self, report: CycleReport) -> AsyncIterator[bool]:
+    async def _sending(self, report: CycleReport, *, needed: bool = True) -> AsyncIterator[bool]:
         """Hold the scope's send lock for one step that sends orders (plan exits, entries).
 
         ``trader flatten`` holds the same lock while it closes positions: this step waits for it
         (and then finds the plans it closed); if it is still busy after ``SEND_LOCK_WAIT``, the
-        step is skipped this cycle and said so, never run beside it.
+        step is skipped this cycle and said so, never run beside it. A step that sends nothing
+        (``needed`` False: every decision a hold) goes on without it.
         """
+        if not needed:
+            yield True
+            return
         lock = send_lock(self.ctx.scope, what="trader run")
         if not await lock.acquire(SEND_LOCK_WAIT):
             holder = lock.holder()
@@ -458,7 +464,9 @@ class StrategyRunner:
                 continue
             self._record_success("market_data")
             quotes[str(symbol)] = quote
-            store.record_market_data(quote)
+        with store.transaction():  # one write for the cycle's quotes, not one each
+            for quote in quotes.values():
+                store.record_market_data(quote)
         return quotes
 
     async def _decide(self, sctx: StrategyContext, report: CycleReport) -> list[Decision]:

@@ -343,6 +343,19 @@ class BaseTrader(ABC):
         """
         await self.clock.sleep(at_most)
 
+    def done_orders(self) -> set[str]:
+        """Client order ids of the finished orders (filled, cancelled, rejected) this adapter
+        still keeps in memory with their fills; a venue that keeps none returns nothing."""
+        return set()
+
+    def forget_orders(self, settled: Mapping[str, frozenset[str]]) -> int:
+        """Let go of what this adapter keeps of finished orders the caller has settled:
+        ``settled`` maps a client order id to the ids of its fills recorded for good. An order
+        still working, or with a fill not among those ids, is kept, as is every fill of it.
+        Returns how many orders were let go (none by default: nothing is kept)."""
+        del settled
+        return 0
+
     @abstractmethod
     async def get_order_by_venue_id(self, venue_order_id: str) -> Order | None:
         """Look an order up by the venue's own id (for orders placed outside the bot)."""

@@ -7,6 +7,7 @@ happened; this module only answers questions about orders and the market.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from trader_cli.sim.engine import hours
 from trader_cli.sim.engine.catalogue import Instrument
@@ -32,12 +33,17 @@ _LOOKAHEAD = timedelta(days=14)
 def stop_elected(order: SimOrder, quote: Quote) -> bool:
     """Whether the market reaches a stop's trigger: a sell stop when the market trades or bids
     at or below it, a buy stop when it trades or offers at or above it."""
+    return stop_reached(order, quote.bid, quote.ask, quote.last)
+
+
+def stop_reached(order: SimOrder, bid: Decimal, ask: Decimal, last: Decimal) -> bool:
+    """:func:`stop_elected` at a touch of ``bid``, ``ask`` and ``last``."""
     trigger = order.aux_price
     if trigger is None:
         return False
     if order.action == "SELL":
-        return quote.bid <= trigger or quote.last <= trigger
-    return quote.ask >= trigger or quote.last >= trigger
+        return bid <= trigger or last <= trigger
+    return ask >= trigger or last >= trigger
 
 
 def day_close(inst: Instrument, placed: datetime, *, outside_rth: bool) -> datetime | None:

@@ -28,6 +28,8 @@ __all__ = [
     "last_session",
     "most_recent_session_instant",
     "next_close",
+    "open_between",
+    "open_throughout",
     "sessions",
     "trading_hours_string",
 ]
@@ -102,6 +104,25 @@ def next_close(kind: str, when: datetime, *, use_rth: bool = True) -> datetime |
         if close > when:
             return close
     return None
+
+
+def open_between(kind: str, start: datetime, end: datetime, *, use_rth: bool = True) -> bool:
+    """True when the market ``kind`` is open at any instant of ``[start, end]``."""
+    if kind == "CRYPTO" or end - start > timedelta(days=WINDOW_DAYS // 2):
+        return True  # (a span that long is never asked: taken as open, never skipped)
+    found = _around(kind, end, use_rth)
+    # the last session opening at or before ``end``: the only one that can reach back to start
+    i = bisect.bisect_right(found, (end, _FAR)) - 1
+    return i >= 0 and found[i][1] > start
+
+
+def open_throughout(kind: str, start: datetime, end: datetime, *, use_rth: bool = True) -> bool:
+    """True when the market ``kind`` is open at every instant of ``[start, end]``."""
+    if kind == "CRYPTO":
+        return True
+    found = _around(kind, start, use_rth)
+    i = bisect.bisect_right(found, (start, _FAR)) - 1
+    return i >= 0 and found[i][0] <= start and end < found[i][1]
 
 
 def last_close(kind: str, when: datetime) -> datetime:

@@ -7,7 +7,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,9 +23,17 @@ BOOK_REFRESH_SECONDS = 1  # depth is replenished every sim second
 _MASK = (1 << 64) - 1
 # (amplitude as a fraction of the base price, period in seconds): a few slow swings plus noise
 _WAVES = ((0.04, 29 * 86400.0), (0.015, 3.3 * 86400.0), (0.004, 4.1 * 3600.0), (0.001, 1100.0))
-# finished bars kept per instrument: past bars never change, and a runner asks for the same
-# history windows every cycle (a session of 1-minute bars is 360; two of 5-minute bars 144)
-BAR_CACHE_PER_INSTRUMENT = 512
+_NOISE = 0.0006  # the span of raw_price's 10-second noise, as a fraction of the base price
+# how fast raw_price can move: its waves' steepest slope (a fraction of the base price a second)
+_WAVE_SLOPE = sum(2 * math.pi * amplitude / period for amplitude, period in _WAVES)
+# finished bars kept per instrument, at least: past bars never change, and a runner asks for
+# the same history windows every cycle. Each history request makes room for its own windows
+# (``make_room``: a 4-day request of 5-minute FX bars is 1,152), so what a client asks for every
+# cycle is kept whole - scanned through a smaller LRU cache each bar would be evicted before its
+# reuse - and the cache stays the size of what is asked, never more.
+BAR_CACHE_PER_INSTRUMENT = 64
+BAR_ROOM_SLACK = 8  # bars kept beyond what the requests asked (the next ones as time moves)
+BAR_SHAPES_KEPT = 8  # request shapes remembered per instrument (the most recent)
 TOUCHES_KEPT = 512  # bid/ask pairs kept by raw price (see MarketModel.bid_ask)
 
 
@@ -379,13 +387,20 @@ class MarketModel:
         self._waves: dict[tuple[str, int], tuple[int, tuple[float, ...]]] = {}
         # local symbol -> {(start, end): bar}, least recently used first (see bar())
         self._bar_cache: dict[str, OrderedDict[tuple[datetime, datetime], Bar]] = {}
-        # the last quote made (con id, time, quote): a tick asks once per subscriber and order
+        # local symbol -> {request shape: its number of windows} (see make_room())
+        self._bar_room: dict[str, OrderedDict[Hashable, int]] = {}
+        # con id -> (time, quote): the last quote made of each instrument; a tick asks for it
+        # once per subscriber and per working order, all at one instant
+        self._quotes: dict[int, tuple[datetime, Quote]] = {}
+        # the last quote made of any instrument (con id, time, quote)
         self._last_quote: tuple[int, datetime, Quote] | None = None
         # local symbol -> the name its bars go by (once found, bars under it stay)
         self._csv_keys: dict[str, str] = {}
         # (con id, raw price, spread in ticks) -> (bid, ask, tick): a pure function of the
         # three, and a price on the tick (a bar's open, a moved price) comes again and again
         self._touches: dict[tuple[int, float, int], tuple[Decimal, Decimal, Decimal]] = {}
+        # (con id, close) -> the reference price at that close: a quote's close price
+        self._closes: dict[tuple[int, datetime], Decimal] = {}
 
     def move(self, inst: Instrument, price: Decimal | None, since: datetime) -> None:
         """Make ``inst`` trade at ``price`` from ``since`` on (a test hook; None undoes it).
@@ -408,6 +423,8 @@ class MarketModel:
             self._bar_cache.clear()
         else:
             self._bar_cache.pop(local_symbol, None)
+        self._quotes.clear()
+        self._closes.clear()
         self._last_quote = None
 
     def has_moves(self) -> bool:
@@ -459,8 +476,20 @@ class MarketModel:
         for (amplitude, period), phase in zip(_WAVES, phases, strict=True):
             level += amplitude * math.sin(2 * math.pi * t / period + phase)
         # per-10-second noise, small enough to stay near the swings
-        level += 0.0006 * (_unit(key, 99, int(t // 10)) - 0.5)
+        level += _NOISE * (_unit(key, 99, int(t // 10)) - 0.5)
         return float(inst.base_price) * level
+
+    def raw_reach(
+        self, inst: Instrument, start: datetime, seconds: float
+    ) -> tuple[float, float] | None:
+        """Bounds of :meth:`raw_price` over ``[start, start + seconds]`` (trading time): the
+        seeded price moves no faster than its waves' steepest slope, plus its noise's span.
+        None where prices come from bars or a moved price (no bound is known)."""
+        if inst.local_symbol in self._moves or self._csv_for(inst):
+            return None
+        here = self.raw_price(inst, start)
+        span = float(inst.base_price) * (_WAVE_SLOPE * seconds + _NOISE) * (1 + 1e-6)
+        return here - span, here + span
 
     def _csv_price(self, inst: Instrument, bars: list[CsvBar], when: datetime) -> float:
         key = self._csv_key(inst)
@@ -491,7 +520,7 @@ class MarketModel:
         instrument's key and the book's bucket they were made with: the touch without its sizes
         and last print. A spread of one or two ticks around the price, the bid on the tick below."""
         price = self.raw_price(inst, when)
-        key = _name_key(inst.local_symbol) ^ self.seed
+        key = self._wave_constants(inst)[0]  # _name_key(local symbol) ^ seed, made once
         bucket = int(when.timestamp()) // BOOK_REFRESH_SECONDS
         spread_ticks = 1 + int(_unit(key, 7, bucket) < 0.35)
         made = self._touches.get((inst.con_id, price, spread_ticks))
@@ -504,6 +533,20 @@ class MarketModel:
                 self._touches.clear()
             self._touches[(inst.con_id, price, spread_ticks)] = made
         return made[0], made[1], made[2], key, bucket
+
+    def prices_at(self, inst: Instrument, when: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """The best bid, the best ask and the last print of :meth:`touch` at ``when``, without
+        the sizes (what decides whether an order can fill or a stop is elected)."""
+        bid, ask, _tick, key, bucket = self.bid_ask(inst, when)
+        moved = self._moved(inst, when)
+        if moved is not None:
+            return bid, ask, moved
+        return bid, ask, ask if _unit(key, 8, bucket) >= 0.5 else bid
+
+    def quote_prices(self, inst: Instrument, when: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """The bid, ask and last that :meth:`quote` shows at ``when``, without making the quote
+        (frozen while the market is closed, as the quote is)."""
+        return self.prices_at(inst, self.effective_time(inst, when))
 
     def touch(self, inst: Instrument, when: datetime) -> Touch:
         """Best bid and ask with sizes, and the last print, at ``when`` (taken as trading time:
@@ -526,10 +569,11 @@ class MarketModel:
 
     def quote(self, inst: Instrument, when: datetime) -> Quote:
         """Top of book plus ``DEPTH_LEVELS`` levels each side at ``when``."""
-        last = self._last_quote
-        if last is not None and last[0] == inst.con_id and last[1] == when:
-            return last[2]
+        last = self._quotes.get(inst.con_id)
+        if last is not None and last[0] == when:
+            return last[1]
         q = self._make_quote(inst, when)
+        self._quotes[inst.con_id] = (when, q)
         self._last_quote = (inst.con_id, when, q)
         return q
 
@@ -537,7 +581,7 @@ class MarketModel:
         open_market = hours.is_open(inst.market, when)
         eff = self.effective_time(inst, when)
         top = self.touch(inst, eff)
-        key = _name_key(inst.local_symbol) ^ self.seed
+        key = self._wave_constants(inst)[0]
         bucket = int(eff.timestamp()) // BOOK_REFRESH_SECONDS
         tick = top.tick
         bids = tuple(
@@ -548,7 +592,7 @@ class MarketModel:
             Level(top.ask + tick * n, self._level_size(inst, key, bucket, 20 + n))
             for n in range(DEPTH_LEVELS)
         )
-        close = self.price(inst, hours.last_close(inst.market, when - timedelta(hours=20)))
+        close = self._close_price(inst, hours.last_close(inst.market, when - timedelta(hours=20)))
         return Quote(
             bid=top.bid,
             ask=top.ask,
@@ -562,6 +606,15 @@ class MarketModel:
             asks=asks,
             open_market=open_market,
         )
+
+    def _close_price(self, inst: Instrument, close: datetime) -> Decimal:
+        """:meth:`price` at a session's ``close`` (kept: every quote of a day shows it)."""
+        found = self._closes.get((inst.con_id, close))
+        if found is None:
+            if len(self._closes) > 64:  # a long run passes many closes: keep the recent ones
+                self._closes.clear()
+            found = self._closes[(inst.con_id, close)] = self.price(inst, close)
+        return found
 
     def _level_size(self, inst: Instrument, key: int, bucket: int, n: int) -> Decimal:
         u = _unit(key, n, bucket)
@@ -589,12 +642,27 @@ class MarketModel:
             int(inst.daily_volume * frac * (0.9 + 0.2 * _unit(key, 40, start.toordinal())))
         )
 
+    def make_room(self, inst: Instrument, shape: Hashable, windows: int) -> None:
+        """Keep at least ``windows`` bars of ``inst`` for the history requests of ``shape``
+        (bar size, duration, hours): asked again as time moves, only the new bars are made."""
+        shapes = self._bar_room.setdefault(inst.local_symbol, OrderedDict())
+        shapes[shape] = windows
+        shapes.move_to_end(shape)
+        while len(shapes) > BAR_SHAPES_KEPT:
+            shapes.popitem(last=False)
+
+    def _bar_capacity(self, local_symbol: str) -> int:
+        room = self._bar_room.get(local_symbol)
+        asked = sum(room.values()) + BAR_ROOM_SLACK if room else 0
+        return max(BAR_CACHE_PER_INSTRUMENT, asked)
+
     def bar(self, inst: Instrument, start: datetime, end: datetime, *, keep: bool = True) -> Bar:
         """OHLCV over ``[start, end)`` (from CSV bars when loaded, else sampled from the model).
 
-        A bar is a pure function of its window, so it is kept (the most recently used
-        ``BAR_CACHE_PER_INSTRUMENT`` per instrument) and a window asked again is not sampled
-        again; ``keep=False`` for a window that will not be asked again (one ending now).
+        A bar is a pure function of its window, so it is kept (the most recently used, as many
+        per instrument as its history requests make room for: :meth:`make_room`) and a window
+        asked again is not sampled again; ``keep=False`` for a window that will not be asked
+        again (one ending now).
         """
         cache = self._bar_cache.get(inst.local_symbol)
         if cache is not None:
@@ -607,7 +675,8 @@ class MarketModel:
             if cache is None:
                 cache = self._bar_cache[inst.local_symbol] = OrderedDict()
             cache[(start, end)] = made
-            if len(cache) > BAR_CACHE_PER_INSTRUMENT:
+            capacity = self._bar_capacity(inst.local_symbol)
+            while len(cache) > capacity:
                 cache.popitem(last=False)
         return made
 

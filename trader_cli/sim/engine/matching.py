@@ -9,7 +9,7 @@ expiry follow the rules in :mod:`trader_cli.sim.engine.contingent`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -49,6 +49,20 @@ class Quotes(Protocol):
 
     def quote(self, inst: Instrument, when: datetime) -> Quote:
         """Top of book and depth for ``inst`` at ``when``."""
+        ...
+
+    def quote_prices(self, inst: Instrument, when: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """The bid, ask and last of :meth:`quote` at ``when``, without its sizes and depth."""
+        ...
+
+    def prices_at(self, inst: Instrument, when: datetime) -> tuple[Decimal, Decimal, Decimal]:
+        """:meth:`quote_prices` at a ``when`` the market is open (its trading time)."""
+        ...
+
+    def raw_reach(
+        self, inst: Instrument, start: datetime, seconds: float
+    ) -> tuple[float, float] | None:
+        """Bounds of the (unrounded) price over ``[start, start + seconds]``, or None."""
         ...
 
 
@@ -359,6 +373,101 @@ class MatchingEngine:
     def has_working_orders(self) -> bool:
         """True while any order of any client is working (PreSubmitted or Submitted)."""
         return any(order.is_active for order in self.world.orders.values())
+
+    def quiet_for(self, step: float, seconds: float) -> float:
+        """How far the clock may move from now in one go, in ``step``-second steps up to
+        ``seconds``, with nothing happening on the way: the time of the last step before the
+        first one at which a working order could fill, be elected or expire (``seconds``: none
+        can; 0: the next step may). A step where one could is never skipped, so the clock lands
+        where one-second steps would, the same orders filled at the same times.
+
+        An order can act only while its market (with its own hours) is open, and only when the
+        touch reaches it: a buy limit when the ask is at or under its limit, a sell limit when
+        the bid is at or over it, a stop when :func:`contingent.stop_elected` says; an order
+        without a limit (market, or a stop already elected) whenever its market is open.
+        """
+        now = self.clock.now()
+        until = now + timedelta(seconds=seconds)
+        # (order, instrument, its hours, its market open all the wait in regular hours)
+        watched: list[tuple[SimOrder, Instrument, bool, bool]] = []
+        for order in self.world.orders.values():
+            if not order.is_active:
+                continue
+            inst = self.catalogue.by_con_id(order.con_id)
+            if inst is None:
+                continue  # never matched (match_all skips it too)
+            use_rth = not order.outside_rth or inst.market == "FX"
+            expires = order.expires_at is not None and order.expires_at <= until
+            if expires or hours.open_between(inst.market, now, until, use_rth=use_rth):
+                always = hours.open_throughout(inst.market, now, until)  # regular hours
+                if always and not expires and self._out_of_reach(order, inst, now, seconds):
+                    continue  # the market cannot come to it in the wait
+                watched.append((order, inst, use_rth, always))
+        if not watched:
+            return seconds
+        touches: dict[tuple[int, datetime], tuple[Decimal, Decimal, Decimal]] = {}
+        offset, remaining = 0.0, seconds
+        while remaining > 1e-9:  # the times advance() would step to
+            delta = min(step, remaining)
+            at = now + timedelta(seconds=offset + delta)
+            if any(self._may_act(o, inst, rth, at, touches, always=always)
+                   for o, inst, rth, always in watched):
+                return offset
+            offset += delta
+            remaining -= delta
+        return seconds
+
+    def _out_of_reach(
+        self, order: SimOrder, inst: Instrument, now: datetime, seconds: float
+    ) -> bool:
+        """Whether the touch cannot reach ``order``'s price in the next ``seconds``, however the
+        price moves within its bounds (:meth:`MarketModel.raw_reach`). The touch keeps close to
+        the price: with ``t`` the largest step in reach, the bid is within (price - 2t, price]
+        and the ask within (price - t, price + t], the last print one of them."""
+        stop = order.is_stop and not order.triggered
+        price = order.aux_price if stop else order.lmt_price
+        reach = None if price is None else self.market.raw_reach(inst, now, seconds)
+        if price is None or reach is None:
+            return False
+        low, high = reach
+        tick = float(inst.tick_at(Decimal(repr(max(abs(low), abs(high))))))
+        at = float(price)
+        if stop:  # a sell stop wants the bid or last at or under it, a buy stop over it
+            return at < low - 2 * tick if order.action == "SELL" else at > high + tick
+        return at < low - tick if order.action == "BUY" else at > high
+
+    def _may_act(
+        self,
+        order: SimOrder,
+        inst: Instrument,
+        use_rth: bool,
+        at: datetime,
+        touches: dict[tuple[int, datetime], tuple[Decimal, Decimal, Decimal]],
+        *,
+        always: bool = False,
+    ) -> bool:
+        """Whether ``order`` could fill, be elected or expire at ``at`` (see :meth:`quiet_for`;
+        ``always``: its market is open in regular hours all the wait, so at ``at`` too)."""
+        if order.expires_at is not None and at >= order.expires_at:
+            return True
+        if order.awaiting_parent:
+            return False
+        if not always and not hours.is_open(inst.market, at, use_rth=use_rth):
+            return False
+        touch = touches.get((inst.con_id, at))
+        if touch is None:  # what match_order's quote would show at ``at``
+            # open in regular hours, the quote's time is ``at`` itself (never frozen)
+            touch = (self.market.prices_at(inst, at) if always
+                     else self.market.quote_prices(inst, at))
+            touches[(inst.con_id, at)] = touch
+        bid, ask, last = touch
+        if order.is_stop and not order.triggered:
+            return contingent.stop_reached(order, bid, ask, last)
+        if order.lmt_price is None:
+            return True
+        if order.action == "BUY":
+            return ask <= order.lmt_price
+        return bid >= order.lmt_price
 
     def match_all(self) -> None:
         """Expire DAY orders past their close, then try every working order against the

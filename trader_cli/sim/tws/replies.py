@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from trader_cli.sim.engine import hours
 from trader_cli.sim.engine.catalogue import Instrument
-from trader_cli.sim.engine.market import MarketModel
+from trader_cli.sim.engine.market import Bar, MarketModel
 from trader_cli.sim.engine.matching import Clock, MatchingEngine
 from trader_cli.sim.tws import history, messages
-from trader_cli.sim.tws.codec import Field
+from trader_cli.sim.tws.codec import Field, format_field
 from trader_cli.sim.tws.errors import Codes, Text
 from trader_cli.sim.tws.messages import Out
 from trader_cli.sim.tws.requests import HistoricalRequest
 
 _CENT = Decimal("0.01")
+ROW_SHAPES_KEPT = 32  # history request shapes whose last answer's rows are kept
 
 
 @dataclass
@@ -47,6 +50,10 @@ class Replies:
         self.clock = clock
         self.pacing = pacing
         self.tws_tz = tws_tz
+        # request shape -> {window: (the bar, its row as sent)}: the rows of the last answer of
+        # each shape, for the next request of that shape (a runner asks the same every cycle)
+        self._rows: OrderedDict[tuple[Any, ...], dict[tuple[Any, ...], tuple[Bar, list[str]]]]
+        self._rows = OrderedDict()
 
     def hours_strings(self, inst: Instrument, now: datetime) -> tuple[str, str]:
         """(tradingHours, liquidHours) in the contract's time zone."""
@@ -133,6 +140,8 @@ class Replies:
         windows = history.bar_windows(
             inst.market, end, duration, bar_seconds, use_rth=req.use_rth, tz=self.tws_tz
         )
+        shape = (bar_seconds, req.duration, req.use_rth)
+        self.market.make_room(inst, shape, len(windows))
         fields: list[Field] = [Out.HISTORICAL_DATA, req.req_id]
         start = end - (windows[-1][2] - windows[0][1] if windows else end - end)
         fields += [
@@ -140,10 +149,25 @@ class Replies:
             history.format_ib_time(end, self.tws_tz),
             len(windows),
         ]
+        answer = (inst.con_id, *shape, req.format_date, what)
+        last = self._rows.pop(answer, {})
+        rows: dict[tuple[Any, ...], tuple[Bar, list[str]]] = {}
         for label, data_start, data_end in windows:
-            fields += self._bar_fields(
-                inst, label, data_start, data_end, bar_seconds, req, what, keep=data_end < now
-            )
+            keep = data_end < now
+            bar = self.market.bar(inst, data_start, data_end, keep=keep)
+            window = (label, data_start, data_end)
+            found = last.get(window)
+            if found is not None and found[0] is bar:  # the same bar kept: the same row
+                row = found[1]
+            else:
+                row = [format_field(f) for f in self._bar_fields(
+                    inst, label, bar, bar_seconds, req, what)]
+            if keep:
+                rows[window] = (bar, row)
+            fields += row
+        self._rows[answer] = rows
+        while len(self._rows) > ROW_SHAPES_KEPT:
+            self._rows.popitem(last=False)
         sub = None
         if req.keep_up_to_date:
             sub = BarsSub(inst, bar_seconds, req.use_rth, req.format_date, what)
@@ -153,15 +177,11 @@ class Replies:
         self,
         inst: Instrument,
         label: datetime,
-        data_start: datetime,
-        data_end: datetime,
+        bar: Bar,
         bar_seconds: int,
         req: HistoricalRequest,
         what: str,
-        *,
-        keep: bool,
     ) -> list[Field]:
-        bar = self.market.bar(inst, data_start, data_end, keep=keep)
         stamp = history.format_bar_time(
             inst.market, label, bar_seconds, req.format_date, self.tws_tz
         )

@@ -208,24 +208,38 @@ class SimGateway:
     ) -> None:
         """Move the sim clock forward in ``step``-second steps, ticking after each.
 
-        ``jump_when_quiet``: whenever nothing is left to step for (:meth:`quiet`), the rest is
-        one step: the market is a function of time, so the clock lands where the steps would
-        have and one tick pushes what subscribers would see at the end. Only for a caller whose
-        own orders are already in (the in-process adapter waiting on its clock): an order still
-        on its way from a client would otherwise arrive after the jump.
+        ``jump_when_quiet``: the steps at which nothing can happen are made in one (see
+        :meth:`quiet_for`): the market is a function of time, so the clock lands where the
+        steps would have, the same orders filled at the same times, and one tick pushes what
+        subscribers would see there. Only for a caller whose own orders are already in (the
+        in-process adapter waiting on its clock): an order still on its way from a client
+        would otherwise arrive after the jump.
         """
         remaining = seconds
         while remaining > 1e-9:
-            jump = jump_when_quiet and self.quiet()
-            delta = remaining if jump else min(step, remaining)
+            delta = min(step, remaining)
+            if jump_when_quiet:
+                delta = max(delta, self.quiet_for(step, remaining))
             self.clock.advance(delta)
             remaining -= delta
             await self.tick()
 
+    def quiet_for(self, step: float, seconds: float) -> float:
+        """How much of the next ``seconds`` (in ``step``-second steps) the clock may skip with
+        nothing happening: 0 unless the clock is pinned, no client follows bars as they form (a
+        bar's last update before the next starts would be lost) and no fault waits on the clock;
+        then up to the last step before one at which a working order of any client could fill,
+        be elected or expire (:meth:`MatchingEngine.quiet_for`; all of it when none works or
+        every one rests in a closed market)."""
+        if self.clock.running or self.faults.refuse_until is not None:
+            return 0.0
+        if any(session.bars for session in self.all_sessions()):
+            return 0.0
+        return self.engine.quiet_for(step, seconds)
+
     def quiet(self) -> bool:
-        """True when stepping the clock could change nothing but the end state: the clock is
-        pinned, no order of any client is working (none to fill, elect or expire) and no client
-        follows bars as they form (a bar's last update before the next starts would be lost)."""
+        """True when the clock is pinned, no order of any client is working and no client
+        follows bars as they form: any wait may be made in one step."""
         if self.clock.running or self.engine.has_working_orders():
             return False
         return not any(session.bars for session in self.all_sessions())

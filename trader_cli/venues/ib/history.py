@@ -32,6 +32,9 @@ BAR_CACHE_SIZE = 256  # requests whose answers are kept for IB's identical-reque
 
 #: request -> (when it was answered, the bars)
 BarCache = dict[tuple[Any, ...], tuple[datetime, list[Candle]]]
+#: request up to now -> {an ib_async bar's fields: its candle}, from the last answer
+CandleMemo = dict[tuple[Any, ...], dict[tuple[Any, ...], Candle]]
+CANDLE_MEMO_REQUESTS = 64  # requests whose last answer's candles are kept for the next
 
 
 class HistorySource(Protocol):
@@ -39,6 +42,7 @@ class HistorySource(Protocol):
 
     pacer: HistoricalPacer
     bar_cache: BarCache
+    candle_memo: CandleMemo
     conn: IBConnection
 
     @property
@@ -151,10 +155,31 @@ async def _bars(
             bars = await _historical(
                 trader, contract, end_text, duration, size, what, use_rth, request_key
             )
-    candles = [mapping.candle_from_bar(b) for b in bars]
+    candles = _candles(trader.candle_memo, request_key if end is None else None, bars)
     if end is None:  # only a request up to now is ever answered from the cache (above)
         remember(cache, request_key, trader.clock.now(), candles, trader.pacer.rules.identical_gap)
     return candles
+
+
+def _candles(memo: CandleMemo, key: tuple[Any, ...] | None, bars: list[Any]) -> list[Candle]:
+    """The candles of ``bars``; a bar equal in every field to one of the last answer to the
+    same request (``key``; a runner asks for the same history each cycle) is not mapped again."""
+    if key is None:
+        return [mapping.candle_from_bar(b) for b in bars]
+    last = memo.pop(key, {})
+    now: dict[tuple[Any, ...], Candle] = {}
+    out = []
+    for b in bars:
+        fields = (b.date, b.open, b.high, b.low, b.close, b.volume)
+        candle = last.get(fields)
+        if candle is None:
+            candle = mapping.candle_from_bar(b)
+        now[fields] = candle
+        out.append(candle)
+    memo[key] = now
+    while len(memo) > CANDLE_MEMO_REQUESTS:
+        del memo[next(iter(memo))]
+    return out
 
 
 def remember(

@@ -6,7 +6,7 @@ import asyncio
 import copy
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -47,7 +47,7 @@ from trader_cli.venues.base import (
     OrderRequest,
     VenueCapabilities,
 )
-from trader_cli.venues.ib import codes, history, mapping, marketdepth, order_events
+from trader_cli.venues.ib import codes, history, kept, mapping, marketdepth, order_events
 from trader_cli.venues.ib.boundary import LinkDropped, venue_call
 from trader_cli.venues.ib.capabilities import ib_capabilities
 from trader_cli.venues.ib.connection import ConnectionConfig, IBConnection
@@ -134,6 +134,7 @@ class IBTrader(BaseTrader):
         self._instruments: dict[Symbol, tuple[Instrument, Any]] = {}
         self._tickers: dict[int, Ticker] = {}
         self.bar_cache: history.BarCache = {}  # answers within IB's identical-request window
+        self.candle_memo: history.CandleMemo = {}  # candles of the last answer to each request
         self._fx_cache: dict[tuple[str, str], tuple[datetime, Decimal]] = {}
         self._cancel_requested: set[str] = set()
         self._waited_out: set[int] = set()  # lines whose book stayed one-sided past the wait
@@ -512,6 +513,16 @@ class IBTrader(BaseTrader):
         await order_events.until_news(
             self.ib, trades[-1], seen, self._order, self.clock, at_most
         )
+
+    def done_orders(self) -> set[str]:
+        """Client order ids of the finished orders ib_async still keeps (see :mod:`.kept`)."""
+        return kept.done_refs(self.ib.wrapper)
+
+    def forget_orders(self, settled: Mapping[str, frozenset[str]]) -> int:
+        """Let ib_async forget settled finished orders and their fills (see :mod:`.kept`)."""
+        gone = kept.forget(self.ib.wrapper, settled)
+        self._cancel_requested.difference_update(gone)
+        return len(gone)
 
     @venue_call()
     async def get_order_by_venue_id(self, venue_order_id: str) -> Order | None:

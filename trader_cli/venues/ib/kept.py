@@ -1,0 +1,53 @@
+"""What ib_async keeps of finished orders, and letting it go once they are settled.
+
+ib_async's wrapper keeps every ``Trade`` (``trades``, ``permId2Trade``) and every execution
+(``fills``) it has seen for the life of the connection: a bot that runs for days would hold
+all of them. :func:`forget` drops the finished orders the caller has settled, with their fills,
+and nothing else: a working order, or one with a fill the caller has not recorded, stays.
+An order let go is still found by :meth:`IBTrader.get_order` (IB's completed orders) and its
+executions by ``reqExecutions``; a request that brings one back keeps it until the next pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def done_refs(wrapper: Any) -> set[str]:
+    """The client order ids (``orderRef``) of the finished trades ``wrapper`` keeps."""
+    trades = list(wrapper.trades.values()) + list(wrapper.permId2Trade.values())
+    return {t.order.orderRef for t in trades if t.order.orderRef and t.isDone()}
+
+
+def _settled(trade: Any, settled: Mapping[str, frozenset[str]]) -> bool:
+    recorded = settled.get(trade.order.orderRef)
+    if recorded is None or not trade.isDone():
+        return False
+    return all(f.execution.execId in recorded for f in trade.fills)
+
+
+def forget(wrapper: Any, settled: Mapping[str, frozenset[str]]) -> set[str]:
+    """Drop from ``wrapper`` the finished trades whose orderRef ``settled`` names and whose
+    every fill is among its recorded fill ids, and those fills; returns the orderRefs let go."""
+    gone: set[int] = set()
+    refs: set[str] = set()
+    for key, trade in list(wrapper.trades.items()):
+        if _settled(trade, settled):
+            del wrapper.trades[key]
+            gone.add(id(trade))
+            refs.add(trade.order.orderRef)
+    for perm, trade in list(wrapper.permId2Trade.items()):
+        if id(trade) in gone or _settled(trade, settled):
+            del wrapper.permId2Trade[perm]
+            gone.add(id(trade))
+            refs.add(trade.order.orderRef)
+    # a fill goes with its order: never one of an order still kept (working, or not settled);
+    # one a later reqExecutions brought back after its order went, goes on the next pass
+    alive = {t.order.orderRef for t in wrapper.trades.values()}
+    alive |= {t.order.orderRef for t in wrapper.permId2Trade.values()}
+    for exec_id, fill in list(wrapper.fills.items()):
+        ref = fill.execution.orderRef
+        if ref not in alive and exec_id in settled.get(ref, ()):
+            del wrapper.fills[exec_id]
+    return refs
