@@ -47,30 +47,26 @@ PROGRESS_EVERY = 512  # a multiple of YIELD_EVERY (the loop looks at both togeth
 # the loop never waits for anything, so signal handlers (Ctrl-C) run only when it yields: it
 # does every YIELD_EVERY bars (a handler runs within a few yields of its signal)
 YIELD_EVERY = 64
-_LAZY = object()
 
 
 class _Context(StrategyContext):
     """A :class:`StrategyContext` whose ``account`` is read from the venue when a strategy
-    first asks for it in a step (valuing the account takes quotes: most strategies never ask)."""
+    first asks for it in a step (valuing the account takes quotes: most strategies never ask).
 
-    _account: Any
+    Until then the instance has no ``account`` attribute, so reading it reaches
+    :meth:`__getattr__`, which asks once and keeps the answer."""
 
     def __init__(self, *args: Any, account_of: Callable[[], AccountSummary | None],
                  **kwargs: Any) -> None:
-        self._account_of = account_of
         super().__init__(*args, **kwargs)
+        del self.account
+        self._account_of = account_of
 
-    @property
-    def account(self) -> AccountSummary | None:
-        if self._account is _LAZY:
-            self._account = self._account_of()
-        value: AccountSummary | None = self._account
+    def __getattr__(self, name: str) -> Any:
+        if name != "account":
+            raise AttributeError(name)
+        value = self.account = self._account_of()
         return value
-
-    @account.setter
-    def account(self, value: AccountSummary | None) -> None:
-        self._account = value
 
 
 @dataclass
@@ -265,7 +261,7 @@ class Backtest:
                 data,
                 venue.positions_now(),
                 book.open_plans_view() if book.open else [],
-                _LAZY,
+                None,  # read when first asked (see _Context)
                 market_open,
                 limits,
                 costs,

@@ -98,8 +98,25 @@ def price_text(value: object, symbol: Symbol | None = None, *,
     """``142.09`` / ``0.66345`` / ``97,120.55``: a price for a table ("" for None)."""
     if value is None or value == "":
         return ""
+    key = (value, symbol, min_tick)
+    try:
+        return _PRICE_TEXTS[key]
+    except (KeyError, TypeError):  # not made yet, or a value that cannot key a dict
+        pass
     d = _dec(value)
-    return _group(d, price_places(symbol, d, min_tick), True)
+    text = _group(d, price_places(symbol, d, min_tick), True)
+    if len(_PRICE_TEXTS) >= 4096:
+        _PRICE_TEXTS.clear()
+    try:
+        _PRICE_TEXTS[key] = text
+    except TypeError:
+        pass
+    return text
+
+
+# (value, symbol, min tick) -> its text: checks and notes write the same prices again and again
+# (a value equal to another, 1.5 and Decimal("1.50"), is written the same: quantized to places)
+_PRICE_TEXTS: dict[tuple[object, Symbol | None, Decimal | None], str] = {}
 
 
 def price_json(value: object, symbol: Symbol | None = None, *,
