@@ -98,16 +98,17 @@ def price_text(value: object, symbol: Symbol | None = None, *,
     """``142.09`` / ``0.66345`` / ``97,120.55``: a price for a table ("" for None)."""
     if value is None or value == "":
         return ""
-    key: tuple[object, Symbol | None, Decimal | None] | None = (value, symbol, min_tick)
+    key = (value, symbol, min_tick)
     try:
         found = _PRICE_TEXTS.get(key)
+        keyed = True
     except TypeError:  # a value that cannot key a dict: written every time
-        key = found = None
+        found, keyed = None, False
     if found is not None:
         return found
     d = _dec(value)
     text = _group(d, price_places(symbol, d, min_tick), True)
-    if key is not None:
+    if keyed:
         if len(_PRICE_TEXTS) >= 4096:
             _PRICE_TEXTS.clear()
         _PRICE_TEXTS[key] = text
