@@ -231,6 +231,8 @@ def iter_bars_csv(path: Path) -> Iterator[tuple[str, CsvBar]]:
             raise BarsCsvError(path, 1, f"the file is empty; expected the header {expected}")
         col = _bars_header(path, first)
         stem = path.stem
+        symbol_at = col.get("symbol", -1)
+        stem_symbol = stem.strip().upper() if symbol_at < 0 else ""
         last: dict[str, datetime] = {}
         line = 1
         while True:
@@ -243,9 +245,16 @@ def iter_bars_csv(path: Path) -> Iterator[tuple[str, CsvBar]]:
             if row is None:
                 break
             line = reader.line_num
-            if not row or not "".join(row).strip():
+            joined = "".join(row)
+            if not joined.strip():
                 continue  # a blank line
-            symbol, bar = _bars_row(path, line, row, col, stem)
+            bar = _plain_row(row, col, joined)
+            if bar is not None:
+                symbol = stem_symbol if symbol_at < 0 else row[symbol_at].strip().upper()
+                if not symbol:
+                    raise BarsCsvError(path, line, "symbol is empty")
+            else:  # not the usual form: each field checked and, if bad, named
+                symbol, bar = _bars_row(path, line, row, col, stem)
             before = last.get(symbol)
             if before is not None and bar.ts <= before:
                 raise BarsCsvError(
@@ -281,33 +290,29 @@ def _bars_row(
 ) -> tuple[str, CsvBar]:
     if len(row) != len(col):
         raise BarsCsvError(path, line, f"{len(row)} fields where the header has {len(col)}")
-    values = _plain_row(row, col)
-    if values is None:  # not the plain case: each field checked and, if bad, named
-        ts = _csv_time(path, line, row[col["ts"]])
-        o = _csv_number(path, line, "open", row[col["open"]])
-        h = _csv_number(path, line, "high", row[col["high"]])
-        lo = _csv_number(path, line, "low", row[col["low"]])
-        c = _csv_number(path, line, "close", row[col["close"]])
-        v = col.get("volume")
-        volume = (_csv_number(path, line, "volume", row[v]) if v is not None and row[v].strip()
-                  else 0.0)
-        if not (o > 0 and h > 0 and lo > 0 and c > 0 and volume >= 0 and lo <= o <= h
-                and lo <= c <= h):
-            _bad_prices(path, line, o, h, lo, c, volume)
-        values = CsvBar(ts, o, h, lo, c, volume)
+    ts = _csv_time(path, line, row[col["ts"]])
+    o = _csv_number(path, line, "open", row[col["open"]])
+    h = _csv_number(path, line, "high", row[col["high"]])
+    lo = _csv_number(path, line, "low", row[col["low"]])
+    c = _csv_number(path, line, "close", row[col["close"]])
+    v = col.get("volume")
+    volume = _csv_number(path, line, "volume", row[v]) if v is not None and row[v].strip() else 0.0
+    if not (o > 0 and h > 0 and lo > 0 and c > 0 and volume >= 0 and lo <= o <= h
+            and lo <= c <= h):
+        _bad_prices(path, line, o, h, lo, c, volume)
     s = col.get("symbol")
     symbol = (row[s] if s is not None else stem).strip().upper()
     if not symbol:
         raise BarsCsvError(path, line, "symbol is empty")
-    return symbol, values
+    return symbol, CsvBar(ts, o, h, lo, c, volume)
 
 
-def _plain_row(row: list[str], col: dict[str, int]) -> CsvBar | None:
-    """The bar of a row in the usual form (ASCII, a UTC time ending ``Z`` or ``+00:00``,
-    finite prices with ``0 < low <= open, close <= high``, a volume not negative), read in one
-    go; None for anything else, which the careful path reads (and refuses, naming the field)."""
-    joined = "".join(row)
-    if not joined.isascii() or "_" in joined:
+def _plain_row(row: list[str], col: dict[str, int], joined: str) -> CsvBar | None:
+    """The bar of a row in the usual form (as many fields as the header, ASCII, a UTC time
+    ending ``Z`` or ``+00:00``, finite prices with ``0 < low <= open, close <= high``, a volume
+    not negative), read in one go; None for anything else, which the careful path reads (and
+    refuses, naming the field). ``joined``: the row's fields joined."""
+    if len(row) != len(col) or not joined.isascii() or "_" in joined:
         return None
     try:
         ts = datetime.fromisoformat(row[col["ts"]])
