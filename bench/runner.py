@@ -12,6 +12,10 @@ Memory: the same loop in-process (``BotService``, what ``trader run`` runs) for
 ``--memory-cycles`` cycles, RSS and the Python heap (tracemalloc) every ``--report-every``
 cycles, measured from the first report (the start: caches warm) to the last; flat means
 within ``RSS_FLAT_MB``. The allocation sites that grew most in between are listed.
+``--memory-from N`` measures from the first report at or after cycle N instead: from the
+default clock, what a run keeps reaches its steady size around cycle 2,800 (the sim keeps a
+day of finished orders; the 4-day history windows stop gaining bars as their weekend leaves
+them), so ``--memory-cycles 4000 --memory-from 2000`` measures 2,000 cycles at that size.
 
 A report, never a timed assertion: it prints each goal and whether it holds here.
 """
@@ -116,11 +120,12 @@ def rate(trees: dict[str, Path], cycles: int, repeat: int, strategy: str) -> dic
 
 # ----- memory ----------------------------------------------------------------------------------
 async def memory(
-    cycles: int, every: int, strategy: str, top: int, trace: bool
+    cycles: int, every: int, strategy: str, top: int, trace: bool, start: int = 0
 ) -> tuple[float, float]:
     """Run the bot in-process; print RSS and the Python heap every ``every`` cycles; their
-    growth from the first report to the last. The heap is pymalloc's allocated blocks, or with
-    ``trace`` tracemalloc's traced bytes and the sites that grew (tracing slows the loop ~25x)."""
+    growth from the first report at or after cycle ``start`` to the last. The heap is
+    pymalloc's allocated blocks, or with ``trace`` tracemalloc's traced bytes and the sites
+    that grew (tracing slows the loop ~25x)."""
     home = tempfile.mkdtemp(prefix="bench-runner-mem-")
     os.environ.update(TRADER_HOME=home, SIM_CLOCK=CLOCK)
     os.environ.pop("ALLOWED_SYMBOLS", None)
@@ -147,11 +152,12 @@ async def memory(
             return
         took = (time.perf_counter() - t0) / every * 1000
         gc.collect()
-        marks.append((report.cycle, rss_mb(), heap()))
-        print(f"{report.cycle:>7} {took:>9.1f} {marks[-1][1]:>8.1f} {marks[-1][2]:>10.1f}",
-              flush=True)
-        if trace and not first:
-            first.append(tracemalloc.take_snapshot())
+        mark = (report.cycle, rss_mb(), heap())
+        print(f"{report.cycle:>7} {took:>9.1f} {mark[1]:>8.1f} {mark[2]:>10.1f}", flush=True)
+        if report.cycle >= start:
+            marks.append(mark)
+            if trace and not first:
+                first.append(tracemalloc.take_snapshot())
         t0 = time.perf_counter()
 
     bot = BotService(
@@ -178,6 +184,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory-cycles", type=int, default=2000)
     parser.add_argument("--report-every", type=int, default=200)
+    parser.add_argument("--memory-from", type=int, default=0, metavar="N",
+                        help="measure memory from the first report at or after cycle N")
     parser.add_argument("--strategy", default="rules",
                         help="rules (trader run's default) or bench.runner:AlwaysHold (the loop)")
     parser.add_argument("--top", type=int, default=8, help="allocation sites listed")
@@ -203,10 +211,13 @@ def main() -> None:
     if not args.skip_memory:
         print(f"memory: {args.memory_cycles} cycles in-process ({args.strategy})")
         rss, heap = asyncio.run(
-            memory(args.memory_cycles, args.report_every, args.strategy, args.top, args.trace)
+            memory(args.memory_cycles, args.report_every, args.strategy, args.top, args.trace,
+                   args.memory_from)
         )
         unit = "MB" if args.trace else "thousand blocks"
         line = f"RSS {rss:+.1f} MB, heap {heap:+.1f} {unit} from the first report to the last"
+        if args.memory_from:
+            line += f" (from cycle {args.memory_from} on)"
         verdicts.append(("memory", line, abs(rss) <= RSS_FLAT_MB))
     print()
     for name, line, ok in verdicts:

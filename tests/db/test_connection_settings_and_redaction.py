@@ -21,7 +21,7 @@ SECRET = "s3cr3t-Pa55"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_sqlite_runs_in_wal_with_foreign_keys_busy_timeout_and_normal_sync(
+def test_sqlite_runs_in_wal_with_foreign_keys_busy_timeout_normal_sync_and_a_small_cache(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "not" / "yet" / "there" / "trader.sqlite"
@@ -29,11 +29,13 @@ def test_sqlite_runs_in_wal_with_foreign_keys_busy_timeout_and_normal_sync(
     try:
         values = {
             name: db.execute_sql(f"PRAGMA {name}").fetchone()[0]
-            for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+            for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout",
+                         "cache_size")
         }
         assert values == {
-            "journal_mode": "wal", "foreign_keys": 1, "synchronous": 1, "busy_timeout": 5000
-        }  # synchronous 1 is NORMAL
+            "journal_mode": "wal", "foreign_keys": 1, "synchronous": 1, "busy_timeout": 5000,
+            "cache_size": -512,
+        }  # synchronous 1 is NORMAL; a negative cache size is KiB (SQLite's default: -2000)
     finally:
         db.close()
     assert path.is_file()

@@ -37,11 +37,16 @@ database_proxy = peewee.DatabaseProxy()
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_S = 5
+SQLITE_CACHE_KIB = 512
 SQLITE_PRAGMAS: tuple[tuple[str, object], ...] = (
     ("busy_timeout", SQLITE_BUSY_TIMEOUT_MS),  # first: switching to WAL may wait for a lock
     ("journal_mode", "wal"),
     ("foreign_keys", 1),
     ("synchronous", 1),  # NORMAL: durable across application crashes, fast with WAL
+    # a negative size is KiB. SQLite's default 2 MiB page cache fills as the database grows and
+    # stays full for the life of a connection (+1.1-1.5 MB RSS over a 2,000-cycle sim run); a
+    # quarter of it measured no slower there (the OS caches the file; bench/runner.py)
+    ("cache_size", -SQLITE_CACHE_KIB),
 )
 _URL_HINT = "use sqlite:///path/to/trader.sqlite or postgresql://user:password@host:5432/dbname"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,11 @@ FX_INIT, FX_MAINT = Decimal("0.03"), Decimal("0.025")
 
 RateFn = Callable[[str], Decimal]  # units of AUD per one unit of a currency
 FEE_QUANTUM = Decimal("0.00000001")
+# How long a finished order and its executions stay in the world after the order finished (sim
+# time). IB answers reqExecutions with the current day's executions and reqCompletedOrders with
+# recent completed orders only; a rolling day keeps at least the current day's whatever the
+# time zone, far beyond a client's own look-back (resync's overlap, its settled retention).
+FINISHED_RETENTION = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,33 @@ class World:
         self.next_order_id = max(self.next_order_id, order.order_id + 1)
         self.orders[order.perm_id] = order
         return order
+
+    def forget_finished(self, before: datetime) -> int:
+        """Drop the orders that finished before ``before``, with their executions; returns how
+        many orders went (see :data:`FINISHED_RETENTION`).
+
+        A working or untransmitted order is never dropped, and neither is any order of a
+        bracket (parent and children) or OCA group that still has such a member: the engine
+        follows those links when a member fills or is cancelled. An execution goes when it is
+        older than ``before`` and its order is gone.
+        """
+        # finished: a final status and its time (working and untransmitted orders have none)
+        held = {key for o in self.orders.values() if o.completed_at is None
+                for key in _group_keys(o)}  # fmt: skip
+        gone = {
+            perm for perm, o in self.orders.items()
+            if o.completed_at is not None and o.completed_at < before
+            and not any(key in held for key in _group_keys(o))
+        }  # fmt: skip
+        if not gone:
+            return 0
+        for perm in gone:
+            del self.orders[perm]
+        self.executions = [
+            x for x in self.executions
+            if x.time >= before or x.perm_id in self.orders
+        ]  # fmt: skip
+        return len(gone)
 
     def finish(self, order: SimOrder, status: str, when: datetime) -> None:
         """Move ``order`` to a final status."""
@@ -437,6 +469,15 @@ class World:
         world.positions = {int(k): _load(SimPosition, v) for k, v in data["positions"].items()}
         world.cash = {k: Decimal(v) for k, v in data["cash"].items()}
         return world
+
+
+def _group_keys(order: SimOrder) -> tuple[tuple[str, str, int], ...]:
+    """The links that tie ``order`` to others: its bracket (the parent's order id, per client)
+    and its OCA group (per account)."""
+    bracket = ("bracket", str(order.client_id), order.parent_id or order.order_id)
+    if not order.oca_group:
+        return (bracket,)
+    return bracket, ("oca", f"{order.account}|{order.oca_group}", 0)
 
 
 def _jsonable(value: Any) -> Any:

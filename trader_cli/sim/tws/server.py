@@ -18,7 +18,7 @@ from trader_cli.sim.engine import Faults, MatchingEngine
 from trader_cli.sim.engine.catalogue import Catalogue, Instrument
 from trader_cli.sim.engine.clock import SimClock
 from trader_cli.sim.engine.market import MarketModel, load_bars_csv
-from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, World
+from trader_cli.sim.engine.world import DEFAULT_ACCOUNT, FINISHED_RETENTION, World
 from trader_cli.sim.owner import DEFAULT_WAIT_SECONDS, serving_world, write_atomically
 from trader_cli.sim.tws.errors import Codes, Text
 from trader_cli.sim.tws.history import PacingTracker
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 DEFAULT_SERVER_VERSION = 178
 MIN_CLIENT_VERSION = 100
 DEFAULT_PORT = 4002
+# How often (sim time) the gateway lets go of orders finished longer than FINISHED_RETENTION ago
+FORGET_EVERY = timedelta(minutes=10)
 
 
 class SimGateway:
@@ -84,6 +86,7 @@ class SimGateway:
         self._server: asyncio.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._forgot_at: datetime | None = None
 
     # ----- lifecycle ----------------------------------------------------------------------------
     @classmethod
@@ -248,6 +251,7 @@ class SimGateway:
         """Push market data, bar updates and fills for the current sim time."""
         await self._maybe_reopen()
         self.engine.match_all()
+        self._maybe_forget()
         for session in self.all_sessions():
             for req_id, sub in list(session.tickers.items()):
                 session.push_ticks(req_id, sub)
@@ -256,6 +260,24 @@ class SimGateway:
             for req_id, depth in list(session.depth.items()):
                 session.push_depth(req_id, depth)
         await asyncio.sleep(0)
+
+    def forget_finished(self, retention: timedelta = FINISHED_RETENTION) -> int:
+        """Let go of the orders that finished more than ``retention`` of sim time ago, with
+        their executions, as IB's reqExecutions and reqCompletedOrders stop reporting them
+        (:meth:`World.forget_finished`: working orders and their brackets and OCA groups stay);
+        returns how many went. Each tick does it every :data:`FORGET_EVERY` of sim time."""
+        now = self.clock.now()
+        self._forgot_at = now
+        gone = self.world.forget_finished(now - retention)
+        if gone:
+            log.debug("the sim let go of %d orders finished before %s", gone, now - retention)
+            self.save_state()
+        return gone
+
+    def _maybe_forget(self) -> None:
+        last, now = self._forgot_at, self.clock.now()
+        if last is None or not last <= now < last + FORGET_EVERY:
+            self.forget_finished()
 
     async def _tick_loop(self) -> None:
         while True:
