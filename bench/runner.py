@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import gc
 import json
+import logging
 import os
 import resource
 import statistics
@@ -127,6 +128,9 @@ async def memory(
     pymalloc's allocated blocks, or with ``trace`` tracemalloc's traced bytes and the sites
     that grew (tracing slows the loop ~25x)."""
     home = tempfile.mkdtemp(prefix="bench-runner-mem-")
+    # the bot's log lines (the client library's notes of cancelled orders) are not the report:
+    # without a handler of its own Python would print them all to stderr
+    logging.getLogger().addHandler(logging.NullHandler())
     os.environ.update(TRADER_HOME=home, SIM_CLOCK=CLOCK)
     os.environ.pop("ALLOWED_SYMBOLS", None)
     from trader_cli.config import load_settings
