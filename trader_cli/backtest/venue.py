@@ -44,6 +44,7 @@ from trader_cli.services.pnl import FillRecord
 from trader_cli.sim.engine.catalogue import Catalogue, ContractQuery
 from trader_cli.sim.engine.catalogue import Instrument as SimInstrument
 from trader_cli.sim.engine.clock import SimClock
+from trader_cli.sim.engine.contingent import touch_reaches
 from trader_cli.sim.engine.market import CsvBar
 from trader_cli.sim.engine.matching import MatchingEngine, OrderTicket
 from trader_cli.sim.engine.notifier import RequestError
@@ -403,20 +404,11 @@ class BacktestVenue(BaseTrader):
         self.engine.expire_day_orders()
 
     def _touch_may_act(self, order: SimOrder, inst: SimInstrument) -> bool:
-        """False only when matching ``order`` now would do nothing: the touch neither elects
-        it (a sell stop at the bid or below, a buy stop at the ask or above: the last print is
-        one of the two) nor reaches its limit (the book's best level is the touch). Reading the
-        touch costs a fraction of the whole book the engine would build to find that out."""
-        market = self.market
-        if market.has_moves():
-            return True  # a moved last print may stand apart from the touch: let it look
-        bid, ask, *_ = market.bid_ask(inst, market.effective_time(inst, self.sim_clock.now()))
-        buy = order.action == "BUY"
-        if order.is_stop and not order.triggered:
-            trigger = order.aux_price
-            return trigger is None or (ask >= trigger if buy else bid <= trigger)
-        limit = order.lmt_price
-        return limit is None or (ask <= limit if buy else bid >= limit)
+        """False only when matching ``order`` now would do nothing: the touch the engine's
+        quote would show neither elects nor fills it (reading the touch costs a fraction of the
+        whole book the engine would build to find that out)."""
+        bid, ask, last = self.market.quote_prices(inst, self.sim_clock.now())
+        return touch_reaches(order, bid, ask, last)
 
     def _region(self, order: SimOrder) -> tuple[float | None, float | None]:
         """:func:`region` of ``order``, kept while its prices and state stay as they are."""

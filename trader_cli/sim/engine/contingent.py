@@ -46,6 +46,19 @@ def stop_reached(order: SimOrder, bid: Decimal, ask: Decimal, last: Decimal) -> 
     return ask >= trigger or last >= trigger
 
 
+def touch_reaches(order: SimOrder, bid: Decimal, ask: Decimal, last: Decimal) -> bool:
+    """Whether a touch of ``bid``, ``ask`` and ``last`` lets ``order`` act: elect it (a stop
+    not yet elected, :func:`stop_reached`) or fill it (a buy limit when the ask is at or under
+    its limit, a sell limit when the bid is at or over it; an order without a limit always)."""
+    if order.is_stop and not order.triggered:
+        return stop_reached(order, bid, ask, last)
+    if order.lmt_price is None:
+        return True
+    if order.action == "BUY":
+        return ask <= order.lmt_price
+    return bid >= order.lmt_price
+
+
 def day_close(inst: Instrument, placed: datetime, *, outside_rth: bool) -> datetime | None:
     """When a DAY order placed at ``placed`` expires: the close of the session it was placed in,
     or of the next session when the market was closed (ASX 16:00 Sydney, or after the closing

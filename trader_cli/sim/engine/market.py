@@ -432,10 +432,6 @@ class MarketModel:
         self._closes.clear()
         self._last_quote = None
 
-    def has_moves(self) -> bool:
-        """Whether any instrument's price was moved (:meth:`move`)."""
-        return bool(self._moves)
-
     def _moved(self, inst: Instrument, when: datetime) -> Decimal | None:
         move = self._moves.get(inst.local_symbol)
         return move[1] if move is not None and when >= move[0] else None

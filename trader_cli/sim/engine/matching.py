@@ -460,14 +460,7 @@ class MatchingEngine:
             touch = (self.market.prices_at(inst, at) if always
                      else self.market.quote_prices(inst, at))
             touches[(inst.con_id, at)] = touch
-        bid, ask, last = touch
-        if order.is_stop and not order.triggered:
-            return contingent.stop_reached(order, bid, ask, last)
-        if order.lmt_price is None:
-            return True
-        if order.action == "BUY":
-            return ask <= order.lmt_price
-        return bid >= order.lmt_price
+        return contingent.touch_reaches(order, *touch)
 
     def match_all(self) -> None:
         """Expire DAY orders past their close, then try every working order against the
