@@ -30,7 +30,7 @@ class History:
 
     def fed(self, symbol: Symbol, ts: datetime) -> int | None:
         """A bar of ``symbol`` starting at ``ts`` entered the market; returns how long its bars
-        are (:meth:`bar_seconds`)."""
+        are: the shortest gap between them so far (None until its second bar)."""
         last = self._last_fed
         before = last.get(symbol)
         last[symbol] = ts
@@ -46,10 +46,6 @@ class History:
     def has(self, symbol: Symbol) -> bool:
         """Whether any bar of ``symbol`` has entered the market yet."""
         return symbol in self._last_fed
-
-    def bar_seconds(self, symbol: Symbol) -> int | None:
-        """How long ``symbol``'s bars are (None until its second bar)."""
-        return self._bar_seconds.get(symbol)
 
     def complete(self, symbol: Symbol, bar: CsvBar, inst: SimInstrument) -> None:
         """``bar`` has ended: it joins the history (and every longer timeframe asked for)."""

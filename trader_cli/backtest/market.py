@@ -25,7 +25,6 @@ from trader_cli.sim.engine.market import (
     Level,
     MarketModel,
     Quote,
-    _name_key,
     bar_path,
     bar_span,
 )
@@ -48,7 +47,7 @@ class StreamMarket(MarketModel):
         of bars no longer holds it, and nothing a backtest reads uses it; it is the last)."""
         eff = self.effective_time(inst, when)
         top = self.touch(inst, eff)
-        key = _name_key(inst.local_symbol) ^ self.seed
+        key = self._wave_constants(inst)[0]  # _name_key(local symbol) ^ seed, made once
         bucket = int(eff.timestamp()) // BOOK_REFRESH_SECONDS
         bids = _Depth(self, inst, key, bucket, top.bid, -top.tick, 10)
         asks = _Depth(self, inst, key, bucket, top.ask, top.tick, 20)

@@ -196,15 +196,11 @@ class BacktestVenue(BaseTrader):
 
     def feed(self, symbol: Symbol, bar: CsvBar) -> int | None:
         """The next bar of ``symbol`` enters the market (its path runs from its start on).
-        Returns how long ``symbol``'s bars are (see :meth:`bar_seconds`)."""
+        Returns how long ``symbol``'s bars are: the shortest gap between them so far (None
+        until its second bar)."""
         inst = self.sim_instrument(symbol)
         self.market.feed(inst.local_symbol, bar)
         return self.history.fed(symbol, bar.ts)
-
-    def bar_seconds(self, symbol: Symbol) -> int | None:
-        """How long ``symbol``'s bars are (the shortest gap between them so far; None until
-        its second bar)."""
-        return self.history.bar_seconds(symbol)
 
     def complete(self, symbol: Symbol, bar: CsvBar) -> None:
         """``bar`` has ended: it joins the history strategies read."""

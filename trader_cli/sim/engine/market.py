@@ -67,19 +67,11 @@ def _unit(*parts: int) -> float:
     return acc / _SCALE
 
 
-_NAME_KEYS: dict[str, int] = {}  # a name's key, made once (asked at every quote)
-
-
 def _name_key(text: str) -> int:
-    found = _NAME_KEYS.get(text)
-    if found is None:
-        acc = 1469598103934665603
-        for byte in text.encode():
-            acc = ((acc ^ byte) * 1099511628211) & _MASK
-        if len(_NAME_KEYS) > 4096:
-            _NAME_KEYS.clear()
-        found = _NAME_KEYS[text] = acc
-    return found
+    acc = 1469598103934665603
+    for byte in text.encode():
+        acc = ((acc ^ byte) * 1099511628211) & _MASK
+    return acc
 
 
 @dataclass(frozen=True, slots=True)
