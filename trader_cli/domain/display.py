@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from trader_cli.domain.money import Money
+from trader_cli.domain.money import Money, quantum
 from trader_cli.domain.symbols import InstrumentClass, Symbol
 from trader_cli.domain.ticks import asx_tick_size, fx_tick_size
 
@@ -57,12 +57,10 @@ def places_of(step: Decimal) -> int:
 
 
 _PLACES: dict[Decimal, int] = {}
-_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(13))  # 1, 0.1, ... 1E-12
 
 
 def _quantize(value: Decimal, places: int) -> Decimal:
-    quantum = _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
-    return value.quantize(quantum, rounding=ROUND_HALF_EVEN)
+    return value.quantize(quantum(places), rounding=ROUND_HALF_EVEN)
 
 
 def _group(value: Decimal, places: int, grouping: bool) -> str:

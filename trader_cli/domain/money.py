@@ -44,6 +44,11 @@ _CENT = Decimal("0.01")
 _QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(13))  # 1, 0.1, ... 1E-12
 
 
+def quantum(places: int) -> Decimal:
+    """One unit of the ``places``-th decimal (``2`` → ``0.01``), for ``quantize``."""
+    return _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount in one currency. Arithmetic across currencies raises instead of guessing."""
@@ -111,8 +116,7 @@ class Money:
 
     def rounded(self, places: int = 2) -> Money:
         """Rounded half-even to ``places`` decimals (banker's rounding, as ledgers do)."""
-        quantum = _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
-        return Money(self.amount.quantize(quantum, ROUND_HALF_EVEN), self.currency)
+        return Money(self.amount.quantize(quantum(places), ROUND_HALF_EVEN), self.currency)
 
     def __str__(self) -> str:
         return (
