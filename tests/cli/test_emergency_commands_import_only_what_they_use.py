@@ -1,6 +1,7 @@
 """``place``, ``flatten`` and ``resync`` (the commands run when seconds matter) import no module
 they do not use: no retry library unless a link is re-made, no PostgreSQL driver for SQLite, no
-pandas, ccxt or exchange calendars on IB, and a quiet ``resync`` no rich at all.
+pandas, ccxt or exchange calendars on IB, no numpy (ib_async's event library imports it for array
+operators we never use: it loads on first use), and a quiet ``resync`` no rich at all.
 
 Each runs in a fresh interpreter (an import is a property of the process) on the in-process sim
 with a pinned clock.
@@ -18,7 +19,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-NEVER = ("tenacity", "psycopg2", "pandas", "ccxt", "exchange_calendars", "apprise", "streamlit")
+NEVER = ("tenacity", "psycopg2", "pandas", "numpy", "ccxt", "exchange_calendars", "apprise",
+         "streamlit")
 
 PROBE = """
 import json, sys
