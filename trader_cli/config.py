@@ -1,4 +1,4 @@
-"""Settings from the environment and ``.env`` (pydantic-settings), one class per concern.
+"""Settings from the environment and ``.env``, one pydantic model per concern.
 
 Every variable is documented in ``.env.example``. :func:`load_settings` turns any bad value into a
 :class:`~trader_cli.errors.ConfigError` naming the variable, the value and what is allowed; secret
@@ -14,9 +14,11 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
+    BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -24,9 +26,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from trader_cli.config_sources import EnvFile, find_env_file, setting_sources
+from trader_cli.config_sources import EnvFile, find_env_file, raw_values, setting_sources
 from trader_cli.domain.money import normalize_currency
 from trader_cli.domain.orders import Protection
 from trader_cli.domain.scope import Backend
@@ -91,10 +92,12 @@ def _split_csv(value: Any) -> Any:
 _NUMERIC = (int, float, Decimal, int | None, float | None, Decimal | None)
 
 
-class _Base(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
-    )
+class _Base(BaseModel):
+    """One concern's settings; :func:`load_settings` reads each field from the environment
+    variable ``ENV_PREFIX`` + its name (any case), else the ``.env`` file, else its default."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+    ENV_PREFIX: ClassVar[str] = ""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -110,7 +113,7 @@ class _Base(BaseSettings):
 class IBSettings(_Base):
     """Interactive Brokers (TWS / IB Gateway) connection, routing and commission settings."""
 
-    model_config = SettingsConfigDict(env_prefix="IB_")
+    ENV_PREFIX: ClassVar[str] = "IB_"
 
     host: str = "127.0.0.1"
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -121,7 +124,7 @@ class IBSettings(_Base):
     # deprecated: BASE_CURRENCY (a core setting) wins; this is read only when that is unset
     base_currency: str | None = None
     exchange: str = "SMART/ASX"
-    allowed_instruments: Annotated[list[InstrumentClass], NoDecode] = Field(
+    allowed_instruments: list[InstrumentClass] = Field(
         default_factory=lambda: [
             InstrumentClass.ASX_EQUITY,
             InstrumentClass.ASX_ETF,
@@ -212,7 +215,7 @@ class IBSettings(_Base):
 class GeminiSettings(_Base):
     """Gemini (via ccxt) credentials and fee schedule."""
 
-    model_config = SettingsConfigDict(env_prefix="GEMINI_")
+    ENV_PREFIX: ClassVar[str] = "GEMINI_"
 
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
@@ -286,7 +289,7 @@ class CoreSettings(_Base):
     active_exchange: VenueChoice = VenueChoice.SIM
     base_currency: str = "AUD"
     # IB's default universe; Settings.allowed_symbols gives Gemini its own when this is unset
-    allowed_symbols: Annotated[list[str], NoDecode] = Field(
+    allowed_symbols: list[str] = Field(
         default_factory=lambda: ["BHP/AUD", "CBA/AUD", "CSL/AUD", "VAS/AUD", "AUD/USD"]
     )
     client_order_prefix: str = "trd"
@@ -360,7 +363,7 @@ class CoreSettings(_Base):
 class SimSettings(_Base):
     """The offline simulator behind ``--sim`` (and ``--venue sim``)."""
 
-    model_config = SettingsConfigDict(env_prefix="SIM_")
+    ENV_PREFIX: ClassVar[str] = "SIM_"
 
     seed: int = Field(default=0, ge=0)
     clock: datetime | None = None
@@ -383,7 +386,7 @@ class SimSettings(_Base):
 class TelemetrySettings(_Base):
     """Rotation of ``telemetry.log`` (its path is ``TELEMETRY_LOG``)."""
 
-    model_config = SettingsConfigDict(env_prefix="TELEMETRY_")
+    ENV_PREFIX: ClassVar[str] = "TELEMETRY_"
 
     max_bytes: int = Field(default=10_000_000, ge=1024)
     backups: int = Field(default=5, ge=0, le=100)
@@ -392,7 +395,7 @@ class TelemetrySettings(_Base):
 class HealthSettings(_Base):
     """Circuit breakers per dependency, reconnect backoff and IB's daily reset windows."""
 
-    model_config = SettingsConfigDict(env_prefix="HEALTH_")
+    ENV_PREFIX: ClassVar[str] = "HEALTH_"
 
     failure_threshold: int = Field(default=3, ge=1, le=100)
     recovery_probes: int = Field(default=2, ge=1, le=100)
@@ -431,7 +434,7 @@ class HealthSettings(_Base):
 class LLMSettings(_Base):
     """The OpenAI-compatible chat-completions endpoint behind ``--strategy llm``."""
 
-    model_config = SettingsConfigDict(env_prefix="LLM_")
+    ENV_PREFIX: ClassVar[str] = "LLM_"
 
     base_url: str = "https://api.openai.com/v1"
     model: str | None = None
@@ -465,7 +468,7 @@ class OpenAIFallbackSettings(_Base):
     """``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``: used by ``--strategy llm`` when the ``LLM_``
     ones are not set (``LLM_API_KEY`` and ``LLM_BASE_URL`` win)."""
 
-    model_config = SettingsConfigDict(env_prefix="OPENAI_")
+    ENV_PREFIX: ClassVar[str] = "OPENAI_"
 
     api_key: SecretStr | None = None
     base_url: str | None = None
@@ -489,7 +492,7 @@ def _http_url(value: str) -> str:
 class NotifySettings(_Base):
     """Alerts to a person through apprise URLs (``NOTIFY_URLS``), rate-limited."""
 
-    model_config = SettingsConfigDict(env_prefix="NOTIFY_")
+    ENV_PREFIX: ClassVar[str] = "NOTIFY_"
 
     # comma/space separated apprise URLs; they carry tokens, so the whole value is a secret
     urls: SecretStr | None = None
@@ -704,7 +707,7 @@ class Settings:
         """``TELEMETRY_LOG``, or ``telemetry.log`` in the app dir."""
         return self.core.telemetry_log or self.home / "telemetry.log"
 
-    def groups(self) -> list[tuple[str, str, BaseSettings]]:
+    def groups(self) -> list[tuple[str, str, _Base]]:
         """``(concern, environment prefix, settings part)`` of every concern, in display order."""
         return [
             ("core", "", self.core),
@@ -781,17 +784,16 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
     Raises :class:`ConfigError` (exit 2) for a named env file that is missing or any invalid value.
     """
     found = find_env_file(env_file)
-    source = found.path if found is not None else None
     upper = {k.upper(): v for k, v in overrides.items() if v is not None}
+    raw = raw_values(found, upper)
 
-    def build(cls: type[_Base], prefix: str) -> Any:
+    def build(cls: type[_Base]) -> Any:
+        prefix = cls.ENV_PREFIX
         fields = {
-            name: upper[f"{prefix}{name}".upper()]
-            for name in cls.model_fields
-            if f"{prefix}{name}".upper() in upper
+            name: raw[key] for name in cls.model_fields if (key := f"{prefix}{name}".upper()) in raw
         }
         try:
-            return cls(_env_file=source, **fields)  # type: ignore[call-arg]
+            return cls.model_validate(fields)
         except ValidationError as e:
             problems = "; ".join(_describe(err, prefix) for err in e.errors())  # type: ignore[arg-type]
             raise ConfigError(
@@ -800,16 +802,16 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
             ) from None
 
     settings = Settings(
-        core=build(CoreSettings, ""),
-        ib=build(IBSettings, "IB_"),
-        gemini=build(GeminiSettings, "GEMINI_"),
-        risk=build(RiskSettings, ""),
-        sim=build(SimSettings, "SIM_"),
-        telemetry=build(TelemetrySettings, "TELEMETRY_"),
-        health=build(HealthSettings, "HEALTH_"),
-        llm=build(LLMSettings, "LLM_"),
-        notify=build(NotifySettings, "NOTIFY_"),
-        openai=build(OpenAIFallbackSettings, "OPENAI_"),
+        core=build(CoreSettings),
+        ib=build(IBSettings),
+        gemini=build(GeminiSettings),
+        risk=build(RiskSettings),
+        sim=build(SimSettings),
+        telemetry=build(TelemetrySettings),
+        health=build(HealthSettings),
+        llm=build(LLMSettings),
+        notify=build(NotifySettings),
+        openai=build(OpenAIFallbackSettings),
     )
     settings.env_file = found
     settings.sources = setting_sources(settings.public_dict(), found, upper)

@@ -9,7 +9,8 @@ The ``.env`` file is the first of these that applies (see docs/configuration.md)
    ``TRADER_HOME`` inside a ``.env`` file cannot say where that file is), else the platform's
    per-user dir.
 
-Real environment variables always win over the file.
+Real environment variables always win over the file. Names match in any case (``ib_port`` is
+``IB_PORT``); a line of the file with no ``=`` sets nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from trader_cli.errors import ConfigError
 
@@ -101,25 +103,45 @@ def find_env_file(
     return None
 
 
+def _file_values(env_file: EnvFile | None) -> dict[str, str]:
+    """The ``.env`` file's assignments by upper-case name (``${VAR}`` expanded, as dotenv does)."""
+    if env_file is None:
+        return {}
+    from dotenv import dotenv_values
+
+    values = dotenv_values(env_file.path, encoding="utf-8")
+    return {key.upper(): value for key, value in values.items() if value is not None}
+
+
+def raw_values(
+    env_file: EnvFile | None,
+    overrides: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Every value by upper-case environment name, before validation: ``overrides`` (already
+    upper-case), then the environment, then the ``.env`` file. Where two environment names
+    differ only in case, the later one in the environment wins."""
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = dict(_file_values(env_file))
+    out.update((key.upper(), value) for key, value in env.items())
+    out.update(overrides)
+    return out
+
+
 def setting_sources(
     names: Iterable[str],
     env_file: EnvFile | None,
     overrides: Iterable[str] = (),
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Where each setting (by environment name) got its value, in pydantic-settings' order.
+    """Where each setting (by environment name) got its value, in :func:`raw_values`' order.
 
     ``--venue`` (or another override), then ``environment``, then the ``.env`` file's label,
     else ``default``. Names match case-insensitively, as the settings classes read them.
     """
     env = os.environ if environ is None else environ
     in_environment = {key.upper() for key in env}
-    in_file: set[str] = set()
-    if env_file is not None:
-        from dotenv import dotenv_values
-
-        values = dotenv_values(env_file.path, encoding="utf-8")
-        in_file = {key.upper() for key, value in values.items() if value is not None}
+    in_file = set(_file_values(env_file))
     overridden = {name.upper() for name in overrides}
     sources: dict[str, str] = {}
     for name in names:

@@ -133,3 +133,34 @@ def test_a_named_env_file_that_is_missing_is_a_config_error(
     assert info.value.exit_code is ExitCode.BAD_INPUT
     assert str(missing) in info.value.message
     assert ("--env-file" if how == "option" else "TRADER_ENV_FILE") in info.value.message
+
+
+def test_the_file_is_read_as_dotenv_reads_it(
+    four_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names in any case, ``${VAR}`` expanded, a bare name sets nothing, unknown names ignored,
+    lists written as commas."""
+    monkeypatch.setenv("GATEWAY_HOST", "10.1.2.3")
+    four_files["cwd"].write_text(
+        "ib_client_id=21\n"
+        "IB_HOST=${GATEWAY_HOST}\n"
+        "IB_APP\n"  # no '=': not set, the default stands
+        "NOT_A_SETTING=whatever\n"
+        "ALLOWED_SYMBOLS= BHP/AUD, AUD/USD ,\n"
+    )
+    s = load_settings()
+    assert (s.ib.client_id, s.ib.host, s.ib.app) == (21, "10.1.2.3", "gateway")
+    assert s.sources["IB_CLIENT_ID"].startswith(".env file ")
+    assert s.sources["IB_APP"] == "default"
+    assert [str(x) for x in s.allowed_symbols] == ["BHP/AUD", "AUD/USD"]
+
+
+def test_an_empty_value_is_a_value_and_is_checked(
+    four_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``IB_PORT=`` is not the default: it is refused, naming the variable (exit 2)."""
+    monkeypatch.setenv("IB_PORT", "")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.exit_code is ExitCode.BAD_INPUT
+    assert "IB_PORT=''" in info.value.message
