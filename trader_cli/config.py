@@ -1,4 +1,4 @@
-"""Settings from the environment and ``.env``, one pydantic model per concern.
+"""Settings from the environment and ``.env``, one typed record per concern.
 
 Every variable is documented in ``.env.example``. :func:`load_settings` turns any bad value into a
 :class:`~trader_cli.errors.ConfigError` naming the variable, the value and what is allowed; secret
@@ -16,18 +16,21 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
+from trader_cli.config_fields import (
     Field,
+    Record,
     SecretStr,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
-
-from trader_cli.config_sources import EnvFile, find_env_file, raw_values, setting_sources
+from trader_cli.config_sources import (
+    EnvFile,
+    find_env_file,
+    platform_app_dir,
+    raw_values,
+    setting_sources,
+)
 from trader_cli.domain.money import normalize_currency
 from trader_cli.domain.orders import Protection
 from trader_cli.domain.scope import Backend
@@ -89,25 +92,12 @@ def _split_csv(value: Any) -> Any:
     return value
 
 
-_NUMERIC = (int, float, Decimal, int | None, float | None, Decimal | None)
-
-
-class _Base(BaseModel):
+class _Base(Record):
     """One concern's settings; :func:`load_settings` reads each field from the environment
-    variable ``ENV_PREFIX`` + its name (any case), else the ``.env`` file, else its default."""
+    variable ``ENV_PREFIX`` + its name (any case), else the ``.env`` file, else its default.
+    Numbers are plain ASCII digits (:mod:`trader_cli.config_fields`)."""
 
-    model_config = ConfigDict(extra="ignore", validate_default=True)
     ENV_PREFIX: ClassVar[str] = ""
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _plain_number(cls, value: Any, info: ValidationInfo) -> Any:
-        """Numbers in ASCII digits only: no ``5_000``, no Arabic-Indic or fullwidth digits."""
-        field = cls.model_fields.get(info.field_name or "")
-        numeric = field is not None and field.annotation in _NUMERIC
-        if numeric and isinstance(value, str) and ("_" in value or not value.isascii()):
-            raise ValueError("must be a plain number in ASCII digits, e.g. 5000")
-        return value
 
 
 class IBSettings(_Base):
@@ -627,9 +617,7 @@ class Settings:
         """Per-user app dir (``TRADER_HOME`` or the platform default), not created."""
         if self.core.trader_home is not None:
             return self.core.trader_home
-        import typer
-
-        return Path(typer.get_app_dir("trader"))
+        return platform_app_dir()
 
     @property
     def home(self) -> Path:
@@ -795,7 +783,7 @@ def load_settings(env_file: Path | str | None = None, **overrides: Any) -> Setti
         try:
             return cls.model_validate(fields)
         except ValidationError as e:
-            problems = "; ".join(_describe(err, prefix) for err in e.errors())  # type: ignore[arg-type]
+            problems = "; ".join(_describe(err, prefix) for err in e.errors())
             raise ConfigError(
                 f"invalid setting: {problems}",
                 hint="fix it in the environment or your .env file (see .env.example)",

@@ -16,6 +16,7 @@ Real environment variables always win over the file. Names match in any case (``
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -61,9 +62,20 @@ def app_dir_from_environment(environ: Mapping[str, str] | None = None) -> Path:
     home = env.get(HOME_VARIABLE, "").strip()
     if home:
         return Path(home)
-    import typer
+    return platform_app_dir(env)
 
-    return Path(typer.get_app_dir("trader"))
+
+def platform_app_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The platform's per-user config dir for ``trader``, as ``typer.get_app_dir("trader")``
+    gives it (without importing the CLI library): ``$XDG_CONFIG_HOME/trader`` or
+    ``~/.config/trader`` on Linux, ``~/Library/Application Support/trader`` on macOS,
+    ``%APPDATA%\\trader`` on Windows."""
+    env = os.environ if environ is None else environ
+    if sys.platform.startswith("win"):
+        return Path(env.get("APPDATA") or os.path.expanduser("~"), "trader")
+    if sys.platform == "darwin":
+        return Path(os.path.expanduser("~/Library/Application Support"), "trader")
+    return Path(env.get("XDG_CONFIG_HOME", os.path.expanduser("~/.config")), "trader")
 
 
 def find_env_file(

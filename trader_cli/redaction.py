@@ -290,10 +290,10 @@ class SettingsWithSecrets(Protocol):
 
 def register_settings(settings: SettingsWithSecrets) -> None:
     """Register every secret ``settings`` holds: SecretStr values, URL passwords, account ids."""
-    from pydantic import BaseModel, SecretStr
+    from trader_cli.config_fields import Record, SecretStr
 
     for part in vars(settings).values():
-        if not isinstance(part, BaseModel):
+        if not isinstance(part, Record):
             continue
         for name in type(part).model_fields:
             value = getattr(part, name)

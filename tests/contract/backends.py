@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 import pytest
-from pydantic import SecretStr
 
 from trader_cli.config import load_settings
+from trader_cli.config_fields import SecretStr
 from trader_cli.domain.models import Side
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.venues.base import BaseTrader

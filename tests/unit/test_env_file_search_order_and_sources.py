@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from trader_cli.config import load_settings
-from trader_cli.config_sources import EnvFileOrigin, find_env_file
+from trader_cli.config_sources import EnvFileOrigin, find_env_file, platform_app_dir
 from trader_cli.domain.venues import Venue
 from trader_cli.errors import ConfigError, ExitCode
 
@@ -80,10 +80,11 @@ def test_app_dir_is_platform_default_without_trader_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TRADER_HOME")
-    platform_dir = tmp_path / "platform-app-dir"
-    platform_dir.mkdir()
+    platform_dir = tmp_path / "xdg" / "trader"
+    platform_dir.mkdir(parents=True)
     (platform_dir / ".env").write_text("IB_CLIENT_ID=21\n")
-    monkeypatch.setattr("typer.get_app_dir", lambda name: str(platform_dir))
+    monkeypatch.setattr("trader_cli.config_sources.sys.platform", "linux")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(platform_dir.parent))
     assert load_settings().ib.client_id == 21
 
 
@@ -92,13 +93,14 @@ def test_trader_home_inside_a_dot_env_does_not_move_the_lookup(
 ) -> None:
     # for the lookup, TRADER_HOME counts only from the process environment
     monkeypatch.delenv("TRADER_HOME")
-    platform_dir = tmp_path / "platform-app-dir"
+    platform_dir = tmp_path / "xdg" / "trader"
     elsewhere = tmp_path / "elsewhere"
     for path in (platform_dir, elsewhere):
-        path.mkdir()
+        path.mkdir(parents=True)
     (platform_dir / ".env").write_text(f"TRADER_HOME={elsewhere}\nIB_CLIENT_ID=31\n")
     (elsewhere / ".env").write_text("IB_CLIENT_ID=32\n")
-    monkeypatch.setattr("typer.get_app_dir", lambda name: str(platform_dir))
+    monkeypatch.setattr("trader_cli.config_sources.sys.platform", "linux")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(platform_dir.parent))
     s = load_settings()
     assert s.ib.client_id == 31  # not read from elsewhere/.env
     assert s.app_dir == elsewhere  # ... yet the file moves the app dir (database, sim world)
@@ -164,3 +166,32 @@ def test_an_empty_value_is_a_value_and_is_checked(
         load_settings()
     assert info.value.exit_code is ExitCode.BAD_INPUT
     assert "IB_PORT=''" in info.value.message
+
+
+@pytest.mark.parametrize("xdg", [None, "/srv/conf"])
+def test_the_platform_app_dir_is_typers(xdg: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DESIGN's app dir is ``typer.get_app_dir("trader")``; settings compute it without
+    importing typer (the emergency commands never load it), to the same path."""
+    import typer
+
+    if xdg is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+    assert platform_app_dir() == Path(typer.get_app_dir("trader"))
+
+
+@pytest.mark.parametrize(
+    ("platform", "env", "expected"),
+    [
+        ("darwin", {}, "~/Library/Application Support/trader"),
+        ("win32", {"APPDATA": "C:/Users/me/AppData/Roaming"}, "C:/Users/me/AppData/Roaming/trader"),
+        ("linux", {"XDG_CONFIG_HOME": "/x"}, "/x/trader"),
+        ("linux", {}, "~/.config/trader"),
+    ],
+)
+def test_the_platform_app_dir_on_each_platform(
+    platform: str, env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("trader_cli.config_sources.sys.platform", platform)
+    assert platform_app_dir(env) == Path(expected).expanduser()

@@ -7,9 +7,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from trader_cli.config import Settings
+from trader_cli.config_fields import SecretStr
 from trader_cli.redaction import redact_account, redact_url
 
 MASK = "***"
