@@ -10,7 +10,9 @@ imports it from here (``from trader_cli.db.driver import peewee``) or after ``tr
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 
 from trader_cli.errors import ConfigError
 
@@ -18,26 +20,32 @@ from trader_cli.errors import ConfigError
 _DRIVERS = ("psycopg2", "psycopg2cffi", "psycopg")
 
 
-def _import_peewee_without_drivers() -> None:
-    if "peewee" in sys.modules:  # imported already (by a test, a plug-in): drivers as it found
-        return
-    hidden = [name for name in _DRIVERS if name not in sys.modules]
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail at once
+def _import_without_drivers(name: str) -> ModuleType:
+    """Import ``name`` with the PostgreSQL drivers not yet loaded hidden from it."""
+    if name in sys.modules:  # imported already (by a test, a plug-in): drivers as it found
+        return sys.modules[name]
+    hidden = [driver for driver in _DRIVERS if driver not in sys.modules]
+    for driver in hidden:
+        sys.modules[driver] = None  # type: ignore[assignment]  # `import driver` fails at once
     try:
-        import peewee  # noqa: F401
-        import playhouse.migrate  # noqa: F401  # tries the drivers too
+        return importlib.import_module(name)
     finally:
-        for name in hidden:
-            if name in sys.modules and sys.modules[name] is None:
-                del sys.modules[name]
+        for driver in hidden:
+            if driver in sys.modules and sys.modules[driver] is None:
+                del sys.modules[driver]
 
 
-_import_peewee_without_drivers()
+def schema_migrator() -> ModuleType:
+    """peewee's ``playhouse.migrate``, imported (drivers hidden as for peewee) when a schema
+    change is first applied: an up-to-date database never needs it."""
+    return _import_without_drivers("playhouse.migrate")
+
+
+_import_without_drivers("peewee")
 
 import peewee  # noqa: E402
 
-__all__ = ["load_postgresql_driver", "peewee"]
+__all__ = ["load_postgresql_driver", "peewee", "schema_migrator"]
 
 
 def load_postgresql_driver() -> None:

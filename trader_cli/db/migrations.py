@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import peewee
-from playhouse import migrate as pw_migrate
 
+from trader_cli.db.driver import schema_migrator
 from trader_cli.db.fields import (
     CurrencyField,
     EnumField,
@@ -196,6 +196,7 @@ def _v1_initial(db: peewee.Database) -> None:
 
 
 def _v2_fx_and_external(db: peewee.Database) -> None:
+    pw_migrate = schema_migrator()
     migrator = pw_migrate.SchemaMigrator.from_database(db)
     pw_migrate.migrate(
         migrator.add_column("fills", "fx_rate_to_base", ExactDecimalField(null=True)),
@@ -251,6 +252,7 @@ def _v3_scopes(db: peewee.Database) -> None:
 
     with db.bind_ctx([Scope]):
         db.create_tables([Scope], safe=False)
+    pw_migrate = schema_migrator()
     migrator = pw_migrate.SchemaMigrator.from_database(db)
     ops = [
         migrator.add_column(
@@ -344,6 +346,7 @@ def _v4_order_plan(db: peewee.Database) -> None:
     ``exit plan 7: stop hit …``). A tag is trusted only when plan 7 exists in the order's scope;
     the plans' own links (``entry_client_order_id``, ``exit_client_order_id``) fill in the rest.
     """
+    pw_migrate = schema_migrator()
     migrator = pw_migrate.SchemaMigrator.from_database(db)
     pw_migrate.migrate(
         migrator.add_column(
@@ -431,6 +434,7 @@ def _v6_order_spec(db: peewee.Database) -> None:
     crash between the two) was resumed as a plain order: an IOC or post-only order could have
     gone out resting. Older rows had no such fields to lose: NULL/False is what they meant.
     """
+    pw_migrate = schema_migrator()
     migrator = pw_migrate.SchemaMigrator.from_database(db)
     pw_migrate.migrate(
         migrator.add_column("orders", "stop_price", ExactDecimalField(null=True)),
@@ -447,6 +451,7 @@ def _v7_brackets(db: peewee.Database) -> None:
     """``orders.parent_client_order_id`` and ``oca_group``: the legs of a bracket held by the
     broker (an entry, its stop and target children in one OCA group). Older orders belong to
     no bracket: NULL is what they meant."""
+    pw_migrate = schema_migrator()
     migrator = pw_migrate.SchemaMigrator.from_database(db)
     pw_migrate.migrate(
         migrator.add_column(
