@@ -259,19 +259,19 @@ _TEXT = st.text(
 )
 _NUMBER = st.one_of(
     st.sampled_from(["0", "0.5", "2", "10", "11", "86400", "86400.0", "86401", "-1", "1.5",
-                     "1_0", "inf", "nan", "1e2", " 3", "", "abc", "０", "0.4999"]),
+                     "1_0", "inf", "nan", "1e2", " 3", "", "abc", "\uff10", "0.4999"]),
     st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
     st.integers(-5, 100).map(str),
 )
 _VALUES: dict[str, st.SearchStrategy[str]] = {
     "venue": st.sampled_from(["ib", "gemini", "sim", "IB", "Sim", "", "bogus"]),
-    "tif": st.sampled_from(["day", "gtc", "ioc", "DAY", "Gtc", "fok", "", "ıoc"]),
+    "tif": st.sampled_from(["day", "gtc", "ioc", "DAY", "Gtc", "fok", "", "\u0131oc"]),
     "timeout": _NUMBER,
     "reprice": _NUMBER,
     "wait": _NUMBER,
 }
 _POSITIONAL = _TEXT.filter(lambda t: t not in ("-", "--"))
-_SIDE = st.one_of(st.sampled_from(["buy", "sell", "BUY", "Sell", "ſell", "hold", ""]), _TEXT)
+_SIDE = st.one_of(st.sampled_from(["buy", "sell", "BUY", "Sell", "\u017fell", "hold", ""]), _TEXT)
 
 
 @st.composite
