@@ -320,3 +320,31 @@ def test_any_command_line_from_the_option_tables_reads_as_typer_reads_it(
     data: st.DataObject, paths: dict[str, str]
 ) -> None:
     assert_same(data.draw(command_lines(paths)))
+
+
+def test_the_parser_knows_every_option_typer_declares_with_its_kind_and_default() -> None:
+    """A new option on Typer's side would otherwise send every use of it to Typer (correct, but
+    slow): the tables must list exactly Typer's options, kinds and defaults."""
+    import typer.main
+
+    from trader_cli.cli.app import app
+
+    def kind(p: Any) -> lean.Kind:
+        if getattr(p, "count", False):
+            return lean.Kind.COUNT
+        return lean.Kind.FLAG if getattr(p, "is_flag", False) else lean.Kind.VALUE
+
+    def table(params: Any) -> dict[str, tuple[list[str], lean.Kind, Any]]:
+        return {p.name: (sorted(p.opts + p.secondary_opts), kind(p), p.default)
+                for p in params if p.param_type_name == "option" and p.name != "version"}
+
+    def ours(opts: Any) -> dict[str, tuple[list[str], lean.Kind, Any]]:
+        return {o.param: (sorted(o.names), o.kind, o.default) for o in opts}
+
+    group = typer.main.get_command(app)
+    assert table(group.params) == ours(lean.ROOT.values())
+    for name, spec in lean.COMMANDS.items():
+        command = group.commands[name]  # type: ignore[attr-defined]
+        assert table(command.params) == ours(spec.options), name
+        arguments = [p.name for p in command.params if p.param_type_name == "argument"]
+        assert arguments == ([spec.variadic] if spec.variadic else [a for a, _ in spec.arguments])
