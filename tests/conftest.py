@@ -79,8 +79,9 @@ class Result:
 
 @pytest.fixture
 def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Result]]:
-    """``trader(*args)`` → :class:`Result`, exactly as the console script would exit."""
-    from trader_cli.cli.app import main
+    """``trader(*args)`` → :class:`Result`, exactly as the console script would exit (through
+    the program's entry: place, flatten and resync on their own parser, the rest on Typer)."""
+    from trader_cli.cli.entry import main
 
     def run(*args: str) -> Result:
         capsys.readouterr()

@@ -28,7 +28,7 @@ def _python(code: str, *args: str, env: dict[str, str] | None = None,
 
 EXIT_WITH = """
 import atexit, sys
-from trader_cli.cli.app import exit_promptly
+from trader_cli.cli.program import exit_promptly
 atexit.register(lambda: sys.stdout.write("exit handler ran\\n"))
 sys.stdout.write("piped, so block-buffered: only a flush gets this out\\n")
 exit_promptly({code})
@@ -53,7 +53,7 @@ def test_a_message_as_the_exit_code_goes_to_stderr_with_status_1() -> None:
 def test_a_non_daemon_thread_still_running_is_waited_for() -> None:
     done = _python(
         "import sys, threading, time\n"
-        "from trader_cli.cli.app import exit_promptly\n"
+        "from trader_cli.cli.program import exit_promptly\n"
         "def work():\n"
         "    time.sleep(0.3)\n"
         "    sys.stdout.write('thread finished\\n')\n"

@@ -116,7 +116,7 @@ def test_dry_run_evaluates_the_daily_loss_as_place_does(trader, clean_env, monke
 
 
 def test_a_check_that_did_not_run_is_shown_as_not_run() -> None:
-    from trader_cli.cli.commands.preview import _result
+    from trader_cli.cli.commands.place_order import _result
     from trader_cli.risk import Check
 
     skipped = Check("MAX_DAILY_LOSS", True, "daily loss not evaluated", evaluated=False)

@@ -19,17 +19,17 @@ from trader_cli.cli.entry import SHORT_LIVED
 ROOT = Path(__file__).resolve().parents[2]
 
 # the program as the console script and ``python -m trader_cli`` start it; a spy notes whether
-# the collector is on when the command's work begins
+# the collector is on when the command's work begins (on Typer or on the emergency parser)
 WRAPPER = """
 import gc, json, runpy, sys
-import trader_cli.cli.app as app
+import trader_cli.cli.program as program
 seen = []
-real = app._run
-def spy(args):
+real = program.run_guarded
+def spy(args, command):
     seen.append(gc.isenabled())
     sys.stderr.write("\\ncollector: " + json.dumps(seen) + "\\n")
-    return real(args)
-app._run = spy
+    return real(args, command)
+program.run_guarded = spy
 sys.argv = ["trader", *sys.argv[1:]]
 runpy.run_module("trader_cli", run_name="__main__")
 """
@@ -52,8 +52,9 @@ def _collector_on(tmp_path: Path, *args: str) -> bool:
     "args",
     [
         ("place", "AUD/USD", "buy", "0.5", "--market"),  # refused input: exits 2 at once
-        ("--venue", "sim", "flatten"),
-        ("resync", "--help"),
+        ("--venue", "sim", "flatten"),  # refused input, on the emergency parser
+        ("resync", "--help"),  # Typer's help
+        ("--venue", "sim", "resync"),
     ],
 )
 def test_the_emergency_commands_run_with_the_collector_off(

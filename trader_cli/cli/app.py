@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import copy
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from trader_cli import __version__
-from trader_cli.cli.console import Output, configure_logging
+from trader_cli.cli import program
+from trader_cli.cli.program import command_named, exit_promptly
+from trader_cli.cli.state import DEFAULT_VENUE_NOTE, AppState, merge_state
 from trader_cli.domain.venues import VenueChoice
 
-if TYPE_CHECKING:
-    from trader_cli.config import Settings
-    from trader_cli.domain.scope import Backend
+__all__ = ["DEFAULT_VENUE_NOTE", "AppState", "app", "command_named", "exit_promptly", "main",
+           "state"]
 
 HELP = (
     "Trading bot and operations toolkit for Interactive Brokers Australia and Gemini.\n\n"
@@ -80,74 +80,6 @@ LogFileOpt = Annotated[
 ]
 
 
-DEFAULT_VENUE_NOTE = (
-    "no venue configured (no --venue, ACTIVE_EXCHANGE unset): using the SIMULATED IB venue; "
-    "set ACTIVE_EXCHANGE=ib for your Gateway"
-)
-
-
-@dataclass
-class AppState:
-    """What the root options set; commands may override each option after their own name."""
-
-    venue: VenueChoice | None = None
-    sim: bool = False
-    replay: Path | None = None
-    json_mode: bool = False
-    env_file: Path | None = None
-    verbose: int = 0
-    log_file: Path | None = None
-    _settings: Settings | None = field(default=None, repr=False)
-
-    @property
-    def output(self) -> Output:
-        """The console for this invocation."""
-        return Output(json_mode=self.json_mode, verbose=self.verbose)
-
-    def settings(self) -> Settings:
-        """Settings for this invocation, loaded once.
-
-        ``--venue`` wins over ACTIVE_EXCHANGE; ``--sim``/``--replay`` pick the backend.
-        """
-        if self._settings is None:
-            from trader_cli.config import load_settings
-
-            settings = load_settings(self.env_file, ACTIVE_EXCHANGE=self.venue)
-            settings.use_backend(*self.backend())
-            self._settings = settings
-        return self._settings
-
-    def backend(self) -> tuple[Backend | None, Path | None]:
-        """The backend the options pick (None: the one the venue choice implies)."""
-        from trader_cli.domain.scope import Backend
-        from trader_cli.errors import InputError
-
-        if self.sim and self.replay is not None:
-            raise InputError(
-                "give either --sim or --replay DIR, not both",
-                hint="--sim runs the simulator; --replay DIR plays a recording back",
-            )
-        if self.replay is not None:
-            return Backend.REPLAY, self.replay
-        return (Backend.SIM, None) if self.sim else (None, None)
-
-    def note_default_venue(self) -> None:
-        """One line on stderr when orders go to the sim only because no venue was configured.
-
-        For commands that send or reconcile orders: a cron job with a forgotten ``.env`` must
-        not look as if it traded at the broker. Silent with an explicit ``--venue sim`` or
-        ``ACTIVE_EXCHANGE`` set anywhere; never on stdout (``--json`` stays parseable).
-        """
-        from trader_cli.domain.scope import Backend
-
-        settings = self.settings()
-        chosen = self.sim or self.replay is not None  # --sim / --replay pick it explicitly
-        defaulted = settings.sources.get("ACTIVE_EXCHANGE") == "default"
-        if settings.backend is Backend.SIM and defaulted and not chosen:
-            sys.stderr.write(f"note: {DEFAULT_VENUE_NOTE}\n")
-            sys.stderr.flush()
-
-
 def state(
     ctx: typer.Context,
     venue: VenueChoice | None = None,
@@ -160,19 +92,18 @@ def state(
     log_file: Path | None = None,
 ) -> AppState:
     """Merge a command's own global options over the root ones, and set up logging."""
-    root: AppState = ctx.find_root().obj or AppState()
-    merged = AppState(
-        venue=venue or root.venue,
-        sim=sim or root.sim,
-        replay=replay or root.replay,
-        json_mode=json_mode or root.json_mode,
-        env_file=env_file or root.env_file,
-        verbose=max(verbose, root.verbose),
-        log_file=log_file or root.log_file,
-    )
-    configure_logging(merged.verbose, json_mode=merged.json_mode, log_file=merged.log_file)
+    merged = merge_state(
+        root_state(ctx), venue, json_mode, env_file, verbose,
+        sim=sim, replay=replay, log_file=log_file,
+    )  # fmt: skip
     ctx.obj = merged
     return merged
+
+
+def root_state(ctx: typer.Context) -> AppState:
+    """What the root options (before the command's name) set."""
+    root: AppState = ctx.find_root().obj or AppState()
+    return root
 
 
 app = typer.Typer(
@@ -243,25 +174,6 @@ def _register() -> None:
 
 _register()
 
-# the root options that take a value (the command's name is the first word that is not one)
-_ROOT_VALUE_OPTIONS = frozenset({"--venue", "--replay", "--env-file", "--log-file"})
-
-
-def command_named(args: list[str]) -> str | None:
-    """The command ``args`` run: the first word that is not a root option or its value (None
-    with none, or with ``--help``/``--version`` before it). Not checked against the commands."""
-    expects_value = False
-    for arg in args:
-        if expects_value:
-            expects_value = False
-        elif arg in ("-h", "--help", "--version"):
-            return None
-        elif arg.startswith("-"):
-            expects_value = arg in _ROOT_VALUE_OPTIONS
-        else:
-            return arg
-    return None
-
 
 def app_for(args: list[str]) -> typer.Typer:
     """``app`` with only the command ``args`` name, when they name one exactly.
@@ -281,7 +193,10 @@ def app_for(args: list[str]) -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, map every error to its exit code once.
+    """Run the Typer app, with every error mapped to its exit code once.
+
+    The program itself is :func:`trader_cli.cli.entry.main`, which sends everything but the
+    emergency commands its own parser reads (:mod:`trader_cli.cli.lean`) here.
 
     Typer handles usage errors itself (exit 2); a :class:`TraderError` becomes its documented
     exit code with a message and a hint; anything else exits 1 without a traceback unless -v.
@@ -303,51 +218,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(args: list[str]) -> None:
-    from trader_cli.errors import TraderError
-    from trader_cli.redaction import redacting_streams
-
-    json_mode = "--json" in args
-    verbose = sum(len(a) - 1 for a in args if a.startswith("-v") and set(a[1:]) == {"v"})
-    verbose += args.count("--verbose")
-    with redacting_streams():
-        try:
-            app_for(args)(args=args, prog_name="trader", standalone_mode=True)
-        except TraderError as exc:
-            sys.exit(int(Output(json_mode=json_mode, verbose=verbose).error(exc)))
-        except Exception as exc:
-            sys.exit(int(Output(json_mode=json_mode, verbose=verbose).error(exc)))
-
-
-def exit_promptly(code: object) -> NoReturn:
-    """End the process with ``code`` as ``sys.exit(code)`` would, minus the interpreter's
-    teardown of every loaded module (~40-60 ms with pydantic, peewee and ib_async loaded).
-
-    Nothing is cut short: a command has closed its database (every order and fill committed
-    before it returned) and its venue link by now; the exit handlers still run (logging
-    flushes and closes its files) and the standard streams are flushed. While a non-daemon
-    thread is still running, or a profiler or tracer is attached (``python -m cProfile``,
-    a debugger), the normal exit happens instead.
-    """
-    import atexit
-    import os
-    import threading
-
-    main_thread = threading.main_thread()
-    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
-        raise SystemExit(code)
-    if sys.getprofile() is not None or sys.gettrace() is not None:
-        raise SystemExit(code)  # a profiler or tracer writes its results after the program
-    status = 0
-    if isinstance(code, int):
-        status = code
-    elif code is not None:  # sys.exit("message"): the message on stderr, exit 1
-        sys.stderr.write(f"{code}\n")
-        status = 1
-    atexit._run_exitfuncs()
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except (OSError, ValueError):
-        status = status or 120  # what Python's own exit reports when stdout cannot be flushed
-    os._exit(status)
+    program.run_guarded(
+        args, lambda: app_for(args)(args=args, prog_name="trader", standalone_mode=True)
+    )

@@ -4,14 +4,16 @@ Typer's own coercion takes ``2_0``, ``inf`` and ``1e308`` for numbers, and ignor
 when a parser is given, so every numeric option of every command uses one of these parsers
 (``typer.Option(parser=seconds("--timeout", 0, 86_400))``). A bad value is a usage error: exit 2
 with ``Invalid value for '--timeout': ...`` before anything connects or is sent.
+
+typer is imported only to report a bad value: the emergency commands' own parser
+(:mod:`trader_cli.cli.lean`) calls these same functions without loading typer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-
-import typer
+from typing import NoReturn
 
 from trader_cli.domain.inputs import NumberInputError, parse_plain_decimal
 
@@ -45,11 +47,18 @@ def _parse(
             min_inclusive=lo_inclusive,
         )
     except NumberInputError as e:
-        raise typer.BadParameter(f"{e.message} ({e.hint})") from None
+        _refuse(f"{e.message} ({e.hint})")
     if whole and value != value.to_integral_value():
         shown = str(text).strip()
-        raise typer.BadParameter(f"{name} {shown} is not a whole number (e.g. {example})")
+        _refuse(f"{name} {shown} is not a whole number (e.g. {example})")
     return value
+
+
+def _refuse(message: str) -> NoReturn:
+    """A usage error (exit 2, ``Invalid value for ...``) in Typer's words."""
+    import typer
+
+    raise typer.BadParameter(message) from None
 
 
 def seconds(
@@ -76,3 +85,13 @@ def whole(name: str, lo: int, hi: int, *, example: str = "10") -> Callable[[str]
         return int(_parse(text, name, lo, hi, lo_inclusive=True, example=example, whole=True))
 
     return parse
+
+
+# The numeric options of the emergency commands: one parser each, which both Typer's option and
+# the commands' own parser (trader_cli.cli.lean) call.
+#: ``place --timeout``.
+PLACE_TIMEOUT = seconds("--timeout", 0, MAX_WAIT_SECONDS)
+#: ``flatten --reprice``.
+FLATTEN_REPRICE = whole("--reprice", 0, 10, example="2")
+#: ``flatten --wait``.
+FLATTEN_WAIT = seconds("--wait", 0.5, MAX_WAIT_SECONDS, example="10")
