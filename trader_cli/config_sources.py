@@ -72,7 +72,8 @@ def platform_app_dir(environ: Mapping[str, str] | None = None) -> Path:
     ``%APPDATA%\\trader`` on Windows."""
     env = os.environ if environ is None else environ
     if sys.platform.startswith("win"):
-        return Path(env.get("APPDATA") or os.path.expanduser("~"), "trader")
+        folder = env.get("APPDATA")
+        return Path(os.path.expanduser("~") if folder is None else folder, "trader")
     if sys.platform == "darwin":
         return Path(os.path.expanduser("~/Library/Application Support"), "trader")
     return Path(env.get("XDG_CONFIG_HOME", os.path.expanduser("~/.config")), "trader")

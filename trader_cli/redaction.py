@@ -153,7 +153,9 @@ class SecretRegistry:
     """Every secret value and account id this process knows of; thread-safe, only grows."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # re-entrant: a collection run while this thread holds it (a set growing in add_secret)
+        # may call a __del__ that logs, and logging redacts through this registry
+        self._lock = threading.RLock()
         self._secrets: set[str] = set()
         self._accounts: set[str] = set()
         self._compiled: tuple[list[str], re.Pattern[str] | None] | None = None

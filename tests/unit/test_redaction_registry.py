@@ -18,6 +18,7 @@ from trader_cli.redaction import (
     REGISTRY,
     RedactingFilter,
     RedactingStream,
+    SecretRegistry,
     redact,
     register_account,
     register_secret,
@@ -156,3 +157,25 @@ async def test_the_sim_keeps_the_account_out_of_its_saved_world(tmp_path: Path) 
     assert "7654321" not in state.read_text()
     again = SimGateway(clock=when, state_path=state, account="DU7654321")
     assert again.world.account == "DU7654321"
+
+
+def test_redacting_while_this_thread_holds_the_registry_does_not_hang() -> None:
+    """A garbage collection inside ``add_secret`` (its set growing) can run a ``__del__`` that
+    logs (aiohttp's unclosed-session warning), and every log line is redacted through the
+    registry, on the thread that already holds its lock: that must not deadlock."""
+    import threading
+
+    registry = SecretRegistry()
+    registry.add_secret("tok-1234567890")
+    out: list[str] = []
+
+    def inside_add_secret() -> None:
+        with registry._lock:  # where add_secret is when the collection runs
+            registry._compiled = None  # as add_secret leaves it
+            out.append(registry.redact("logged: tok-1234567890"))
+
+    worker = threading.Thread(target=inside_add_secret, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "redact() blocked on the lock its own thread holds"
+    assert out == [f"logged: {REDACTED}"]
