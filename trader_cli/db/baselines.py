@@ -35,6 +35,15 @@ def current_baseline() -> Baseline | None:
     return None if row is None else _from_row(row)
 
 
+def baseline_in_force(known: Baseline | None) -> Baseline | None:
+    """:func:`current_baseline`, given the one read before (``known``): a stored baseline never
+    changes (a re-take is a new generation), so it is read again only when a newer generation
+    exists; otherwise one query for the latest generation number is all it costs."""
+    if known is not None and baseline_generations() == known.generation:
+        return known
+    return current_baseline()
+
+
 def record_baseline(baseline: Baseline, *, first_only: bool = True) -> Baseline:
     """Store ``baseline`` for the bound scope in one transaction; returns the one in force.
 

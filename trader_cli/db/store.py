@@ -363,13 +363,17 @@ def order_from_row(row: OrderRow) -> Order:
 
 def open_orders(session: TradingSession | int | None = None) -> list[OrderRow]:
     """Orders not yet final (pending or open), oldest first; of one session if given."""
-    query = OrderRow.select().where(
-        (OrderRow.scope == current_scope_id())
-        & OrderRow.status.in_([OrderStatus.PENDING, OrderStatus.OPEN])
-    )
-    if session is not None:
-        query = query.where(OrderRow.session == session)
-    return list(query.order_by(OrderRow.id))
+    scope, working = current_scope_id(), [OrderStatus.PENDING, OrderStatus.OPEN]
+    statuses = [OrderRow.status.db_value(s) for s in working]
+    if session is None:
+        sql = _sql("open-orders", lambda: OrderRow.select().where(
+            (OrderRow.scope == scope) & OrderRow.status.in_(working)).order_by(OrderRow.id))
+        return list(OrderRow.raw(sql, scope, *statuses))
+    sid = session if isinstance(session, int) else session.id
+    sql = _sql("open-orders-of-session", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & OrderRow.status.in_(working) & (OrderRow.session == sid)
+    ).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, *statuses, sid))
 
 
 # --- fills ----------------------------------------------------------------------------------
@@ -529,21 +533,29 @@ def snapshot_positions(
     return len(rows)
 
 
+def _market_data(quote: Quote) -> dict[str, Any]:
+    return {
+        "scope": current_scope_id(), "symbol": quote.symbol, "timestamp": quote.timestamp,
+        "price": quote.price, "bid": quote.bid, "ask": quote.ask, "bid_size": quote.bid_size,
+        "ask_size": quote.ask_size, "volume": quote.volume, "spread_pct": quote.spread_pct,
+        "ob_imbalance": quote.ob_imbalance,
+    }
+
+
 def record_market_data(quote: Quote) -> MarketDataRow:
     """Store a top-of-book quote with its derived price, spread and order-book imbalance."""
-    return MarketDataRow.create(
-        scope=current_scope_id(),
-        symbol=quote.symbol,
-        timestamp=quote.timestamp,
-        price=quote.price,
-        bid=quote.bid,
-        ask=quote.ask,
-        bid_size=quote.bid_size,
-        ask_size=quote.ask_size,
-        volume=quote.volume,
-        spread_pct=quote.spread_pct,
-        ob_imbalance=quote.ob_imbalance,
-    )
+    return MarketDataRow.create(**_market_data(quote))
+
+
+def record_quotes(quotes: Iterable[Quote]) -> int:
+    """:func:`record_market_data` for each of ``quotes``, in one statement; returns how many."""
+    rows = [_market_data(q) for q in quotes]
+    if rows:
+        columns = [MarketDataRow._meta.fields[name] for name in rows[0]]
+        sql = _sql(f"market-data-{len(rows)}", lambda: MarketDataRow.insert_many(
+            rows, fields=columns).returning())  # fmt: skip
+        database_proxy.execute_sql(sql, [c.db_value(r[c.name]) for r in rows for c in columns])
+    return len(rows)
 
 
 def record_equity(
@@ -637,10 +649,13 @@ def set_sync_state(key: str, value: str, *, at: datetime | None = None) -> None:
     """Store ``value`` under ``key`` for the bound scope (insert or replace, atomically)."""
     key = scoped_key(key)
     stamp = to_utc(at) if at else utc_now()
-    (SyncState.insert(key=key, value=value, updated_at=stamp)
-     .on_conflict(conflict_target=[SyncState.key], update={SyncState.value: value,
-                                                             SyncState.updated_at: stamp})
-     .execute())
+    sql = _sql("set-sync-state", lambda: SyncState.insert(key=key, value=value, updated_at=stamp)
+               .on_conflict(conflict_target=[SyncState.key],
+                            update={SyncState.value: peewee.EXCLUDED.value,
+                                    SyncState.updated_at: peewee.EXCLUDED.updated_at})
+               .returning())  # fmt: skip
+    # the parameters in the order the statement binds them: key, value, updated_at
+    database_proxy.execute_sql(sql, (key, value, SyncState.updated_at.db_value(stamp)))
 
 
 # --- named queries of the services (all scoped) --------------------------------------------
@@ -712,31 +727,28 @@ def open_entry_orders(session: TradingSession | int | None = None) -> list[Order
 
 def plan_orders(plan: Plan | int) -> list[OrderRow]:
     """Every order of ``plan`` (its entry and its exits), oldest first."""
-    plan_id = plan if isinstance(plan, int) else plan.id
-    return list(
-        OrderRow.select()
-        .where((OrderRow.scope == current_scope_id()) & (OrderRow.plan == plan_id))
-        .order_by(OrderRow.id)
-    )
+    scope, plan_id = current_scope_id(), plan if isinstance(plan, int) else plan.id
+    sql = _sql("plan-orders", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & (OrderRow.plan == plan_id)).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, plan_id))
 
 
 def fills_since(start: datetime) -> list[FillRow]:
     """Fills of the bound scope at or after ``start``, in time order."""
-    return list(
-        FillRow.select()
-        .where((FillRow.scope == current_scope_id()) & (FillRow.timestamp >= to_utc(start)))
-        .order_by(FillRow.timestamp, FillRow.id)
-    )
+    scope, since = current_scope_id(), to_utc(start)
+    sql = _sql("fills-since", lambda: FillRow.select().where(
+        (FillRow.scope == scope) & (FillRow.timestamp >= since)
+    ).order_by(FillRow.timestamp, FillRow.id))
+    return list(FillRow.raw(sql, scope, FillRow.timestamp.db_value(since)))
 
 
 def session_fills(session: TradingSession | int) -> list[FillRow]:
     """Fills of the orders one session sent, in time order."""
-    return list(
-        FillRow.select()
-        .join(OrderRow)
-        .where((FillRow.scope == current_scope_id()) & (OrderRow.session == session))
-        .order_by(FillRow.timestamp, FillRow.id)
-    )
+    scope, sid = current_scope_id(), session if isinstance(session, int) else session.id
+    sql = _sql("session-fills", lambda: FillRow.select().join(OrderRow).where(
+        (FillRow.scope == scope) & (OrderRow.session == sid)
+    ).order_by(FillRow.timestamp, FillRow.id))
+    return list(FillRow.raw(sql, scope, sid))
 
 
 def all_fills() -> list[FillRow]:

@@ -476,19 +476,22 @@ class OrderService:
             raise VenueError(f"order {cid} vanished from the database")
         return row
 
-    async def record(self, order: Order) -> Order:
+    async def record(self, order: Order, *, before: OrderRow | None = None) -> Order:
         """Store what the venue says about one of our orders, and its fills."""
-        return store.order_from_row(await self.record_row(order))
+        return store.order_from_row(await self.record_row(order, before=before))
 
-    async def record_row(self, order: Order) -> OrderRow:
+    async def record_row(self, order: Order, *, before: OrderRow | None = None) -> OrderRow:
         """:meth:`record`, returning the order's row as it now stands.
 
         Nothing is written when the venue says nothing new, and the venue is asked for the
         order's fills only while the database lacks some of them (see :meth:`_fills_recorded`):
-        a fill is always recorded before this returns the quantity it filled.
+        a fill is always recorded before this returns the quantity it filled. ``before``: the
+        order's row as the caller just read it (else it is read here); what is written is
+        decided again on the row read inside the write (:func:`store.update_order`).
         """
         cid = order.client_order_id
-        before = store.find_order_by_client_id(cid)
+        if before is None or before.client_order_id != cid:
+            before = store.find_order_by_client_id(cid)
         perm = order.info.get("permId") if order.info else None
         said: dict[str, Any] = {
             "status": order.status,

@@ -176,9 +176,21 @@ class PlanMonitor:
         if row is not None and not row.status.is_final:
             found = await self.ctx.venue.get_order(row.client_order_id)
             if found is not None:
-                return await self.ctx.orders.record_row(found)
+                return await self.ctx.orders.record_row(found, before=row)
             row = store.find_order_by_client_id(row.client_order_id)
         return row
+
+    @staticmethod
+    def _recorded(plan: Plan) -> tuple[OrderRow | None, list[OrderRow]]:
+        """``plan``'s entry and its exits (:func:`store.plan_exit_orders`) as recorded, read
+        in one query."""
+        rows = store.plan_orders(plan)
+        cid = plan.entry_client_order_id or ""
+        entry = next((r for r in rows if r.client_order_id == cid), None)
+        if entry is None and cid:  # an entry recorded without its plan's id
+            entry = store.find_order_by_client_id(cid)
+        exit_side = plan.side.opposite
+        return entry, [r for r in rows if r.side == exit_side]
 
     async def _held(self, plan: Plan) -> Decimal:
         """What the bot holds on ``plan``'s side of its symbol (0 when flat or the other way):
@@ -187,8 +199,9 @@ class PlanMonitor:
         qty = sum((p.quantity for p in positions if p.symbol == plan.symbol), Decimal(0))
         return max(qty, Decimal(0)) if plan.side is Side.BUY else max(-qty, Decimal(0))
 
-    async def _exits(self, plan: Plan) -> list[OrderRow]:
-        rows = store.plan_exit_orders(plan)
+    async def _exits(self, plan: Plan, rows: list[OrderRow] | None = None) -> list[OrderRow]:
+        """``plan``'s exits brought up to date with the venue (``rows``: as just read)."""
+        rows = store.plan_exit_orders(plan) if rows is None else rows
         return [r for r in [await self._refreshed(row) for row in rows] if r]
 
     async def _stop_limit_gapped(
@@ -215,7 +228,8 @@ class PlanMonitor:
         orders = self.ctx.orders
         venue = self.ctx.venue
         now = venue.clock.now()
-        entry = await self._refresh(plan.entry_client_order_id or "")
+        recorded, exit_rows = self._recorded(plan)
+        entry = await self._refreshed(recorded)
         if entry is None:
             store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
             return PlanEvent(plan.id, plan.symbol, "cancelled", "entry order missing")
@@ -240,7 +254,7 @@ class PlanMonitor:
             return PlanEvent(
                 plan.id, plan.symbol, "cancelled", detail if why is None else f"{detail}: {why}"
             )
-        exits = await self._exits(plan)
+        exits = await self._exits(plan, exit_rows)
         exited = sum((e.filled for e in exits), Decimal(0))
         if exits and exited >= entry.filled:
             for e in exits:  # a child the venue did not cancel with its OCA group
