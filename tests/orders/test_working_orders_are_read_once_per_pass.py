@@ -2,11 +2,11 @@
 every cycle (resync every few), so a row read again per order per cycle was most of the loop's
 SQL.
 
-The plan monitor reads a plan's entry and exits in one query and hands each row to the order
-service, which records what the venue says against it (no second read of the same row); resync
-finds which working orders are recorded in one query and records each against its row. What
-they write is unchanged: a change the venue reports is written, and decided on the row read
-inside the write.
+The plan monitor reads every open plan's entry and exits in one query and hands each row to
+the order service, which records what the venue says against it (no second read of the same
+row); resync finds which working orders are recorded in one query and records each against its
+row. What they write is unchanged: a change the venue reports is written, and decided on the
+row read inside the write.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
 from trader_cli.domain.models import OrderStatus, Side
 from trader_cli.domain.orders import OrderSpec
+from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.orders import OrderIntent, OrderService
 from trader_cli.services.plans import PlanMonitor
 from trader_cli.services.resync import ResyncService
@@ -28,6 +29,8 @@ from trader_cli.sim import SimGateway
 from trader_cli.venues.sim.venue import SimTrader
 
 from .conftest import BHP, bracket_plan
+
+CBA = parse_symbol("CBA/AUD")
 
 
 @contextmanager
@@ -60,20 +63,22 @@ def order_reads(sql: list[str]) -> list[str]:
     return [s for s in sql if s.startswith("SELECT") and 'FROM "orders"' in s]
 
 
-async def test_the_monitor_reads_a_bracket_plans_orders_in_one_query(
+async def test_the_monitor_reads_every_plans_orders_in_one_query(
     ctx: Any, gw: SimGateway
 ) -> None:
-    plan, _ = await bracket_plan(ctx, gw)
+    plans = [(await bracket_plan(ctx, gw, symbol))[0] for symbol in (BHP, CBA)]
     monitor = PlanMonitor(ctx)
-    await monitor.check_all()  # the first pass may record what the fill changed
+    await monitor.check_all()  # the first pass may record what the fills changed
     with statements() as sql:
         events = await monitor.check_all()
-    assert events == []  # a filled entry, its stop and target working: nothing to do
+    assert events == []  # filled entries, their stops and targets working: nothing to do
     assert by_client_id(sql) == []  # not once per order: the rows read are handed on
-    assert len(order_reads(sql)) == 1  # the entry and both children, one query
-    rows = store.plan_orders(plan)
-    assert [r.status for r in rows] == [OrderStatus.CLOSED, OrderStatus.OPEN, OrderStatus.OPEN]
-    assert store.open_plans()[0].status is PlanStatus.OPEN
+    assert len(order_reads(sql)) == 1  # both entries and their four children, one query
+    for plan in plans:
+        rows = store.plan_orders(plan)
+        assert [r.status for r in rows] == [OrderStatus.CLOSED, OrderStatus.OPEN,
+                                            OrderStatus.OPEN]  # fmt: skip
+    assert [p.status for p in store.open_plans()] == [PlanStatus.OPEN, PlanStatus.OPEN]
 
 
 async def test_a_child_that_filled_is_recorded_and_closes_the_plan(

@@ -158,9 +158,13 @@ class PlanMonitor:
     async def check_all(self, *, allow_new_orders: bool = True) -> list[PlanEvent]:
         """One pass over the open plans; exits are allowed even when entries are not."""
         events: list[PlanEvent] = []
-        for plan in self.open_plans():
+        plans = self.open_plans()
+        recorded = store.orders_of_plans(plans)  # every plan's orders in one query
+        for plan in plans:
             try:
-                event = await self.check(plan, allow_new_orders=allow_new_orders)
+                event = await self.check(
+                    plan, allow_new_orders=allow_new_orders, recorded=recorded.get(plan.id)
+                )
             except (TemporaryError, InputError) as e:
                 # one plan's trouble never stops the others' stops being watched
                 event = PlanEvent(plan.id, plan.symbol, "deferred", e.message)
@@ -181,10 +185,12 @@ class PlanMonitor:
         return row
 
     @staticmethod
-    def _recorded(plan: Plan) -> tuple[OrderRow | None, list[OrderRow]]:
-        """``plan``'s entry and its exits (:func:`store.plan_exit_orders`) as recorded, read
-        in one query."""
-        rows = store.plan_orders(plan)
+    def _recorded(
+        plan: Plan, rows: list[OrderRow] | None = None
+    ) -> tuple[OrderRow | None, list[OrderRow]]:
+        """``plan``'s entry and its exits (:func:`store.plan_exit_orders`) among ``rows``, its
+        orders as just read (else read here, in one query)."""
+        rows = store.plan_orders(plan) if rows is None else rows
         cid = plan.entry_client_order_id or ""
         entry = next((r for r in rows if r.client_order_id == cid), None)
         if entry is None and cid:  # an entry recorded without its plan's id
@@ -222,14 +228,23 @@ class PlanMonitor:
             return quote.bid is not None and quote.bid < max(limits)
         return quote.ask is not None and quote.ask > min(limits)
 
-    async def check(self, plan: Plan, *, allow_new_orders: bool = True) -> PlanEvent | None:
-        """Advance one plan: settle its entry, exit when a condition is met, close when flat."""
+    async def check(
+        self,
+        plan: Plan,
+        *,
+        allow_new_orders: bool = True,
+        recorded: list[OrderRow] | None = None,
+    ) -> PlanEvent | None:
+        """Advance one plan: settle its entry, exit when a condition is met, close when flat.
+
+        ``recorded``: the plan's orders as :meth:`check_all` just read them (else read here).
+        """
         del allow_new_orders  # exits are always allowed; kept for symmetry with entries
         orders = self.ctx.orders
         venue = self.ctx.venue
         now = venue.clock.now()
-        recorded, exit_rows = self._recorded(plan)
-        entry = await self._refreshed(recorded)
+        entry_row, exit_rows = self._recorded(plan, recorded)
+        entry = await self._refreshed(entry_row)
         if entry is None:
             store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
             return PlanEvent(plan.id, plan.symbol, "cancelled", "entry order missing")
