@@ -701,7 +701,7 @@ def orders_of_plans(plans: Iterable[Plan | int]) -> dict[int, list[OrderRow]]:
         for row in OrderRow.select().where(
             (OrderRow.scope == current_scope_id()) & OrderRow.plan.in_(ids[start:start + _IN_CHUNK])
         ).order_by(OrderRow.id):
-            found[row.plan_id].append(row)
+            found[row.__data__["plan"]].append(row)  # the id itself: no read of the plan
     return found
 
 
