@@ -6,7 +6,8 @@ The plan monitor reads every open plan's entry and exits in one query and hands 
 the order service, which records what the venue says against it (no second read of the same
 row); resync finds which working orders are recorded in one query and records each against its
 row. What they write is unchanged: a change the venue reports is written, and decided on the
-row read inside the write.
+row read inside the write. The venue's positions, which a bracket plan's check reads, are read
+once for the plans of a pass, and again after any plan's check sent, cancelled or saw a fill.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
-from trader_cli.domain.models import OrderStatus, Side
+from trader_cli.domain.models import OrderStatus, Position, Side
 from trader_cli.domain.orders import OrderSpec
 from trader_cli.domain.symbols import parse_symbol
 from trader_cli.services.orders import OrderIntent, OrderService
@@ -79,6 +80,45 @@ async def test_the_monitor_reads_every_plans_orders_in_one_query(
         assert [r.status for r in rows] == [OrderStatus.CLOSED, OrderStatus.OPEN,
                                             OrderStatus.OPEN]  # fmt: skip
     assert [p.status for p in store.open_plans()] == [PlanStatus.OPEN, PlanStatus.OPEN]
+
+
+def count_position_reads(venue: SimTrader) -> list[int]:
+    reads: list[int] = []
+    real = venue.get_positions
+
+    async def counting() -> list[Position]:
+        reads.append(1)
+        return await real()
+
+    venue.get_positions = counting  # type: ignore[method-assign]
+    return reads
+
+
+async def test_a_quiet_pass_reads_the_venues_positions_once_for_all_its_plans(
+    ctx: Any, gw: SimGateway
+) -> None:
+    for symbol in (BHP, CBA):
+        await bracket_plan(ctx, gw, symbol)
+    monitor = PlanMonitor(ctx)
+    await monitor.check_all()
+    reads = count_position_reads(ctx.venue)
+    assert await monitor.check_all() == []
+    assert len(reads) == 1  # not once per plan: nothing happened between them
+
+
+async def test_a_plan_checked_after_another_acted_reads_the_positions_again(
+    ctx: Any, gw: SimGateway
+) -> None:
+    plans = [(await bracket_plan(ctx, gw, symbol))[0] for symbol in (BHP, CBA)]
+    monitor = PlanMonitor(ctx)
+    await monitor.check_all()
+    stem = plans[0].entry_client_order_id.removesuffix("-E")
+    await ctx.venue.cancel_order(f"{stem}-S")  # at the venue only: the monitor re-creates it
+    reads = count_position_reads(ctx.venue)
+    events = await monitor.check_all()
+    assert [(e.plan_id, e.action) for e in events] == [(plans[0].id, "protect")]
+    assert len(reads) == 2  # the first plan's, then afresh for the second: it sent an order
+    assert await monitor.check_all() == []  # the re-created stop is there: nothing more
 
 
 async def test_a_child_that_filled_is_recorded_and_closes_the_plan(

@@ -28,7 +28,7 @@ from trader_cli.services.baseline import own_positions
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.pipeline import price_order
-from trader_cli.services.protection import at_broker, reconcile_protection
+from trader_cli.services.protection import PassPositions, at_broker, reconcile_protection
 
 log = logging.getLogger("trader.plans")
 
@@ -150,6 +150,7 @@ class PlanMonitor:
     def __init__(self, ctx: TradingContext, *, entry_timeout: timedelta = timedelta(minutes=5)):
         self.ctx = ctx
         self.entry_timeout = entry_timeout
+        self._positions: PassPositions | None = None  # during check_all: shared by its plans
 
     def open_plans(self) -> list[Plan]:
         """Plans still open, oldest first."""
@@ -160,16 +161,24 @@ class PlanMonitor:
         events: list[PlanEvent] = []
         plans = self.open_plans()
         recorded = store.orders_of_plans(plans)  # every plan's orders in one query
-        for plan in plans:
-            try:
-                event = await self.check(
-                    plan, allow_new_orders=allow_new_orders, recorded=recorded.get(plan.id)
-                )
-            except (TemporaryError, InputError) as e:
-                # one plan's trouble never stops the others' stops being watched
-                event = PlanEvent(plan.id, plan.symbol, "deferred", e.message)
-            if event is not None:
-                events.append(event)
+        # the venue's positions are read once for the plans of a pass with nothing happening
+        # (one plan per symbol: a plan's check moves no other's position); anything a plan's
+        # check does, or sees filled, has the next plan read them again
+        self._positions = PassPositions(self.ctx)
+        try:
+            for plan in plans:
+                try:
+                    event = await self.check(
+                        plan, allow_new_orders=allow_new_orders, recorded=recorded.get(plan.id)
+                    )
+                except (TemporaryError, InputError) as e:
+                    # one plan's trouble never stops the others' stops being watched
+                    event = PlanEvent(plan.id, plan.symbol, "deferred", e.message)
+                if event is not None:
+                    events.append(event)
+                    self._positions.forget()
+        finally:
+            self._positions = None
         return events
 
     async def _refresh(self, cid: str) -> OrderRow | None:
@@ -197,6 +206,14 @@ class PlanMonitor:
             entry = store.find_order_by_client_id(cid)
         exit_side = plan.side.opposite
         return entry, [r for r in rows if r.side == exit_side]
+
+    def _forget_if_moved(self, before: OrderRow | None, after: OrderRow | None) -> None:
+        """A refresh that found an order changed (a fill, a cancel): positions are read again."""
+        if self._positions is not None and (
+            before is None or after is None
+            or (before.status, before.filled) != (after.status, after.filled)
+        ):  # fmt: skip
+            self._positions.forget()
 
     async def _held(self, plan: Plan) -> Decimal:
         """What the bot holds on ``plan``'s side of its symbol (0 when flat or the other way):
@@ -245,6 +262,7 @@ class PlanMonitor:
         now = venue.clock.now()
         entry_row, exit_rows = self._recorded(plan, recorded)
         entry = await self._refreshed(entry_row)
+        self._forget_if_moved(entry_row, entry)
         if entry is None:
             store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
             return PlanEvent(plan.id, plan.symbol, "cancelled", "entry order missing")
@@ -270,6 +288,11 @@ class PlanMonitor:
                 plan.id, plan.symbol, "cancelled", detail if why is None else f"{detail}: {why}"
             )
         exits = await self._exits(plan, exit_rows)
+        was = {r.client_order_id: r for r in exit_rows}
+        for after in exits:
+            self._forget_if_moved(was.get(after.client_order_id), after)
+        if len(exits) != len(exit_rows):  # a row that vanished: nothing assumed
+            self._forget_if_moved(None, None)
         exited = sum((e.filled for e in exits), Decimal(0))
         if exits and exited >= entry.filled:
             for e in exits:  # a child the venue did not cancel with its OCA group
@@ -292,7 +315,7 @@ class PlanMonitor:
             if time_reason is None and not local_exits and not (
                 hours.is_open and await self._stop_limit_gapped(plan, entry, exits)
             ):
-                done = await reconcile_protection(self.ctx, plan, entry, exits)
+                done = await reconcile_protection(self.ctx, plan, entry, exits, self._positions)
                 return None if done is None else PlanEvent(plan.id, plan.symbol, *done)
         if not hours.is_open:
             return None
