@@ -10,9 +10,7 @@ Every function is scoped: rows are written with the scope bound by
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -805,38 +803,3 @@ def session_summary(session: TradingSession | int) -> dict[str, int]:
         .where((Plan.scope == scope) & (Plan.session == session)
                & (Plan.status == PlanStatus.CLOSED)).count(),
     }
-
-
-# --- health ---------------------------------------------------------------------------------
-
-HEALTH_KEY = "health"
-
-
-@dataclass(frozen=True, slots=True)
-class HealthRecord:
-    """The health circuits a running bot last wrote: its ``status()`` payload, the venue-clock
-    time it describes (``at``) and the wall-clock time it was written (``written_at``)."""
-
-    status: dict[str, Any]
-    at: datetime | None
-    written_at: datetime
-
-
-def record_health(status: Mapping[str, Any], *, at: datetime | None = None) -> None:
-    """Store the health circuits' ``status`` for the bound scope (replacing the last one)."""
-    value = json.dumps(
-        {"at": to_utc(at).isoformat() if at else None, "status": dict(status)},
-        separators=(",", ":"),
-        default=str,
-    )
-    set_sync_state(HEALTH_KEY, value)
-
-
-def last_health() -> HealthRecord | None:
-    """What :func:`record_health` last stored for the bound scope, or None."""
-    row = SyncState.get_or_none(SyncState.key == scoped_key(HEALTH_KEY))
-    if row is None or not row.value:
-        return None
-    data = json.loads(row.value)
-    at = datetime.fromisoformat(data["at"]) if data.get("at") else None
-    return HealthRecord(dict(data.get("status") or {}), at, to_utc(row.updated_at))

@@ -25,10 +25,7 @@ is sent now; one that a live process is about to send is never seen that way.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import signal
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,6 +50,7 @@ from trader_cli.errors import (
 from trader_cli.notify import alerts
 from trader_cli.notify.notifier import Notifier
 from trader_cli.services import kept_fx
+from trader_cli.services.crash_points import crash_point, pause_point
 from trader_cli.services.locks import Lock, order_lock
 from trader_cli.telemetry import Telemetry
 from trader_cli.venues.base import BaseTrader, BracketRequest, Instrument, OrderRequest
@@ -67,27 +65,8 @@ FILL_LOOKBACK = timedelta(minutes=5)
 # is writing or sending it, before reporting the order as it stands. Above the venue's
 # acknowledgement timeout, so the holder has normally recorded the venue's answer by then.
 ORDER_LOCK_WAIT = 30.0
-# Test-only crash points: with TRADER_TEST_CRASH_AT=<name> the process SIGKILLs itself there, so
-# tests can prove that a process killed mid-order loses and duplicates nothing.
-CRASH_ENV = "TRADER_TEST_CRASH_AT"
-# Test-only pause points: with TRADER_TEST_PAUSE_AT=<name>:<seconds> the process stops there for
-# that long (blocking, like a slow machine), so tests can make a race window as wide as they need.
-PAUSE_ENV = "TRADER_TEST_PAUSE_AT"
 # An order reaching one of these alerts a person (NOTIFY_URLS).
 ALERTED_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
-
-
-def crash_point(name: str) -> None:
-    """Die at once (SIGKILL: no cleanup, no flush) if the tests asked for a crash here."""
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def pause_point(name: str) -> None:
-    """Sleep here (blocking) if the tests asked for a pause at ``name``."""
-    point, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
-    if point == name:
-        time.sleep(float(seconds or 1))
 
 
 @dataclass(frozen=True, slots=True)
