@@ -174,3 +174,16 @@ async def test_a_row_handed_in_decides_no_write_the_database_would_not_make(
     # the write was decided on the row read inside it: already cancelled, nothing rewritten
     fresh = store.find_order_by_client_id(cid)
     assert fresh is not None and fresh.updated_at < gw.clock.now()
+
+
+async def test_a_brackets_answer_is_recorded_against_the_rows_marked_sending(
+    ctx: Any, gw: SimGateway
+) -> None:
+    with statements() as sql:
+        await bracket_plan(ctx, gw, fill=False)
+    # per leg: is it recorded already (a retry resumes), marked sending, its answer written;
+    # not read once more to record the answer
+    assert len(by_client_id(sql)) == 3 * 3
+    legs = store.open_orders()
+    assert len(legs) == 3 and all(r.submitted_at is not None for r in legs)
+    assert all(r.venue_order_id for r in legs)

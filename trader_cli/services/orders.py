@@ -265,7 +265,7 @@ class OrderService:
 
     async def _send(self, cid: str, request: OrderRequest) -> Order:
         now = self.venue.clock.now()
-        store.update_order(cid, submitted_at=now, now=now)
+        sending = store.update_order(cid, submitted_at=now, now=now)
         try:
             order = await self.venue.place_order(request)
         except (InputError, RefusedError) as e:
@@ -287,7 +287,7 @@ class OrderService:
         if self.on_sent is not None:
             self.on_sent(cid)
         crash_point("after-submit")
-        return await self.record(order)
+        return await self.record(order, before=sending)
 
     async def _resume(self, row: OrderRow, intent: OrderIntent) -> Order:
         if (row.symbol, row.side, row.amount) != (str(intent.symbol), intent.side, intent.amount):
@@ -379,8 +379,7 @@ class OrderService:
     ) -> list[Order]:
         cids = [r.client_order_id for r in requests]
         now = self.venue.clock.now()
-        for cid in cids:
-            store.update_order(cid, submitted_at=now, now=now)
+        sending = {cid: store.update_order(cid, submitted_at=now, now=now) for cid in cids}
         entry = requests[0] if bracket.entry is not None else None
         children = tuple(requests[1:] if entry is not None else requests)
         try:
@@ -401,7 +400,7 @@ class OrderService:
                                    now=self.venue.clock.now())
             return [store.order_from_row(self._row(cid)) for cid in cids]
         crash_point("after-bracket-submit")
-        return [await self.record(order) for order in orders]
+        return [await self.record(o, before=sending.get(o.client_order_id)) for o in orders]
 
     async def _resume_bracket(
         self, bracket: BracketIntent, rows: list[OrderRow | None]
