@@ -145,3 +145,37 @@ def test_open_orders_and_domain_round_trip(db: peewee.Database) -> None:
     assert order.amount == Decimal("100")
     assert order.status is OrderStatus.PENDING
     assert order.remaining == Decimal("100")
+
+
+def test_an_update_writes_only_the_columns_that_changed(db: peewee.Database) -> None:
+    import logging
+
+    store.record_order_intent(_order(), reason="breakout")
+    other = OrderRow.get(OrderRow.client_order_id == "trd-0001")
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            msg = record.msg
+            seen.append(str(msg[0] if isinstance(msg, tuple) else msg))
+
+    logger, handler = logging.getLogger("peewee"), Collect()
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        at = datetime(2026, 1, 5, 1, 2, 3, tzinfo=UTC)
+        row = store.update_order("trd-0001", status=OrderStatus.OPEN, venue_order_id="42", now=at)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    (update,) = [s for s in seen if s.startswith("UPDATE")]
+    assigned = update.split(" SET ")[1].split(" WHERE ")[0]
+    assert sorted(part.split(" = ")[0] for part in assigned.split(", ")) == [
+        '"status"', '"updated_at"', '"venue_order_id"']
+    back = store.find_order_by_client_id("trd-0001")
+    assert back is not None and back.id == row.id
+    assert (back.status, back.venue_order_id, back.updated_at) == (OrderStatus.OPEN, "42", at)
+    # every other column as it was
+    for name in ("symbol", "side", "type", "amount", "price", "reason", "created_at", "filled"):
+        assert getattr(back, name) == getattr(other, name), name

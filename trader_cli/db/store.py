@@ -313,13 +313,18 @@ def update_order(
     known are kept. Nothing new (:func:`order_changes` empty) writes nothing: ``updated_at`` is
     when the row last changed. Raises :class:`TraderError` if no order has ``client_order_id``.
     """
-    with database_proxy.atomic():
+    scope = current_scope_id()
+
+    def locked() -> peewee.Query:
         query = OrderRow.select().where(
-            (OrderRow.scope == current_scope_id()) & (OrderRow.client_order_id == client_order_id)
-        )
+            (OrderRow.scope == scope) & (OrderRow.client_order_id == client_order_id))
         if isinstance(database_proxy.obj, peewee.PostgresqlDatabase):
             query = query.for_update()  # SQLite: BEGIN IMMEDIATE already serialises writers
-        row = query.get_or_none()
+        return query
+
+    with database_proxy.atomic():
+        sql = _sql("order-for-update", locked)
+        row: OrderRow | None = next(iter(OrderRow.raw(sql, scope, client_order_id)), None)
         if row is None:
             raise TraderError(
                 f"no order with client order id {client_order_id!r} in the database",
@@ -333,7 +338,7 @@ def update_order(
             for name, value in changes.items():
                 setattr(row, name, value)
             row.updated_at = to_utc(now) if now else utc_now()
-            row.save()
+            row.save(only=[*changes, "updated_at"])  # what changed, not every column
         return row
 
 
