@@ -179,3 +179,18 @@ def test_an_update_writes_only_the_columns_that_changed(db: peewee.Database) -> 
     # every other column as it was
     for name in ("symbol", "side", "type", "amount", "price", "reason", "created_at", "filled"):
         assert getattr(back, name) == getattr(other, name), name
+
+
+def test_the_working_orders_a_report_lists_are_the_open_orders(db: peewee.Database) -> None:
+    store.record_order_intent(_order("trd-0001"))
+    store.record_order_intent(_order("trd-0002", side=Side.SELL, price=Decimal("46.5")))
+    store.record_order_intent(_order("trd-0003", amount=Decimal("7")))
+    at = datetime(2026, 1, 5, 1, 2, 3, tzinfo=UTC)
+    store.update_order("trd-0002", status=OrderStatus.OPEN, filled=Decimal("30"), now=at)
+    store.update_order("trd-0003", status=OrderStatus.CANCELED, now=at)
+    shown = ("client_order_id", "symbol", "side", "amount", "price", "status", "filled")
+    full = [tuple(getattr(r, name) for name in shown) for r in store.open_orders()]
+    light = [tuple(getattr(r, name) for name in shown) for r in store.open_orders_shown()]
+    assert light == full
+    assert [row[0] for row in light] == ["trd-0001", "trd-0002"]
+    assert light[1][5:] == (OrderStatus.OPEN, Decimal(30))

@@ -379,6 +379,17 @@ def open_orders(session: TradingSession | int | None = None) -> list[OrderRow]:
     return list(OrderRow.raw(sql, scope, *statuses, sid))
 
 
+def open_orders_shown() -> list[OrderRow]:
+    """:func:`open_orders` with only the columns a report shows of each (client order id,
+    symbol, side, amount, price, status, filled): the runner lists them every cycle."""
+    scope, working = current_scope_id(), [OrderStatus.PENDING, OrderStatus.OPEN]
+    shown = (OrderRow.client_order_id, OrderRow.symbol, OrderRow.side, OrderRow.amount,
+             OrderRow.price, OrderRow.status, OrderRow.filled)  # fmt: skip
+    sql = _sql("open-orders-shown", lambda: OrderRow.select(*shown).where(
+        (OrderRow.scope == scope) & OrderRow.status.in_(working)).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, *(OrderRow.status.db_value(s) for s in working)))
+
+
 # --- fills ----------------------------------------------------------------------------------
 
 

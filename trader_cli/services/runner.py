@@ -307,7 +307,7 @@ class StrategyRunner:
             await self._positions_after(report)
         report.ticks = await self._ticks(report)
         report.working = [
-            working_order(r, report.ticks.get(r.symbol)) for r in store.open_orders()
+            working_order(r, report.ticks.get(r.symbol)) for r in store.open_orders_shown()
         ]
         return self._finish(report)
 
