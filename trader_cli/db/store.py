@@ -367,16 +367,12 @@ def order_from_row(row: OrderRow) -> Order:
 def open_orders(session: TradingSession | int | None = None) -> list[OrderRow]:
     """Orders not yet final (pending or open), oldest first; of one session if given."""
     scope, working = current_scope_id(), [OrderStatus.PENDING, OrderStatus.OPEN]
-    statuses = [OrderRow.status.db_value(s) for s in working]
-    if session is None:
-        sql = _sql("open-orders", lambda: OrderRow.select().where(
-            (OrderRow.scope == scope) & OrderRow.status.in_(working)).order_by(OrderRow.id))
-        return list(OrderRow.raw(sql, scope, *statuses))
-    sid = session if isinstance(session, int) else session.id
-    sql = _sql("open-orders-of-session", lambda: OrderRow.select().where(
-        (OrderRow.scope == scope) & OrderRow.status.in_(working) & (OrderRow.session == sid)
-    ).order_by(OrderRow.id))
-    return list(OrderRow.raw(sql, scope, *statuses, sid))
+    if session is not None:
+        return list(OrderRow.select().where((OrderRow.scope == scope) & OrderRow.status.in_(
+            working) & (OrderRow.session == session)).order_by(OrderRow.id))
+    sql = _sql("open-orders", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & OrderRow.status.in_(working)).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, *(OrderRow.status.db_value(s) for s in working)))
 
 
 def open_orders_shown() -> list[OrderRow]:
