@@ -1,6 +1,7 @@
 """`trader run --venue sim` on a pinned clock: symbol-bars per second, and memory over a long run.
 
 Run: python bench/runner.py [--before REF] [--cycles 100] [--repeat 3] [--memory-cycles 2000]
+     [--sql]
 
 Speed: ``trader run --venue sim --interval 1m --json`` (the rules strategy, the default
 ALLOWED_SYMBOLS) in a fresh app dir with ``SIM_CLOCK`` pinned, once with a few cycles and once
@@ -16,6 +17,9 @@ within ``RSS_FLAT_MB``. The allocation sites that grew most in between are liste
 default clock, what a run keeps reaches its steady size around cycle 2,800 (the sim keeps a
 day of finished orders; the 4-day history windows stop gaining bars as their weekend leaves
 them), so ``--memory-cycles 4000 --memory-from 2000`` measures 2,000 cycles at that size.
+
+SQL (``--sql``): the same loop in-process for ``--cycles`` cycles after the first few, counting
+the statements peewee runs: statements per cycle, and the most frequent of them.
 
 A report, never a timed assertion: it prints each goal and whether it holds here.
 """
@@ -181,6 +185,50 @@ async def memory(
     return marks[-1][1] - marks[0][1], marks[-1][2] - marks[0][2]
 
 
+async def sql_per_cycle(cycles: int, strategy: str, top: int) -> float:
+    """Run the bot in-process for ``WARM_CYCLES + cycles`` cycles; print the SQL statements per
+    cycle over the last ``cycles`` and the most frequent ones (by their text up to the WHERE)."""
+    home = tempfile.mkdtemp(prefix="bench-runner-sql-")
+    logging.getLogger().addHandler(logging.NullHandler())
+    os.environ.update(TRADER_HOME=home, SIM_CLOCK=CLOCK)
+    os.environ.pop("ALLOWED_SYMBOLS", None)
+    from trader_cli.config import load_settings
+    from trader_cli.services.bot import BotOptions, BotService
+    from trader_cli.services.runner import CycleReport
+
+    seen: list[str] = []
+    counting = [False]
+
+    class Count(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if counting[0]:
+                msg = record.msg
+                seen.append(str(msg[0] if isinstance(msg, tuple) else msg))
+
+    peewee_log = logging.getLogger("peewee")
+    peewee_log.addHandler(Count())
+    peewee_log.setLevel(logging.DEBUG)
+    peewee_log.propagate = False
+
+    def on_cycle(report: CycleReport) -> None:
+        counting[0] = WARM_CYCLES <= report.cycle < WARM_CYCLES + cycles
+
+    bot = BotService(
+        load_settings(),
+        BotOptions(strategy=strategy, cycles=WARM_CYCLES + cycles, interval=60.0),
+        on_cycle=on_cycle,
+    )
+    await bot.run()
+    kinds: dict[str, int] = {}
+    for sql in seen:
+        key = sql.split(" WHERE ")[0].split(" VALUES ")[0]
+        key = key if len(key) <= 90 else f"{key[:40]} ... {key[key.find(' FROM '):][:45]}"
+        kinds[key] = kinds.get(key, 0) + 1
+    for key, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {n / cycles:6.2f}  {key}")
+    return len(seen) / cycles
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", metavar="REF", help="also measure this commit (before)")
@@ -195,6 +243,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=8, help="allocation sites listed")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--sql", action="store_true",
+                        help="also count SQL statements per cycle (in-process, --cycles cycles)")
     parser.add_argument("--trace", action="store_true",
                         help="heap by tracemalloc, with the sites that grew (slow)")
     args = parser.parse_args()
@@ -223,6 +273,10 @@ def main() -> None:
         if args.memory_from:
             line += f" (from cycle {args.memory_from} on)"
         verdicts.append(("memory", line, abs(rss) <= RSS_FLAT_MB))
+    if args.sql:
+        print(f"SQL: {args.cycles} cycles in-process ({args.strategy}), statements per cycle")
+        per = asyncio.run(sql_per_cycle(args.cycles, args.strategy, args.top))
+        print(f"  {per:6.2f}  in all")
     print()
     for name, line, ok in verdicts:
         print(f"{name:<7} {'meets' if ok else 'MISSES'} its goal: {line}")

@@ -145,3 +145,52 @@ def test_open_orders_and_domain_round_trip(db: peewee.Database) -> None:
     assert order.amount == Decimal("100")
     assert order.status is OrderStatus.PENDING
     assert order.remaining == Decimal("100")
+
+
+def test_an_update_writes_only_the_columns_that_changed(db: peewee.Database) -> None:
+    import logging
+
+    store.record_order_intent(_order(), reason="breakout")
+    other = OrderRow.get(OrderRow.client_order_id == "trd-0001")
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            msg = record.msg
+            seen.append(str(msg[0] if isinstance(msg, tuple) else msg))
+
+    logger, handler = logging.getLogger("peewee"), Collect()
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        at = datetime(2026, 1, 5, 1, 2, 3, tzinfo=UTC)
+        row = store.update_order("trd-0001", status=OrderStatus.OPEN, venue_order_id="42", now=at)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    (update,) = [s for s in seen if s.startswith("UPDATE")]
+    assigned = update.split(" SET ")[1].split(" WHERE ")[0]
+    assert sorted(part.split(" = ")[0] for part in assigned.split(", ")) == [
+        '"status"', '"updated_at"', '"venue_order_id"']
+    back = store.find_order_by_client_id("trd-0001")
+    assert back is not None and back.id == row.id
+    assert (back.status, back.venue_order_id, back.updated_at) == (OrderStatus.OPEN, "42", at)
+    # every other column as it was
+    for name in ("symbol", "side", "type", "amount", "price", "reason", "created_at", "filled"):
+        assert getattr(back, name) == getattr(other, name), name
+
+
+def test_the_working_orders_a_report_lists_are_the_open_orders(db: peewee.Database) -> None:
+    store.record_order_intent(_order("trd-0001"))
+    store.record_order_intent(_order("trd-0002", side=Side.SELL, price=Decimal("46.5")))
+    store.record_order_intent(_order("trd-0003", amount=Decimal("7")))
+    at = datetime(2026, 1, 5, 1, 2, 3, tzinfo=UTC)
+    store.update_order("trd-0002", status=OrderStatus.OPEN, filled=Decimal("30"), now=at)
+    store.update_order("trd-0003", status=OrderStatus.CANCELED, now=at)
+    shown = ("client_order_id", "symbol", "side", "amount", "price", "status", "filled")
+    full = [tuple(getattr(r, name) for name in shown) for r in store.open_orders()]
+    light = [tuple(getattr(r, name) for name in shown) for r in store.open_orders_shown()]
+    assert light == full
+    assert [row[0] for row in light] == ["trd-0001", "trd-0002"]
+    assert light[1][5:] == (OrderStatus.OPEN, Decimal(30))

@@ -13,7 +13,7 @@ from trader_cli.config import load_settings
 from trader_cli.db import store
 from trader_cli.db.connection import use_database
 from trader_cli.db.scope import use_scope
-from trader_cli.db.views import record_account
+from trader_cli.db.views import record_account, record_health
 from trader_cli.domain.models import AccountSummary, Position
 from trader_cli.domain.money import Money
 from trader_cli.domain.scope import Backend, Mode, Scope
@@ -44,7 +44,7 @@ def _seed(scope: Scope, account: str, *, at: datetime, nlv: str, positions: list
             store.record_equity(session, equity=Decimal(value), cash=Decimal(value),
                                 currency="AUD", at=at.replace(minute=i))
         record_account(_account(account, nlv, "-2723.80"), positions, at=at)
-        store.record_health({
+        record_health({
             "allowsEntries": False, "allowsExits": True, "alert": True,
             "circuits": {
                 "market_data": {"state": "closed", "consecutiveFailures": 0},

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from trader_cli.services.orders import PAUSE_ENV
+from trader_cli.services.crash_points import PAUSE_ENV
 
 PAIRS = 10
 PLACE = ("place", "BHP/AUD", "buy", "20", "--limit", "30.00", "--allow-far-limit", "--timeout", "1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ from trader_cli.sim.tws.codec import (
     FrameDecoder,
     ProtocolError,
     encode_fields,
+    format_field,
     parse_version_range,
     split_fields,
 )
@@ -52,6 +54,17 @@ def test_encode_fields_is_length_prefixed_and_nul_terminated() -> None:
         encode_fields([True, None, D("45.120"), 2**31 - 1])
         == b"\x00\x00\x00\x0b1\x00\x0045.120\x00\x00"
     )
+
+
+def test_encode_fields_is_each_field_formatted_and_nul_terminated() -> None:
+    # a history reply: numbers, then rows already formatted as text (kept from the last answer)
+    fields = [17, 3, "20240703 11:00:00", 2, "1720000000", "45.1", "45.2", "", True, None,
+              D("0.00001"), 1.5, float("inf"), 2**31 - 1, "", "text"]  # fmt: skip
+    each = "".join(format_field(f) + "\0" for f in fields).encode()
+    assert encode_fields(fields) == struct.pack(">I", len(each)) + each
+    assert encode_fields(iter(fields)) == encode_fields(fields)
+    assert encode_fields([]) == b"\x00\x00\x00\x00"
+    assert encode_fields([""]) == b"\x00\x00\x00\x01\x00"
 
 
 def test_frame_decoder_handshake_then_messages_in_pieces() -> None:

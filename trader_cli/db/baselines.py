@@ -16,6 +16,7 @@ from trader_cli.db.connection import database_proxy
 from trader_cli.db.fields import to_utc
 from trader_cli.db.models import BaselineItemRow, BaselineRow, FillRow, OrderRow
 from trader_cli.db.scope import current_scope_id
+from trader_cli.db.store import _sql  # the SQL text of a query, made once per database kind
 from trader_cli.domain.baseline import Baseline, BaselineHolding
 from trader_cli.domain.money import Money
 
@@ -33,6 +34,15 @@ def current_baseline() -> Baseline | None:
         .first()
     )
     return None if row is None else _from_row(row)
+
+
+def baseline_in_force(known: Baseline | None) -> Baseline | None:
+    """:func:`current_baseline`, given the one read before (``known``): a stored baseline never
+    changes (a re-take is a new generation), so it is read again only when a newer generation
+    exists; otherwise one query for the latest generation number is all it costs."""
+    if known is not None and baseline_generations() == known.generation:
+        return known
+    return current_baseline()
 
 
 def record_baseline(baseline: Baseline, *, first_only: bool = True) -> Baseline:
@@ -121,22 +131,20 @@ def own_fills_after(fill_id: int) -> list[FillRow]:
 def fills_of_orders_with_reason(reason: str) -> set[int]:
     """Row ids of the bound scope's fills whose order has ``reason`` (e.g. the orders that
     closed a baseline's part)."""
-    return {
-        int(row.id)
-        for row in FillRow.select(FillRow.id)
-        .join(OrderRow, on=(FillRow.order == OrderRow.id))
-        .where((FillRow.scope == current_scope_id()) & (OrderRow.reason == reason))
-    }
+    scope = current_scope_id()
+    sql = _sql("fills-of-orders-with-reason", lambda: FillRow.select(FillRow.id).join(
+        OrderRow, on=(FillRow.order == OrderRow.id)
+    ).where((FillRow.scope == scope) & (OrderRow.reason == reason)))
+    return {int(row[0]) for row in database_proxy.execute_sql(sql, (scope, reason))}
 
 
 def baseline_generations() -> int:
     """How many baselines the bound scope has had (0: never taken)."""
-    found = (
-        BaselineRow.select(peewee.fn.MAX(BaselineRow.generation))
-        .where(BaselineRow.scope == current_scope_id())
-        .scalar()
-    )
-    return int(found or 0)
+    scope = current_scope_id()
+    sql = _sql("baseline-generations", lambda: BaselineRow.select(
+        peewee.fn.MAX(BaselineRow.generation)).where(BaselineRow.scope == scope))
+    found = database_proxy.execute_sql(sql, (scope,)).fetchone()
+    return int(found[0] or 0) if found else 0
 
 
 def _from_row(row: BaselineRow) -> Baseline:

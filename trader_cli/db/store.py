@@ -10,9 +10,7 @@ Every function is scoped: rows are written with the scope bound by
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -315,13 +313,18 @@ def update_order(
     known are kept. Nothing new (:func:`order_changes` empty) writes nothing: ``updated_at`` is
     when the row last changed. Raises :class:`TraderError` if no order has ``client_order_id``.
     """
-    with database_proxy.atomic():
+    scope = current_scope_id()
+
+    def locked() -> peewee.Query:
         query = OrderRow.select().where(
-            (OrderRow.scope == current_scope_id()) & (OrderRow.client_order_id == client_order_id)
-        )
+            (OrderRow.scope == scope) & (OrderRow.client_order_id == client_order_id))
         if isinstance(database_proxy.obj, peewee.PostgresqlDatabase):
             query = query.for_update()  # SQLite: BEGIN IMMEDIATE already serialises writers
-        row = query.get_or_none()
+        return query
+
+    with database_proxy.atomic():
+        sql = _sql("order-for-update", locked)
+        row: OrderRow | None = next(iter(OrderRow.raw(sql, scope, client_order_id)), None)
         if row is None:
             raise TraderError(
                 f"no order with client order id {client_order_id!r} in the database",
@@ -335,7 +338,7 @@ def update_order(
             for name, value in changes.items():
                 setattr(row, name, value)
             row.updated_at = to_utc(now) if now else utc_now()
-            row.save()
+            row.save(only=[*changes, "updated_at"])  # what changed, not every column
         return row
 
 
@@ -363,13 +366,24 @@ def order_from_row(row: OrderRow) -> Order:
 
 def open_orders(session: TradingSession | int | None = None) -> list[OrderRow]:
     """Orders not yet final (pending or open), oldest first; of one session if given."""
-    query = OrderRow.select().where(
-        (OrderRow.scope == current_scope_id())
-        & OrderRow.status.in_([OrderStatus.PENDING, OrderStatus.OPEN])
-    )
+    scope, working = current_scope_id(), [OrderStatus.PENDING, OrderStatus.OPEN]
     if session is not None:
-        query = query.where(OrderRow.session == session)
-    return list(query.order_by(OrderRow.id))
+        return list(OrderRow.select().where((OrderRow.scope == scope) & OrderRow.status.in_(
+            working) & (OrderRow.session == session)).order_by(OrderRow.id))
+    sql = _sql("open-orders", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & OrderRow.status.in_(working)).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, *(OrderRow.status.db_value(s) for s in working)))
+
+
+def open_orders_shown() -> list[OrderRow]:
+    """:func:`open_orders` with only the columns a report shows of each (client order id,
+    symbol, side, amount, price, status, filled): the runner lists them every cycle."""
+    scope, working = current_scope_id(), [OrderStatus.PENDING, OrderStatus.OPEN]
+    shown = (OrderRow.client_order_id, OrderRow.symbol, OrderRow.side, OrderRow.amount,
+             OrderRow.price, OrderRow.status, OrderRow.filled)  # fmt: skip
+    sql = _sql("open-orders-shown", lambda: OrderRow.select(*shown).where(
+        (OrderRow.scope == scope) & OrderRow.status.in_(working)).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, *(OrderRow.status.db_value(s) for s in working)))
 
 
 # --- fills ----------------------------------------------------------------------------------
@@ -529,21 +543,29 @@ def snapshot_positions(
     return len(rows)
 
 
+def _market_data(quote: Quote) -> dict[str, Any]:
+    return {
+        "scope": current_scope_id(), "symbol": quote.symbol, "timestamp": quote.timestamp,
+        "price": quote.price, "bid": quote.bid, "ask": quote.ask, "bid_size": quote.bid_size,
+        "ask_size": quote.ask_size, "volume": quote.volume, "spread_pct": quote.spread_pct,
+        "ob_imbalance": quote.ob_imbalance,
+    }
+
+
 def record_market_data(quote: Quote) -> MarketDataRow:
     """Store a top-of-book quote with its derived price, spread and order-book imbalance."""
-    return MarketDataRow.create(
-        scope=current_scope_id(),
-        symbol=quote.symbol,
-        timestamp=quote.timestamp,
-        price=quote.price,
-        bid=quote.bid,
-        ask=quote.ask,
-        bid_size=quote.bid_size,
-        ask_size=quote.ask_size,
-        volume=quote.volume,
-        spread_pct=quote.spread_pct,
-        ob_imbalance=quote.ob_imbalance,
-    )
+    return MarketDataRow.create(**_market_data(quote))
+
+
+def record_quotes(quotes: Iterable[Quote]) -> int:
+    """:func:`record_market_data` for each of ``quotes``, in one statement; returns how many."""
+    rows = [_market_data(q) for q in quotes]
+    if rows:
+        columns = [MarketDataRow._meta.fields[name] for name in rows[0]]
+        sql = _sql(f"market-data-{len(rows)}", lambda: MarketDataRow.insert_many(
+            rows, fields=columns).returning())  # fmt: skip
+        database_proxy.execute_sql(sql, [c.db_value(r[c.name]) for r in rows for c in columns])
+    return len(rows)
 
 
 def record_equity(
@@ -637,10 +659,13 @@ def set_sync_state(key: str, value: str, *, at: datetime | None = None) -> None:
     """Store ``value`` under ``key`` for the bound scope (insert or replace, atomically)."""
     key = scoped_key(key)
     stamp = to_utc(at) if at else utc_now()
-    (SyncState.insert(key=key, value=value, updated_at=stamp)
-     .on_conflict(conflict_target=[SyncState.key], update={SyncState.value: value,
-                                                             SyncState.updated_at: stamp})
-     .execute())
+    sql = _sql("set-sync-state", lambda: SyncState.insert(key=key, value=value, updated_at=stamp)
+               .on_conflict(conflict_target=[SyncState.key],
+                            update={SyncState.value: peewee.EXCLUDED.value,
+                                    SyncState.updated_at: peewee.EXCLUDED.updated_at})
+               .returning())  # fmt: skip
+    # the parameters in the order the statement binds them: key, value, updated_at
+    database_proxy.execute_sql(sql, (key, value, SyncState.updated_at.db_value(stamp)))
 
 
 # --- named queries of the services (all scoped) --------------------------------------------
@@ -678,6 +703,18 @@ def plan_exit_orders(plan: Plan) -> list[OrderRow]:
     return list(OrderRow.raw(sql, scope, plan.id, OrderRow.side.db_value(side)))
 
 
+def orders_of_plans(plans: Iterable[Plan | int]) -> dict[int, list[OrderRow]]:
+    """:func:`plan_orders` of each of ``plans``, by plan id, in one query (per 500 plans)."""
+    ids = [p if isinstance(p, int) else p.id for p in plans]
+    found: dict[int, list[OrderRow]] = {i: [] for i in ids}
+    for start in range(0, len(ids), _IN_CHUNK):
+        for row in OrderRow.select().where(
+            (OrderRow.scope == current_scope_id()) & OrderRow.plan.in_(ids[start:start + _IN_CHUNK])
+        ).order_by(OrderRow.id):
+            found[row.__data__["plan"]].append(row)  # the id itself: no read of the plan
+    return found
+
+
 def plan_protection_orders(plan: Plan) -> list[OrderRow]:
     """The stop and target children held at the venue for ``plan`` (its exits that belong to
     an OCA group), oldest first."""
@@ -712,31 +749,28 @@ def open_entry_orders(session: TradingSession | int | None = None) -> list[Order
 
 def plan_orders(plan: Plan | int) -> list[OrderRow]:
     """Every order of ``plan`` (its entry and its exits), oldest first."""
-    plan_id = plan if isinstance(plan, int) else plan.id
-    return list(
-        OrderRow.select()
-        .where((OrderRow.scope == current_scope_id()) & (OrderRow.plan == plan_id))
-        .order_by(OrderRow.id)
-    )
+    scope, plan_id = current_scope_id(), plan if isinstance(plan, int) else plan.id
+    sql = _sql("plan-orders", lambda: OrderRow.select().where(
+        (OrderRow.scope == scope) & (OrderRow.plan == plan_id)).order_by(OrderRow.id))
+    return list(OrderRow.raw(sql, scope, plan_id))
 
 
 def fills_since(start: datetime) -> list[FillRow]:
     """Fills of the bound scope at or after ``start``, in time order."""
-    return list(
-        FillRow.select()
-        .where((FillRow.scope == current_scope_id()) & (FillRow.timestamp >= to_utc(start)))
-        .order_by(FillRow.timestamp, FillRow.id)
-    )
+    scope, since = current_scope_id(), to_utc(start)
+    sql = _sql("fills-since", lambda: FillRow.select().where(
+        (FillRow.scope == scope) & (FillRow.timestamp >= since)
+    ).order_by(FillRow.timestamp, FillRow.id))
+    return list(FillRow.raw(sql, scope, FillRow.timestamp.db_value(since)))
 
 
 def session_fills(session: TradingSession | int) -> list[FillRow]:
     """Fills of the orders one session sent, in time order."""
-    return list(
-        FillRow.select()
-        .join(OrderRow)
-        .where((FillRow.scope == current_scope_id()) & (OrderRow.session == session))
-        .order_by(FillRow.timestamp, FillRow.id)
-    )
+    scope, sid = current_scope_id(), session if isinstance(session, int) else session.id
+    sql = _sql("session-fills", lambda: FillRow.select().join(OrderRow).where(
+        (FillRow.scope == scope) & (OrderRow.session == sid)
+    ).order_by(FillRow.timestamp, FillRow.id))
+    return list(FillRow.raw(sql, scope, sid))
 
 
 def all_fills() -> list[FillRow]:
@@ -781,38 +815,3 @@ def session_summary(session: TradingSession | int) -> dict[str, int]:
         .where((Plan.scope == scope) & (Plan.session == session)
                & (Plan.status == PlanStatus.CLOSED)).count(),
     }
-
-
-# --- health ---------------------------------------------------------------------------------
-
-HEALTH_KEY = "health"
-
-
-@dataclass(frozen=True, slots=True)
-class HealthRecord:
-    """The health circuits a running bot last wrote: its ``status()`` payload, the venue-clock
-    time it describes (``at``) and the wall-clock time it was written (``written_at``)."""
-
-    status: dict[str, Any]
-    at: datetime | None
-    written_at: datetime
-
-
-def record_health(status: Mapping[str, Any], *, at: datetime | None = None) -> None:
-    """Store the health circuits' ``status`` for the bound scope (replacing the last one)."""
-    value = json.dumps(
-        {"at": to_utc(at).isoformat() if at else None, "status": dict(status)},
-        separators=(",", ":"),
-        default=str,
-    )
-    set_sync_state(HEALTH_KEY, value)
-
-
-def last_health() -> HealthRecord | None:
-    """What :func:`record_health` last stored for the bound scope, or None."""
-    row = SyncState.get_or_none(SyncState.key == scoped_key(HEALTH_KEY))
-    if row is None or not row.value:
-        return None
-    data = json.loads(row.value)
-    at = datetime.fromisoformat(data["at"]) if data.get("at") else None
-    return HealthRecord(dict(data.get("status") or {}), at, to_utc(row.updated_at))

@@ -1,5 +1,5 @@
-"""Named read queries behind ``trader status`` and the dashboard, and the one record they need
-from the bot: the account and positions as its last cycle saw them.
+"""Named read queries behind ``trader status`` and the dashboard, and the records they need from
+the bot: the account and positions as its last cycle saw them, and its health circuits.
 
 Every query reads the bound scope only (:mod:`trader_cli.db.scope`). ``record_account`` replaces
 a single row per scope each cycle, so a status view can show the account when the venue cannot
@@ -9,7 +9,7 @@ be reached, marked with the time it describes.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -83,6 +83,41 @@ def last_account() -> AccountRecord | None:
         to_utc(row.updated_at),
         data.get("account"),
     )
+
+
+HEALTH_KEY = "health"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRecord:
+    """The health circuits a running bot last wrote: its ``status()`` payload, the venue-clock
+    time it describes (``at``) and the wall-clock time it was written (``written_at``)."""
+
+    status: dict[str, Any]
+    at: datetime | None
+    written_at: datetime
+
+
+def record_health(status: Mapping[str, Any], *, at: datetime | None = None) -> None:
+    """Store the health circuits' ``status`` for the bound scope (replacing the last one)."""
+    from trader_cli.db.store import set_sync_state
+
+    value = json.dumps(
+        {"at": to_utc(at).isoformat() if at else None, "status": dict(status)},
+        separators=(",", ":"),
+        default=str,
+    )
+    set_sync_state(HEALTH_KEY, value)
+
+
+def last_health() -> HealthRecord | None:
+    """What :func:`record_health` last stored for the bound scope, or None."""
+    row = SyncState.get_or_none(SyncState.key == scoped_key(HEALTH_KEY))
+    if row is None or not row.value:
+        return None
+    data = json.loads(row.value)
+    at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+    return HealthRecord(dict(data.get("status") or {}), at, to_utc(row.updated_at))
 
 
 def equity_curve(limit: int = 500) -> list[EquitySnapshot]:

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trader_cli.db import store
+from trader_cli.db import store, views
 from trader_cli.heap import pin_mmap_threshold
 from trader_cli.notify import alerts
 from trader_cli.notify.notifier import Notifier
@@ -304,10 +304,10 @@ def _alert_without_venue(settings: Settings, alert: alerts.Alert) -> None:
 
 def _persist_health(status: dict[str, Any], at: datetime) -> None:
     """Write the circuits to the scope's database (the bot runs with its scope bound)."""
-    store.record_health(status, at=at)
+    views.record_health(status, at=at)
 
 
-def read_health(settings: Settings, scope: Scope) -> store.HealthRecord | None:
+def read_health(settings: Settings, scope: Scope) -> views.HealthRecord | None:
     """The health circuits the bot on ``scope`` last persisted, read without connecting.
 
     For ``trader status`` and dashboards, in a process of their own (it opens ``scope``'s
@@ -321,7 +321,7 @@ def read_health(settings: Settings, scope: Scope) -> store.HealthRecord | None:
     open_scoped_database(settings, scope)
     try:
         with use_scope(scope):
-            return store.last_health()
+            return views.last_health()
     finally:
         close_db()
 

@@ -25,10 +25,7 @@ is sent now; one that a live process is about to send is never seen that way.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import signal
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,6 +50,7 @@ from trader_cli.errors import (
 from trader_cli.notify import alerts
 from trader_cli.notify.notifier import Notifier
 from trader_cli.services import kept_fx
+from trader_cli.services.crash_points import crash_point, pause_point
 from trader_cli.services.locks import Lock, order_lock
 from trader_cli.telemetry import Telemetry
 from trader_cli.venues.base import BaseTrader, BracketRequest, Instrument, OrderRequest
@@ -67,27 +65,8 @@ FILL_LOOKBACK = timedelta(minutes=5)
 # is writing or sending it, before reporting the order as it stands. Above the venue's
 # acknowledgement timeout, so the holder has normally recorded the venue's answer by then.
 ORDER_LOCK_WAIT = 30.0
-# Test-only crash points: with TRADER_TEST_CRASH_AT=<name> the process SIGKILLs itself there, so
-# tests can prove that a process killed mid-order loses and duplicates nothing.
-CRASH_ENV = "TRADER_TEST_CRASH_AT"
-# Test-only pause points: with TRADER_TEST_PAUSE_AT=<name>:<seconds> the process stops there for
-# that long (blocking, like a slow machine), so tests can make a race window as wide as they need.
-PAUSE_ENV = "TRADER_TEST_PAUSE_AT"
 # An order reaching one of these alerts a person (NOTIFY_URLS).
 ALERTED_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.EXPIRED})
-
-
-def crash_point(name: str) -> None:
-    """Die at once (SIGKILL: no cleanup, no flush) if the tests asked for a crash here."""
-    if os.environ.get(CRASH_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def pause_point(name: str) -> None:
-    """Sleep here (blocking) if the tests asked for a pause at ``name``."""
-    point, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
-    if point == name:
-        time.sleep(float(seconds or 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +265,7 @@ class OrderService:
 
     async def _send(self, cid: str, request: OrderRequest) -> Order:
         now = self.venue.clock.now()
-        store.update_order(cid, submitted_at=now, now=now)
+        sending = store.update_order(cid, submitted_at=now, now=now)
         try:
             order = await self.venue.place_order(request)
         except (InputError, RefusedError) as e:
@@ -308,7 +287,7 @@ class OrderService:
         if self.on_sent is not None:
             self.on_sent(cid)
         crash_point("after-submit")
-        return await self.record(order)
+        return await self.record(order, before=sending)
 
     async def _resume(self, row: OrderRow, intent: OrderIntent) -> Order:
         if (row.symbol, row.side, row.amount) != (str(intent.symbol), intent.side, intent.amount):
@@ -400,8 +379,7 @@ class OrderService:
     ) -> list[Order]:
         cids = [r.client_order_id for r in requests]
         now = self.venue.clock.now()
-        for cid in cids:
-            store.update_order(cid, submitted_at=now, now=now)
+        sending = {cid: store.update_order(cid, submitted_at=now, now=now) for cid in cids}
         entry = requests[0] if bracket.entry is not None else None
         children = tuple(requests[1:] if entry is not None else requests)
         try:
@@ -422,7 +400,7 @@ class OrderService:
                                    now=self.venue.clock.now())
             return [store.order_from_row(self._row(cid)) for cid in cids]
         crash_point("after-bracket-submit")
-        return [await self.record(order) for order in orders]
+        return [await self.record(o, before=sending.get(o.client_order_id)) for o in orders]
 
     async def _resume_bracket(
         self, bracket: BracketIntent, rows: list[OrderRow | None]
@@ -476,19 +454,22 @@ class OrderService:
             raise VenueError(f"order {cid} vanished from the database")
         return row
 
-    async def record(self, order: Order) -> Order:
+    async def record(self, order: Order, *, before: OrderRow | None = None) -> Order:
         """Store what the venue says about one of our orders, and its fills."""
-        return store.order_from_row(await self.record_row(order))
+        return store.order_from_row(await self.record_row(order, before=before))
 
-    async def record_row(self, order: Order) -> OrderRow:
+    async def record_row(self, order: Order, *, before: OrderRow | None = None) -> OrderRow:
         """:meth:`record`, returning the order's row as it now stands.
 
         Nothing is written when the venue says nothing new, and the venue is asked for the
         order's fills only while the database lacks some of them (see :meth:`_fills_recorded`):
-        a fill is always recorded before this returns the quantity it filled.
+        a fill is always recorded before this returns the quantity it filled. ``before``: the
+        order's row as the caller just read it (else it is read here); what is written is
+        decided again on the row read inside the write (:func:`store.update_order`).
         """
         cid = order.client_order_id
-        before = store.find_order_by_client_id(cid)
+        if before is None or before.client_order_id != cid:
+            before = store.find_order_by_client_id(cid)
         perm = order.info.get("permId") if order.info else None
         said: dict[str, Any] = {
             "status": order.status,

@@ -28,7 +28,7 @@ from trader_cli.services.baseline import own_positions
 from trader_cli.services.context import TradingContext
 from trader_cli.services.orders import OrderIntent
 from trader_cli.services.pipeline import price_order
-from trader_cli.services.protection import at_broker, reconcile_protection
+from trader_cli.services.protection import PassPositions, at_broker, reconcile_protection
 
 log = logging.getLogger("trader.plans")
 
@@ -150,6 +150,7 @@ class PlanMonitor:
     def __init__(self, ctx: TradingContext, *, entry_timeout: timedelta = timedelta(minutes=5)):
         self.ctx = ctx
         self.entry_timeout = entry_timeout
+        self._positions: PassPositions | None = None  # during check_all: shared by its plans
 
     def open_plans(self) -> list[Plan]:
         """Plans still open, oldest first."""
@@ -158,14 +159,26 @@ class PlanMonitor:
     async def check_all(self, *, allow_new_orders: bool = True) -> list[PlanEvent]:
         """One pass over the open plans; exits are allowed even when entries are not."""
         events: list[PlanEvent] = []
-        for plan in self.open_plans():
-            try:
-                event = await self.check(plan, allow_new_orders=allow_new_orders)
-            except (TemporaryError, InputError) as e:
-                # one plan's trouble never stops the others' stops being watched
-                event = PlanEvent(plan.id, plan.symbol, "deferred", e.message)
-            if event is not None:
-                events.append(event)
+        plans = self.open_plans()
+        recorded = store.orders_of_plans(plans)  # every plan's orders in one query
+        # the venue's positions are read once for the plans of a pass with nothing happening
+        # (one plan per symbol: a plan's check moves no other's position); anything a plan's
+        # check does, or sees filled, has the next plan read them again
+        self._positions = PassPositions(self.ctx)
+        try:
+            for plan in plans:
+                try:
+                    event = await self.check(
+                        plan, allow_new_orders=allow_new_orders, recorded=recorded.get(plan.id)
+                    )
+                except (TemporaryError, InputError) as e:
+                    # one plan's trouble never stops the others' stops being watched
+                    event = PlanEvent(plan.id, plan.symbol, "deferred", e.message)
+                if event is not None:
+                    events.append(event)
+                    self._positions.forget()
+        finally:
+            self._positions = None
         return events
 
     async def _refresh(self, cid: str) -> OrderRow | None:
@@ -176,9 +189,31 @@ class PlanMonitor:
         if row is not None and not row.status.is_final:
             found = await self.ctx.venue.get_order(row.client_order_id)
             if found is not None:
-                return await self.ctx.orders.record_row(found)
+                return await self.ctx.orders.record_row(found, before=row)
             row = store.find_order_by_client_id(row.client_order_id)
         return row
+
+    @staticmethod
+    def _recorded(
+        plan: Plan, rows: list[OrderRow] | None = None
+    ) -> tuple[OrderRow | None, list[OrderRow]]:
+        """``plan``'s entry and its exits (:func:`store.plan_exit_orders`) among ``rows``, its
+        orders as just read (else read here, in one query)."""
+        rows = store.plan_orders(plan) if rows is None else rows
+        cid = plan.entry_client_order_id or ""
+        entry = next((r for r in rows if r.client_order_id == cid), None)
+        if entry is None and cid:  # an entry recorded without its plan's id
+            entry = store.find_order_by_client_id(cid)
+        exit_side = plan.side.opposite
+        return entry, [r for r in rows if r.side == exit_side]
+
+    def _forget_if_moved(self, before: OrderRow | None, after: OrderRow | None) -> None:
+        """A refresh that found an order changed (a fill, a cancel): positions are read again."""
+        if self._positions is not None and (
+            before is None or after is None
+            or (before.status, before.filled) != (after.status, after.filled)
+        ):  # fmt: skip
+            self._positions.forget()
 
     async def _held(self, plan: Plan) -> Decimal:
         """What the bot holds on ``plan``'s side of its symbol (0 when flat or the other way):
@@ -187,8 +222,9 @@ class PlanMonitor:
         qty = sum((p.quantity for p in positions if p.symbol == plan.symbol), Decimal(0))
         return max(qty, Decimal(0)) if plan.side is Side.BUY else max(-qty, Decimal(0))
 
-    async def _exits(self, plan: Plan) -> list[OrderRow]:
-        rows = store.plan_exit_orders(plan)
+    async def _exits(self, plan: Plan, rows: list[OrderRow] | None = None) -> list[OrderRow]:
+        """``plan``'s exits brought up to date with the venue (``rows``: as just read)."""
+        rows = store.plan_exit_orders(plan) if rows is None else rows
         return [r for r in [await self._refreshed(row) for row in rows] if r]
 
     async def _stop_limit_gapped(
@@ -209,13 +245,24 @@ class PlanMonitor:
             return quote.bid is not None and quote.bid < max(limits)
         return quote.ask is not None and quote.ask > min(limits)
 
-    async def check(self, plan: Plan, *, allow_new_orders: bool = True) -> PlanEvent | None:
-        """Advance one plan: settle its entry, exit when a condition is met, close when flat."""
+    async def check(
+        self,
+        plan: Plan,
+        *,
+        allow_new_orders: bool = True,
+        recorded: list[OrderRow] | None = None,
+    ) -> PlanEvent | None:
+        """Advance one plan: settle its entry, exit when a condition is met, close when flat.
+
+        ``recorded``: the plan's orders as :meth:`check_all` just read them (else read here).
+        """
         del allow_new_orders  # exits are always allowed; kept for symmetry with entries
         orders = self.ctx.orders
         venue = self.ctx.venue
         now = venue.clock.now()
-        entry = await self._refresh(plan.entry_client_order_id or "")
+        entry_row, exit_rows = self._recorded(plan, recorded)
+        entry = await self._refreshed(entry_row)
+        self._forget_if_moved(entry_row, entry)
         if entry is None:
             store.close_plan(plan, status=PlanStatus.CANCELLED, at=now)
             return PlanEvent(plan.id, plan.symbol, "cancelled", "entry order missing")
@@ -240,7 +287,12 @@ class PlanMonitor:
             return PlanEvent(
                 plan.id, plan.symbol, "cancelled", detail if why is None else f"{detail}: {why}"
             )
-        exits = await self._exits(plan)
+        exits = await self._exits(plan, exit_rows)
+        was = {r.client_order_id: r for r in exit_rows}
+        for after in exits:
+            self._forget_if_moved(was.get(after.client_order_id), after)
+        if len(exits) != len(exit_rows):  # a row that vanished: nothing assumed
+            self._forget_if_moved(None, None)
         exited = sum((e.filled for e in exits), Decimal(0))
         if exits and exited >= entry.filled:
             for e in exits:  # a child the venue did not cancel with its OCA group
@@ -263,7 +315,7 @@ class PlanMonitor:
             if time_reason is None and not local_exits and not (
                 hours.is_open and await self._stop_limit_gapped(plan, entry, exits)
             ):
-                done = await reconcile_protection(self.ctx, plan, entry, exits)
+                done = await reconcile_protection(self.ctx, plan, entry, exits, self._positions)
                 return None if done is None else PlanEvent(plan.id, plan.symbol, *done)
         if not hours.is_open:
             return None

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from trader_cli.db import store
 from trader_cli.db.models import OrderRow, Plan, PlanStatus
-from trader_cli.domain.models import Order, OrderStatus, Side
+from trader_cli.domain.models import Order, OrderStatus, Position, Side
 from trader_cli.domain.orders import OrderSpec, Protection
 from trader_cli.domain.symbols import Symbol, parse_symbol
 from trader_cli.services.baseline import own_positions
@@ -102,11 +102,33 @@ def at_broker(plan: Plan) -> bool:
     return leg is not None and leg[1] == ENTRY
 
 
-async def held_on_plan(ctx: TradingContext, plan: Plan) -> Decimal:
+class PassPositions:
+    """The venue's positions for one pass of the plan monitor: read when first asked and shared
+    by the plans after it until :meth:`forget` (the pass sent, cancelled or saw a fill since)."""
+
+    def __init__(self, ctx: TradingContext) -> None:
+        self.ctx = ctx
+        self._read: list[Position] | None = None
+
+    async def get(self) -> list[Position]:
+        """The positions as read in this pass (read now if not yet, or forgotten since)."""
+        if self._read is None:
+            self._read = await self.ctx.venue.get_positions()
+        return self._read
+
+    def forget(self) -> None:
+        """Something happened that may move a position: the next plan reads them afresh."""
+        self._read = None
+
+
+async def held_on_plan(
+    ctx: TradingContext, plan: Plan, positions: PassPositions | None = None
+) -> Decimal:
     """What the bot holds on ``plan``'s side of its symbol (0 when flat or the other way),
-    the baseline left out."""
-    positions = own_positions(await ctx.venue.get_positions(), ctx.baseline)
-    qty = sum((p.quantity for p in positions if p.symbol == plan.symbol), Decimal(0))
+    the baseline left out (``positions``: as this pass of the monitor read them)."""
+    read = await positions.get() if positions else await ctx.venue.get_positions()
+    positions_held = own_positions(read, ctx.baseline)
+    qty = sum((p.quantity for p in positions_held if p.symbol == plan.symbol), Decimal(0))
     return max(qty, Decimal(0)) if plan.side is Side.BUY else max(-qty, Decimal(0))
 
 
@@ -132,10 +154,15 @@ def intent_of_row(row: OrderRow) -> OrderIntent:
 
 
 async def reconcile_protection(
-    ctx: TradingContext, plan: Plan, entry: OrderRow, exits: list[OrderRow]
+    ctx: TradingContext,
+    plan: Plan,
+    entry: OrderRow,
+    exits: list[OrderRow],
+    positions: PassPositions | None = None,
 ) -> tuple[str, str] | None:
     """One reconciliation of ``plan``'s children (``exits``, refreshed from the venue);
-    returns ``(action, detail)`` for what was done, or None when all is as it should be."""
+    returns ``(action, detail)`` for what was done, or None when all is as it should be.
+    ``positions``: the venue's positions as the monitor's pass read them."""
     children = [e for e in exits if e.oca_group is not None]
     unsent = [c for c in children if c.submitted_at is None and not c.status.is_final]
     if unsent and entry.filled > 0:
@@ -143,7 +170,7 @@ async def reconcile_protection(
         # was down), sending them would protect what is gone, a stop opening a short. They
         # expire unsent, and what is held is protected afresh below.
         exited = sum((c.filled for c in children), Decimal(0))
-        amount = min(entry.filled - exited, await held_on_plan(ctx, plan))
+        amount = min(entry.filled - exited, await held_on_plan(ctx, plan, positions))
         if any(c.amount > amount for c in unsent):
             now = ctx.venue.clock.now()
             for c in unsent:
@@ -164,7 +191,7 @@ async def reconcile_protection(
         return None  # the venue holds the children with their working parent
     now = ctx.venue.clock.now()
     live = [c for c in children if not c.status.is_final]
-    held = await held_on_plan(ctx, plan)
+    held = await held_on_plan(ctx, plan, positions)
     if held <= 0 and now - entry.updated_at < FLAT_GRACE:
         return None  # the venue's positions may not show a fill this fresh yet: look again
     if held <= 0:

@@ -276,8 +276,12 @@ class ResyncService:
         )
 
     async def _adopt(self, venue_orders: list[Order], report: ResyncReport) -> None:
+        # the working orders come back on every pass: what is recorded is read in one query
+        known = store.recorded_client_order_ids(
+            o.client_order_id for o in venue_orders if o.client_order_id
+        )
         for order in venue_orders:
-            if order.client_order_id and store.find_order_by_client_id(order.client_order_id):
+            if order.client_order_id in known:
                 continue
             self._adopt_one(order, report)
 
@@ -291,7 +295,7 @@ class ResyncService:
                 found = await self.venue.get_order(lookup)
             if found is not None:
                 found.client_order_id = row.client_order_id
-                after = await self.orders.record(found)
+                after = await self.orders.record(found, before=row)
                 if (after.status, after.filled) != before:
                     report.updated.append(
                         {

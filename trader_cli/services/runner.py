@@ -21,7 +21,7 @@ from typing import Any
 
 from trader_cli.config import Settings
 from trader_cli.db import store
-from trader_cli.db.baselines import current_baseline
+from trader_cli.db.baselines import baseline_in_force
 from trader_cli.db.models import PlanStatus
 from trader_cli.db.views import record_account
 from trader_cli.domain.display import price_json, quantity_json
@@ -270,7 +270,7 @@ class StrategyRunner:
         self.data.new_cycle()
         if self.ctx.baseline is not None:
             # `trader baseline --reset` takes effect here, for the entries and the exits alike
-            self.ctx.baseline = self.baseline = current_baseline()
+            self.ctx.baseline = self.baseline = baseline_in_force(self.baseline)
         if self.baseline is not None and self.baseline.holdings:
             report.baseline = self.baseline.describe()
         if not venue.is_connected and not await self._reconnect(report):
@@ -307,7 +307,7 @@ class StrategyRunner:
             await self._positions_after(report)
         report.ticks = await self._ticks(report)
         report.working = [
-            working_order(r, report.ticks.get(r.symbol)) for r in store.open_orders()
+            working_order(r, report.ticks.get(r.symbol)) for r in store.open_orders_shown()
         ]
         return self._finish(report)
 
@@ -464,9 +464,7 @@ class StrategyRunner:
                 continue
             self._record_success("market_data")
             quotes[str(symbol)] = quote
-        with store.transaction():  # one write for the cycle's quotes, not one each
-            for quote in quotes.values():
-                store.record_market_data(quote)
+        store.record_quotes(quotes.values())  # one statement for the cycle's quotes
         return quotes
 
     async def _decide(self, sctx: StrategyContext, report: CycleReport) -> list[Decision]:

@@ -341,7 +341,7 @@ def _bot(scope: Scope) -> BotView:
     from trader_cli.services.locks import running_bot
 
     holder = running_bot(scope) if scope.account else None
-    health = store.last_health()
+    health = views.last_health()
     status: dict[str, Any] = health.status if health else {}
     circuits = [
         CircuitView(

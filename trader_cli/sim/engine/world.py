@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -450,8 +450,8 @@ class World:
 
     # ----- persistence --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready snapshot (Decimals and datetimes as strings)."""
-        data: dict[str, Any] = _jsonable(asdict(self))
+        """JSON-ready snapshot (Decimals and datetimes as strings; ``consumed`` left out)."""
+        data: dict[str, Any] = _jsonable(self)
         return data
 
     @classmethod
@@ -480,7 +480,19 @@ def _group_keys(order: SimOrder) -> tuple[tuple[str, str, int], ...]:
     return bracket, ("oca", f"{order.account}|{order.oca_group}", 0)
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    """``value`` as JSON-ready data: what ``asdict`` gives, walked once (no deep copy)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind in _FIELDS or is_dataclass(value):
+        names = _FIELDS.get(kind) or _FIELDS.setdefault(kind, tuple(f.name for f in fields(value)))
+        return {name: _jsonable(getattr(value, name)) for name in names if name != "consumed"}
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items() if k != "consumed"}
     if isinstance(value, list | tuple):
@@ -490,6 +502,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names, by class
 
 
 def _load(kind: type[Any], data: dict[str, Any]) -> Any:

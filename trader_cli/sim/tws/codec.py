@@ -45,8 +45,12 @@ def format_field(value: Field) -> str:
 
 
 def encode_fields(fields: Iterable[Field]) -> bytes:
-    """Encode one message: each field NUL-terminated, the whole prefixed with its length."""
-    payload = "".join(format_field(f) + "\0" for f in fields).encode()
+    """Encode one message: each field NUL-terminated, the whole prefixed with its length.
+
+    A field that is already text (a history row's, formatted once and kept) goes as it is.
+    """
+    parts = [f if type(f) is str else format_field(f) for f in fields]
+    payload = ("\0".join(parts) + "\0" if parts else "").encode()
     return HEADER.pack(len(payload)) + payload
 
 

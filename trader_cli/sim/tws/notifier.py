@@ -81,5 +81,6 @@ class TwsNotifier:
             session.error(req_id, code, text)
 
     def world_changed(self) -> None:
-        """Save the paper world (when the gateway keeps one on disk)."""
-        self.gw.save_state()
+        """Save the paper world (when the gateway keeps one on disk) before any message that
+        follows from the change leaves the gateway (:meth:`SimGateway.world_changed`)."""
+        self.gw.world_changed()

@@ -87,6 +87,7 @@ class SimGateway:
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._forgot_at: datetime | None = None
+        self._unsaved = False  # the world changed since it was last saved
 
     # ----- lifecycle ----------------------------------------------------------------------------
     @classmethod
@@ -259,6 +260,7 @@ class SimGateway:
                 session.push_bar_update(req_id, bars)
             for req_id, depth in list(session.depth.items()):
                 session.push_depth(req_id, depth)
+        self.save_if_changed()  # before the messages queued above are written
         await asyncio.sleep(0)
 
     def forget_finished(self, retention: timedelta = FINISHED_RETENTION) -> int:
@@ -423,16 +425,37 @@ class SimGateway:
         world = _swap_text(self.world.to_dict(), self.world.account, ACCOUNT_PLACEHOLDER)
         return {"version": 1, "clock": self.clock.to_dict(), "world": world}
 
+    def world_changed(self) -> None:
+        """The engine changed the world: it is saved before any message leaves the gateway.
+
+        A session saves once it has served the requests it read together, and a tick once it
+        has matched and queued its messages (:meth:`save_if_changed`), both before yielding to
+        the loop, so before the session's writer can send a reply: a change is on disk before
+        any client can see it, as when each change was saved on its own, and a bracket's three
+        orders (one read) or a fill and the OCA cancels it causes (one tick) make one save.
+        Anything else that changes the world is saved on the loop's next turn.
+        """
+        if not self._unsaved:
+            self._unsaved = True
+            with contextlib.suppress(RuntimeError):  # no loop: saved by close() or the caller
+                asyncio.get_running_loop().call_soon(self.save_if_changed)
+
+    def save_if_changed(self) -> None:
+        """:meth:`save_state` if the world changed since it was last saved."""
+        if self._unsaved:
+            self.save_state()
+
     def save_state(self) -> None:
         """Write :meth:`snapshot` to ``state_path`` (if given): temp file, fsync, rename.
 
         Only the world's owner (see :mod:`trader_cli.sim.owner`) saves; a kill at any point
         leaves the previous world or the new one, never a truncated file.
         """
+        self._unsaved = False
         if self.state_path is None:
             return
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.state_path, json.dumps(self.snapshot(), indent=1))
+        write_atomically(self.state_path, json.dumps(self.snapshot(), separators=(",", ":")))
 
     def _load_state(self) -> World | None:
         if self.state_path is None or not self.state_path.exists():

@@ -130,9 +130,12 @@ class ClientSession:
                         self._handshake(message)
                     else:
                         self._dispatch(message)
+                # what these requests changed is saved before their replies are written
+                self.gw.save_if_changed()
         except (ProtocolError, ConnectionError) as e:
             log.info("sim gateway: closing connection: %s", e)
         finally:
+            self.gw.save_if_changed()  # a request served before a bad one: saved first
             self._closed = True
             self._outbox.put_nowait(None)
             with contextlib.suppress(Exception):
