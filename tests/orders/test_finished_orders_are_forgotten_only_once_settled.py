@@ -128,3 +128,30 @@ async def test_a_fill_recorded_without_the_venues_commission_keeps_its_order(
     past_retention(gw)
     assert resync.forget_settled() == 0
     assert kept_trades(venue, cid)
+
+
+async def test_a_fill_read_back_after_its_order_was_let_go_goes_on_the_next_pass(
+    orders: OrderService, venue: SimTrader, gw: SimGateway, resync: ResyncService
+) -> None:
+    cid = await filled_order(orders)
+    past_retention(gw)
+    assert resync.forget_settled() == 1
+    assert kept_fills(venue, cid) == []
+    await venue.ib.reqExecutionsAsync()  # as resync or a look-up reads the executions again
+    assert kept_trades(venue, cid) == [] and len(kept_fills(venue, cid)) == 1
+    assert cid in venue.done_orders()  # a fill kept without its order is a done order's
+    resync.forget_settled()
+    assert kept_fills(venue, cid) == []
+
+
+async def test_a_fill_read_back_whose_record_is_missing_stays(
+    orders: OrderService, venue: SimTrader, gw: SimGateway, resync: ResyncService
+) -> None:
+    cid = await filled_order(orders)
+    past_retention(gw)
+    assert resync.forget_settled() == 1
+    await venue.ib.reqExecutionsAsync()
+    (fill,) = store.fills_for_order(cid)
+    fill.delete_instance()  # not recorded: the fill is not settled, so it is kept
+    resync.forget_settled()
+    assert len(kept_fills(venue, cid)) == 1

@@ -3,6 +3,11 @@
 A long fetch is split into as few requests as IB's step-size rule allows; every request goes
 through the pacer (queued, never refused), a pacing reply that slips through anyway is retried,
 and an identical request within IB's 15 s window is served from the trader's cache.
+
+Intraday bars are first asked for over the span that holds them when the market trades
+throughout (:func:`~trader_cli.venues.ib.mapping.days_open`: 2 D for 120 5-minute FX bars),
+and over the span with room for a weekend only when that falls short: a runner asks for the
+same bars every cycle, and what it keeps (its cache, the sim's bars) is the span it asks.
 """
 
 from __future__ import annotations
@@ -97,6 +102,16 @@ async def fetch(
     done = 0
     if progress is not None:
         progress(0, planned.requests, planned.seconds)
+    short = mapping.days_open(timeframe, limit, sec_type)
+    if short < span:  # the span the bars take with no weekend in it, first
+        batch = await _bars(
+            trader, contract, None, mapping.duration_string(short), size, what, use_rth
+        )
+        done = 1
+        if progress is not None:
+            progress(done, max(planned.requests, done + 1), planned.seconds)
+        if len({c.ts for c in batch}) >= limit:
+            return _latest(batch, limit)
     while True:
         batch = await _bars(trader, contract, end, duration, size, what, use_rth)
         before = len(candles)
@@ -119,6 +134,14 @@ async def fetch(
         end = min(c.ts for c in batch)
         if covered >= need_days and timeframe.seconds >= 86_400:
             break
+    return [candles[k] for k in sorted(candles)][-limit:]
+
+
+def _latest(batch: list[Candle], limit: int) -> list[Candle]:
+    """The ``limit`` latest of ``batch`` oldest first, one per time (the first one kept)."""
+    candles: dict[datetime, Candle] = {}
+    for c in batch:
+        candles.setdefault(c.ts, c)
     return [candles[k] for k in sorted(candles)][-limit:]
 
 

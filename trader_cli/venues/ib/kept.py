@@ -5,7 +5,9 @@ ib_async's wrapper keeps every ``Trade`` (``trades``, ``permId2Trade``) and ever
 all of them. :func:`forget` drops the finished orders the caller has settled, with their fills,
 and nothing else: a working order, or one with a fill the caller has not recorded, stays.
 An order let go is still found by :meth:`IBTrader.get_order` (IB's completed orders) and its
-executions by ``reqExecutions``; a request that brings one back keeps it until the next pass.
+executions by ``reqExecutions``. A request that brings back an execution of an order already
+let go (resync reads the executions of its overlap, ``get_order`` those of an order it looks for)
+leaves a fill without its trade; its orderRef counts as done, so the next pass lets it go too.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from typing import Any
 
 
 def done_refs(wrapper: Any) -> set[str]:
-    """The client order ids (``orderRef``) of the finished trades ``wrapper`` keeps."""
+    """The client order ids (``orderRef``) of the finished trades ``wrapper`` keeps, and of the
+    fills it keeps without their trade (an order already let go)."""
     trades = list(wrapper.trades.values()) + list(wrapper.permId2Trade.values())
-    return {t.order.orderRef for t in trades if t.order.orderRef and t.isDone()}
+    done = {t.order.orderRef for t in trades if t.order.orderRef and t.isDone()}
+    kept = {t.order.orderRef for t in trades}
+    orphans = {f.execution.orderRef for f in wrapper.fills.values()} - kept
+    return done | {ref for ref in orphans if ref}
 
 
 def _settled(trade: Any, settled: Mapping[str, frozenset[str]]) -> bool:
