@@ -33,6 +33,7 @@ log = logging.getLogger("trader.ib")
 MAX_BARS = 5000
 # What one historical-data request typically takes IB to answer, for plans and progress ETAs.
 HISTORY_RESPONSE_SECONDS = 0.5
+HISTORY_ATTEMPTS = 6  # a request refused for pacing is sent again, up to this many times in all
 BAR_CACHE_SIZE = 256  # requests whose answers are kept for IB's identical-request window
 
 #: request -> (when it was answered, the bars)
@@ -165,19 +166,23 @@ async def _bars(
         and ((now - cached[0]).total_seconds() < trader.pacer.rules.identical_gap)
     ):
         return cached[1]
-    from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+    request = (trader, contract, end_text, duration, size, what, use_rth, request_key)
+    try:
+        bars = await _historical(*request)
+    except RateLimitError:
+        # a retrying loop is built only once a request needs one: it holds reference cycles,
+        # and a runner's every request leaving them for the full collection grows its heap
+        from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(6),
-        retry=retry_if_exception_type(RateLimitError),
-        sleep=trader.clock.sleep,
-        reraise=True,
-    )
-    async for attempt in retrying:
-        with attempt:
-            bars = await _historical(
-                trader, contract, end_text, duration, size, what, use_rth, request_key
-            )
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(HISTORY_ATTEMPTS - 1),
+            retry=retry_if_exception_type(RateLimitError),
+            sleep=trader.clock.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                bars = await _historical(*request)
     candles = _candles(trader.candle_memo, request_key if end is None else None, bars)
     if end is None:  # only a request up to now is ever answered from the cache (above)
         remember(cache, request_key, trader.clock.now(), candles, trader.pacer.rules.identical_gap)
