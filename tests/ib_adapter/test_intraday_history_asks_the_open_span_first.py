@@ -41,8 +41,12 @@ async def weekend_proof(trader: SimTrader, contract: object, duration: str, rth:
 
 @pytest.mark.parametrize("clock", [SimClock.pinned(WEDNESDAY)])
 async def test_fx_bars_on_a_weekday_come_from_the_two_day_span_alone(trader: SimTrader) -> None:
-    bars = await trader.fetch_ohlcv(AUDUSD, Timeframe.M5, 120)
+    steps: list[tuple[int, int]] = []
+    bars = await trader.fetch_ohlcv(
+        AUDUSD, Timeframe.M5, 120, progress=lambda done, of, _s: steps.append((done, of))
+    )
     assert asked(trader) == {"2 D"}
+    assert steps[-1] == (1, 1)  # a progress bar ends full
     assert mapping.days_needed(Timeframe.M5, 120, "CASH") == 4
     assert bars == await weekend_proof(trader, Forex("AUDUSD"), "4 D", False, "MIDPOINT", 120)
 
@@ -51,8 +55,12 @@ async def test_fx_bars_on_a_weekday_come_from_the_two_day_span_alone(trader: Sim
 async def test_fx_bars_with_the_weekend_in_reach_are_asked_again_over_the_longer_span(
     trader: SimTrader,
 ) -> None:
-    bars = await trader.fetch_ohlcv(AUDUSD, Timeframe.M5, 120)
+    steps: list[tuple[int, int]] = []
+    bars = await trader.fetch_ohlcv(
+        AUDUSD, Timeframe.M5, 120, progress=lambda done, of, _s: steps.append((done, of))
+    )
     assert asked(trader) == {"2 D", "4 D"}  # 2 D since Saturday holds 4 hours of bars
+    assert steps == [(0, 1), (1, 2), (2, 2)]
     assert len(bars) == 120
     assert bars[0].ts < datetime(2024, 7, 6, tzinfo=UTC) < bars[-1].ts  # Friday's, then Monday's
     assert bars == await weekend_proof(trader, Forex("AUDUSD"), "4 D", False, "MIDPOINT", 120)

@@ -109,10 +109,12 @@ async def fetch(
             trader, contract, None, mapping.duration_string(short), size, what, use_rth
         )
         done = 1
-        if progress is not None:
-            progress(done, max(planned.requests, done + 1), planned.seconds)
         if len({c.ts for c in batch}) >= limit:
+            if progress is not None:
+                progress(done, done, planned.seconds)
             return _latest(batch, limit)
+        if progress is not None:  # the planned requests are still to come
+            progress(done, planned.requests + done, planned.seconds)
     while True:
         batch = await _bars(trader, contract, end, duration, size, what, use_rth)
         before = len(candles)
