@@ -14,9 +14,9 @@ Memory: the same loop in-process (``BotService``, what ``trader run`` runs) for
 cycles, measured from the first report (the start: caches warm) to the last; flat means
 within ``RSS_FLAT_MB``. The allocation sites that grew most in between are listed.
 ``--memory-from N`` measures from the first report at or after cycle N instead: from the
-default clock, what a run keeps reaches its steady size around cycle 2,800 (the sim keeps a
-day of finished orders; the 4-day history windows stop gaining bars as their weekend leaves
-them), so ``--memory-cycles 4000 --memory-from 2000`` measures 2,000 cycles at that size.
+default clock the sim's world holds its full day of finished orders from cycle 1,440 on, so
+``--memory-cycles 4000 --memory-from 2000`` measures 2,000 cycles at a run's steady size
+(docs/sim.md says what a run keeps, and how much).
 
 SQL (``--sql``): the same loop in-process for ``--cycles`` cycles after the first few, counting
 the statements peewee runs: statements per cycle, and the most frequent of them.

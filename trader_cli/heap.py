@@ -5,7 +5,10 @@ when freed - but each time one is freed it raises that threshold to the block's 
 32 MiB. A bot that builds the same large buffers every cycle (a history reply of a thousand
 bars, the sim's saved world as JSON) then takes them from the heap, where a freed one rarely
 lets the heap shrink: the resident size creeps up over a day although nothing is kept. Pinning
-the threshold where it starts keeps it flat. Nothing changes elsewhere (macOS, musl, Windows).
+the threshold where it starts keeps it flat. What is freed inside the heap stays resident too
+until glibc trims it, which it does only at the heap's top: :func:`trim_heap`, after each of a
+bot's cycles (~0.1 ms), gives the free pages back wherever they are. Nothing changes elsewhere
+(macOS, musl, Windows).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
+from collections.abc import Callable
 
 log = logging.getLogger("trader.heap")
 
@@ -31,3 +35,21 @@ def pin_mmap_threshold() -> bool:
         return False
     log.debug("glibc mmap threshold pinned at %d bytes: %s", MMAP_THRESHOLD, done)
     return done
+
+
+_trim: list[Callable[[int], int] | None] = []  # glibc's malloc_trim once looked up (None: none)
+
+
+def trim_heap() -> bool:
+    """Give the heap's free pages back to the system (glibc's ``malloc_trim``); True if any
+    went. Off glibc it does nothing and returns False."""
+    if not _trim:
+        found: Callable[[int], int] | None = None
+        if sys.platform.startswith("linux"):
+            try:
+                found = ctypes.CDLL("libc.so.6").malloc_trim
+            except (OSError, AttributeError):  # not glibc
+                found = None
+        _trim.append(found)
+    trim = _trim[0]
+    return bool(trim(0)) if trim is not None else False

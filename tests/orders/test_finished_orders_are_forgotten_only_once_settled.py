@@ -10,6 +10,8 @@ order id (IB's completed orders).
 
 from __future__ import annotations
 
+import gc
+import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -128,3 +130,46 @@ async def test_a_fill_recorded_without_the_venues_commission_keeps_its_order(
     past_retention(gw)
     assert resync.forget_settled() == 0
     assert kept_trades(venue, cid)
+
+
+async def test_a_fill_read_back_after_its_order_was_let_go_goes_on_the_next_pass(
+    orders: OrderService, venue: SimTrader, gw: SimGateway, resync: ResyncService
+) -> None:
+    cid = await filled_order(orders)
+    past_retention(gw)
+    assert resync.forget_settled() == 1
+    assert kept_fills(venue, cid) == []
+    await venue.ib.reqExecutionsAsync()  # as resync or a look-up reads the executions again
+    assert kept_trades(venue, cid) == [] and len(kept_fills(venue, cid)) == 1
+    assert cid in venue.done_orders()  # a fill kept without its order is a done order's
+    resync.forget_settled()
+    assert kept_fills(venue, cid) == []
+
+
+async def test_a_fill_read_back_whose_record_is_missing_stays(
+    orders: OrderService, venue: SimTrader, gw: SimGateway, resync: ResyncService
+) -> None:
+    cid = await filled_order(orders)
+    past_retention(gw)
+    assert resync.forget_settled() == 1
+    await venue.ib.reqExecutionsAsync()
+    (fill,) = store.fills_for_order(cid)
+    fill.delete_instance()  # not recorded: the fill is not settled, so it is kept
+    resync.forget_settled()
+    assert len(kept_fills(venue, cid)) == 1
+
+
+async def test_an_order_let_go_is_freed_at_once_not_at_the_next_full_collection(
+    orders: OrderService, venue: SimTrader, gw: SimGateway, resync: ResyncService
+) -> None:
+    cid = await filled_order(orders)
+    refs = [weakref.ref(t) for t in kept_trades(venue, cid)]
+    await filled_order(orders)  # the client's own events now hold this one, the latest
+    past_retention(gw)
+    gc.collect()
+    gc.disable()  # only reference counting frees what is let go
+    try:
+        assert resync.forget_settled() == 2
+        assert [r() for r in refs] == [None] * len(refs)
+    finally:
+        gc.enable()

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from trader_cli import heap
 from trader_cli.config import load_settings
 from trader_cli.domain.scope import Backend, Mode, Scope
+from trader_cli.services import bot as bot_module
 from trader_cli.services.bot import BotOptions, BotService, BotStarted, read_health
 from trader_cli.services.runner import CycleReport
 
@@ -69,6 +71,13 @@ async def test_the_service_runs_cycles_for_a_front_end_and_sums_up(
     monkeypatch.setenv("ACTIVE_EXCHANGE", "sim")
     starts: list[BotStarted] = []
     reports: list[CycleReport] = []
+    trims: list[int] = []  # the heap's freed pages given back: after each cycle's report
+
+    def trim() -> bool:
+        trims.append(len(reports))
+        return heap.trim_heap()
+
+    monkeypatch.setattr(bot_module, "trim_heap", trim)
     bot = BotService(
         load_settings(),
         BotOptions(strategy="rules", cycles=2, interval=300.0),
@@ -80,6 +89,7 @@ async def test_the_service_runs_cycles_for_a_front_end_and_sums_up(
     assert (start.venue, start.mode, start.strategy) == ("sim", "sim", "rules")
     assert start.scope.account  # the connected account's scope: what the run lock holds
     assert [r.cycle for r in reports] == [1, 2]
+    assert trims == [1, 2]
     assert bot.last_report is reports[-1]
     assert set(reports[-1].circuit["circuits"]) == DEPENDENCIES
     data = summary.to_dict()

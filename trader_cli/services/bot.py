@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trader_cli.db import store, views
-from trader_cli.heap import pin_mmap_threshold
+from trader_cli.heap import pin_mmap_threshold, trim_heap
 from trader_cli.notify import alerts
 from trader_cli.notify.notifier import Notifier
 from trader_cli.services.context import TradingContext, trading_context
@@ -251,6 +251,7 @@ class BotService:
         self.last_report = report
         if self.on_cycle is not None:
             self.on_cycle(report)
+        trim_heap()  # what the cycle freed goes back to the system (see trader_cli.heap)
 
     def _summary(self, ctx: TradingContext) -> BotSummary:
         assert self.runner is not None  # set by _run_locked

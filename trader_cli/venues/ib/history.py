@@ -3,6 +3,11 @@
 A long fetch is split into as few requests as IB's step-size rule allows; every request goes
 through the pacer (queued, never refused), a pacing reply that slips through anyway is retried,
 and an identical request within IB's 15 s window is served from the trader's cache.
+
+Intraday bars are first asked for over the span that holds them when the market trades
+throughout (:func:`~trader_cli.venues.ib.mapping.days_open`: 2 D for 120 5-minute FX bars),
+and over the span with room for a weekend only when that falls short: a runner asks for the
+same bars every cycle, and what it keeps (its cache, the sim's bars) is the span it asks.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ log = logging.getLogger("trader.ib")
 MAX_BARS = 5000
 # What one historical-data request typically takes IB to answer, for plans and progress ETAs.
 HISTORY_RESPONSE_SECONDS = 0.5
+HISTORY_ATTEMPTS = 6  # a request refused for pacing is sent again, up to this many times in all
 BAR_CACHE_SIZE = 256  # requests whose answers are kept for IB's identical-request window
 
 #: request -> (when it was answered, the bars)
@@ -97,6 +103,18 @@ async def fetch(
     done = 0
     if progress is not None:
         progress(0, planned.requests, planned.seconds)
+    short = mapping.days_open(timeframe, limit, sec_type)
+    if short < span:  # the span the bars take with no weekend in it, first
+        batch = await _bars(
+            trader, contract, None, mapping.duration_string(short), size, what, use_rth
+        )
+        done = 1
+        if len({c.ts for c in batch}) >= limit:
+            if progress is not None:
+                progress(done, done, planned.seconds)
+            return _latest(batch, limit)
+        if progress is not None:  # the planned requests are still to come
+            progress(done, planned.requests + done, planned.seconds)
     while True:
         batch = await _bars(trader, contract, end, duration, size, what, use_rth)
         before = len(candles)
@@ -122,6 +140,14 @@ async def fetch(
     return [candles[k] for k in sorted(candles)][-limit:]
 
 
+def _latest(batch: list[Candle], limit: int) -> list[Candle]:
+    """The ``limit`` latest of ``batch`` oldest first, one per time (the first one kept)."""
+    candles: dict[datetime, Candle] = {}
+    for c in batch:
+        candles.setdefault(c.ts, c)
+    return [candles[k] for k in sorted(candles)][-limit:]
+
+
 async def _bars(
     trader: HistorySource,
     contract: Any,
@@ -142,19 +168,23 @@ async def _bars(
         and ((now - cached[0]).total_seconds() < trader.pacer.rules.identical_gap)
     ):
         return cached[1]
-    from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+    request = (trader, contract, end_text, duration, size, what, use_rth, request_key)
+    try:
+        bars = await _historical(*request)
+    except RateLimitError:
+        # a retrying loop is built only once a request needs one: it holds reference cycles,
+        # and a runner's every request leaving them for the full collection grows its heap
+        from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(6),
-        retry=retry_if_exception_type(RateLimitError),
-        sleep=trader.clock.sleep,
-        reraise=True,
-    )
-    async for attempt in retrying:
-        with attempt:
-            bars = await _historical(
-                trader, contract, end_text, duration, size, what, use_rth, request_key
-            )
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(HISTORY_ATTEMPTS - 1),
+            retry=retry_if_exception_type(RateLimitError),
+            sleep=trader.clock.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                bars = await _historical(*request)
     candles = _candles(trader.candle_memo, request_key if end is None else None, bars)
     if end is None:  # only a request up to now is ever answered from the cache (above)
         remember(cache, request_key, trader.clock.now(), candles, trader.pacer.rules.identical_gap)

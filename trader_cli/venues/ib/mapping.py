@@ -93,6 +93,18 @@ def days_needed(timeframe: Timeframe, limit: int, sec_type: str) -> int:
     return sessions + 1 + math.ceil(sessions / 5) * 2
 
 
+def days_open(timeframe: Timeframe, limit: int, sec_type: str) -> int:
+    """Calendar days that hold ``limit`` intraday bars when the market trades throughout them:
+    the sessions they fill and the one in progress, no room for a weekend or a holiday
+    (:func:`days_needed` has it). Daily and longer bars: :func:`days_needed` itself."""
+    if limit <= 0:
+        raise ValueError("limit must be positive")
+    if timeframe.seconds >= 86_400:
+        return days_needed(timeframe, limit, sec_type)
+    per_session = max(1, SESSION_SECONDS.get(sec_type, 86_400) // timeframe.seconds)
+    return math.ceil(limit / per_session) + 1
+
+
 def duration_string(days: int) -> str:
     """IB duration for ``days`` calendar days (years beyond 365 days)."""
     return f"{math.ceil(days / 365)} Y" if days > 365 else f"{days} D"
