@@ -99,6 +99,22 @@ class _Base(Record):
 
     ENV_PREFIX: ClassVar[str] = ""
 
+    def __repr__(self) -> str:
+        """Every field as an error may show it: secrets left out, URL passwords and account
+        digits masked (:func:`shown_value`)."""
+        parts = []
+        for name in self.model_fields:
+            value = getattr(self, name)
+            masked = shown_value(f"{self.ENV_PREFIX}{name}".upper(), value)
+            if value is None or isinstance(value, SecretStr):
+                text = repr(value)
+            elif masked is None:  # a secret under another type
+                text = "'**********'"
+            else:
+                text = repr(masked) if isinstance(value, str) else masked
+            parts.append(f"{name}={text}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
 
 class IBSettings(_Base):
     """Interactive Brokers (TWS / IB Gateway) connection, routing and commission settings."""
@@ -730,7 +746,7 @@ class Settings:
 
 
 _SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|PASSWD|TOKEN")
-_URL_FIELDS = frozenset({"DATABASE_URL", "LLM_BASE_URL", "OPENAI_BASE_URL"})
+_URL_FIELDS = frozenset({"DATABASE_URL", "LLM_BASE_URL", "OPENAI_BASE_URL", "GEMINI_API_URL"})
 _ACCOUNT_FIELDS = frozenset({"IB_ACCOUNT_ID"})
 
 

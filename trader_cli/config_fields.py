@@ -10,7 +10,10 @@ library and building its schemas was ~100 ms of every ``trader place`` and ``fla
 What a field may hold: ``str``, ``int``, ``float``, ``Decimal``, ``bool``, ``Path``,
 ``datetime``, :class:`SecretStr`, an ``Enum``, a ``Literal``, ``list[...]`` of one of these, and
 ``... | None``. Numbers are plain ASCII digits (no ``5_000``, no other scripts' digits) and
-finite. Every value, defaults included, goes through a field's ``before`` validators, its type,
+finite; an integer may be written ``5.0``; a boolean and a time have no surrounding blanks; a
+time is ISO 8601 as ``2024-07-03T01:00:00Z`` or whole seconds since the epoch (milliseconds
+beyond 2e10, as pydantic reads them). ``pattern`` must match the whole value (a trailing newline
+too). Every value, defaults included, goes through a field's ``before`` validators, its type,
 its bounds (``gt``, ``ge``, ``lt``, ``le``, ``pattern``) and its ``after`` validators in that
 order; then, if every field passed, the ``model_validator``s. All problems are reported at once
 in a :class:`ValidationError` whose ``errors()`` name each field (``loc``), what is wrong
@@ -26,7 +29,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
@@ -36,7 +39,17 @@ _MISSING: Any = object()
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# an integer, optionally with a zero fraction (``5.0``), as pydantic's lax mode reads one
+_INTEGER = re.compile(r"([+-]?[0-9]+)(?:\.0+)?")
+# ISO 8601 times pydantic reads (RFC 3339 and the forms it tolerates); nothing else
+_ISO_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt _](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?"
+)
+_EPOCH = re.compile(r"[+-]?[0-9]+")
+#: Larger epoch numbers are milliseconds (pydantic's rule), smaller ones seconds.
+EPOCH_MS_ABOVE = 20_000_000_000
+_EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 PLAIN_NUMBER = "must be a plain number in ASCII digits, e.g. 5000"
 
 
@@ -121,7 +134,7 @@ class FieldInfo:
             raise _Invalid(f"Input should be less than {self.lt}")
         if self.le is not None and not value <= self.le:
             raise _Invalid(f"Input should be less than or equal to {self.le}")
-        if self.pattern is not None and not re.search(self.pattern, value):
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
             raise _Invalid(f"String should match pattern '{self.pattern}'")
 
 
@@ -198,8 +211,8 @@ def _parse_bool(value: Any) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
+    if isinstance(value, str):  # no blanks around it, as before: " false " is refused
+        text = value.lower()
         if text in _TRUE:
             return True
         if text in _FALSE:
@@ -214,8 +227,12 @@ def _parse_int(value: Any) -> int:
         return int(value)
     if isinstance(value, str):
         text = _plain(value)
-        if _INTEGER.fullmatch(text):
-            return int(text)
+        found = _INTEGER.fullmatch(text)
+        if found:
+            try:
+                return int(found.group(1))
+            except ValueError:  # more digits than Python converts (4300)
+                raise _Invalid("Input should be a valid integer, too many digits") from None
         raise _Invalid("Input should be a valid integer, unable to parse string as an integer")
     raise _Invalid("Input should be a valid integer")
 
@@ -265,19 +282,41 @@ def _parse_path(value: Any) -> Path:
 def _parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            pass
-        try:  # seconds since the epoch, as a number in text
-            return datetime.fromtimestamp(float(_plain(text)), UTC)
-        except (ValueError, OverflowError, OSError, _Invalid):
-            pass
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+    try:
+        if isinstance(value, str):
+            if _EPOCH.fullmatch(value):
+                return _from_epoch(int(value))
+            found = _ISO_TIME.fullmatch(value)
+            if found:
+                return _from_iso(found)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            return _from_epoch(value)
+    except (ValueError, OverflowError):
+        pass
     raise _Invalid("Input should be a valid datetime, e.g. 2024-07-03T01:00:00Z")
+
+
+def _from_epoch(number: int) -> datetime:
+    if abs(number) > EPOCH_MS_ABOVE:
+        return _EPOCH_START + timedelta(milliseconds=number)
+    return _EPOCH_START + timedelta(seconds=number)
+
+
+def _from_iso(found: re.Match[str]) -> datetime:
+    year, month, day, hour, minute, second, fraction, utc, sign, tz_h, tz_m = found.groups()
+    zone: timezone | None = None
+    if utc:
+        zone = UTC
+    elif sign:
+        if int(tz_h) > 23 or int(tz_m) > 59:
+            raise ValueError("offset out of range")
+        offset = timedelta(hours=int(tz_h), minutes=int(tz_m))
+        zone = UTC if not offset else timezone(-offset if sign == "-" else offset)
+    micro = int((fraction or "").ljust(6, "0")[:6])
+    return datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+        micro, tzinfo=zone,
+    )
 
 
 def _parse_secret(value: Any) -> SecretStr:

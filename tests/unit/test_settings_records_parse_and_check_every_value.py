@@ -54,7 +54,7 @@ def _msg(**values: Any) -> str:
     return str(only["msg"])
 
 
-@pytest.mark.parametrize("text", ["1", "true", "TRUE", " yes ", "on", "t", "y"])
+@pytest.mark.parametrize("text", ["1", "true", "TRUE", "yes", "on", "t", "y"])
 def test_true_in_text(text: str) -> None:
     assert Sample.model_validate({"flag": text}).flag is True
 
@@ -64,7 +64,7 @@ def test_false_in_text(text: str) -> None:
     assert Sample.model_validate({"flag": text}).flag is False
 
 
-@pytest.mark.parametrize("text", ["maybe", "", "2", "truee"])
+@pytest.mark.parametrize("text", ["maybe", "", "2", "truee", " yes ", "false\n"])
 def test_anything_else_is_not_a_boolean(text: str) -> None:
     assert "valid boolean" in _msg(flag=text)
 
@@ -72,7 +72,10 @@ def test_anything_else_is_not_a_boolean(text: str) -> None:
 def test_integers() -> None:
     assert Sample.model_validate({"count": " 7 "}).count == 7
     assert Sample.model_validate({"count": 7.0}).count == 7
+    assert Sample.model_validate({"count": "7.00"}).count == 7  # as pydantic reads it
     assert "valid integer" in _msg(count="7.5")
+    assert "valid integer" in _msg(count="7.")
+    assert "too many digits" in _msg(count="1" * 5000)
     assert "valid integer" in _msg(count="seven")
     assert _msg(count="1_0") == PLAIN_NUMBER  # int() itself would take it
     assert _msg(count="\u0665") == PLAIN_NUMBER  # an Arabic-Indic five: int() would take it
@@ -95,6 +98,7 @@ def test_bounds_name_the_bound() -> None:
     assert _msg(ratio="1") == "Input should be less than 1"
     assert _msg(amount="0") == "Input should be greater than 0"
     assert _msg(word="UPPER") == "String should match pattern '^[a-z]+$'"
+    assert _msg(word="ok\n") == "String should match pattern '^[a-z]+$'"  # $ is the end
 
 
 def test_choices_and_lists() -> None:

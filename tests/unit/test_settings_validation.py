@@ -158,3 +158,109 @@ def test_unset_allowed_symbols_follow_the_venue(tmp_path: Path) -> None:
     assert [str(s) for s in load_settings(env).allowed_symbols] == ["ETH/USD"]
     chosen = load_settings(ACTIVE_EXCHANGE="gemini", ALLOWED_SYMBOLS="BTC/USD")
     assert [str(s) for s in chosen.allowed_symbols] == ["BTC/USD"]
+
+
+# --- read as before (pydantic-settings, 9c58068): found by a differential over both loaders ---
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("IB_APP", "gateway\n"),  # was accepted, then IB_PORTS[("gateway\n", True)] raised
+        ("IB_COMMISSION_PLAN", "fixed\n"),  # was accepted, then priced as tiered (AUD 5, not 6)
+        ("HEALTH_IB_SERVER_REGION", "europe\n"),
+    ],
+)
+def test_a_choice_with_a_trailing_newline_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.message.startswith(f"invalid setting: {name}=")
+    monkeypatch.delenv(name)
+    env = tmp_path / "quoted.env"  # the same from a .env file: "\n" inside double quotes
+    env.write_text(f'{name}="{value.strip()}\\n"\n')
+    with pytest.raises(ConfigError, match=name):
+        load_settings(env)
+
+
+@pytest.mark.parametrize("value", [" true ", "false ", "\tfalse\n", " 0"])
+def test_a_boolean_with_blanks_around_it_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("IB_PAPER", value)
+    with pytest.raises(ConfigError, match=r"IB_PAPER=.*valid boolean"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "port"), [("4001.0", 4001), ("4001.000", 4001), (" 7497.0 ", 7497)]
+)
+def test_an_integer_with_a_zero_fraction_is_read(
+    monkeypatch: pytest.MonkeyPatch, value: str, port: int
+) -> None:
+    monkeypatch.setenv("IB_PORT", value)
+    assert load_settings().ib.port == port
+    monkeypatch.setenv("IB_PORT", "4001.5")
+    with pytest.raises(ConfigError, match="IB_PORT"):
+        load_settings()
+
+
+@pytest.mark.parametrize("name", ["IB_PORT", "SIM_SEED", "TELEMETRY_MAX_BYTES"])
+def test_an_integer_of_thousands_of_digits_is_a_config_error_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "1" * 5000)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.exit_code == ExitCode.BAD_INPUT and name in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-07-03T01:00:00z", "2024-07-03T01:00:00+00:00"),
+        ("2024-07-03t01:00:00+0000", "2024-07-03T01:00:00+00:00"),
+        ("2024-07-03 01:00+10:00", "2024-07-03T01:00:00+10:00"),
+        ("2024-07-03T01:00:00.1234567Z", "2024-07-03T01:00:00.123456+00:00"),
+        ("1720000000", "2024-07-03T09:46:40+00:00"),
+        ("1720000000000", "2024-07-03T09:46:40+00:00"),  # beyond 2e10: milliseconds
+        ("99999999999", "1973-03-03T09:46:39.999000+00:00"),  # not the year 5138
+    ],
+)
+def test_sim_clock_reads_times_and_epoch_numbers_as_before(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("SIM_CLOCK", value)
+    clock = load_settings().sim.clock
+    assert clock is not None and clock.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["20240703T010000Z", "2024-W27-3T01:00Z", "2024-07-03T01:00:00+00", "2024-07-03T01Z",
+     " 2024-07-03T01:00:00Z ", "2024-07-03T01:00:00 +00:00", "1e9", "2024-07-03T01:00:00+24:00"],
+)
+def test_sim_clock_refuses_what_it_refused_before(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SIM_CLOCK", value)
+    with pytest.raises(ConfigError, match="SIM_CLOCK"):
+        load_settings()
+
+
+def test_no_url_password_in_an_error_or_a_record_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEMINI_API_URL", "gu:gemPWzz11@127.0.0.1:1")  # no scheme: refused
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "gemPWzz11" not in info.value.message
+    monkeypatch.setenv("GEMINI_API_URL", "http://gu:gemPWzz11@127.0.0.1:1")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:dbPWzz33@localhost/db")
+    monkeypatch.setenv("GEMINI_API_KEY", "keyZZ998877")
+    monkeypatch.setenv("IB_ACCOUNT_ID", "DU7654321")
+    s = load_settings()
+    shown = " ".join(repr(part) for _, _, part in s.groups())
+    for secret in ("gemPWzz11", "dbPWzz33", "keyZZ998877", "7654321"):
+        assert secret not in shown
+    assert "database_url='postgresql://u:***@localhost/db'" in shown

@@ -12,7 +12,7 @@ from trader_cli.config_fields import SecretStr
 from trader_cli.redaction import redact_account, redact_url
 
 MASK = "***"
-_URL_SETTINGS = frozenset({"DATABASE_URL", "LLM_BASE_URL"})
+_URL_SETTINGS = frozenset({"DATABASE_URL", "LLM_BASE_URL", "OPENAI_BASE_URL", "GEMINI_API_URL"})
 _ACCOUNT_SETTINGS = frozenset({"IB_ACCOUNT_ID"})
 
 
