@@ -264,3 +264,34 @@ def test_no_url_password_in_an_error_or_a_record_repr(monkeypatch: pytest.Monkey
     for secret in ("gemPWzz11", "dbPWzz33", "keyZZ998877", "7654321"):
         assert secret not in shown
     assert "database_url='postgresql://u:***@localhost/db'" in shown
+
+
+def test_every_secret_setting_and_url_password_is_registered_for_redaction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every SecretStr setting of every record (found by its type, so a new one is covered)
+    and the password of every URL setting is masked once the settings are loaded."""
+    from trader_cli.config import Settings
+    from trader_cli.config_fields import SecretStr
+    from trader_cli.redaction import redact
+
+    names: dict[str, str] = {}
+    for _, prefix, part in load_settings().groups():
+        for field, info in type(part).model_fields.items():
+            name = f"{prefix}{field}".upper()
+            if SecretStr in getattr(info.annotation, "__args__", (info.annotation,)):
+                names[name] = f"{field.replace('_', '')}Zq{len(names)}x"
+            elif field.endswith("url"):
+                names[name] = f"pw{field.replace('_', '')}Zq{len(names)}"
+    assert Settings.SECRET_FIELDS <= set(names)
+    for name, secret in names.items():
+        if name == "NOTIFY_URLS":
+            monkeypatch.setenv(name, f"json://user:{secret}@127.0.0.1:9/x")
+        elif name.endswith("URL"):
+            scheme = "postgresql" if name == "DATABASE_URL" else "https"
+            monkeypatch.setenv(name, f"{scheme}://user:{secret}@example.net/db")
+        else:
+            monkeypatch.setenv(name, secret)
+    load_settings()
+    for name, secret in names.items():
+        assert secret not in redact(f"logged: {secret} and in a URL https://a:{secret}@h/"), name
