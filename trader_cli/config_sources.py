@@ -117,12 +117,40 @@ def find_env_file(
 
 
 def _file_values(env_file: EnvFile | None) -> dict[str, str]:
-    """The ``.env`` file's assignments by upper-case name (``${VAR}`` expanded, as dotenv does)."""
+    """The ``.env`` file's assignments by upper-case name (``${VAR}`` expanded, as dotenv does).
+
+    Raises :class:`ConfigError` (exit 2) for a file that is not UTF-8 text or has a line
+    dotenv cannot read (an unclosed quote, a name with a space): dotenv would skip that line,
+    and its setting would fall back to its default without a word. The line is named by its
+    number only (it may hold a secret).
+    """
     if env_file is None:
         return {}
-    from dotenv import dotenv_values
+    import io
 
-    values = dotenv_values(env_file.path, encoding="utf-8")
+    from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
+
+    try:
+        text = env_file.path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"env file {env_file.path}: not UTF-8 text (byte {e.start + 1})",
+            hint="save the .env file as UTF-8",
+        ) from None
+    except OSError as e:
+        raise ConfigError(
+            f"env file {env_file.path}: cannot be read: {e.strerror or e}",
+            hint="make the .env file readable, or name another with --env-file",
+        ) from None
+    bad = [binding.original.line for binding in parse_stream(io.StringIO(text)) if binding.error]
+    if bad:
+        raise ConfigError(
+            f"env file {env_file.path}: line {', '.join(map(str, bad))} is not NAME=value "
+            "(an unclosed quote? a space in the name?)",
+            hint="fix the line: each setting is NAME=value, a value with spaces or # in quotes",
+        )
+    values = dotenv_values(stream=io.StringIO(text))
     return {key.upper(): value for key, value in values.items() if value is not None}
 
 

@@ -295,3 +295,32 @@ def test_every_secret_setting_and_url_password_is_registered_for_redaction(
     load_settings()
     for name, secret in names.items():
         assert secret not in redact(f"logged: {secret} and in a URL https://a:{secret}@h/"), name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'MAX_ORDER_VALUE="500\n',  # an unclosed quote: dotenv skipped it, the default 5000 ruled
+        "KILL_SWITCH=true\nMAX ORDER VALUE=500\n",
+        "IB_PAPER=true\n=false\n",
+        "MAX_ORDER_VALUE='500\nMAX_TOTAL_EXPOSURE=2000\n",
+    ],
+)
+def test_an_env_file_line_that_cannot_be_read_stops_the_command(
+    tmp_path: Path, text: str
+) -> None:
+    env = tmp_path / "typo.env"
+    env.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    assert str(env) in info.value.message and "line" in info.value.message
+    assert info.value.exit_code == ExitCode.BAD_INPUT
+    assert "500" not in info.value.message  # the line itself may hold a secret: not echoed
+
+
+def test_an_env_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    env = tmp_path / "latin1.env"
+    env.write_bytes(b"IB_HOST=caf\xe9\n")
+    with pytest.raises(ConfigError, match="UTF-8") as info:
+        load_settings(env)
+    assert info.value.exit_code == ExitCode.BAD_INPUT
