@@ -86,6 +86,12 @@ def base_currency_code(value: str) -> str:
     return code
 
 
+def _blank_is_unset(value: Any) -> Any:
+    """An empty or blank path setting (``TRADER_HOME=``) is unset, never ``.``: the current
+    directory would give every directory a command runs from its own database."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 def _split_csv(value: Any) -> Any:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
@@ -306,6 +312,7 @@ class CoreSettings(_Base):
     dashboard_password: SecretStr | None = None
 
     _validate_symbols = field_validator("allowed_symbols", mode="before")(_split_csv)
+    _blank_paths = field_validator("telemetry_log", "trader_home", mode="before")(_blank_is_unset)
 
     @field_validator("base_currency")
     @classmethod
@@ -380,6 +387,8 @@ class SimSettings(_Base):
     bars: Path | None = None
     # how long a command waits for another process's hold on the sim world (see docs/sim.md)
     lock_timeout: float = Field(default=30.0, gt=0, le=3600)
+
+    _blank_bars = field_validator("bars", mode="before")(_blank_is_unset)
 
     @field_validator("clock")
     @classmethod

@@ -324,3 +324,23 @@ def test_an_env_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="UTF-8") as info:
         load_settings(env)
     assert info.value.exit_code == ExitCode.BAD_INPUT
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_path_setting_is_unset_not_the_current_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    """``TRADER_HOME=`` (as .env.example has it, uncommented) once made the app dir, the
+    database and the sim world ``.``: a different database in every directory a command ran
+    from, though the .env search already read it as unset."""
+    from trader_cli.config_sources import platform_app_dir
+
+    for name in ("TRADER_HOME", "TELEMETRY_LOG", "SIM_BARS"):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    s = load_settings()
+    assert s.core.trader_home is None and s.app_dir == platform_app_dir()
+    assert s.core.telemetry_log is None and s.telemetry_path == s.app_dir / "telemetry.log"
+    assert s.sim.bars is None
+    database = platform_app_dir() / "trader-ib-sim.sqlite"
+    assert s.database_url_for("ib-sim") == f"sqlite:///{database}"
