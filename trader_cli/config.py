@@ -58,7 +58,13 @@ IB_PRIMARY_EXCHANGES = ("ASX",)
 
 def unusable_directory(path: Path) -> str | None:
     """Why ``path`` cannot be (or become) a writable directory, or None when it can."""
-    path = path.expanduser()
+    try:
+        return _unusable_directory(path.expanduser())
+    except OSError as e:  # a name too long for the system, a loop of links
+        return f"{path} cannot be used: {e.strerror or e}"
+
+
+def _unusable_directory(path: Path) -> str | None:
     if path.exists():
         if not path.is_dir():
             return f"{path} is a file, not a directory"
@@ -346,7 +352,11 @@ class CoreSettings(_Base):
             name = text[len("sqlite:///") :].split("?", 1)[0]
             if name and name != ":memory:":
                 path = Path(name).expanduser()
-                if path.is_dir():
+                try:
+                    is_dir = path.is_dir()
+                except OSError as e:  # a name too long for the system
+                    raise ValueError(f"{path} cannot be used: {e.strerror or e}") from None
+                if is_dir:
                     raise ValueError(
                         f"{path} is a directory; name the database file in it, "
                         f"e.g. sqlite:///{path / 'trader.sqlite'}"

@@ -91,7 +91,7 @@ def find_env_file(
     env = os.environ if environ is None else environ
     if explicit is not None:
         path = Path(explicit).expanduser()
-        if not path.is_file():
+        if not _is_file(path):
             raise ConfigError(
                 f"--env-file {str(explicit)!r}: env file does not exist",
                 hint="pass --env-file with the path of a .env file (see .env.example)",
@@ -100,7 +100,7 @@ def find_env_file(
     named = env.get(ENV_FILE_VARIABLE, "").strip()
     if named:
         path = Path(named).expanduser()
-        if not path.is_file():
+        if not _is_file(path):
             raise ConfigError(
                 f"{ENV_FILE_VARIABLE}={named!r}: env file does not exist",
                 hint=f"point {ENV_FILE_VARIABLE} at a .env file, or unset it to use ./.env or "
@@ -108,12 +108,20 @@ def find_env_file(
             )
         return EnvFile(path.absolute(), EnvFileOrigin.VARIABLE)
     cwd = Path(".env")
-    if cwd.is_file():
+    if _is_file(cwd):
         return EnvFile(cwd.absolute(), EnvFileOrigin.CWD)
     in_app_dir = app_dir_from_environment(env) / ".env"
-    if in_app_dir.is_file():
+    if _is_file(in_app_dir):  # a TRADER_HOME that cannot be used is refused by the settings
         return EnvFile(in_app_dir.absolute(), EnvFileOrigin.APP_DIR)
     return None
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the system cannot even look (a name too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _file_values(env_file: EnvFile | None) -> dict[str, str]:

@@ -344,3 +344,15 @@ def test_an_empty_path_setting_is_unset_not_the_current_directory(
     assert s.sim.bars is None
     database = platform_app_dir() / "trader-ib-sim.sqlite"
     assert s.database_url_for("ib-sim") == f"sqlite:///{database}"
+
+
+@pytest.mark.parametrize("name", ["TRADER_HOME", "DATABASE_URL", "TRADER_ENV_FILE"])
+def test_a_path_too_long_for_the_system_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
+) -> None:
+    """ENAMETOOLONG from a stat once escaped as an unexpected failure (exit 1)."""
+    long = tmp_path / ("a" * 300) / "x"
+    monkeypatch.setenv(name, f"sqlite:///{long}.sqlite" if name == "DATABASE_URL" else str(long))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert name in info.value.message and info.value.exit_code == ExitCode.BAD_INPUT
