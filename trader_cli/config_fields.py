@@ -42,9 +42,10 @@ _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 # an integer, optionally with a zero fraction (``5.0``), as pydantic's lax mode reads one
 _INTEGER = re.compile(r"([+-]?[0-9]+)(?:\.0+)?")
 # ISO 8601 times pydantic reads (RFC 3339 and the forms it tolerates); nothing else
-_ISO_TIME = re.compile(
+_ISO_TIME = re.compile(  # ASCII: \d would take other scripts' digits
     r"(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[Tt _](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?"
+    r"(?:[Tt _](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?",
+    re.ASCII,
 )
 _EPOCH = re.compile(r"[+-]?[0-9]+")
 #: Larger epoch numbers are milliseconds (pydantic's rule), smaller ones seconds.

@@ -240,7 +240,8 @@ def test_sim_clock_reads_times_and_epoch_numbers_as_before(
 @pytest.mark.parametrize(
     "value",
     ["20240703T010000Z", "2024-W27-3T01:00Z", "2024-07-03T01:00:00+00", "2024-07-03T01Z",
-     " 2024-07-03T01:00:00Z ", "2024-07-03T01:00:00 +00:00", "1e9", "2024-07-03T01:00:00+24:00"],
+     " 2024-07-03T01:00:00Z ", "2024-07-03T01:00:00 +00:00", "1e9", "2024-07-03T01:00:00+24:00",
+     "\u0662\u0660\u0662\u0664-07-03T01:00:00Z", "2024-07-03T01:00:00.\uff15Z"],
 )
 def test_sim_clock_refuses_what_it_refused_before(
     monkeypatch: pytest.MonkeyPatch, value: str
