@@ -78,7 +78,7 @@ class Result:
 
 
 @pytest.fixture
-def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Result]]:
+def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     """``trader(*args)`` → :class:`Result`, exactly as the console script would exit (through
     the program's entry: place, flatten and resync on their own parser, the rest on Typer)."""
     from trader_cli.cli.entry import main
@@ -93,13 +93,22 @@ def trader(clean_env: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Call
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 
-    # main() configures logging for a whole process; put it back for the tests that follow
+    return run  # the logging main() configures is put back by _logging_put_back
+
+
+@pytest.fixture(autouse=True)
+def _logging_put_back() -> Iterator[None]:
+    """A command run in-process (any test calling the program's main) configures logging for
+    the whole process: the root's level and handlers, ib_async's and apprise's levels. Put them
+    back after every test, so no later test depends on which ran before it in its worker."""
     root = logging.getLogger()
-    saved = (root.level, list(root.handlers), logging.getLogger("ib_async").level)
-    yield run
+    quiet = ("ib_async", "apprise")
+    saved = (root.level, list(root.handlers), [logging.getLogger(n).level for n in quiet])
+    yield
     root.setLevel(saved[0])
     root.handlers[:] = saved[1]
-    logging.getLogger("ib_async").setLevel(saved[2])
+    for name, level in zip(quiet, saved[2], strict=True):
+        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture(autouse=True)

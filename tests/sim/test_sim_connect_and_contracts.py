@@ -17,7 +17,7 @@ TIMEOUT = 3.0
 async def test_connect_answers_every_startup_request_without_timeouts(
     gw: SimGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="ib_async")  # whatever an earlier CLI run left it at
     ib = IB()
     seen: list[tuple[int, str]] = []
     ib.errorEvent += lambda req_id, code, msg, _c: seen.append((code, msg))
