@@ -6,15 +6,13 @@ reads and writes give.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import peewee
 import pytest
 
+from tests.sql_log import statements
 from trader_cli.db import baselines, store
 from trader_cli.db.models import MarketDataRow
 from trader_cli.domain.baseline import Baseline, BaselineHolding
@@ -24,27 +22,6 @@ from trader_cli.domain.money import Money
 pytestmark = pytest.mark.db
 
 T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement peewee runs inside the block."""
-    seen: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            msg = record.msg
-            seen.append(str(msg[0] if isinstance(msg, tuple) else msg))
-
-    logger = logging.getLogger("peewee")
-    handler, level = Collect(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def _baseline(qty: str) -> Baseline:

@@ -12,12 +12,10 @@ once for the plans of a pass, and again after any plan's check sent, cancelled o
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from tests.sql_log import statements
 from trader_cli.db import store
 from trader_cli.db.models import PlanStatus
 from trader_cli.domain.models import OrderStatus, Position, Side
@@ -32,27 +30,6 @@ from trader_cli.venues.sim.venue import SimTrader
 from .conftest import BHP, bracket_plan
 
 CBA = parse_symbol("CBA/AUD")
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement peewee runs inside the block."""
-    seen: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            msg = record.msg
-            seen.append(str(msg[0] if isinstance(msg, tuple) else msg))
-
-    logger = logging.getLogger("peewee")
-    handler, level = Collect(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def by_client_id(sql: list[str]) -> list[str]:
