@@ -14,6 +14,7 @@ bot's cycles (~0.1 ms), gives the free pages back wherever they are. Nothing cha
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -37,19 +38,19 @@ def pin_mmap_threshold() -> bool:
     return done
 
 
-_trim: list[Callable[[int], int] | None] = []  # glibc's malloc_trim once looked up (None: none)
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once (None off glibc)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
 
 
 def trim_heap() -> bool:
     """Give the heap's free pages back to the system (glibc's ``malloc_trim``); True if any
     went. Off glibc it does nothing and returns False."""
-    if not _trim:
-        found: Callable[[int], int] | None = None
-        if sys.platform.startswith("linux"):
-            try:
-                found = ctypes.CDLL("libc.so.6").malloc_trim
-            except (OSError, AttributeError):  # not glibc
-                found = None
-        _trim.append(found)
-    trim = _trim[0]
+    trim = _malloc_trim()
     return bool(trim(0)) if trim is not None else False

@@ -13,6 +13,7 @@ same bars every cycle, and what it keeps (its cache, the sim's bars) is the span
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -137,10 +138,10 @@ async def fetch(
         end = min(c.ts for c in batch)
         if covered >= need_days and timeframe.seconds >= 86_400:
             break
-    return [candles[k] for k in sorted(candles)][-limit:]
+    return _latest(candles.values(), limit)
 
 
-def _latest(batch: list[Candle], limit: int) -> list[Candle]:
+def _latest(batch: Iterable[Candle], limit: int) -> list[Candle]:
     """The ``limit`` latest of ``batch`` oldest first, one per time (the first one kept)."""
     candles: dict[datetime, Candle] = {}
     for c in batch:
